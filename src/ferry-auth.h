@@ -1,0 +1,34 @@
+/* ferry-auth.h: per-caller authorization of D-Bus methods through polkit */
+#pragma once
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+#define FERRY_ACTION_MIGRATE "org.ferryvm.ferry1.migrate"
+#define FERRY_ACTION_CONTROL "org.ferryvm.ferry1.control"
+#define FERRY_ACTION_MANAGE_DOMAINS "org.ferryvm.ferry1.manage-domains"
+#define FERRY_ACTION_PEER "org.ferryvm.ferry1.peer"
+
+#define FERRY_TYPE_AUTHORITY (ferry_authority_get_type ())
+G_DECLARE_FINAL_TYPE (FerryAuthority, ferry_authority, FERRY, AUTHORITY, GObject)
+
+FerryAuthority *ferry_authority_new (void);
+
+/* The action guarding interface.method, "" for an open (read-only) method,
+ * NULL for a method absent from the table (always denied). */
+const char *ferry_authority_lookup_action (const char *interface, const char *method);
+
+typedef void (*FerryAuthorizedFunc) (gpointer object, GDBusMethodInvocation *invocation);
+
+/* Authorize the invocation's caller for its method, then call @func with
+ * @object, or answer the invocation with AccessDenied. Never blocks. The
+ * caller's uid is attached to the invocation (ferry_invocation_get_uid). */
+void ferry_authority_dispatch (FerryAuthority *self,
+                               GDBusMethodInvocation *invocation,
+                               FerryAuthorizedFunc func,
+                               gpointer object);
+
+guint32 ferry_invocation_get_uid (GDBusMethodInvocation *invocation);
+
+G_END_DECLS

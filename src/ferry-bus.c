@@ -1,0 +1,629 @@
+/* ferry-bus.c: the thin D-Bus layer
+ *
+ * Each method handler does three things only: authorize (through the
+ * central table in ferry-auth.c), unpack arguments, call the engine or
+ * the daemon, and convert errors at the boundary (ferry_error_to_dbus).
+ */
+#define G_LOG_DOMAIN "ferry-bus"
+
+#include "config.h"
+#include "ferry-bus.h"
+#include "ferry-dbus.h"
+#include "ferry-error.h"
+
+struct _FerryBus
+{
+  GObject parent_instance;
+
+  GDBusConnection *connection;
+  FerryDaemon *daemon;
+  FerryEngine *engine;
+  FerryAuthority *authority;
+  GDBusObjectManagerServer *object_manager;
+  FerryDBusManager *manager;
+  FerryDBusPeer *peer;
+  GHashTable *domain_objects; /* FerryDomain* -> FerryDBusObjectSkeleton */
+};
+
+G_DEFINE_TYPE (FerryBus, ferry_bus, G_TYPE_OBJECT)
+
+static void
+return_error (GDBusMethodInvocation *invocation, const GError *error)
+{
+  g_autoptr (GError) converted = ferry_error_to_dbus (error);
+
+  g_dbus_method_invocation_return_gerror (invocation, converted);
+}
+
+/* sd_bus_path_encode: alphanumerics stay, every other byte is _xx. */
+char *
+ferry_bus_domain_path (const char *name)
+{
+  GString *path = g_string_new (FERRY_OBJECT_PATH "/domain/");
+
+  if (*name == '\0')
+    g_string_append_c (path, '_');
+  for (const guchar *p = (const guchar *) name; *p; p++)
+    {
+      if (g_ascii_isalnum (*p))
+        g_string_append_c (path, *p);
+      else
+        g_string_append_printf (path, "_%02x", *p);
+    }
+  return g_string_free (path, FALSE);
+}
+
+static FerryDomain *
+lookup_domain_or_error (FerryBus *self, GDBusMethodInvocation *invocation, const char *name)
+{
+  FerryDomain *domain = ferry_daemon_lookup_domain (self->daemon, name);
+
+  if (domain == NULL)
+    g_dbus_method_invocation_return_error (invocation, FERRY_ERROR, FERRY_ERROR_NOT_FOUND,
+                                           "No domain named '%s'", name);
+  return domain;
+}
+
+static FerryDomain *
+domain_for_invocation (FerryBus *self, GDBusMethodInvocation *invocation)
+{
+  const char *path = g_dbus_method_invocation_get_object_path (invocation);
+  GHashTableIter iter;
+  gpointer key, value;
+
+  g_hash_table_iter_init (&iter, self->domain_objects);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    if (g_str_equal (g_dbus_object_get_object_path (G_DBUS_OBJECT (value)), path))
+      return key;
+  g_dbus_method_invocation_return_error (invocation, FERRY_ERROR, FERRY_ERROR_NOT_FOUND,
+                                         "No domain at %s", path);
+  return NULL;
+}
+
+/* --- Migrate / Check, shared by Manager and Domain --- */
+
+static void
+do_migrate (FerryBus *self,
+            GDBusMethodInvocation *invocation,
+            FerryDomain *domain,
+            const char *destination,
+            GVariant *options_variant)
+{
+  g_autoptr (GError) error = NULL;
+  FerryMigrateOptions *options = ferry_migrate_options_parse (options_variant, &error);
+  FerryMigration *migration;
+
+  if (options == NULL)
+    {
+      return_error (invocation, error);
+      return;
+    }
+  migration = ferry_engine_migrate (self->engine, domain, destination, options,
+                                    ferry_invocation_get_uid (invocation), &error);
+  if (migration == NULL)
+    {
+      return_error (invocation, error);
+      return;
+    }
+  g_dbus_method_invocation_return_value (
+      invocation, g_variant_new ("(o)", ferry_migration_get_path (migration)));
+}
+
+static void
+check_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GDBusMethodInvocation) invocation = user_data;
+  g_autoptr (GError) error = NULL;
+  GVariant *report = ferry_engine_check_finish (FERRY_ENGINE (source), result, &error);
+
+  if (report == NULL)
+    return_error (invocation, error);
+  else
+    g_dbus_method_invocation_return_value (invocation, g_variant_new ("(@a{sv})", report));
+}
+
+static void
+do_check (FerryBus *self,
+          GDBusMethodInvocation *invocation,
+          FerryDomain *domain,
+          const char *destination,
+          GVariant *options_variant)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (FerryMigrateOptions) options = ferry_migrate_options_parse (options_variant, &error);
+
+  if (options == NULL)
+    {
+      return_error (invocation, error);
+      return;
+    }
+  ferry_engine_check_async (self->engine, domain, destination, options, check_cb,
+                            g_object_ref (invocation));
+}
+
+/* --- Manager --- */
+
+static void
+manager_define_domain (gpointer object, GDBusMethodInvocation *invocation)
+{
+  FerryBus *self = object;
+  const char *description;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *path = NULL;
+  FerryDomain *domain;
+
+  g_variant_get (g_dbus_method_invocation_get_parameters (invocation), "(&s)", &description);
+  domain = ferry_daemon_define_domain (self->daemon, description, &error);
+  if (domain == NULL)
+    {
+      return_error (invocation, error);
+      return;
+    }
+  path = ferry_bus_domain_path (ferry_domain_get_name (domain));
+  g_dbus_method_invocation_return_value (invocation, g_variant_new ("(o)", path));
+}
+
+static void
+manager_migrate (gpointer object, GDBusMethodInvocation *invocation)
+{
+  FerryBus *self = object;
+  const char *name, *destination;
+  g_autoptr (GVariant) options = NULL;
+  FerryDomain *domain;
+
+  g_variant_get (g_dbus_method_invocation_get_parameters (invocation), "(&s&s@a{sv})", &name,
+                 &destination, &options);
+  domain = lookup_domain_or_error (self, invocation, name);
+  if (domain)
+    do_migrate (self, invocation, domain, destination, options);
+}
+
+static void
+manager_check (gpointer object, GDBusMethodInvocation *invocation)
+{
+  FerryBus *self = object;
+  const char *name, *destination;
+  g_autoptr (GVariant) options = NULL;
+  FerryDomain *domain;
+
+  g_variant_get (g_dbus_method_invocation_get_parameters (invocation), "(&s&s@a{sv})", &name,
+                 &destination, &options);
+  domain = lookup_domain_or_error (self, invocation, name);
+  if (domain)
+    do_check (self, invocation, domain, destination, options);
+}
+
+static void
+manager_list_migrations (gpointer object, GDBusMethodInvocation *invocation)
+{
+  FerryBus *self = object;
+  g_autoptr (GList) migrations = ferry_engine_get_migrations (self->engine);
+  GVariantBuilder builder;
+
+  g_variant_builder_init (&builder, G_VARIANT_TYPE ("ao"));
+  for (GList *l = migrations; l; l = l->next)
+    g_variant_builder_add (&builder, "o", ferry_migration_get_path (l->data));
+  g_dbus_method_invocation_return_value (invocation, g_variant_new ("(ao)", &builder));
+}
+
+#define DISPATCH(handler)                                                                          \
+  /* Connected swapped: the invocation is always the second argument. */                        \
+  static gboolean on_##handler (gpointer user_data, GDBusMethodInvocation *invocation)            \
+  {                                                                                                \
+    FerryBus *self = user_data;                                                                    \
+    ferry_authority_dispatch (self->authority, invocation, handler, self);                         \
+    return G_DBUS_METHOD_INVOCATION_HANDLED;                                                       \
+  }
+
+DISPATCH (manager_define_domain)
+DISPATCH (manager_migrate)
+DISPATCH (manager_check)
+DISPATCH (manager_list_migrations)
+
+/* --- Domain --- */
+
+static void
+start_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GDBusMethodInvocation) invocation = user_data;
+  g_autoptr (GError) error = NULL;
+
+  if (!ferry_domain_start_finish (FERRY_DOMAIN (source), result, &error))
+    return_error (invocation, error);
+  else
+    g_dbus_method_invocation_return_value (invocation, NULL);
+}
+
+static void
+domain_start (gpointer object, GDBusMethodInvocation *invocation)
+{
+  FerryDomain *domain = domain_for_invocation (object, invocation);
+
+  if (domain)
+    ferry_domain_start_async (domain, NULL, start_cb, g_object_ref (invocation));
+}
+
+static void
+shutdown_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GDBusMethodInvocation) invocation = user_data;
+  g_autoptr (GError) error = NULL;
+
+  if (!ferry_domain_shutdown_finish (FERRY_DOMAIN (source), result, &error))
+    return_error (invocation, error);
+  else
+    g_dbus_method_invocation_return_value (invocation, NULL);
+}
+
+static void
+domain_shutdown (gpointer object, GDBusMethodInvocation *invocation)
+{
+  FerryDomain *domain = domain_for_invocation (object, invocation);
+
+  if (domain)
+    ferry_domain_shutdown_async (domain, NULL, shutdown_cb, g_object_ref (invocation));
+}
+
+static void
+domain_migrate (gpointer object, GDBusMethodInvocation *invocation)
+{
+  FerryDomain *domain = domain_for_invocation (object, invocation);
+  const char *destination;
+  g_autoptr (GVariant) options = NULL;
+
+  if (domain == NULL)
+    return;
+  g_variant_get (g_dbus_method_invocation_get_parameters (invocation), "(&s@a{sv})", &destination,
+                 &options);
+  do_migrate (object, invocation, domain, destination, options);
+}
+
+static void
+domain_check (gpointer object, GDBusMethodInvocation *invocation)
+{
+  FerryDomain *domain = domain_for_invocation (object, invocation);
+  const char *destination;
+  g_autoptr (GVariant) options = NULL;
+
+  if (domain == NULL)
+    return;
+  g_variant_get (g_dbus_method_invocation_get_parameters (invocation), "(&s@a{sv})", &destination,
+                 &options);
+  do_check (object, invocation, domain, destination, options);
+}
+
+DISPATCH (domain_start)
+DISPATCH (domain_shutdown)
+DISPATCH (domain_migrate)
+DISPATCH (domain_check)
+
+/* --- Migration --- */
+
+static FerryMigration *
+migration_for_invocation (FerryBus *self, GDBusMethodInvocation *invocation)
+{
+  const char *path = g_dbus_method_invocation_get_object_path (invocation);
+  FerryMigration *migration = ferry_engine_lookup_migration (self->engine, path);
+
+  if (migration == NULL)
+    g_dbus_method_invocation_return_error (invocation, FERRY_ERROR, FERRY_ERROR_NOT_FOUND,
+                                           "No migration at %s", path);
+  return migration;
+}
+
+static void
+finish_control (GDBusMethodInvocation *invocation, gboolean ok, GError *error)
+{
+  if (ok)
+    g_dbus_method_invocation_return_value (invocation, NULL);
+  else
+    return_error (invocation, error);
+}
+
+static void
+migration_control (gpointer object, GDBusMethodInvocation *invocation)
+{
+  FerryMigration *migration = migration_for_invocation (object, invocation);
+  const char *method = g_dbus_method_invocation_get_method_name (invocation);
+  GVariant *params = g_dbus_method_invocation_get_parameters (invocation);
+  g_autoptr (GError) error = NULL;
+  gboolean ok = FALSE;
+
+  if (migration == NULL)
+    return;
+  if (g_str_equal (method, "Cancel"))
+    ok = ferry_migration_cancel (migration, &error);
+  else if (g_str_equal (method, "StartPostCopy"))
+    ok = ferry_migration_start_postcopy (migration, &error);
+  else if (g_str_equal (method, "SetMaxDowntime"))
+    {
+      guint64 value;
+      g_variant_get (params, "(t)", &value);
+      ok = ferry_migration_set_max_downtime (migration, value, &error);
+    }
+  else if (g_str_equal (method, "SetMaxBandwidth"))
+    {
+      guint64 value;
+      g_variant_get (params, "(t)", &value);
+      ok = ferry_migration_set_max_bandwidth (migration, value, &error);
+    }
+  else if (g_str_equal (method, "Pause"))
+    ok = ferry_migration_pause (migration, &error);
+  else if (g_str_equal (method, "Recover"))
+    {
+      const char *uri;
+      g_variant_get (params, "(&s)", &uri);
+      ok = ferry_migration_recover (migration, uri, &error);
+    }
+  else
+    g_assert_not_reached ();
+  finish_control (invocation, ok, error);
+}
+
+static void
+migration_get_statistics (gpointer object, GDBusMethodInvocation *invocation)
+{
+  FerryMigration *migration = migration_for_invocation (object, invocation);
+
+  if (migration)
+    g_dbus_method_invocation_return_value (
+        invocation, g_variant_new ("(@a{sv})", ferry_migration_get_statistics (migration)));
+}
+
+DISPATCH (migration_control)
+DISPATCH (migration_get_statistics)
+
+/* --- Peer --- */
+
+static void
+peer_hello (gpointer object, GDBusMethodInvocation *invocation)
+{
+  FerryBus *self = object;
+  g_autoptr (GVariant) info = NULL;
+
+  g_variant_get (g_dbus_method_invocation_get_parameters (invocation), "(@a{sv})", &info);
+  g_dbus_method_invocation_return_value (
+      invocation, g_variant_new ("(@a{sv})", ferry_engine_hello (self->engine, info)));
+}
+
+static void
+prepare_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GDBusMethodInvocation) invocation = user_data;
+  g_autoptr (GError) error = NULL;
+  GVariant *reply = ferry_engine_prepare_finish (FERRY_ENGINE (source), result, &error);
+
+  if (reply == NULL)
+    return_error (invocation, error);
+  else
+    g_dbus_method_invocation_return_value (invocation, reply);
+}
+
+static void
+peer_prepare (gpointer object, GDBusMethodInvocation *invocation)
+{
+  FerryBus *self = object;
+  const char *name, *persistent, *live;
+  g_autoptr (GVariant) options = NULL;
+  g_autoptr (GVariant) source_info = NULL;
+
+  g_variant_get (g_dbus_method_invocation_get_parameters (invocation), "(&s&s&s@a{sv}@a{sv})",
+                 &name, &persistent, &live, &options, &source_info);
+  ferry_engine_prepare_async (self->engine, g_dbus_method_invocation_get_connection (invocation),
+                              g_dbus_method_invocation_get_sender (invocation), name,
+                              persistent, live, options, source_info, prepare_cb,
+                              g_object_ref (invocation));
+}
+
+static void
+finish_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GDBusMethodInvocation) invocation = user_data;
+  g_autoptr (GError) error = NULL;
+  GVariant *reply = ferry_engine_finish_finish (FERRY_ENGINE (source), result, &error);
+
+  if (reply == NULL)
+    return_error (invocation, error);
+  else
+    g_dbus_method_invocation_return_value (invocation, g_variant_new ("(@a{sv})", reply));
+}
+
+static void
+peer_finish (gpointer object, GDBusMethodInvocation *invocation)
+{
+  FerryBus *self = object;
+  const char *path;
+  gboolean completed;
+  g_autoptr (GVariant) stats = NULL;
+
+  g_variant_get (g_dbus_method_invocation_get_parameters (invocation), "(&ob@a{sv})", &path,
+                 &completed, &stats);
+  ferry_engine_finish_async (self->engine, path, completed, stats, finish_cb,
+                             g_object_ref (invocation));
+}
+
+static void
+peer_abort (gpointer object, GDBusMethodInvocation *invocation)
+{
+  FerryBus *self = object;
+  const char *path, *reason;
+  g_autoptr (GError) error = NULL;
+
+  g_variant_get (g_dbus_method_invocation_get_parameters (invocation), "(&o&s)", &path, &reason);
+  finish_control (invocation, ferry_engine_abort (self->engine, path, reason, &error), error);
+}
+
+DISPATCH (peer_hello)
+DISPATCH (peer_prepare)
+DISPATCH (peer_finish)
+DISPATCH (peer_abort)
+
+/* --- object export --- */
+
+static void
+domain_added_cb (FerryDaemon *daemon, FerryDomain *domain, FerryBus *self)
+{
+  g_autofree char *path = ferry_bus_domain_path (ferry_domain_get_name (domain));
+  g_autoptr (FerryDBusObjectSkeleton) object = ferry_dbus_object_skeleton_new (path);
+  g_autoptr (FerryDBusDomain) iface = ferry_dbus_domain_skeleton_new ();
+
+  ferry_dbus_domain_set_name (iface, ferry_domain_get_name (domain));
+  ferry_dbus_domain_set_uuid (iface, ferry_domain_get_uuid (domain));
+  ferry_dbus_domain_set_backend (iface, "qmp");
+  ferry_dbus_domain_set_migration (iface, "/");
+  g_object_bind_property (domain, "state", iface, "state", G_BINDING_SYNC_CREATE);
+  g_signal_connect_swapped (iface, "handle-start", G_CALLBACK (on_domain_start), self);
+  g_signal_connect_swapped (iface, "handle-shutdown", G_CALLBACK (on_domain_shutdown), self);
+  g_signal_connect_swapped (iface, "handle-migrate", G_CALLBACK (on_domain_migrate), self);
+  g_signal_connect_swapped (iface, "handle-check", G_CALLBACK (on_domain_check), self);
+  ferry_dbus_object_skeleton_set_domain (object, iface);
+  g_object_set_data (G_OBJECT (domain), "ferry-dbus-domain", iface);
+  g_dbus_object_manager_server_export (self->object_manager, G_DBUS_OBJECT_SKELETON (object));
+  g_hash_table_insert (self->domain_objects, domain, g_object_ref (object));
+}
+
+static void
+domain_removed_cb (FerryDaemon *daemon, FerryDomain *domain, FerryBus *self)
+{
+  GDBusObject *object = g_hash_table_lookup (self->domain_objects, domain);
+
+  if (object == NULL)
+    return;
+  g_dbus_object_manager_server_unexport (self->object_manager,
+                                         g_dbus_object_get_object_path (object));
+  g_hash_table_remove (self->domain_objects, domain);
+}
+
+static void
+migration_added_cb (FerryEngine *engine, FerryMigration *migration, FerryBus *self)
+{
+  g_autoptr (FerryDBusObjectSkeleton) object
+      = ferry_dbus_object_skeleton_new (ferry_migration_get_path (migration));
+  FerryDBusMigration *record = ferry_migration_get_record (migration);
+  FerryDomain *domain = ferry_migration_get_domain (migration);
+  FerryDBusDomain *domain_iface = g_object_get_data (G_OBJECT (domain), "ferry-dbus-domain");
+
+  g_signal_connect_swapped (record, "handle-cancel", G_CALLBACK (on_migration_control), self);
+  g_signal_connect_swapped (record, "handle-start-post-copy", G_CALLBACK (on_migration_control), self);
+  g_signal_connect_swapped (record, "handle-set-max-downtime", G_CALLBACK (on_migration_control), self);
+  g_signal_connect_swapped (record, "handle-set-max-bandwidth", G_CALLBACK (on_migration_control), self);
+  g_signal_connect_swapped (record, "handle-pause", G_CALLBACK (on_migration_control), self);
+  g_signal_connect_swapped (record, "handle-recover", G_CALLBACK (on_migration_control), self);
+  g_signal_connect_swapped (record, "handle-get-statistics", G_CALLBACK (on_migration_get_statistics),
+                    self);
+  ferry_dbus_object_skeleton_set_migration (object, record);
+  g_dbus_object_manager_server_export (self->object_manager, G_DBUS_OBJECT_SKELETON (object));
+  if (domain_iface)
+    ferry_dbus_domain_set_migration (domain_iface, ferry_migration_get_path (migration));
+}
+
+static void
+migration_finished_cb (FerryEngine *engine, FerryMigration *migration, FerryBus *self)
+{
+  FerryDomain *domain = ferry_migration_get_domain (migration);
+  FerryDBusDomain *domain_iface = g_object_get_data (G_OBJECT (domain), "ferry-dbus-domain");
+
+  if (domain_iface
+      && g_strcmp0 (ferry_dbus_domain_get_migration (domain_iface),
+                    ferry_migration_get_path (migration))
+             == 0)
+    ferry_dbus_domain_set_migration (domain_iface, "/");
+}
+
+static void
+migration_removed_cb (FerryEngine *engine, FerryMigration *migration, FerryBus *self)
+{
+  g_dbus_object_manager_server_unexport (self->object_manager,
+                                         ferry_migration_get_path (migration));
+}
+
+FerryBus *
+ferry_bus_new (GDBusConnection *connection,
+               FerryDaemon *daemon,
+               FerryEngine *engine,
+               FerryAuthority *authority,
+               GError **error)
+{
+  g_autoptr (FerryBus) self = g_object_new (FERRY_TYPE_BUS, NULL);
+  g_autoptr (GList) domains = NULL;
+
+  self->connection = g_object_ref (connection);
+  self->daemon = g_object_ref (daemon);
+  self->engine = g_object_ref (engine);
+  self->authority = g_object_ref (authority);
+  self->object_manager = g_dbus_object_manager_server_new (FERRY_OBJECT_PATH);
+
+  self->manager = ferry_dbus_manager_skeleton_new ();
+  ferry_dbus_manager_set_version (self->manager, PACKAGE_VERSION);
+  ferry_dbus_manager_set_hostname (self->manager, ferry_daemon_get_hostname (daemon));
+  ferry_dbus_manager_set_host_uuid (self->manager, ferry_daemon_get_host_uuid (daemon));
+  ferry_dbus_manager_set_backends (self->manager, ferry_daemon_get_backends (daemon));
+  ferry_dbus_manager_set_capabilities (self->manager, ferry_daemon_get_capabilities (daemon));
+  g_signal_connect_swapped (self->manager, "handle-define-domain",
+                    G_CALLBACK (on_manager_define_domain), self);
+  g_signal_connect_swapped (self->manager, "handle-migrate", G_CALLBACK (on_manager_migrate), self);
+  g_signal_connect_swapped (self->manager, "handle-check", G_CALLBACK (on_manager_check), self);
+  g_signal_connect_swapped (self->manager, "handle-list-migrations",
+                    G_CALLBACK (on_manager_list_migrations), self);
+
+  self->peer = ferry_dbus_peer_skeleton_new ();
+  g_signal_connect_swapped (self->peer, "handle-hello", G_CALLBACK (on_peer_hello), self);
+  g_signal_connect_swapped (self->peer, "handle-prepare", G_CALLBACK (on_peer_prepare), self);
+  g_signal_connect_swapped (self->peer, "handle-finish", G_CALLBACK (on_peer_finish), self);
+  g_signal_connect_swapped (self->peer, "handle-abort", G_CALLBACK (on_peer_abort), self);
+
+  /* The root object carries the ObjectManager and, beside it, the
+   * Manager and Peer interfaces. */
+  if (!g_dbus_interface_skeleton_export (G_DBUS_INTERFACE_SKELETON (self->manager), connection,
+                                         FERRY_OBJECT_PATH, error)
+      || !g_dbus_interface_skeleton_export (G_DBUS_INTERFACE_SKELETON (self->peer), connection,
+                                            FERRY_OBJECT_PATH, error))
+    return NULL;
+
+  g_signal_connect (daemon, "domain-added", G_CALLBACK (domain_added_cb), self);
+  g_signal_connect (daemon, "domain-removed", G_CALLBACK (domain_removed_cb), self);
+  g_signal_connect (engine, "migration-added", G_CALLBACK (migration_added_cb), self);
+  g_signal_connect (engine, "migration-finished", G_CALLBACK (migration_finished_cb), self);
+  g_signal_connect (engine, "migration-removed", G_CALLBACK (migration_removed_cb), self);
+  domains = ferry_daemon_get_domains (daemon);
+  for (GList *l = domains; l; l = l->next)
+    domain_added_cb (daemon, l->data, self);
+  g_dbus_object_manager_server_set_connection (self->object_manager, connection);
+  return g_steal_pointer (&self);
+}
+
+static void
+ferry_bus_dispose (GObject *object)
+{
+  FerryBus *self = FERRY_BUS (object);
+
+  if (self->daemon)
+    g_signal_handlers_disconnect_by_data (self->daemon, self);
+  if (self->engine)
+    g_signal_handlers_disconnect_by_data (self->engine, self);
+  if (self->manager)
+    g_dbus_interface_skeleton_unexport (G_DBUS_INTERFACE_SKELETON (self->manager));
+  if (self->peer)
+    g_dbus_interface_skeleton_unexport (G_DBUS_INTERFACE_SKELETON (self->peer));
+  g_clear_object (&self->manager);
+  g_clear_object (&self->peer);
+  g_clear_object (&self->object_manager);
+  g_clear_pointer (&self->domain_objects, g_hash_table_unref);
+  g_clear_object (&self->authority);
+  g_clear_object (&self->engine);
+  g_clear_object (&self->daemon);
+  g_clear_object (&self->connection);
+  G_OBJECT_CLASS (ferry_bus_parent_class)->dispose (object);
+}
+
+static void
+ferry_bus_class_init (FerryBusClass *klass)
+{
+  G_OBJECT_CLASS (klass)->dispose = ferry_bus_dispose;
+}
+
+static void
+ferry_bus_init (FerryBus *self)
+{
+  self->domain_objects = g_hash_table_new_full (NULL, NULL, NULL, g_object_unref);
+}

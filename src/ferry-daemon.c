@@ -1,0 +1,334 @@
+/* ferry-daemon.c: host identity, directories and the domain registry
+ *
+ * Domain descriptions are persisted as <state-dir>/domains/<name>.conf,
+ * written atomically (g_file_set_contents renames a temporary file into
+ * place), so a crash never leaves a half-written description.
+ */
+#define G_LOG_DOMAIN "ferry-daemon"
+
+#include "config.h"
+#include "ferry-compat.h"
+#include "ferry-daemon.h"
+#include "ferry-error.h"
+
+#include <errno.h>
+#include <glib/gstdio.h>
+
+struct _FerryDaemon
+{
+  GObject parent_instance;
+
+  char *state_dir;
+  char *runtime_dir;
+  char *config_dir;
+  char *hostname;
+  char *host_uuid;
+  GHashTable *domains;    /* name -> FerryDomain */
+  GHashTable *persistent; /* names with a description on disk */
+};
+
+enum
+{
+  SIGNAL_DOMAIN_ADDED,
+  SIGNAL_DOMAIN_REMOVED,
+  N_SIGNALS
+};
+static guint signals[N_SIGNALS];
+
+G_DEFINE_TYPE (FerryDaemon, ferry_daemon, G_TYPE_OBJECT)
+
+static const char *const backends[] = { "qmp", NULL };
+
+/* What the QMP backend drives on QEMU >= 10.0. */
+static const char *const capabilities[] = {
+  "postcopy",   "postcopy-preempt", "postcopy-recover", "switchover-ack",
+  "multifd",    "auto-converge",    NULL,
+};
+
+const char *
+ferry_daemon_get_state_dir (FerryDaemon *self)
+{
+  return self->state_dir;
+}
+
+const char *
+ferry_daemon_get_runtime_dir (FerryDaemon *self)
+{
+  return self->runtime_dir;
+}
+
+const char *
+ferry_daemon_get_hostname (FerryDaemon *self)
+{
+  return self->hostname;
+}
+
+const char *
+ferry_daemon_get_host_uuid (FerryDaemon *self)
+{
+  return self->host_uuid;
+}
+
+const char *const *
+ferry_daemon_get_backends (FerryDaemon *self)
+{
+  return backends;
+}
+
+const char *const *
+ferry_daemon_get_capabilities (FerryDaemon *self)
+{
+  return capabilities;
+}
+
+FerryDomain *
+ferry_daemon_lookup_domain (FerryDaemon *self, const char *name)
+{
+  return g_hash_table_lookup (self->domains, name);
+}
+
+GList *
+ferry_daemon_get_domains (FerryDaemon *self)
+{
+  return g_hash_table_get_values (self->domains);
+}
+
+gboolean
+ferry_daemon_is_persistent (FerryDaemon *self, FerryDomain *domain)
+{
+  return g_hash_table_contains (self->persistent, ferry_domain_get_name (domain));
+}
+
+static char *
+domain_path (FerryDaemon *self, const char *name)
+{
+  g_autofree char *file = g_strconcat (name, ".conf", NULL);
+  return g_build_filename (self->state_dir, "domains", file, NULL);
+}
+
+static gboolean
+persist (FerryDaemon *self, const FerryDomainConfig *config, GError **error)
+{
+  g_autofree char *path = domain_path (self, config->name);
+  g_autofree char *data = ferry_domain_config_to_data (config);
+  g_autoptr (GError) local_error = NULL;
+
+  if (!g_file_set_contents_full (path, data, -1,
+                                 G_FILE_SET_CONTENTS_CONSISTENT | G_FILE_SET_CONTENTS_DURABLE, 0640,
+                                 &local_error))
+    {
+      g_set_error (error, FERRY_ERROR, FERRY_ERROR_FAILED, "Cannot save domain '%s': %s",
+                   config->name, local_error->message);
+      return FALSE;
+    }
+  g_hash_table_add (self->persistent, g_strdup (config->name));
+  return TRUE;
+}
+
+static FerryDomain *
+add_or_update (FerryDaemon *self, FerryDomainConfig *config)
+{
+  FerryDomain *domain = g_hash_table_lookup (self->domains, config->name);
+
+  if (domain)
+    {
+      ferry_domain_set_config (domain, config);
+      return domain;
+    }
+  domain = ferry_domain_new (config, self->state_dir, self->runtime_dir);
+  g_hash_table_insert (self->domains, g_strdup (ferry_domain_get_name (domain)), domain);
+  g_signal_emit (self, signals[SIGNAL_DOMAIN_ADDED], 0, domain);
+  return domain;
+}
+
+FerryDomain *
+ferry_daemon_adopt_domain (FerryDaemon *self,
+                           FerryDomainConfig *config,
+                           gboolean persist_it,
+                           GError **error)
+{
+  g_autoptr (FerryDomainConfig) owned = config;
+  FerryDomain *existing = g_hash_table_lookup (self->domains, config->name);
+
+  if (existing && ferry_domain_is_active (existing))
+    {
+      g_set_error (error, FERRY_ERROR, FERRY_ERROR_BUSY, "Domain '%s' is %s", config->name,
+                   ferry_domain_get_state (existing));
+      return NULL;
+    }
+  if (persist_it && !persist (self, config, error))
+    return NULL;
+  return add_or_update (self, g_steal_pointer (&owned));
+}
+
+FerryDomain *
+ferry_daemon_define_domain (FerryDaemon *self, const char *description, GError **error)
+{
+  FerryDomainConfig *config = ferry_domain_config_parse (description, error);
+  FerryDomain *existing;
+
+  if (config == NULL)
+    return NULL;
+  /* Redefining keeps the domain's identity. */
+  existing = g_hash_table_lookup (self->domains, config->name);
+  if (existing && !g_str_equal (ferry_domain_get_uuid (existing), config->uuid))
+    g_set_str (&config->uuid, ferry_domain_get_uuid (existing));
+  return ferry_daemon_adopt_domain (self, config, TRUE, error);
+}
+
+gboolean
+ferry_daemon_undefine_domain (FerryDaemon *self, FerryDomain *domain, GError **error)
+{
+  g_autofree char *path = domain_path (self, ferry_domain_get_name (domain));
+  g_autofree char *name = g_strdup (ferry_domain_get_name (domain));
+
+  if (ferry_domain_is_active (domain))
+    {
+      g_set_error (error, FERRY_ERROR, FERRY_ERROR_BUSY, "Domain '%s' is %s", name,
+                   ferry_domain_get_state (domain));
+      return FALSE;
+    }
+  if (g_unlink (path) < 0 && errno != ENOENT)
+    {
+      int saved = errno;
+      g_set_error (error, FERRY_ERROR, FERRY_ERROR_FAILED, "Cannot remove %s: %s", path,
+                   g_strerror (saved));
+      return FALSE;
+    }
+  g_hash_table_remove (self->persistent, name);
+  g_object_ref (domain);
+  g_hash_table_remove (self->domains, name);
+  g_signal_emit (self, signals[SIGNAL_DOMAIN_REMOVED], 0, domain);
+  g_object_unref (domain);
+  return TRUE;
+}
+
+static void
+load_domains (FerryDaemon *self)
+{
+  g_autofree char *dir_path = g_build_filename (self->state_dir, "domains", NULL);
+  g_autoptr (GDir) dir = g_dir_open (dir_path, 0, NULL);
+  const char *file;
+
+  if (dir == NULL)
+    return;
+  while ((file = g_dir_read_name (dir)))
+    {
+      g_autofree char *path = NULL;
+      g_autofree char *data = NULL;
+      g_autoptr (GError) error = NULL;
+      FerryDomainConfig *config;
+
+      if (!g_str_has_suffix (file, ".conf"))
+        continue;
+      path = g_build_filename (dir_path, file, NULL);
+      if (!g_file_get_contents (path, &data, NULL, &error)
+          || !(config = ferry_domain_config_parse (data, &error)))
+        {
+          g_warning ("Ignoring %s: %s", path, error->message);
+          continue;
+        }
+      g_hash_table_add (self->persistent, g_strdup (config->name));
+      add_or_update (self, config);
+    }
+}
+
+static char *
+load_host_uuid (FerryDaemon *self, GError **error)
+{
+  g_autofree char *path = g_build_filename (self->state_dir, "host-uuid", NULL);
+  g_autofree char *data = NULL;
+  g_autofree char *uuid = NULL;
+
+  if (g_file_get_contents (path, &data, NULL, NULL) && g_uuid_string_is_valid (g_strstrip (data)))
+    return g_steal_pointer (&data);
+  uuid = g_uuid_string_random ();
+  if (!g_file_set_contents_full (path, uuid, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0644, error))
+    return NULL;
+  return g_steal_pointer (&uuid);
+}
+
+FerryDaemon *
+ferry_daemon_new (const char *state_dir,
+                  const char *runtime_dir,
+                  const char *config_dir,
+                  GError **error)
+{
+  g_autoptr (FerryDaemon) self = g_object_new (FERRY_TYPE_DAEMON, NULL);
+  const char *subdirs[] = { "domains", "console", "images" };
+
+  self->state_dir = g_canonicalize_filename (state_dir, NULL);
+  self->runtime_dir = g_canonicalize_filename (runtime_dir, NULL);
+  self->config_dir = g_canonicalize_filename (config_dir, NULL);
+  for (gsize i = 0; i < G_N_ELEMENTS (subdirs); i++)
+    {
+      g_autofree char *dir = g_build_filename (self->state_dir, subdirs[i], NULL);
+      if (g_mkdir_with_parents (dir, 0750) < 0)
+        {
+          int saved = errno;
+          g_set_error (error, FERRY_ERROR, FERRY_ERROR_FAILED, "Cannot create %s: %s", dir,
+                       g_strerror (saved));
+          return NULL;
+        }
+    }
+  if (g_mkdir_with_parents (self->runtime_dir, 0700) < 0)
+    {
+      int saved = errno;
+      g_set_error (error, FERRY_ERROR, FERRY_ERROR_FAILED, "Cannot create %s: %s",
+                   self->runtime_dir, g_strerror (saved));
+      return NULL;
+    }
+  self->host_uuid = load_host_uuid (self, error);
+  if (self->host_uuid == NULL)
+    return NULL;
+  self->hostname = g_strdup (g_get_host_name ());
+  load_domains (self);
+  return g_steal_pointer (&self);
+}
+
+void
+ferry_daemon_stop_all (FerryDaemon *self)
+{
+  GHashTableIter iter;
+  FerryDomain *domain;
+
+  g_hash_table_iter_init (&iter, self->domains);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &domain))
+    if (ferry_domain_get_qemu (domain))
+      ferry_qemu_terminate (ferry_domain_get_qemu (domain));
+}
+
+static void
+ferry_daemon_finalize (GObject *object)
+{
+  FerryDaemon *self = FERRY_DAEMON (object);
+
+  g_hash_table_unref (self->domains);
+  g_hash_table_unref (self->persistent);
+  g_free (self->state_dir);
+  g_free (self->runtime_dir);
+  g_free (self->config_dir);
+  g_free (self->hostname);
+  g_free (self->host_uuid);
+  G_OBJECT_CLASS (ferry_daemon_parent_class)->finalize (object);
+}
+
+static void
+ferry_daemon_class_init (FerryDaemonClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = ferry_daemon_finalize;
+
+  signals[SIGNAL_DOMAIN_ADDED]
+      = g_signal_new ("domain-added", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                      NULL, G_TYPE_NONE, 1, FERRY_TYPE_DOMAIN);
+  signals[SIGNAL_DOMAIN_REMOVED]
+      = g_signal_new ("domain-removed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL,
+                      NULL, NULL, G_TYPE_NONE, 1, FERRY_TYPE_DOMAIN);
+}
+
+static void
+ferry_daemon_init (FerryDaemon *self)
+{
+  self->domains = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
+  self->persistent = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+}

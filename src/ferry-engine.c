@@ -1,0 +1,571 @@
+/* ferry-engine.c: the migrations of this host and the peer protocol
+ *
+ * The engine creates Migration objects, numbers them (never reusing a
+ * number within a daemon's life) and keeps a bounded history of finished
+ * ones so late readers still see how they ended.
+ */
+#define G_LOG_DOMAIN "ferry-engine"
+
+#include "config.h"
+#include "ferry-engine.h"
+#include "ferry-error.h"
+#include "ferry-peer.h"
+
+#define HISTORY_LENGTH 32
+
+struct _FerryEngine
+{
+  GObject parent_instance;
+
+  FerryDaemon *daemon;
+  guint next_id;
+  GQueue migrations; /* of FerryMigration, oldest first */
+};
+
+enum
+{
+  SIGNAL_MIGRATION_ADDED,
+  SIGNAL_MIGRATION_FINISHED,
+  SIGNAL_MIGRATION_REMOVED,
+  N_SIGNALS
+};
+static guint signals[N_SIGNALS];
+
+G_DEFINE_TYPE (FerryEngine, ferry_engine, G_TYPE_OBJECT)
+
+FerryDaemon *
+ferry_engine_get_daemon (FerryEngine *self)
+{
+  return self->daemon;
+}
+
+static void
+prune_history (FerryEngine *self)
+{
+  guint finished = 0;
+
+  for (GList *l = self->migrations.head; l; l = l->next)
+    finished += ferry_migration_is_finished (l->data);
+  for (GList *l = self->migrations.head; l && finished > HISTORY_LENGTH;)
+    {
+      GList *next = l->next;
+      FerryMigration *migration = l->data;
+
+      if (ferry_migration_is_finished (migration))
+        {
+          g_queue_delete_link (&self->migrations, l);
+          g_signal_emit (self, signals[SIGNAL_MIGRATION_REMOVED], 0, migration);
+          g_object_unref (migration);
+          finished--;
+        }
+      l = next;
+    }
+}
+
+static void
+migration_finished_cb (FerryMigration *migration, FerryEngine *self)
+{
+  g_signal_emit (self, signals[SIGNAL_MIGRATION_FINISHED], 0, migration);
+  prune_history (self);
+}
+
+static FerryMigration *
+add_migration (FerryEngine *self,
+               FerryDomain *domain,
+               gboolean incoming,
+               FerryMigrateOptions *options,
+               const char *source,
+               const char *destination,
+               guint32 uid)
+{
+  FerryMigrationSetup setup = {
+    .daemon = self->daemon,
+    .domain = domain,
+    .incoming = incoming,
+    .id = ++self->next_id,
+    .options = options,
+    .source = source,
+    .destination = destination,
+    .uid = uid,
+    .local_hostname = ferry_daemon_get_hostname (self->daemon),
+    .local_host_uuid = ferry_daemon_get_host_uuid (self->daemon),
+  };
+  FerryMigration *migration = ferry_migration_new (&setup);
+
+  g_queue_push_tail (&self->migrations, migration);
+  g_signal_connect (migration, "finished", G_CALLBACK (migration_finished_cb), self);
+  g_signal_emit (self, signals[SIGNAL_MIGRATION_ADDED], 0, migration);
+  return migration;
+}
+
+FerryMigration *
+ferry_engine_migrate (FerryEngine *self,
+                      FerryDomain *domain,
+                      const char *destination,
+                      FerryMigrateOptions *options,
+                      guint32 uid,
+                      GError **error)
+{
+  g_autoptr (FerryMigrateOptions) owned = options;
+  FerryMigration *migration;
+  const char *state = ferry_domain_get_state (domain);
+
+  if (!ferry_peer_destination_is_valid (destination, error))
+    return NULL;
+  if (options->tls)
+    {
+      g_set_error_literal (error, FERRY_ERROR, FERRY_ERROR_NOT_SUPPORTED,
+                           "Option 'tls' is not supported by this version of ferryd");
+      return NULL;
+    }
+  if (options->copy_storage != FERRY_COPY_STORAGE_NONE)
+    {
+      g_set_error_literal (error, FERRY_ERROR, FERRY_ERROR_NOT_SUPPORTED,
+                           "Option 'copy-storage' is not supported by this version of ferryd");
+      return NULL;
+    }
+  if (!options->live)
+    {
+      g_set_error_literal (error, FERRY_ERROR, FERRY_ERROR_NOT_SUPPORTED,
+                           "Offline migration (live=false) is not supported by this version of ferryd");
+      return NULL;
+    }
+  if (ferry_domain_get_migration (domain) != NULL)
+    {
+      g_set_error (error, FERRY_ERROR, FERRY_ERROR_BUSY, "Domain '%s' is already %s",
+                   ferry_domain_get_name (domain), state);
+      return NULL;
+    }
+  if (!g_str_equal (state, "running") && !g_str_equal (state, "paused"))
+    {
+      g_set_error (error, FERRY_ERROR, FERRY_ERROR_INVALID_ARGUMENT,
+                   "Domain '%s' is %s; only a running or paused domain can migrate",
+                   ferry_domain_get_name (domain), state);
+      return NULL;
+    }
+  migration = add_migration (self, domain, FALSE, g_steal_pointer (&owned),
+                             ferry_daemon_get_hostname (self->daemon), destination, uid);
+  ferry_migration_run_outgoing (migration, destination);
+  return migration;
+}
+
+/* --- Check --- */
+
+typedef struct
+{
+  GPtrArray *blockers;
+  GPtrArray *warnings;
+  GStrv features;
+  guint64 memory;
+  guint64 bandwidth;
+  guint64 downtime;
+  GDBusConnection *peer;
+  FerryDomain *domain;
+} CheckData;
+
+static void
+check_data_free (CheckData *data)
+{
+  g_ptr_array_unref (data->blockers);
+  g_ptr_array_unref (data->warnings);
+  g_strfreev (data->features);
+  g_clear_object (&data->peer);
+  g_clear_object (&data->domain);
+  g_free (data);
+}
+
+static void
+check_return (GTask *task)
+{
+  CheckData *data = g_task_get_task_data (task);
+  GVariantBuilder builder;
+  guint64 bandwidth = data->bandwidth ? data->bandwidth : (G_GUINT64_CONSTANT (300) << 20);
+
+  g_ptr_array_add (data->blockers, NULL);
+  g_ptr_array_add (data->warnings, NULL);
+  g_variant_builder_init (&builder, G_VARIANT_TYPE_VARDICT);
+  g_variant_builder_add (&builder, "{sv}", "ok", g_variant_new_boolean (data->blockers->len == 1));
+  g_variant_builder_add (&builder, "{sv}", "blockers",
+                         g_variant_new_strv ((const char *const *) data->blockers->pdata, -1));
+  g_variant_builder_add (&builder, "{sv}", "warnings",
+                         g_variant_new_strv ((const char *const *) data->warnings->pdata, -1));
+  g_variant_builder_add (&builder, "{sv}", "features",
+                         g_variant_new_strv ((const char *const *) data->features, -1));
+  /* An idle guest's memory over the link, plus QEMU start-up; a guest
+   * that dirties memory takes longer (see Converging while it runs). */
+  g_variant_builder_add (&builder, "{sv}", "estimated-time",
+                         g_variant_new_uint64 (data->memory * 1000 / bandwidth + 300));
+  g_variant_builder_add (&builder, "{sv}", "estimated-downtime",
+                         g_variant_new_uint64 (data->downtime));
+  g_task_return_pointer (task, g_variant_ref_sink (g_variant_builder_end (&builder)),
+                         (GDestroyNotify) g_variant_unref);
+  g_object_unref (task);
+}
+
+static void
+check_hello_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GTask *task = user_data;
+  FerryEngine *self = g_task_get_source_object (task);
+  CheckData *data = g_task_get_task_data (task);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result,
+                                                               &error);
+  g_autoptr (GVariant) info = NULL;
+  g_autofree const char **caps = NULL;
+  const char *uuid = NULL, *dstate = NULL;
+  g_autoptr (GStrvBuilder) both = g_strv_builder_new ();
+  const char *const *local = ferry_daemon_get_capabilities (self->daemon);
+
+  if (reply == NULL)
+    {
+      g_dbus_error_strip_remote_error (error);
+      g_ptr_array_add (data->blockers,
+                       g_strdup_printf ("The destination refused the handshake: %s",
+                                        error->message));
+      check_return (task);
+      return;
+    }
+  g_variant_get (reply, "(@a{sv})", &info);
+  g_variant_lookup (info, "capabilities", "^a&s", &caps);
+  g_variant_lookup (info, "host-uuid", "&s", &uuid);
+  g_variant_lookup (info, "domain-state", "&s", &dstate);
+  if (g_strcmp0 (uuid, ferry_daemon_get_host_uuid (self->daemon)) == 0)
+    g_ptr_array_add (data->blockers, g_strdup ("The destination is this host"));
+  if (dstate && !g_str_equal (dstate, "shutoff") && !g_str_equal (dstate, "undefined"))
+    g_ptr_array_add (data->blockers,
+                     g_strdup_printf ("A domain named '%s' is already %s on the destination",
+                                      ferry_domain_get_name (data->domain), dstate));
+  for (gsize i = 0; local[i]; i++)
+    if (caps && g_strv_contains (caps, local[i]))
+      g_strv_builder_add (both, local[i]);
+  data->features = g_strv_builder_end (both);
+  check_return (task);
+}
+
+static void
+check_connected_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GTask *task = user_data;
+  CheckData *data = g_task_get_task_data (task);
+  g_autoptr (GError) error = NULL;
+  GVariantDict info;
+
+  data->peer = ferry_peer_connect_finish (result, &error);
+  if (data->peer == NULL)
+    {
+      g_ptr_array_add (data->blockers, g_strdup (error->message));
+      check_return (task);
+      return;
+    }
+  g_variant_dict_init (&info, NULL);
+  g_variant_dict_insert (&info, "api", "u", 1);
+  g_variant_dict_insert (&info, "domain", "s", ferry_domain_get_name (data->domain));
+  g_dbus_connection_call (data->peer, "org.ferryvm.Ferry1", "/org/ferryvm/Ferry1",
+                          "org.ferryvm.Ferry1.Peer", "Hello",
+                          g_variant_new ("(@a{sv})", g_variant_dict_end (&info)),
+                          G_VARIANT_TYPE ("(a{sv})"), G_DBUS_CALL_FLAGS_NONE, 10000, NULL,
+                          check_hello_cb, task);
+}
+
+void
+ferry_engine_check_async (FerryEngine *self,
+                          FerryDomain *domain,
+                          const char *destination,
+                          FerryMigrateOptions *options,
+                          GAsyncReadyCallback callback,
+                          gpointer user_data)
+{
+  GTask *task = g_task_new (self, NULL, callback, user_data);
+  CheckData *data = g_new0 (CheckData, 1);
+  const char *state = ferry_domain_get_state (domain);
+  g_autoptr (GError) error = NULL;
+
+  g_task_set_task_data (task, data, (GDestroyNotify) check_data_free);
+  data->blockers = g_ptr_array_new_with_free_func (g_free);
+  data->warnings = g_ptr_array_new_with_free_func (g_free);
+  data->domain = g_object_ref (domain);
+  data->memory = (guint64) ferry_domain_get_config (domain)->memory_mib << 20;
+  data->bandwidth = options->max_bandwidth;
+  data->downtime = options->max_downtime ? options->max_downtime : 300;
+  data->features = g_new0 (char *, 1);
+
+  if (!g_str_equal (state, "running") && !g_str_equal (state, "paused"))
+    g_ptr_array_add (data->blockers, g_strdup_printf ("Domain '%s' is %s",
+                                                      ferry_domain_get_name (domain), state));
+  if (options->tls)
+    g_ptr_array_add (data->blockers, g_strdup ("Option 'tls' is not supported yet"));
+  if (options->copy_storage != FERRY_COPY_STORAGE_NONE)
+    g_ptr_array_add (data->blockers, g_strdup ("Option 'copy-storage' is not supported yet"));
+  if (options->max_bandwidth && options->max_bandwidth < (G_GUINT64_CONSTANT (32) << 20)
+      && options->postcopy == FERRY_POSTCOPY_OFF && !options->auto_converge)
+    g_ptr_array_add (data->warnings,
+                     g_strdup ("A low bandwidth cap without post-copy or auto-converge may not "
+                               "converge for a guest that writes memory quickly"));
+  if (!ferry_peer_destination_is_valid (destination, &error))
+    {
+      g_ptr_array_add (data->blockers, g_strdup (error->message));
+      check_return (task);
+      return;
+    }
+  ferry_peer_connect_async (destination, NULL, check_connected_cb, task);
+}
+
+GVariant *
+ferry_engine_check_finish (FerryEngine *self, GAsyncResult *result, GError **error)
+{
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+FerryMigration *
+ferry_engine_lookup_migration (FerryEngine *self, const char *object_path)
+{
+  for (GList *l = self->migrations.head; l; l = l->next)
+    if (g_str_equal (ferry_migration_get_path (l->data), object_path))
+      return l->data;
+  return NULL;
+}
+
+GList *
+ferry_engine_get_migrations (FerryEngine *self)
+{
+  return g_list_copy (self->migrations.head);
+}
+
+/* --- peer protocol, destination side --- */
+
+GVariant *
+ferry_engine_hello (FerryEngine *self, GVariant *source_info)
+{
+  GVariantBuilder builder;
+  const char *domain_name = NULL;
+
+  g_variant_builder_init (&builder, G_VARIANT_TYPE_VARDICT);
+  g_variant_builder_add (&builder, "{sv}", "version", g_variant_new_string (PACKAGE_VERSION));
+  g_variant_builder_add (&builder, "{sv}", "api", g_variant_new_uint32 (1));
+  g_variant_builder_add (&builder, "{sv}", "hostname",
+                         g_variant_new_string (ferry_daemon_get_hostname (self->daemon)));
+  g_variant_builder_add (&builder, "{sv}", "host-uuid",
+                         g_variant_new_string (ferry_daemon_get_host_uuid (self->daemon)));
+  g_variant_builder_add (&builder, "{sv}", "capabilities",
+                         g_variant_new_strv (ferry_daemon_get_capabilities (self->daemon), -1));
+  g_variant_builder_add (&builder, "{sv}", "backends",
+                         g_variant_new_strv (ferry_daemon_get_backends (self->daemon), -1));
+  if (g_variant_lookup (source_info, "domain", "&s", &domain_name))
+    {
+      FerryDomain *domain = ferry_daemon_lookup_domain (self->daemon, domain_name);
+      g_variant_builder_add (&builder, "{sv}", "domain-state",
+                             g_variant_new_string (domain ? ferry_domain_get_state (domain)
+                                                          : "undefined"));
+    }
+  return g_variant_builder_end (&builder);
+}
+
+static void
+prepared_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  FerryMigration *migration = FERRY_MIGRATION (source);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) reply = ferry_migration_prepare_incoming_finish (migration, result, &error);
+
+  if (reply == NULL)
+    g_task_return_error (task, g_steal_pointer (&error));
+  else
+    g_task_return_pointer (task,
+                           g_variant_ref_sink (g_variant_new ("(o@a{sv})",
+                                                              ferry_migration_get_path (migration),
+                                                              reply)),
+                           (GDestroyNotify) g_variant_unref);
+}
+
+void
+ferry_engine_prepare_async (FerryEngine *self,
+                            GDBusConnection *connection,
+                            const char *peer_name,
+                            const char *domain_name,
+                            const char *persistent_description,
+                            const char *live_description,
+                            GVariant *options_variant,
+                            GVariant *source_info,
+                            GAsyncReadyCallback callback,
+                            gpointer user_data)
+{
+  g_autoptr (GTask) task = g_task_new (self, NULL, callback, user_data);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (FerryDomainConfig) live = NULL;
+  g_autoptr (FerryDomainConfig) persistent = NULL;
+  FerryMigrateOptions *options;
+  FerryDomain *domain;
+  FerryMigration *migration;
+  gboolean created;
+  const char *source_host = "unknown";
+
+  options = ferry_migrate_options_parse (options_variant, &error);
+  if (options == NULL)
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  live = ferry_domain_config_parse (live_description, &error);
+  if (live == NULL || !(persistent = ferry_domain_config_parse (persistent_description, &error)))
+    {
+      ferry_migrate_options_free (options);
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  if (!g_str_equal (live->name, domain_name))
+    {
+      ferry_migrate_options_free (options);
+      g_task_return_new_error (task, FERRY_ERROR, FERRY_ERROR_INVALID_ARGUMENT,
+                               "Domain name '%s' does not match the description ('%s')",
+                               domain_name, live->name);
+      return;
+    }
+  domain = ferry_daemon_lookup_domain (self->daemon, domain_name);
+  if (domain && ferry_domain_is_active (domain))
+    {
+      ferry_migrate_options_free (options);
+      g_task_return_new_error (task, FERRY_ERROR, FERRY_ERROR_BUSY,
+                               "A domain named '%s' is already %s on this host", domain_name,
+                               ferry_domain_get_state (domain));
+      return;
+    }
+  created = domain == NULL;
+  if (domain == NULL)
+    {
+      /* Known only for the migration until Finish persists it (if asked). */
+      domain = ferry_daemon_adopt_domain (self->daemon, ferry_domain_config_copy (persistent),
+                                          FALSE, &error);
+      if (domain == NULL)
+        {
+          ferry_migrate_options_free (options);
+          g_task_return_error (task, g_steal_pointer (&error));
+          return;
+        }
+    }
+  g_variant_lookup (source_info, "hostname", "&s", &source_host);
+  migration = add_migration (self, domain, TRUE, options, source_host,
+                             ferry_daemon_get_hostname (self->daemon), 0);
+  ferry_migration_prepare_incoming_async (migration, connection, peer_name, live,
+                                          persistent_description, created, source_info,
+                                          prepared_cb, g_steal_pointer (&task));
+}
+
+GVariant *
+ferry_engine_prepare_finish (FerryEngine *self, GAsyncResult *result, GError **error)
+{
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+static FerryMigration *
+lookup_incoming (FerryEngine *self, const char *path, GError **error)
+{
+  FerryMigration *migration = ferry_engine_lookup_migration (self, path);
+
+  if (migration == NULL)
+    g_set_error (error, FERRY_ERROR, FERRY_ERROR_NOT_FOUND, "No migration at %s", path);
+  return migration;
+}
+
+static void
+finished_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  g_autoptr (GError) error = NULL;
+  GVariant *reply
+      = ferry_migration_finish_incoming_finish (FERRY_MIGRATION (source), result, &error);
+
+  if (reply == NULL)
+    g_task_return_error (task, g_steal_pointer (&error));
+  else
+    g_task_return_pointer (task, reply, (GDestroyNotify) g_variant_unref);
+}
+
+void
+ferry_engine_finish_async (FerryEngine *self,
+                           const char *path,
+                           gboolean source_completed,
+                           GVariant *statistics,
+                           GAsyncReadyCallback callback,
+                           gpointer user_data)
+{
+  g_autoptr (GTask) task = g_task_new (self, NULL, callback, user_data);
+  g_autoptr (GError) error = NULL;
+  FerryMigration *migration = lookup_incoming (self, path, &error);
+
+  if (migration == NULL)
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  ferry_migration_finish_incoming_async (migration, source_completed, finished_cb,
+                                         g_steal_pointer (&task));
+}
+
+GVariant *
+ferry_engine_finish_finish (FerryEngine *self, GAsyncResult *result, GError **error)
+{
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+gboolean
+ferry_engine_abort (FerryEngine *self, const char *path, const char *reason, GError **error)
+{
+  FerryMigration *migration = lookup_incoming (self, path, error);
+
+  if (migration == NULL)
+    return FALSE;
+  ferry_migration_abort_incoming (migration, reason);
+  return TRUE;
+}
+
+void
+ferry_engine_shutdown (FerryEngine *self)
+{
+  for (GList *l = self->migrations.head; l; l = l->next)
+    ferry_migration_shutdown (l->data);
+}
+
+FerryEngine *
+ferry_engine_new (FerryDaemon *daemon)
+{
+  FerryEngine *self = g_object_new (FERRY_TYPE_ENGINE, NULL);
+
+  self->daemon = g_object_ref (daemon);
+  return self;
+}
+
+static void
+ferry_engine_finalize (GObject *object)
+{
+  FerryEngine *self = FERRY_ENGINE (object);
+
+  for (GList *l = self->migrations.head; l; l = l->next)
+    g_signal_handlers_disconnect_by_data (l->data, self);
+  g_queue_clear_full (&self->migrations, g_object_unref);
+  g_clear_object (&self->daemon);
+  G_OBJECT_CLASS (ferry_engine_parent_class)->finalize (object);
+}
+
+static void
+ferry_engine_class_init (FerryEngineClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = ferry_engine_finalize;
+
+  signals[SIGNAL_MIGRATION_ADDED]
+      = g_signal_new ("migration-added", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL,
+                      NULL, NULL, G_TYPE_NONE, 1, FERRY_TYPE_MIGRATION);
+  signals[SIGNAL_MIGRATION_FINISHED]
+      = g_signal_new ("migration-finished", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL,
+                      NULL, NULL, G_TYPE_NONE, 1, FERRY_TYPE_MIGRATION);
+  signals[SIGNAL_MIGRATION_REMOVED]
+      = g_signal_new ("migration-removed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL,
+                      NULL, NULL, G_TYPE_NONE, 1, FERRY_TYPE_MIGRATION);
+}
+
+static void
+ferry_engine_init (FerryEngine *self)
+{
+  g_queue_init (&self->migrations);
+}

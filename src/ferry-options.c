@@ -1,0 +1,272 @@
+/* ferry-options.c: parse and validate migration options
+ *
+ * Unknown keys and wrong types are errors that name the key: a misspelt
+ * option silently ignored could make a migration behave in a way the
+ * operator explicitly tried to prevent. Integer options accept any D-Bus
+ * integer type with a value in range, because gdbus and busctl users
+ * cannot always choose the exact width.
+ */
+#define G_LOG_DOMAIN "ferry-options"
+
+#include "ferry-options.h"
+#include "ferry-error.h"
+
+typedef enum
+{
+  KIND_BOOL,
+  KIND_UINT32,
+  KIND_UINT64,
+  KIND_STRING,
+  KIND_STRV,
+} Kind;
+
+typedef struct
+{
+  const char *key;
+  Kind kind;
+  gsize offset;
+  const char *const *choices; /* for strings, NULL = free-form */
+} OptionSpec;
+
+static const char *const postcopy_choices[] = { "off", "manual", "auto", NULL };
+static const char *const copy_storage_choices[] = { "none", "all", "incremental", NULL };
+static const char *const switchover_ack_choices[] = { "auto", "on", "off", NULL };
+static const char *const timeout_action_choices[] = { "abort", "postcopy", "pause", NULL };
+static const char *const compression_choices[] = { "none", "zlib", "zstd", NULL };
+
+/* Enum-valued strings are parsed into a temporary char * first. */
+typedef struct
+{
+  char *postcopy;
+  char *copy_storage;
+} EnumStrings;
+
+#define OPT(key, kind, field, choices) { key, kind, G_STRUCT_OFFSET (FerryMigrateOptions, field), choices }
+
+static const OptionSpec option_specs[] = {
+  OPT ("live", KIND_BOOL, live, NULL),
+  { "postcopy", KIND_STRING, (gsize) -1, postcopy_choices },
+  OPT ("max-bandwidth", KIND_UINT64, max_bandwidth, NULL),
+  OPT ("max-postcopy-bandwidth", KIND_UINT64, max_postcopy_bandwidth, NULL),
+  OPT ("switchover-bandwidth", KIND_UINT64, switchover_bandwidth, NULL),
+  OPT ("max-downtime", KIND_UINT64, max_downtime, NULL),
+  OPT ("auto-converge", KIND_BOOL, auto_converge, NULL),
+  OPT ("multifd-channels", KIND_UINT32, multifd_channels, NULL),
+  OPT ("compression", KIND_STRING, compression, compression_choices),
+  { "copy-storage", KIND_STRING, (gsize) -2, copy_storage_choices },
+  OPT ("disks", KIND_STRV, disks, NULL),
+  OPT ("synchronous-writes", KIND_BOOL, synchronous_writes, NULL),
+  OPT ("switchover-ack", KIND_STRING, switchover_ack, switchover_ack_choices),
+  OPT ("tls", KIND_BOOL, tls, NULL),
+  OPT ("persist", KIND_BOOL, persist, NULL),
+  OPT ("undefine-source", KIND_BOOL, undefine_source, NULL),
+  OPT ("timeout", KIND_UINT32, timeout, NULL),
+  OPT ("timeout-action", KIND_STRING, timeout_action, timeout_action_choices),
+  OPT ("migrate-uri", KIND_STRING, migrate_uri, NULL),
+};
+
+static const char *
+kind_name (Kind kind)
+{
+  switch (kind)
+    {
+    case KIND_BOOL:
+      return "a boolean (b)";
+    case KIND_UINT32:
+      return "an unsigned 32-bit integer (u)";
+    case KIND_UINT64:
+      return "an unsigned 64-bit integer (t)";
+    case KIND_STRING:
+      return "a string (s)";
+    case KIND_STRV:
+      return "an array of strings (as)";
+    }
+  g_assert_not_reached ();
+}
+
+static gboolean
+variant_to_uint (GVariant *value, guint64 *out)
+{
+  if (g_variant_is_of_type (value, G_VARIANT_TYPE_UINT64))
+    *out = g_variant_get_uint64 (value);
+  else if (g_variant_is_of_type (value, G_VARIANT_TYPE_UINT32))
+    *out = g_variant_get_uint32 (value);
+  else if (g_variant_is_of_type (value, G_VARIANT_TYPE_UINT16))
+    *out = g_variant_get_uint16 (value);
+  else if (g_variant_is_of_type (value, G_VARIANT_TYPE_BYTE))
+    *out = g_variant_get_byte (value);
+  else if (g_variant_is_of_type (value, G_VARIANT_TYPE_INT64) && g_variant_get_int64 (value) >= 0)
+    *out = (guint64) g_variant_get_int64 (value);
+  else if (g_variant_is_of_type (value, G_VARIANT_TYPE_INT32) && g_variant_get_int32 (value) >= 0)
+    *out = (guint64) g_variant_get_int32 (value);
+  else if (g_variant_is_of_type (value, G_VARIANT_TYPE_INT16) && g_variant_get_int16 (value) >= 0)
+    *out = (guint64) g_variant_get_int16 (value);
+  else
+    return FALSE;
+  return TRUE;
+}
+
+static gboolean
+parse_one (FerryMigrateOptions *options,
+           EnumStrings *enums,
+           const OptionSpec *spec,
+           GVariant *value,
+           GError **error)
+{
+  gpointer field = G_STRUCT_MEMBER_P (options, spec->offset);
+  guint64 number;
+
+  if (spec->offset == (gsize) -1)
+    field = &enums->postcopy;
+  else if (spec->offset == (gsize) -2)
+    field = &enums->copy_storage;
+
+  switch (spec->kind)
+    {
+    case KIND_BOOL:
+      if (!g_variant_is_of_type (value, G_VARIANT_TYPE_BOOLEAN))
+        goto wrong_type;
+      *(gboolean *) field = g_variant_get_boolean (value);
+      return TRUE;
+    case KIND_UINT32:
+    case KIND_UINT64:
+      if (!variant_to_uint (value, &number))
+        goto wrong_type;
+      if (spec->kind == KIND_UINT32 && number > G_MAXUINT32)
+        {
+          g_set_error (error, FERRY_ERROR, FERRY_ERROR_INVALID_ARGUMENT,
+                       "Option '%s' is out of range", spec->key);
+          return FALSE;
+        }
+      if (spec->kind == KIND_UINT32)
+        *(guint32 *) field = (guint32) number;
+      else
+        *(guint64 *) field = number;
+      return TRUE;
+    case KIND_STRING:
+      if (!g_variant_is_of_type (value, G_VARIANT_TYPE_STRING))
+        goto wrong_type;
+      if (spec->choices && !g_strv_contains (spec->choices, g_variant_get_string (value, NULL)))
+        {
+          g_autofree char *allowed = g_strjoinv (", ", (GStrv) spec->choices);
+          g_set_error (error, FERRY_ERROR, FERRY_ERROR_INVALID_ARGUMENT,
+                       "Invalid value '%s' for option '%s': expected one of %s",
+                       g_variant_get_string (value, NULL), spec->key, allowed);
+          return FALSE;
+        }
+      g_free (*(char **) field);
+      *(char **) field = g_variant_dup_string (value, NULL);
+      return TRUE;
+    case KIND_STRV:
+      if (!g_variant_is_of_type (value, G_VARIANT_TYPE_STRING_ARRAY))
+        goto wrong_type;
+      g_strfreev (*(GStrv *) field);
+      *(GStrv *) field = g_variant_dup_strv (value, NULL);
+      return TRUE;
+    }
+
+wrong_type:
+  g_set_error (error, FERRY_ERROR, FERRY_ERROR_INVALID_ARGUMENT,
+               "Option '%s' has the wrong type '%s': expected %s", spec->key,
+               g_variant_get_type_string (value), kind_name (spec->kind));
+  return FALSE;
+}
+
+static int
+index_of (const char *const *choices, const char *value)
+{
+  for (int i = 0; choices[i]; i++)
+    if (g_str_equal (choices[i], value))
+      return i;
+  return 0;
+}
+
+FerryMigrateOptions *
+ferry_migrate_options_parse (GVariant *variant, GError **error)
+{
+  g_autoptr (FerryMigrateOptions) options = g_new0 (FerryMigrateOptions, 1);
+  EnumStrings enums = { NULL, NULL };
+  GVariantIter iter;
+  const char *key;
+  GVariant *value;
+  gboolean ok = TRUE;
+
+  g_return_val_if_fail (g_variant_is_of_type (variant, G_VARIANT_TYPE_VARDICT), NULL);
+
+  options->live = TRUE;
+  options->switchover_ack = g_strdup ("auto");
+  options->timeout_action = g_strdup ("abort");
+  options->compression = g_strdup ("none");
+
+  g_variant_iter_init (&iter, variant);
+  while (ok && g_variant_iter_next (&iter, "{&sv}", &key, &value))
+    {
+      const OptionSpec *spec = NULL;
+
+      for (gsize i = 0; i < G_N_ELEMENTS (option_specs); i++)
+        if (g_str_equal (option_specs[i].key, key))
+          spec = &option_specs[i];
+      if (spec == NULL)
+        {
+          g_set_error (error, FERRY_ERROR, FERRY_ERROR_INVALID_ARGUMENT, "Unknown option '%s'",
+                       key);
+          ok = FALSE;
+        }
+      else
+        ok = parse_one (options, &enums, spec, value, error);
+      g_variant_unref (value);
+    }
+  if (ok)
+    {
+      options->postcopy = enums.postcopy ? index_of (postcopy_choices, enums.postcopy) : 0;
+      options->copy_storage
+          = enums.copy_storage ? index_of (copy_storage_choices, enums.copy_storage) : 0;
+    }
+  g_free (enums.postcopy);
+  g_free (enums.copy_storage);
+  if (!ok)
+    return NULL;
+
+  if (options->multifd_channels > 0 && options->postcopy != FERRY_POSTCOPY_OFF)
+    {
+      g_set_error_literal (error, FERRY_ERROR, FERRY_ERROR_INVALID_ARGUMENT,
+                           "Options 'multifd-channels' and 'postcopy' cannot be combined: QEMU "
+                           "does not support post-copy with multifd");
+      return NULL;
+    }
+  if (options->multifd_channels > 255)
+    {
+      g_set_error_literal (error, FERRY_ERROR, FERRY_ERROR_INVALID_ARGUMENT,
+                           "Option 'multifd-channels' must be at most 255");
+      return NULL;
+    }
+  if (options->migrate_uri && !g_str_has_prefix (options->migrate_uri, "tcp:"))
+    {
+      g_set_error (error, FERRY_ERROR, FERRY_ERROR_INVALID_ARGUMENT,
+                   "Invalid value '%s' for option 'migrate-uri': expected tcp:HOST:PORT",
+                   options->migrate_uri);
+      return NULL;
+    }
+  options->variant = g_variant_ref_sink (variant);
+  return g_steal_pointer (&options);
+}
+
+void
+ferry_migrate_options_free (FerryMigrateOptions *options)
+{
+  if (options == NULL)
+    return;
+  g_free (options->compression);
+  g_strfreev (options->disks);
+  g_free (options->switchover_ack);
+  g_free (options->timeout_action);
+  g_free (options->migrate_uri);
+  g_clear_pointer (&options->variant, g_variant_unref);
+  g_free (options);
+}
+
+const char *
+ferry_postcopy_mode_to_string (FerryPostcopyMode mode)
+{
+  return postcopy_choices[mode];
+}

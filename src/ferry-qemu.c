@@ -1,0 +1,517 @@
+/* ferry-qemu.c: launch, watch and stop a QEMU process
+ *
+ * The QMP socket is created and bound by ferryd itself (mode 0600) and
+ * handed to QEMU as an inherited listening fd, so there is no window in
+ * which another user could connect first and no retry loop while QEMU
+ * starts. QEMU is ferryd's own child and is reaped through its child
+ * watch: init on these hosts reaps orphans late.
+ */
+#define G_LOG_DOMAIN "ferry-qemu"
+
+#include "config.h"
+#include "ferry-compat.h"
+#include "ferry-qemu.h"
+#include "ferry-error.h"
+
+#include <errno.h>
+#include <glib/gstdio.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+struct _FerryQemu
+{
+  GObject parent_instance;
+
+  GSubprocess *process;
+  GPid pid;
+  FerryQmp *qmp;
+  char *run_state;
+  char *log_path;
+  gboolean exited;
+  GCancellable *cancellable;
+  GPtrArray *exit_waiters; /* GTasks completed when the process exits */
+  guint escalate_id;
+  int shutdown_step;
+};
+
+enum
+{
+  PROP_0,
+  PROP_RUN_STATE,
+  N_PROPS
+};
+static GParamSpec *props[N_PROPS];
+
+enum
+{
+  SIGNAL_EXITED,
+  N_SIGNALS
+};
+static guint signals[N_SIGNALS];
+
+G_DEFINE_TYPE (FerryQemu, ferry_qemu, G_TYPE_OBJECT)
+
+static void
+set_run_state (FerryQemu *self, const char *state)
+{
+  if (g_set_str (&self->run_state, state))
+    {
+      g_debug ("QEMU %d: %s", (int) self->pid, state);
+      g_object_notify_by_pspec (G_OBJECT (self), props[PROP_RUN_STATE]);
+    }
+}
+
+const char *
+ferry_qemu_get_run_state (FerryQemu *self)
+{
+  return self->run_state;
+}
+
+gboolean
+ferry_qemu_has_exited (FerryQemu *self)
+{
+  return self->exited;
+}
+
+GPid
+ferry_qemu_get_pid (FerryQemu *self)
+{
+  return self->pid;
+}
+
+FerryQmp *
+ferry_qemu_get_qmp (FerryQemu *self)
+{
+  return self->qmp;
+}
+
+char *
+ferry_qemu_resolve_disk_path (const char *state_dir, const char *path)
+{
+  if (g_path_is_absolute (path))
+    return g_strdup (path);
+  return g_build_filename (state_dir, "images", path, NULL);
+}
+
+static void
+builder_take (GStrvBuilder *builder, char *value)
+{
+  g_strv_builder_add (builder, value);
+  g_free (value);
+}
+
+GStrv
+ferry_qemu_build_argv (const FerryDomainConfig *config, const FerryQemuLaunch *launch, int qmp_fd)
+{
+  g_autoptr (GStrvBuilder) argv = g_strv_builder_new ();
+  g_autofree char *console = g_build_filename (launch->state_dir, "console", config->name, NULL);
+  g_autofree char *console_log = g_strconcat (console, ".log", NULL);
+  gboolean have_kvm = g_access ("/dev/kvm", R_OK | W_OK) == 0;
+
+  g_strv_builder_add_many (argv, config->qemu_binary, "-name", config->name, "-uuid", config->uuid,
+                           NULL);
+  builder_take (argv, g_strdup ("-machine"));
+  builder_take (argv, g_strdup (config->machine));
+  g_strv_builder_add_many (argv, "-accel", have_kvm ? "kvm" : "tcg", "-cpu", config->cpu_model,
+                           NULL);
+  g_strv_builder_add (argv, "-m");
+  builder_take (argv, g_strdup_printf ("%u", config->memory_mib));
+  g_strv_builder_add (argv, "-smp");
+  builder_take (argv, g_strdup_printf ("%u", config->cpus));
+  g_strv_builder_add_many (argv, "-display", "none", "-nodefaults", "-no-user-config", NULL);
+  g_strv_builder_add (argv, "-chardev");
+  builder_take (argv, g_strdup_printf ("socket,id=qmp,fd=%d,server=on,wait=off", qmp_fd));
+  g_strv_builder_add_many (argv, "-mon", "chardev=qmp,mode=control", NULL);
+  /* The console log is appended to, so a migrated guest's console
+   * continues in the same file on each host. */
+  g_strv_builder_add (argv, "-chardev");
+  builder_take (argv, g_strdup_printf ("file,id=console,path=%s,append=on", console_log));
+  g_strv_builder_add_many (argv, "-serial", "chardev:console", NULL);
+  if (config->kernel)
+    g_strv_builder_add_many (argv, "-kernel", config->kernel, NULL);
+  if (config->append)
+    g_strv_builder_add_many (argv, "-append", config->append, NULL);
+  for (guint i = 0; i < config->disks->len; i++)
+    {
+      FerryDiskConfig *disk = g_ptr_array_index (config->disks, i);
+      g_autofree char *path = ferry_qemu_resolve_disk_path (launch->state_dir, disk->path);
+
+      g_strv_builder_add (argv, "-blockdev");
+      builder_take (argv, g_strdup_printf ("driver=file,filename=%s,node-name=file-%s", path,
+                                                  disk->id));
+      g_strv_builder_add (argv, "-blockdev");
+      builder_take (argv, g_strdup_printf ("driver=%s,file=file-%s,node-name=disk-%s",
+                                                  disk->format, disk->id, disk->id));
+      g_strv_builder_add (argv, "-device");
+      builder_take (argv,
+                           g_strdup_printf ("virtio-blk-pci,drive=disk-%s,id=%s", disk->id, disk->id));
+    }
+  if (launch->incoming)
+    g_strv_builder_add_many (argv, "-incoming", "defer", NULL);
+  g_strv_builder_addv (argv, (const char **) config->extra_args);
+  return g_strv_builder_end (argv);
+}
+
+/* --- exit handling --- */
+
+static void
+process_exited_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (FerryQemu) self = user_data;
+  g_autoptr (GPtrArray) waiters = NULL;
+
+  g_subprocess_wait_finish (G_SUBPROCESS (source), result, NULL);
+  self->exited = TRUE;
+  g_clear_handle_id (&self->escalate_id, g_source_remove);
+  if (g_subprocess_get_if_signaled (G_SUBPROCESS (source)))
+    g_debug ("QEMU %d killed by signal %d", (int) self->pid,
+             g_subprocess_get_term_sig (G_SUBPROCESS (source)));
+  else
+    g_debug ("QEMU %d exited with status %d", (int) self->pid,
+             g_subprocess_get_exit_status (G_SUBPROCESS (source)));
+  if (self->qmp)
+    ferry_qmp_close (self->qmp);
+  set_run_state (self, "shutoff");
+  waiters = g_steal_pointer (&self->exit_waiters);
+  self->exit_waiters = g_ptr_array_new_with_free_func (g_object_unref);
+  for (guint i = 0; i < waiters->len; i++)
+    g_task_return_boolean (g_ptr_array_index (waiters, i), TRUE);
+  g_signal_emit (self, signals[SIGNAL_EXITED], 0);
+}
+
+static void
+qmp_event_cb (FerryQmp *qmp, const char *name, JsonObject *data, gint64 ts, gpointer user_data)
+{
+  FerryQemu *self = user_data;
+
+  if (g_str_equal (name, "STOP"))
+    set_run_state (self, "paused");
+  else if (g_str_equal (name, "RESUME"))
+    set_run_state (self, "running");
+}
+
+/* --- launch --- */
+
+typedef struct
+{
+  FerryQemu *qemu;
+  GCancellable *cancellable;
+} LaunchData;
+
+static void
+launch_data_free (LaunchData *data)
+{
+  g_clear_object (&data->qemu);
+  g_clear_object (&data->cancellable);
+  g_free (data);
+}
+
+static char *
+read_log_tail (const char *path)
+{
+  g_autofree char *contents = NULL;
+  gsize length = 0;
+  const char *tail;
+
+  if (path == NULL || !g_file_get_contents (path, &contents, &length, NULL) || length == 0)
+    return g_strdup ("no output");
+  tail = length > 400 ? contents + length - 400 : contents;
+  return g_strstrip (g_strdup (tail));
+}
+
+static void
+launch_fail (GTask *task, LaunchData *data, const char *what)
+{
+  FerryQemu *qemu = data->qemu;
+  g_autofree char *tail = NULL;
+
+  /* Nothing half-started stays behind: kill and reap before answering. */
+  if (!qemu->exited)
+    {
+      g_subprocess_force_exit (qemu->process);
+      g_subprocess_wait (qemu->process, NULL, NULL);
+    }
+  tail = read_log_tail (qemu->log_path);
+  g_task_return_new_error (task, FERRY_ERROR, FERRY_ERROR_FAILED, "QEMU failed to start (%s): %s",
+                           what, tail);
+}
+
+static void
+query_status_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  LaunchData *data = g_task_get_task_data (task);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) reply = ferry_qmp_execute_finish (FERRY_QMP (source), result, &error);
+  const char *status;
+
+  if (reply == NULL)
+    {
+      launch_fail (task, data, error->message);
+      return;
+    }
+  status = json_object_get_string_member_with_default (json_node_get_object (reply), "status",
+                                                        "running");
+  if (g_str_equal (status, "running"))
+    set_run_state (data->qemu, "running");
+  else if (g_str_equal (status, "inmigrate"))
+    set_run_state (data->qemu, "inmigrate");
+  else if (g_str_equal (status, "postmigrate"))
+    set_run_state (data->qemu, "postmigrate");
+  else
+    set_run_state (data->qemu, "paused");
+  g_task_return_pointer (task, g_object_ref (data->qemu), g_object_unref);
+}
+
+static void
+qmp_connected_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  LaunchData *data = g_task_get_task_data (task);
+  g_autoptr (GError) error = NULL;
+  FerryQmp *qmp = ferry_qmp_connect_finish (result, &error);
+
+  if (qmp == NULL)
+    {
+      launch_fail (task, data, error->message);
+      return;
+    }
+  data->qemu->qmp = qmp;
+  g_signal_connect_object (qmp, "event", G_CALLBACK (qmp_event_cb), data->qemu, 0);
+  ferry_qmp_execute_async (qmp, "query-status", NULL, NULL, query_status_cb,
+                           g_steal_pointer (&task));
+}
+
+static int
+create_qmp_listener (const char *path, GError **error)
+{
+  struct sockaddr_un addr = { .sun_family = AF_UNIX };
+  int fd;
+
+  if (strlen (path) >= sizeof (addr.sun_path))
+    {
+      g_set_error (error, FERRY_ERROR, FERRY_ERROR_FAILED, "QMP socket path too long: %s", path);
+      return -1;
+    }
+  strcpy (addr.sun_path, path);
+  (void) g_unlink (path);
+  fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0 || bind (fd, (struct sockaddr *) &addr, sizeof (addr)) < 0
+      || chmod (path, 0600) < 0 || listen (fd, 8) < 0)
+    {
+      int saved = errno;
+      g_set_error (error, FERRY_ERROR, FERRY_ERROR_FAILED, "Cannot create QMP socket %s: %s", path,
+                   g_strerror (saved));
+      if (fd >= 0)
+        close (fd);
+      return -1;
+    }
+  return fd;
+}
+
+static void
+child_setup (gpointer user_data)
+{
+  /* Own session: a terminal's Ctrl-C to ferryd must not kill the guests. */
+  setsid ();
+  umask (027);
+}
+
+void
+ferry_qemu_launch_async (const FerryDomainConfig *config,
+                         const FerryQemuLaunch *launch,
+                         GCancellable *cancellable,
+                         GAsyncReadyCallback callback,
+                         gpointer user_data)
+{
+  g_autoptr (GTask) task = g_task_new (NULL, cancellable, callback, user_data);
+  g_autoptr (GSubprocessLauncher) launcher = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *qemu_dir = g_build_filename (launch->runtime_dir, "qemu", NULL);
+  g_autofree char *console_dir = g_build_filename (launch->state_dir, "console", NULL);
+  g_autofree char *qmp_path = NULL;
+  g_auto (GStrv) argv = NULL;
+  g_autofree char *cmdline = NULL;
+  LaunchData *data = g_new0 (LaunchData, 1);
+  int fd;
+  const int child_fd = 3;
+
+  g_task_set_source_tag (task, ferry_qemu_launch_async);
+  g_task_set_task_data (task, data, (GDestroyNotify) launch_data_free);
+  data->cancellable = cancellable ? g_object_ref (cancellable) : NULL;
+
+  if (g_mkdir_with_parents (qemu_dir, 0700) < 0 || g_mkdir_with_parents (console_dir, 0750) < 0)
+    {
+      int saved = errno;
+      g_task_return_new_error (task, FERRY_ERROR, FERRY_ERROR_FAILED,
+                               "Cannot create runtime directories: %s", g_strerror (saved));
+      return;
+    }
+  qmp_path = g_strdup_printf ("%s/%s.qmp", qemu_dir, config->name);
+  fd = create_qmp_listener (qmp_path, &error);
+  if (fd < 0)
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+
+  data->qemu = g_object_new (FERRY_TYPE_QEMU, NULL);
+  data->qemu->log_path = g_strdup_printf ("%s/%s.log", qemu_dir, config->name);
+  argv = ferry_qemu_build_argv (config, launch, child_fd);
+  cmdline = g_strjoinv (" ", argv);
+  g_debug ("starting %s", cmdline);
+
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDERR_MERGE);
+  g_subprocess_launcher_set_stdout_file_path (launcher, data->qemu->log_path);
+  g_subprocess_launcher_take_fd (launcher, fd, child_fd);
+  g_subprocess_launcher_set_child_setup (launcher, child_setup, NULL, NULL);
+  data->qemu->process = g_subprocess_launcher_spawnv (launcher, (const char *const *) argv, &error);
+  if (data->qemu->process == NULL)
+    {
+      g_task_return_new_error (task, FERRY_ERROR, FERRY_ERROR_FAILED, "Cannot run %s: %s",
+                               argv[0], error->message);
+      return;
+    }
+  data->qemu->pid = (GPid) g_ascii_strtoll (g_subprocess_get_identifier (data->qemu->process),
+                                            NULL, 10);
+  g_subprocess_wait_async (data->qemu->process, NULL, process_exited_cb,
+                           g_object_ref (data->qemu));
+  ferry_qmp_connect_async (qmp_path, cancellable, qmp_connected_cb, g_steal_pointer (&task));
+}
+
+FerryQemu *
+ferry_qemu_launch_finish (GAsyncResult *result, GError **error)
+{
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/* --- stopping --- */
+
+static gboolean
+escalate_cb (gpointer user_data)
+{
+  FerryQemu *self = user_data;
+
+  self->shutdown_step++;
+  if (self->shutdown_step == 1 && self->qmp && !ferry_qmp_is_closed (self->qmp))
+    {
+      g_debug ("guest did not power off; quitting QEMU %d", (int) self->pid);
+      ferry_qmp_send (self->qmp, "quit", NULL);
+      return G_SOURCE_CONTINUE;
+    }
+  g_debug ("killing QEMU %d", (int) self->pid);
+  g_subprocess_force_exit (self->process);
+  self->escalate_id = 0;
+  return G_SOURCE_REMOVE;
+}
+
+void
+ferry_qemu_shutdown_async (FerryQemu *self,
+                           guint grace_ms,
+                           GAsyncReadyCallback callback,
+                           gpointer user_data)
+{
+  GTask *task = g_task_new (self, NULL, callback, user_data);
+
+  if (self->exited)
+    {
+      g_task_return_boolean (task, TRUE);
+      g_object_unref (task);
+      return;
+    }
+  g_ptr_array_add (self->exit_waiters, task);
+  if (self->escalate_id == 0)
+    {
+      self->shutdown_step = 0;
+      if (self->qmp && !ferry_qmp_is_closed (self->qmp))
+        ferry_qmp_send (self->qmp, "system_powerdown", NULL);
+      self->escalate_id = g_timeout_add (grace_ms, escalate_cb, self);
+    }
+}
+
+gboolean
+ferry_qemu_shutdown_finish (FerryQemu *self, GAsyncResult *result, GError **error)
+{
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+void
+ferry_qemu_terminate (FerryQemu *self)
+{
+  if (self->exited)
+    return;
+  g_clear_handle_id (&self->escalate_id, g_source_remove);
+  self->shutdown_step = 1;
+  if (self->qmp && !ferry_qmp_is_closed (self->qmp))
+    ferry_qmp_send (self->qmp, "quit", NULL);
+  /* SIGKILL if quit is not honoured promptly. */
+  self->escalate_id = g_timeout_add (2000, escalate_cb, self);
+}
+
+static void
+ferry_qemu_dispose (GObject *object)
+{
+  FerryQemu *self = FERRY_QEMU (object);
+
+  g_clear_handle_id (&self->escalate_id, g_source_remove);
+  if (self->qmp)
+    ferry_qmp_close (self->qmp);
+  g_clear_object (&self->qmp);
+  G_OBJECT_CLASS (ferry_qemu_parent_class)->dispose (object);
+}
+
+static void
+ferry_qemu_finalize (GObject *object)
+{
+  FerryQemu *self = FERRY_QEMU (object);
+
+  g_clear_object (&self->process);
+  g_clear_object (&self->cancellable);
+  g_clear_pointer (&self->exit_waiters, g_ptr_array_unref);
+  g_free (self->run_state);
+  g_free (self->log_path);
+  G_OBJECT_CLASS (ferry_qemu_parent_class)->finalize (object);
+}
+
+static void
+ferry_qemu_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
+{
+  FerryQemu *self = FERRY_QEMU (object);
+
+  switch (prop_id)
+    {
+    case PROP_RUN_STATE:
+      g_value_set_string (value, self->run_state);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+ferry_qemu_class_init (FerryQemuClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = ferry_qemu_dispose;
+  object_class->finalize = ferry_qemu_finalize;
+  object_class->get_property = ferry_qemu_get_property;
+
+  props[PROP_RUN_STATE] = g_param_spec_string ("run-state", NULL, NULL, "shutoff",
+                                               G_PARAM_READABLE | G_PARAM_STATIC_STRINGS
+                                                   | G_PARAM_EXPLICIT_NOTIFY);
+  g_object_class_install_properties (object_class, N_PROPS, props);
+
+  signals[SIGNAL_EXITED] = g_signal_new ("exited", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                                         NULL, NULL, NULL, G_TYPE_NONE, 0);
+}
+
+static void
+ferry_qemu_init (FerryQemu *self)
+{
+  self->run_state = g_strdup ("starting");
+  self->exit_waiters = g_ptr_array_new_with_free_func (g_object_unref);
+}

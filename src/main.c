@@ -1,0 +1,158 @@
+/* main.c: ferryd, the Ferry live-migration service */
+#define G_LOG_DOMAIN "ferryd"
+
+#include "config.h"
+#include "ferry-auth.h"
+#include "ferry-bus.h"
+#include "ferry-daemon.h"
+#include "ferry-engine.h"
+#include "ferry-error.h"
+
+#include <glib-unix.h>
+#include <locale.h>
+
+#define FERRY_BUS_NAME "org.ferryvm.Ferry1"
+
+typedef struct
+{
+  GMainLoop *loop;
+  FerryDaemon *daemon;
+  FerryEngine *engine;
+  FerryAuthority *authority;
+  FerryBus *bus;
+  int exit_code;
+} Context;
+
+static gboolean
+on_signal (gpointer user_data)
+{
+  Context *ctx = user_data;
+
+  g_info ("Received termination signal, shutting down");
+  g_main_loop_quit (ctx->loop);
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+on_bus_acquired (GDBusConnection *connection, const char *name, gpointer user_data)
+{
+  Context *ctx = user_data;
+  g_autoptr (GError) error = NULL;
+
+  ctx->bus = ferry_bus_new (connection, ctx->daemon, ctx->engine, ctx->authority, &error);
+  if (ctx->bus == NULL)
+    {
+      g_printerr ("ferryd: cannot export objects: %s\n", error->message);
+      ctx->exit_code = 1;
+      g_main_loop_quit (ctx->loop);
+    }
+}
+
+static void
+on_name_acquired (GDBusConnection *connection, const char *name, gpointer user_data)
+{
+  g_info ("Acquired the name %s", name);
+}
+
+static void
+on_name_lost (GDBusConnection *connection, const char *name, gpointer user_data)
+{
+  Context *ctx = user_data;
+
+  g_printerr ("ferryd: %s %s\n", connection ? "lost or could not acquire the name" :
+                                              "cannot connect to the bus for", name);
+  ctx->exit_code = 1;
+  g_main_loop_quit (ctx->loop);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_autoptr (GOptionContext) option_context = NULL;
+  g_autoptr (GError) error = NULL;
+  gboolean use_system = FALSE, use_session = FALSE, verbose = FALSE;
+  g_autofree char *address = NULL;
+  g_autofree char *state_dir = NULL;
+  g_autofree char *runtime_dir = NULL;
+  g_autofree char *config_dir = NULL;
+  g_autoptr (GDBusConnection) connection = NULL;
+  Context ctx = { 0 };
+  guint owner_id = 0;
+  const GOptionEntry entries[] = {
+    { "system", 0, 0, G_OPTION_ARG_NONE, &use_system, "Use the system bus (default)", NULL },
+    { "session", 0, 0, G_OPTION_ARG_NONE, &use_session, "Use the session bus", NULL },
+    { "address", 0, 0, G_OPTION_ARG_STRING, &address, "Use the bus at ADDR", "ADDR" },
+    { "state-dir", 0, 0, G_OPTION_ARG_FILENAME, &state_dir, "State directory", "DIR" },
+    { "runtime-dir", 0, 0, G_OPTION_ARG_FILENAME, &runtime_dir, "Runtime directory", "DIR" },
+    { "config-dir", 0, 0, G_OPTION_ARG_FILENAME, &config_dir, "Configuration directory", "DIR" },
+    { "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, "Log debug messages", NULL },
+    { NULL },
+  };
+
+  setlocale (LC_ALL, "");
+  option_context = g_option_context_new ("- Ferry live-migration service");
+  g_option_context_add_main_entries (option_context, entries, NULL);
+  if (!g_option_context_parse (option_context, &argc, &argv, &error))
+    {
+      g_printerr ("ferryd: %s\n", error->message);
+      return 2;
+    }
+  if ((use_system + use_session + (address != NULL)) > 1)
+    {
+      g_printerr ("ferryd: --system, --session and --address are mutually exclusive\n");
+      return 2;
+    }
+  if (verbose)
+    g_log_set_debug_enabled (TRUE);
+
+  /* Register the error domain before any error can cross the bus. */
+  (void) FERRY_ERROR;
+
+  ctx.daemon = ferry_daemon_new (state_dir ? state_dir : FERRY_STATE_DIR,
+                                 runtime_dir ? runtime_dir : FERRY_RUNTIME_DIR,
+                                 config_dir ? config_dir : FERRY_CONFIG_DIR, &error);
+  if (ctx.daemon == NULL)
+    {
+      g_printerr ("ferryd: %s\n", error->message);
+      return 1;
+    }
+  ctx.engine = ferry_engine_new (ctx.daemon);
+  ctx.authority = ferry_authority_new ();
+  ctx.loop = g_main_loop_new (NULL, FALSE);
+  g_unix_signal_add (SIGTERM, on_signal, &ctx);
+  g_unix_signal_add (SIGINT, on_signal, &ctx);
+
+  if (address)
+    {
+      connection = g_dbus_connection_new_for_address_sync (
+          address,
+          G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT
+              | G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+          NULL, NULL, &error);
+      if (connection == NULL)
+        {
+          g_printerr ("ferryd: cannot connect to %s: %s\n", address, error->message);
+          return 1;
+        }
+      owner_id = g_bus_own_name_on_connection (connection, FERRY_BUS_NAME,
+                                               G_BUS_NAME_OWNER_FLAGS_NONE, NULL, NULL, &ctx,
+                                               NULL);
+      on_bus_acquired (connection, FERRY_BUS_NAME, &ctx);
+    }
+  else
+    owner_id = g_bus_own_name (use_session ? G_BUS_TYPE_SESSION : G_BUS_TYPE_SYSTEM,
+                               FERRY_BUS_NAME, G_BUS_NAME_OWNER_FLAGS_NONE, on_bus_acquired,
+                               on_name_acquired, on_name_lost, &ctx, NULL);
+
+  if (ctx.exit_code == 0)
+    g_main_loop_run (ctx.loop);
+
+  g_bus_unown_name (owner_id);
+  ferry_engine_shutdown (ctx.engine);
+  g_clear_object (&ctx.bus);
+  g_clear_object (&ctx.authority);
+  g_clear_object (&ctx.engine);
+  g_clear_object (&ctx.daemon);
+  g_main_loop_unref (ctx.loop);
+  return ctx.exit_code;
+}
