@@ -1,0 +1,526 @@
+/* Ferry test guest: fills a working set with a known pattern, rewrites it at
+ * a given rate, checks it, and prints heartbeats on COM1.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Command line (multiboot, from -append), all optional:
+ *   wss=<MiB>        working-set size (default 16); alias dirty-mib=<MiB>
+ *   base=<MiB>       start of the working set (default 2)
+ *   rate=<MiB/s>     dirty rate, or rate=max to dirty in a tight loop
+ *                    (default 0); values >= 4096 are treated as max
+ *   hb=<ms>          heartbeat period (default 500, at least 10)
+ *   chk=<n>          verify the whole working set every n heartbeats
+ *                    (default 4, 0 = never)
+ *
+ * Serial output (COM1, 0x3f8):
+ *   GUEST start wss=<MiB> rate=<MiB/s|max> mem=<MiB> base=<MiB> hb=<ms> chk=<n>
+ *     (wss and base after clamping; mem = top of usable RAM, rounded up)
+ *   GUEST filled
+ *   HB <n> ms=<ticks> gen=<g> cur=<page> dirtied_pages=<k> err=<e> verify_bad=<v>
+ *
+ * Every counter lives in guest RAM, so after a live migration the destination
+ * continues the sequence. The same counters are kept in a status block at
+ * guest-physical 0x7000 (see struct guest_status). */
+
+#include <stdint.h>
+
+#define MIB (1024u * 1024u)
+#define PAGE_SIZE 4096u
+#define WORDS_PER_PAGE (PAGE_SIZE / 4u)
+#define PAGES_PER_MIB (MIB / PAGE_SIZE)
+#define RATE_MAX_MIB 4096u /* rate at or above this means "max" */
+#define RATE_MAX 0xffffffffu
+#define MAX_BATCH 256u /* pages per loop round with rate=max */
+#define PIT_HZ 1000u
+#define PIT_DIVISOR 1193u /* 1193182 Hz / 1193 = 1000.15 Hz */
+#define COM1 0x3f8
+#define FILL_XOR 0x5a5a5a5au
+#define STATUS_ADDR 0x7000u
+#define STATUS_MAGIC 0x59525246u /* "FRRY" */
+
+enum
+{
+  STATE_BOOT = 0,
+  STATE_FILLING = 1,
+  STATE_RUNNING = 2,
+};
+
+/* Guest-physical 0x7000; read it with HMP "xp /12wx 0x7000". */
+struct guest_status
+{
+  uint32_t magic;      /* STATUS_MAGIC */
+  uint32_t n;          /* last heartbeat number printed */
+  uint32_t ms;         /* PIT ticks (1 kHz) since boot */
+  uint32_t gen;        /* current sweep generation */
+  uint32_t err;        /* page-write check mismatches */
+  uint32_t verify_bad; /* pages found bad by full verifications */
+  uint32_t cur;        /* next page to dirty */
+  uint32_t state;      /* STATE_* */
+  uint32_t wss_pages;  /* working-set size in 4 KiB pages */
+  uint32_t base;       /* working-set start, bytes */
+  uint32_t rate;       /* MiB/s, RATE_MAX for max */
+  uint32_t verifies;   /* full verifications done */
+};
+
+struct multiboot_info
+{
+  uint32_t flags;
+  uint32_t mem_lower;
+  uint32_t mem_upper;
+  uint32_t boot_device;
+  uint32_t cmdline;
+};
+
+struct idt_entry
+{
+  uint16_t off_lo;
+  uint16_t sel;
+  uint8_t zero;
+  uint8_t type;
+  uint16_t off_hi;
+} __attribute__ ((packed));
+
+struct idt_ptr
+{
+  uint16_t limit;
+  uint32_t base;
+} __attribute__ ((packed));
+
+void kmain (uint32_t magic, const struct multiboot_info *mbi);
+void guest_fault (void);
+void irq0_stub (void);
+void ignore_stub (void);
+void fault_stub (void);
+extern char _end[];
+
+volatile uint32_t ticks;
+
+static struct idt_entry idt[256];
+static volatile struct guest_status *const status = (volatile struct guest_status *) STATUS_ADDR;
+
+/* Parameters. */
+static uint32_t wss_mib = 16;
+static uint32_t base_mib = 2;
+static uint32_t rate_mib = 0;
+static uint32_t hb_ms = 500;
+static uint32_t chk_every = 4;
+
+/* State (all in guest RAM, so it migrates with the guest). */
+static uint32_t base_addr;
+static uint32_t npages;
+static uint32_t gen = 1;
+static uint32_t cur;
+static uint32_t hb_n;
+static uint32_t dirtied;
+static uint32_t err;
+static uint32_t verify_bad;
+static uint32_t verifies;
+
+static inline void
+outb (uint16_t port, uint8_t v)
+{
+  __asm__ volatile("outb %0, %1" : : "a"(v), "Nd"(port));
+}
+
+static inline uint8_t
+inb (uint16_t port)
+{
+  uint8_t v;
+  __asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
+  return v;
+}
+
+static void
+serial_init (void)
+{
+  outb (COM1 + 1, 0x00); /* no interrupts */
+  outb (COM1 + 3, 0x80); /* DLAB */
+  outb (COM1 + 0, 0x01); /* 115200 baud */
+  outb (COM1 + 1, 0x00);
+  outb (COM1 + 3, 0x03); /* 8N1 */
+  outb (COM1 + 2, 0xc7); /* FIFO on, cleared */
+  outb (COM1 + 4, 0x03); /* DTR, RTS */
+}
+
+static void
+putc_serial (char c)
+{
+  while (!(inb (COM1 + 5) & 0x20))
+    ;
+  outb (COM1, (uint8_t) c);
+}
+
+static void
+puts_serial (const char *s)
+{
+  while (*s)
+    putc_serial (*s++);
+}
+
+static void
+putu (uint32_t v)
+{
+  char buf[11];
+  int i = 0;
+
+  do
+    {
+      buf[i++] = (char) ('0' + v % 10);
+      v /= 10;
+    }
+  while (v);
+  while (i)
+    putc_serial (buf[--i]);
+}
+
+static void
+put_field (const char *name, uint32_t v)
+{
+  puts_serial (name);
+  putu (v);
+}
+
+void
+guest_fault (void)
+{
+  status->state = 0xdeadu;
+  puts_serial ("\nGUEST fault\n");
+}
+
+/* Interrupts: IDT, PIC remapped to 0x20-0x2f, PIT channel 0 at 1 kHz. */
+
+static void
+idt_set (int vec, void (*handler) (void))
+{
+  uint32_t a = (uint32_t) handler;
+
+  idt[vec].off_lo = (uint16_t) (a & 0xffff);
+  idt[vec].sel = 0x08;
+  idt[vec].zero = 0;
+  idt[vec].type = 0x8e; /* present, ring 0, 32-bit interrupt gate */
+  idt[vec].off_hi = (uint16_t) (a >> 16);
+}
+
+static void
+interrupts_init (void)
+{
+  struct idt_ptr ip;
+  int i;
+
+  for (i = 0; i < 256; i++)
+    idt_set (i, i < 32 ? fault_stub : ignore_stub);
+  idt_set (0x20, irq0_stub);
+  ip.limit = sizeof idt - 1;
+  ip.base = (uint32_t) idt;
+  __asm__ volatile("lidt %0" : : "m"(ip));
+
+  outb (0x20, 0x11); /* ICW1: init, ICW4 needed */
+  outb (0xa0, 0x11);
+  outb (0x21, 0x20); /* ICW2: master vectors 0x20-0x27 */
+  outb (0xa1, 0x28); /* slave vectors 0x28-0x2f */
+  outb (0x21, 0x04); /* ICW3: slave on IRQ2 */
+  outb (0xa1, 0x02);
+  outb (0x21, 0x01); /* ICW4: 8086 mode */
+  outb (0xa1, 0x01);
+  outb (0x21, 0xfe); /* only IRQ0 */
+  outb (0xa1, 0xff);
+
+  outb (0x43, 0x34); /* channel 0, lo/hi, mode 2 */
+  outb (0x40, PIT_DIVISOR & 0xff);
+  outb (0x40, PIT_DIVISOR >> 8);
+}
+
+/* Command line. */
+
+static int
+key_is (const char *tok, const char *key, const char **val)
+{
+  while (*key && *tok == *key)
+    {
+      tok++;
+      key++;
+    }
+  if (*key || *tok != '=')
+    return 0;
+  *val = tok + 1;
+  return 1;
+}
+
+static int
+is_sep (char c)
+{
+  return c == ' ' || c == '\t' || c == '\n' || c == '\0';
+}
+
+/* Parses a decimal number ending at a separator; saturates on overflow. */
+static int
+parse_u32 (const char *s, uint32_t *out)
+{
+  uint32_t v = 0;
+
+  if (is_sep (*s))
+    return 0;
+  for (; !is_sep (*s); s++)
+    {
+      if (*s < '0' || *s > '9')
+        return 0;
+      if (v > (0xffffffffu - 9) / 10)
+        v = 0xffffffffu;
+      else
+        v = v * 10 + (uint32_t) (*s - '0');
+    }
+  *out = v;
+  return 1;
+}
+
+static void
+parse_token (const char *tok)
+{
+  const char *val;
+  uint32_t v;
+
+  if ((key_is (tok, "wss", &val) || key_is (tok, "dirty-mib", &val)) && parse_u32 (val, &v))
+    wss_mib = v;
+  else if (key_is (tok, "base", &val) && parse_u32 (val, &v))
+    base_mib = v;
+  else if (key_is (tok, "rate", &val))
+    {
+      if (val[0] == 'm' && val[1] == 'a' && val[2] == 'x' && is_sep (val[3]))
+        rate_mib = RATE_MAX;
+      else if (parse_u32 (val, &v))
+        rate_mib = v >= RATE_MAX_MIB ? RATE_MAX : v;
+    }
+  else if (key_is (tok, "hb", &val) && parse_u32 (val, &v))
+    hb_ms = v < 10 ? 10 : v;
+  else if (key_is (tok, "chk", &val) && parse_u32 (val, &v))
+    chk_every = v;
+}
+
+/* Returns the address just past the command line's terminating NUL. */
+static uint32_t
+parse_cmdline (const char *s)
+{
+  while (*s)
+    {
+      while (*s == ' ' || *s == '\t' || *s == '\n')
+        s++;
+      if (*s)
+        parse_token (s);
+      while (!is_sep (*s))
+        s++;
+    }
+  return (uint32_t) s + 1;
+}
+
+/* Working set. Word 0 of each page holds a per-generation value; the other
+ * words hold a fixed, non-zero fill pattern. */
+
+static inline volatile uint32_t *
+page_ptr (uint32_t p)
+{
+  return (volatile uint32_t *) (base_addr + p * PAGE_SIZE);
+}
+
+static inline uint32_t
+gen_word (uint32_t p, uint32_t g)
+{
+  uint32_t h = p * 0x9e3779b1u + g * 0x85ebca77u;
+
+  h ^= h >> 15;
+  h ^= 0xc0ffee11u;
+  return h ? h : 1;
+}
+
+static inline uint32_t
+fill_base (uint32_t p)
+{
+  return (p << 10) ^ FILL_XOR; /* word i holds fill_base ^ i, i < 1024 */
+}
+
+static void
+fill_all (void)
+{
+  uint32_t p, i;
+
+  for (p = 0; p < npages; p++)
+    {
+      volatile uint32_t *w = page_ptr (p);
+      uint32_t fb = fill_base (p);
+
+      w[0] = gen_word (p, 0);
+      for (i = 1; i < WORDS_PER_PAGE; i++)
+        w[i] = fb ^ i;
+    }
+}
+
+static void
+verify_all (void)
+{
+  uint32_t p, i;
+
+  for (p = 0; p < npages; p++)
+    {
+      volatile uint32_t *w = page_ptr (p);
+      uint32_t fb = fill_base (p);
+      uint32_t bad = w[0] != gen_word (p, p < cur ? gen : gen - 1);
+
+      for (i = 1; i < WORDS_PER_PAGE; i++)
+        bad |= w[i] != (fb ^ i);
+      verify_bad += bad;
+    }
+  verifies++;
+}
+
+static void
+dirty_pages (uint32_t count)
+{
+  if (!npages)
+    return;
+  while (count--)
+    {
+      volatile uint32_t *w = page_ptr (cur);
+
+      if (*w != gen_word (cur, gen - 1))
+        err++;
+      *w = gen_word (cur, gen);
+      dirtied++;
+      if (++cur == npages)
+        {
+          cur = 0;
+          gen++;
+        }
+    }
+}
+
+static void
+update_status (void)
+{
+  status->n = hb_n;
+  status->ms = ticks;
+  status->gen = gen;
+  status->err = err;
+  status->verify_bad = verify_bad;
+  status->cur = cur;
+  status->verifies = verifies;
+}
+
+static void
+heartbeat (void)
+{
+  hb_n++;
+  if (chk_every && hb_n % chk_every == 0)
+    verify_all ();
+  update_status ();
+  put_field ("HB ", hb_n);
+  put_field (" ms=", ticks);
+  put_field (" gen=", gen);
+  put_field (" cur=", cur);
+  put_field (" dirtied_pages=", dirtied);
+  put_field (" err=", err);
+  put_field (" verify_bad=", verify_bad);
+  putc_serial ('\n');
+  dirtied = 0;
+}
+
+void
+kmain (uint32_t magic, const struct multiboot_info *mbi)
+{
+  uint32_t mem_top = 0, min_base, end, seen, last_hb, acc = 0;
+
+  serial_init ();
+  if (magic != 0x2badb002u)
+    puts_serial ("GUEST warning: not booted by a multiboot loader\n");
+
+  min_base = (uint32_t) _end;
+  if (mbi->flags & (1u << 2))
+    {
+      end = parse_cmdline ((const char *) mbi->cmdline);
+      if (end > min_base && mbi->cmdline >= 0x100000u)
+        min_base = end;
+    }
+  min_base = (min_base + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1);
+  if (mbi->flags & 1u)
+    mem_top = 0x100000u + mbi->mem_upper * 1024u;
+
+  /* Lay out [base, base + wss) inside the memory that exists. */
+  base_addr = base_mib >= 4096 ? 0xfffff000u : base_mib * MIB;
+  if (base_addr < min_base)
+    base_addr = min_base;
+  npages = wss_mib >= 4096 ? 0xfffffu : wss_mib * PAGES_PER_MIB;
+  if (mem_top)
+    {
+      uint32_t avail = mem_top > base_addr ? (mem_top - base_addr) / PAGE_SIZE : 0;
+
+      if (npages > avail)
+        npages = avail;
+    }
+
+  status->magic = STATUS_MAGIC;
+  status->state = STATE_BOOT;
+  status->wss_pages = npages;
+  status->base = base_addr;
+  status->rate = rate_mib;
+  update_status ();
+
+  puts_serial ("GUEST start");
+  put_field (" wss=", npages / PAGES_PER_MIB);
+  if (rate_mib == RATE_MAX)
+    puts_serial (" rate=max");
+  else
+    put_field (" rate=", rate_mib);
+  /* The firmware keeps a little at the top (128 KiB with -m 64): round up. */
+  put_field (" mem=", (uint32_t) (((uint64_t) mem_top + MIB - 1) / MIB));
+  put_field (" base=", base_addr / MIB);
+  put_field (" hb=", hb_ms);
+  put_field (" chk=", chk_every);
+  putc_serial ('\n');
+
+  interrupts_init ();
+  __asm__ volatile("sti");
+
+  status->state = STATE_FILLING;
+  fill_all ();
+  status->state = STATE_RUNNING;
+  update_status ();
+  puts_serial ("GUEST filled\n");
+
+  seen = last_hb = ticks;
+  for (;;)
+    {
+      if (rate_mib == RATE_MAX)
+        {
+          dirty_pages (MAX_BATCH);
+          seen = ticks;
+        }
+      else
+        {
+          uint32_t now;
+
+          /* Sleep until the next tick unless one is already pending. */
+          __asm__ volatile("cli");
+          if (ticks == seen)
+            __asm__ volatile("sti; hlt" ::: "memory");
+          else
+            __asm__ volatile("sti" ::: "memory");
+          now = ticks;
+          while (seen != now)
+            {
+              uint32_t n;
+
+              seen++;
+              acc += rate_mib * PAGES_PER_MIB;
+              n = acc / PIT_HZ;
+              acc -= n * PIT_HZ;
+              dirty_pages (n);
+            }
+        }
+      status->ms = seen;
+      if (seen - last_hb >= hb_ms)
+        {
+          last_hb += hb_ms;
+          if (seen - last_hb >= hb_ms)
+            last_hb = seen; /* fell behind (long verify): do not burst */
+          heartbeat ();
+        }
+    }
+}
