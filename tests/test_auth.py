@@ -137,8 +137,10 @@ class AuthTest(ferrytest.HostTestCase):
         # hot reload: denied again
         self.assertDenied(self.nobody(ROOT_PATH, MANAGER_IFACE,
                                       'DefineDomain', args), ACTION_MANAGE)
+        with open(h.polkitd_log) as f:
+            plog = f.read()
         self.assertIn('ferrytest: grant org.ferryvm.ferry1.manage-domains '
-                      'to nobody', open(h.polkitd_log).read(),
+                      'to nobody', plog,
                       'the rule was not consulted by polkitd')
         # root needs no rule
         p = ferrytest.define_guest(h, 'auth-granted')

@@ -20,7 +20,7 @@ class BadInputTest(ferrytest.HostTestCase):
 
     def define(self, text):
         return self.host.call(ROOT_PATH, MANAGER_IFACE, 'DefineDomain',
-                              V('(s)', (text,)))[0]
+                              V('(s)', (text,)), timeout=10)[0]
 
     def kf(self, name, **over):
         keys = {'Name': name, 'Memory': '64', 'CPUs': '1', 'Machine': 'q35',

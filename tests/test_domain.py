@@ -35,6 +35,8 @@ class DomainTest(ferrytest.HostTestCase):
 
         # the QMP socket is private to root
         qmp = h.qmp_socket(name)
+        ferrytest.wait_for(lambda: os.path.exists(qmp), 5,
+                           msg='QMP socket %s' % qmp)
         st = os.stat(qmp)
         self.assertTrue(stat.S_ISSOCK(st.st_mode), '%s is not a socket' % qmp)
         self.assertEqual(stat.S_IMODE(st.st_mode), 0o600,
