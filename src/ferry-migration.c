@@ -19,6 +19,7 @@
 #include "ferry-peer.h"
 #include "ferry-qmp-batch.h"
 
+#define PEER_BUS_NAME "org.ferryvm.Ferry1"
 #define PEER_INTERFACE "org.ferryvm.Ferry1.Peer"
 #define PEER_PATH "/org/ferryvm/Ferry1"
 #define PEER_CALL_TIMEOUT_MS 60000
@@ -177,7 +178,10 @@ ferry_migration_is_finished (FerryMigration *self)
 static void
 set_phase (FerryMigration *self, Phase phase)
 {
-  GVariantDict dict;
+  GVariantBuilder stamps;
+  GVariantIter iter;
+  const char *key;
+  guint64 value;
   gboolean allowed = FALSE;
 
   if (self->phase == phase)
@@ -193,9 +197,12 @@ set_phase (FerryMigration *self, Phase phase)
     }
   g_debug ("%s: phase %s", self->path, phase_names[phase]);
   self->phase = phase;
-  g_variant_dict_init (&dict, ferry_dbus_migration_get_phase_timestamps (self->record));
-  g_variant_dict_insert (&dict, phase_names[phase], "t", (guint64) g_get_real_time ());
-  ferry_dbus_migration_set_phase_timestamps (self->record, g_variant_dict_end (&dict));
+  g_variant_builder_init (&stamps, G_VARIANT_TYPE ("a{st}"));
+  g_variant_iter_init (&iter, ferry_dbus_migration_get_phase_timestamps (self->record));
+  while (g_variant_iter_next (&iter, "{&st}", &key, &value))
+    g_variant_builder_add (&stamps, "{st}", key, value);
+  g_variant_builder_add (&stamps, "{st}", phase_names[phase], (guint64) g_get_real_time ());
+  ferry_dbus_migration_set_phase_timestamps (self->record, g_variant_builder_end (&stamps));
   ferry_dbus_migration_set_phase (self->record, phase_names[phase]);
   ferry_dbus_migration_emit_phase_changed (self->record, phase_names[phase]);
 }
@@ -571,7 +578,7 @@ rollback (FerryMigration *self, GError *error)
       g_object_set_data_full (G_OBJECT (self), "rollback-error", g_steal_pointer (&owned),
                               (GDestroyNotify) g_error_free);
       g_object_set_data (G_OBJECT (self), "rollback-state", GINT_TO_POINTER (final));
-      g_dbus_connection_call (self->peer, NULL, PEER_PATH, PEER_INTERFACE, "Abort",
+      g_dbus_connection_call (self->peer, PEER_BUS_NAME, PEER_PATH, PEER_INTERFACE, "Abort",
                               g_variant_new ("(os)", self->peer_migration,
                                              final == STATE_CANCELLED ? "cancelled" : "failed"),
                               NULL, G_DBUS_CALL_FLAGS_NONE, 10000, NULL, peer_abort_cb,
@@ -871,7 +878,7 @@ hello_cb (GObject *source, GAsyncResult *result, gpointer user_data)
       g_set_str (&live_config->machine, machine);
   }
   live = ferry_domain_config_to_data (live_config);
-  g_dbus_connection_call (self->peer, NULL, PEER_PATH, PEER_INTERFACE, "Prepare",
+  g_dbus_connection_call (self->peer, PEER_BUS_NAME, PEER_PATH, PEER_INTERFACE, "Prepare",
                           g_variant_new ("(sss@a{sv}@a{sv})", ferry_domain_get_name (self->domain),
                                          persistent, live, self->options->variant,
                                          source_info (self)),
@@ -917,7 +924,7 @@ peer_connected_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   g_signal_connect_object (self->peer, "closed", G_CALLBACK (peer_closed_cb), self, 0);
   if (check_cancelled (self))
     return;
-  g_dbus_connection_call (self->peer, "org.ferryvm.Ferry1", PEER_PATH, PEER_INTERFACE, "Hello",
+  g_dbus_connection_call (self->peer, PEER_BUS_NAME, PEER_PATH, PEER_INTERFACE, "Hello",
                           g_variant_new ("(@a{sv})", source_info (self)),
                           G_VARIANT_TYPE ("(a{sv})"), G_DBUS_CALL_FLAGS_NONE, PEER_CALL_TIMEOUT_MS,
                           self->cancellable, hello_cb, g_object_ref (self));
@@ -1058,7 +1065,7 @@ final_query_cb (GObject *source, GAsyncResult *result, gpointer user_data)
     }
   self->end_us = g_get_real_time ();
   set_phase (self, PHASE_FINISH);
-  g_dbus_connection_call (self->peer, NULL, PEER_PATH, PEER_INTERFACE, "Finish",
+  g_dbus_connection_call (self->peer, PEER_BUS_NAME, PEER_PATH, PEER_INTERFACE, "Finish",
                           g_variant_new ("(ob@a{sv})", self->peer_migration, TRUE,
                                          build_statistics (self)),
                           G_VARIANT_TYPE ("(a{sv})"), G_DBUS_CALL_FLAGS_NONE,

@@ -260,7 +260,7 @@ read_line_cb (GObject *source, GAsyncResult *result, gpointer user_data)
       return;
     }
   g_strchomp (line);
-  g_debug ("<- %s", line);
+  g_debug ("<- %.300s%s", line, length > 300 ? "…" : "");
   if (line[0] != '\0')
     {
       parser = json_parser_new ();
