@@ -41,8 +41,8 @@ static const char *const backends[] = { "qmp", NULL };
 
 /* What the QMP backend drives on QEMU >= 10.0. */
 static const char *const capabilities[] = {
-  "postcopy",   "postcopy-preempt", "postcopy-recover", "switchover-ack",
-  "multifd",    "auto-converge",    NULL,
+  "postcopy", "postcopy-preempt", "postcopy-recover", "switchover-ack", "multifd", "auto-converge",
+  NULL,
 };
 
 const char *
@@ -222,8 +222,8 @@ load_domains (FerryDaemon *self)
       if (!g_str_has_suffix (file, ".conf"))
         continue;
       path = g_build_filename (dir_path, file, NULL);
-      if (!g_file_get_contents (path, &data, NULL, &error)
-          || !(config = ferry_domain_config_parse (data, &error)))
+      if (!g_file_get_contents (path, &data, NULL, &error) ||
+          !(config = ferry_domain_config_parse (data, &error)))
         {
           g_warning ("Ignoring %s: %s", path, error->message);
           continue;
@@ -318,12 +318,12 @@ ferry_daemon_class_init (FerryDaemonClass *klass)
 {
   G_OBJECT_CLASS (klass)->finalize = ferry_daemon_finalize;
 
-  signals[SIGNAL_DOMAIN_ADDED]
-      = g_signal_new ("domain-added", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
-                      NULL, G_TYPE_NONE, 1, FERRY_TYPE_DOMAIN);
-  signals[SIGNAL_DOMAIN_REMOVED]
-      = g_signal_new ("domain-removed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL,
-                      NULL, NULL, G_TYPE_NONE, 1, FERRY_TYPE_DOMAIN);
+  signals[SIGNAL_DOMAIN_ADDED] =
+      g_signal_new ("domain-added", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                    NULL, G_TYPE_NONE, 1, FERRY_TYPE_DOMAIN);
+  signals[SIGNAL_DOMAIN_REMOVED] =
+      g_signal_new ("domain-removed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                    NULL, G_TYPE_NONE, 1, FERRY_TYPE_DOMAIN);
 }
 
 static void

@@ -25,7 +25,8 @@ const char *const *ferry_daemon_get_capabilities (FerryDaemon *self);
 /* Domains: "domain-added" (FerryDomain *) is emitted for each new one. */
 FerryDomain *ferry_daemon_lookup_domain (FerryDaemon *self, const char *name);
 GList *ferry_daemon_get_domains (FerryDaemon *self);
-FerryDomain *ferry_daemon_define_domain (FerryDaemon *self, const char *description, GError **error);
+FerryDomain *
+ferry_daemon_define_domain (FerryDaemon *self, const char *description, GError **error);
 /* Define (or refresh) a domain from a description that already has a
  * UUID, e.g. one received from a migration source. */
 FerryDomain *ferry_daemon_adopt_domain (FerryDaemon *self,
