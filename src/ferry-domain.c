@@ -193,7 +193,7 @@ ferry_domain_start_async (FerryDomain *self,
                           gpointer user_data)
 {
   g_autoptr (GTask) task = g_task_new (self, cancellable, callback, user_data);
-  FerryQemuLaunch launch = { self->runtime_dir, self->state_dir, FALSE };
+  FerryQemuLaunch launch = { self->runtime_dir, self->state_dir, FALSE, FALSE };
 
   if (ferry_domain_is_active (self))
     {

@@ -114,7 +114,9 @@ struct _FerryMigration
   gboolean stopped_for_migration;
   guint64 downtime_limit;
   double progress;
-  guint64 remaining_at_pass; /* remaining bytes when the current pass began */
+  guint64 pass_remaining;      /* remaining bytes when the current pass began */
+  guint64 prev_pass_remaining; /* ... and when the previous one began */
+  gboolean pass_sample_pending;
   guint pass;
   GVariant *statistics;
 
@@ -131,6 +133,7 @@ struct _FerryMigration
   guint peer_watch_id;
   gboolean created_domain;
   gboolean incoming_completed;
+  gboolean resume_sent;
   char *persistent_description;
   GTask *finish_task;
   guint finish_timeout_id;
@@ -362,8 +365,10 @@ update_progress (FerryMigration *self)
         converging = "no";
       else if (expected <= self->downtime_limit)
         converging = "yes";
-      else if (self->remaining_at_pass > 0)
-        converging = remaining < self->remaining_at_pass ? "yes" : "no";
+      /* What is left at the start of each pass: if it does not shrink
+       * clearly, the guest dirties as fast as the link copies. */
+      else if (self->prev_pass_remaining > 0)
+        converging = self->pass_remaining < self->prev_pass_remaining * 9 / 10 ? "yes" : "no";
     }
   /* An honest estimate: what is left over the net rate at which it
    * shrinks; unknown (0) when it does not shrink. */
@@ -426,6 +431,12 @@ sample_cb (GObject *source, GAsyncResult *result, gpointer user_data)
     return;
   g_clear_pointer (&self->info, json_object_unref);
   self->info = json_object_ref (json_node_get_object (reply));
+  if (self->pass_sample_pending)
+    {
+      self->pass_sample_pending = FALSE;
+      self->prev_pass_remaining = self->pass_remaining;
+      self->pass_remaining = get_u64 (ram_info (self), "remaining");
+    }
   update_progress (self);
   apply_policy (self);
 }
@@ -1132,7 +1143,8 @@ on_source_event (FerryQmp *qmp, const char *name, JsonObject *data, gint64 ts, g
       JsonObject *ram = ram_info (self);
 
       self->pass = (guint) json_object_get_int_member_with_default (data, "pass", 0);
-      self->remaining_at_pass = get_u64 (ram, "remaining");
+      /* Pass 1 also carries zero pages; compare from pass 2 on. */
+      self->pass_sample_pending = self->pass >= 2;
       g_variant_dict_init (&stats, NULL);
       g_variant_dict_insert (&stats, "memory-remaining", "t", get_u64 (ram, "remaining"));
       g_variant_dict_insert (&stats, "memory-transferred", "t", get_u64 (ram, "transferred"));
@@ -1397,6 +1409,12 @@ on_dest_event (FerryQmp *qmp, const char *name, JsonObject *data, gint64 ts, gpo
           ferry_dbus_migration_set_mode (self->record, "postcopy");
           ferry_dbus_migration_emit_post_copy_started (self->record);
         }
+      /* The source has stopped for good: the guest can only run here. */
+      if (!self->resume_sent)
+        {
+          self->resume_sent = TRUE;
+          ferry_qmp_send (qmp, "cont", NULL);
+        }
     }
   else if (g_str_equal (status, "postcopy-paused"))
     set_state (self, STATE_POSTCOPY_PAUSED);
@@ -1427,8 +1445,17 @@ incoming_try_finish (FerryMigration *self)
   GVariantDict result;
   FerryQemu *qemu;
 
-  if (!self->incoming_completed || self->resume_us == 0 || self->finish_task == NULL)
+  if (!self->incoming_completed || self->finish_task == NULL)
     return;
+  if (self->resume_us == 0)
+    {
+      if (!self->resume_sent)
+        {
+          self->resume_sent = TRUE;
+          ferry_qmp_send (ferry_qemu_get_qmp (self->qemu), "cont", NULL);
+        }
+      return; /* RESUME brings us back here */
+    }
   task = g_steal_pointer (&self->finish_task);
   g_clear_handle_id (&self->finish_timeout_id, g_source_remove);
 
@@ -1684,8 +1711,11 @@ ferry_migration_prepare_incoming_async (FerryMigration *self,
                                         gpointer user_data)
 {
   GTask *task = g_task_new (self, NULL, callback, user_data);
+  /* Started paused (-S): the guest resumes here only in Finish, once the
+   * source has confirmed, or when post-copy has begun (then the source
+   * can never resume it). So it never runs on both hosts. */
   FerryQemuLaunch launch = { ferry_domain_get_runtime_dir (self->domain),
-                             ferry_domain_get_state_dir (self->domain), TRUE };
+                             ferry_domain_get_state_dir (self->domain), TRUE, TRUE };
   g_autofree const char **features = NULL;
   const char *data_host = "127.0.0.1";
   guint64 begin = 0;

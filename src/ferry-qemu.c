@@ -151,6 +151,8 @@ ferry_qemu_build_argv (const FerryDomainConfig *config, const FerryQemuLaunch *l
     }
   if (launch->incoming)
     g_strv_builder_add_many (argv, "-incoming", "defer", NULL);
+  if (launch->paused)
+    g_strv_builder_add (argv, "-S");
   g_strv_builder_addv (argv, (const char **) config->extra_args);
   return g_strv_builder_end (argv);
 }

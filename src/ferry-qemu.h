@@ -16,6 +16,7 @@ typedef struct
   const char *runtime_dir; /* QMP socket and QEMU's own log go here */
   const char *state_dir;   /* console/ and images/ */
   gboolean incoming;       /* start with -incoming defer */
+  gboolean paused;         /* -S: the guest runs only when told to */
 } FerryQemuLaunch;
 
 void ferry_qemu_launch_async (const FerryDomainConfig *config,
