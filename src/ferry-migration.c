@@ -151,6 +151,7 @@ G_DEFINE_TYPE (FerryMigration, ferry_migration, G_TYPE_OBJECT)
 static void rollback (FerryMigration *self, GError *error);
 static void confirm_success (FerryMigration *self);
 static void incoming_try_finish (FerryMigration *self);
+static void rollback_incoming (FerryMigration *self, GError *error);
 
 /* --- accessors --- */
 
@@ -995,8 +996,8 @@ on_qemu_exited (FerryQemu *qemu, gpointer user_data)
                    "source still holds it",
                    self->path);
       drop_qemu (self);
-      rollback (self, g_error_new_literal (FERRY_ERROR, FERRY_ERROR_MIGRATION_FAILED,
-                                           "The destination QEMU exited"));
+      rollback_incoming (self, g_error_new_literal (FERRY_ERROR, FERRY_ERROR_MIGRATION_FAILED,
+                                                    "The destination QEMU exited"));
       return;
     }
   if (self->phase == PHASE_FINISH || self->phase == PHASE_CONFIRM)

@@ -357,6 +357,95 @@ class MigrationTest(unittest.TestCase):
         self.assertEqual(self.wait_final(path)['State'], 'cancelled')
         self.a.call(dom_a, DOMAIN_IFACE, 'Shutdown', timeout=30)
 
+    def test_7_tune_at_runtime(self):
+        name = 'tune'
+        dom_a = ferrytest.start_guest(self.a, name, memory=128,
+                                      append='wss=64 rate=0 hb=200')
+        path = self.migrate(name, {'max-bandwidth': GLib.Variant('t', 1 << 20)})
+        ferrytest.wait_for(
+            lambda: self.a.get_prop(path, MIGRATION_IFACE, 'State') ==
+            'active', 20, msg='never active')
+        time.sleep(1)
+        self.assertNotIn(self.a.get_prop(path, MIGRATION_IFACE, 'State'),
+                         FINAL, 'a 1 MiB/s migration of 64 MiB cannot be done')
+        self.assertDBusError(ERR + 'InvalidArgument', self.a.call, path,
+                             MIGRATION_IFACE, 'SetMaxDowntime',
+                             GLib.Variant('(t)', (0,)))
+        self.a.call(path, MIGRATION_IFACE, 'SetMaxDowntime',
+                    GLib.Variant('(t)', (100,)))
+        self.a.call(path, MIGRATION_IFACE, 'SetMaxBandwidth',
+                    GLib.Variant('(t)', (0,)))
+        props = self.wait_final(path, timeout=30)
+        self.assertEqual(props['State'], 'completed', props)
+        self.a.wait_state(dom_a, 'shutoff', 10)
+        last_a = ferrytest.heartbeats(self.a.console_log(name))[-1]['n']
+        self.assert_continues(name, last_a)
+        self.b.call(ferrytest.domain_path(name), DOMAIN_IFACE, 'Shutdown',
+                    timeout=30)
+
+    def test_8_destination_qemu_dies(self):
+        name = 'dies'
+        dom_a = ferrytest.start_guest(self.a, name, memory=128,
+                                      append='wss=64 rate=0 hb=200')
+        ferrytest.wait_heartbeats(self.a, name, 2)
+        path = self.migrate(name, {'max-bandwidth': GLib.Variant('t', 2 << 20)})
+        ferrytest.wait_for(
+            lambda: self.a.get_prop(path, MIGRATION_IFACE, 'State') ==
+            'active', 20, msg='never active')
+        pid = self.b.qemu_pid(name)
+        self.assertIsNotNone(pid)
+        ferrytest.kill_and_reap(pid)
+        props = self.wait_final(path)
+        self.assertEqual(props['State'], 'failed', props)
+        self.assertEqual(props['ErrorName'], ERR + 'MigrationFailed', props)
+        self.assert_untouched(name, dom_a)
+        self.a.call(dom_a, DOMAIN_IFACE, 'Shutdown', timeout=30)
+
+    def test_9_postcopy_failure_pauses_both(self):
+        name = 'pcfail'
+        dom_a = ferrytest.start_guest(self.a, name, memory=128,
+                                      append='wss=48 rate=200 hb=200')
+        ferrytest.wait_heartbeats(self.a, name, 2)
+        path = self.migrate(name, {
+            'postcopy': GLib.Variant('s', 'manual'),
+            'max-bandwidth': GLib.Variant('t', 16 << 20),
+            'max-postcopy-bandwidth': GLib.Variant('t', 1 << 20)})
+        ferrytest.wait_for(
+            lambda: self.a.get_prop(path, MIGRATION_IFACE, 'Iteration') >= 2,
+            30, msg='no second pass')
+        self.a.call(path, MIGRATION_IFACE, 'StartPostCopy')
+        ferrytest.wait_for(
+            lambda: self.a.get_prop(path, MIGRATION_IFACE, 'State') ==
+            'postcopy-active', 20, msg='post-copy did not start')
+        # neither side holds the whole guest now: no cancel
+        self.assertDBusError(ERR + 'NotSupported', self.a.call, path,
+                             MIGRATION_IFACE, 'Cancel')
+        inc = self.incoming(name)
+        # let the destination settle into post-copy (a pause in its first
+        # milliseconds makes QEMU fail the stream instead of pausing it)
+        time.sleep(1.5)
+        self.assertEqual(self.a.get_prop(path, MIGRATION_IFACE, 'State'),
+                         'postcopy-active')
+        # the link breaks (operator pause cuts it the same way)
+        self.a.call(path, MIGRATION_IFACE, 'Pause')
+        ferrytest.wait_for(
+            lambda: self.a.get_prop(path, MIGRATION_IFACE, 'State') ==
+            'postcopy-paused' and self.b.get_prop(
+                inc, MIGRATION_IFACE, 'State') == 'postcopy-paused',
+            20, msg='both sides should be postcopy-paused')
+        props = self.a.get_all(path, MIGRATION_IFACE)
+        self.assertEqual(props['ErrorName'], ERR + 'MigrationFailed')
+        self.assertIn('Recover', props['ErrorMessage'])
+        # the guest is kept (paused), not lost: both QEMUs still exist
+        self.assertIsNotNone(self.a.qemu_pid(name))
+        self.assertIsNotNone(self.b.qemu_pid(name))
+        n = len(ferrytest.heartbeats(self.b.console_log(name)))
+        time.sleep(1)
+        self.assertLessEqual(len(ferrytest.heartbeats(self.b.console_log(name))),
+                             n + 1, 'guest on B still runs while paused')
+
+    assertDBusError = ferrytest.HostTestCase.assertDBusError
+
     assertCallError = ferrytest.HostTestCase.assertCallError
 
 
