@@ -177,6 +177,17 @@ ferry_daemon_define_domain (FerryDaemon *self, const char *description, GError *
 }
 
 gboolean
+ferry_daemon_persist_domain (FerryDaemon *self, FerryDomainConfig *config, GError **error)
+{
+  g_autoptr (FerryDomainConfig) owned = config;
+
+  if (!persist (self, config, error))
+    return FALSE;
+  add_or_update (self, g_steal_pointer (&owned));
+  return TRUE;
+}
+
+gboolean
 ferry_daemon_undefine_domain (FerryDaemon *self, FerryDomain *domain, GError **error)
 {
   g_autofree char *path = domain_path (self, ferry_domain_get_name (domain));

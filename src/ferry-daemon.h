@@ -33,6 +33,9 @@ FerryDomain *ferry_daemon_adopt_domain (FerryDaemon *self,
                                         FerryDomainConfig *config,
                                         gboolean persist,
                                         GError **error);
+/* Save the description of an existing domain, running or not (it takes
+ * effect at the next start). Takes @config. */
+gboolean ferry_daemon_persist_domain (FerryDaemon *self, FerryDomainConfig *config, GError **error);
 gboolean ferry_daemon_undefine_domain (FerryDaemon *self, FerryDomain *domain, GError **error);
 gboolean ferry_daemon_is_persistent (FerryDaemon *self, FerryDomain *domain);
 

@@ -1471,7 +1471,7 @@ incoming_try_finish (FerryMigration *self)
       g_autoptr (GError) error = NULL;
       FerryDomainConfig *config = ferry_domain_config_parse (self->persistent_description, &error);
 
-      if (config == NULL || !ferry_daemon_adopt_domain (self->daemon, config, TRUE, &error))
+      if (config == NULL || !ferry_daemon_persist_domain (self->daemon, config, &error))
         g_warning ("%s: cannot persist the domain: %s", self->path, error->message);
     }
   set_phase (self, PHASE_CONFIRM);

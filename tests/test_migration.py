@@ -5,6 +5,7 @@ the five phases on both sides, statistics, the guest's memory intact on
 the destination, post-copy, cancel in Prepare and Perform, bad input and
 authorization."""
 
+import os
 import time
 import unittest
 
@@ -443,6 +444,68 @@ class MigrationTest(unittest.TestCase):
         time.sleep(1)
         self.assertLessEqual(len(ferrytest.heartbeats(self.b.console_log(name))),
                              n + 1, 'guest on B still runs while paused')
+
+    def test_10_postcopy_auto_policy(self):
+        name = 'auto'
+        ferrytest.start_guest(self.a, name, memory=128,
+                              append='wss=48 rate=200 hb=200')
+        ferrytest.wait_heartbeats(self.a, name, 2)
+        rec = SignalRecorder(self.a)
+        path = self.migrate(name, {
+            'postcopy': GLib.Variant('s', 'auto'),
+            'max-bandwidth': GLib.Variant('t', 16 << 20)})
+        props = self.wait_final(path, timeout=90)
+        self.assertEqual(props['State'], 'completed', props)
+        self.assertEqual(props['Mode'], 'postcopy')
+        actions = rec.of(path, 'PolicyAction')
+        self.assertEqual([a[0] for a in actions], ['start-postcopy'])
+        self.assertIn('not converging', actions[0][1])
+        rec.close()
+        last_a = ferrytest.heartbeats(self.a.console_log(name))[-1]['n']
+        self.assert_continues(name, last_a)
+        self.b.call(ferrytest.domain_path(name), DOMAIN_IFACE, 'Shutdown',
+                    timeout=30)
+
+    def test_11_check(self):
+        name = 'chk'
+        ferrytest.start_guest(self.a, name)
+        (report,) = self.a.call(ROOT_PATH, MANAGER_IFACE, 'Check',
+                                GLib.Variant('(ssa{sv})',
+                                             (name, self.b.address, {})))
+        self.assertTrue(report['ok'], report)
+        self.assertEqual(report['blockers'], [])
+        self.assertIn('postcopy', report['features'])
+        self.assertGreater(report['estimated-time'], 0)
+        (report,) = self.a.call(ROOT_PATH, MANAGER_IFACE, 'Check',
+                                GLib.Variant('(ssa{sv})', (
+                                    name, 'unix:path=/nonexistent', {})))
+        self.assertFalse(report['ok'])
+        self.assertEqual(len(report['blockers']), 1, report)
+        # Check is a read: open to everyone, and changes nothing
+        res = self.a.call_as(65534, ROOT_PATH, MANAGER_IFACE, 'Check',
+                             GLib.Variant('(ssa{sv})',
+                                          (name, self.b.address, {})))
+        self.assertTrue(res.ok, res)
+        self.assertIsNone(self.b.qemu_pid(name))
+        self.a.call(ferrytest.domain_path(name), DOMAIN_IFACE, 'Shutdown',
+                    timeout=30)
+
+    def test_12_persist_and_undefine_source(self):
+        name = 'keep'
+        dom_a = ferrytest.start_guest(self.a, name)
+        path = self.migrate(name, {'persist': GLib.Variant('b', True),
+                                   'undefine-source': GLib.Variant('b', True)})
+        props = self.wait_final(path)
+        self.assertEqual(props['State'], 'completed', props)
+        ferrytest.wait_for(lambda: dom_a not in self.a.managed_objects(), 10,
+                           msg='source domain still defined')
+        self.assertFalse(os.path.exists(self.a.domain_conf(name)))
+        self.assertTrue(os.path.exists(self.b.domain_conf(name)),
+                        'destination did not persist the domain')
+        # it survives a restart of the destination ferryd
+        self.b.restart_ferryd()
+        dom_b = ferrytest.domain_path(name)
+        self.assertIn(dom_b, self.b.managed_objects())
 
     assertDBusError = ferrytest.HostTestCase.assertDBusError
 
