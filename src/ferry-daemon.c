@@ -366,18 +366,6 @@ ferry_daemon_new (const char *state_dir,
   return g_steal_pointer (&self);
 }
 
-void
-ferry_daemon_stop_all (FerryDaemon *self)
-{
-  GHashTableIter iter;
-  FerryDomain *domain;
-
-  g_hash_table_iter_init (&iter, self->domains);
-  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &domain))
-    if (ferry_domain_get_qemu (domain))
-      ferry_qemu_terminate (ferry_domain_get_qemu (domain));
-}
-
 static void
 ferry_daemon_finalize (GObject *object)
 {

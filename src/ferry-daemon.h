@@ -39,8 +39,4 @@ gboolean ferry_daemon_persist_domain (FerryDaemon *self, FerryDomainConfig *conf
 gboolean ferry_daemon_undefine_domain (FerryDaemon *self, FerryDomain *domain, GError **error);
 gboolean ferry_daemon_is_persistent (FerryDaemon *self, FerryDomain *domain);
 
-/* Stop every QEMU this daemon runs (on shutdown of a test host, not on a
- * normal daemon stop: guests outlive ferryd). */
-void ferry_daemon_stop_all (FerryDaemon *self);
-
 G_END_DECLS

@@ -126,9 +126,14 @@ struct _FerryMigration
   char *peer_migration;
   GStrv features;
   char *migrate_uri;
+  char *resolved_machine; /* the versioned machine type behind an alias */
+  char *abort_reason;     /* set when the policy aborts (timeout) */
+  GError *rollback_error; /* kept while the destination confirms an abort */
+  State rollback_state;
 
   /* destination side */
   char *peer_name;
+  char *data_host; /* where the destination listens for the data stream */
   GDBusConnection *peer_connection;
   guint peer_watch_id;
   gboolean created_domain;
@@ -600,9 +605,8 @@ rollback (FerryMigration *self, GError *error)
     {
       /* Wait for the destination to be clean before reporting the end,
        * so "nothing left on B" holds as soon as the state is final. */
-      g_object_set_data_full (G_OBJECT (self), "rollback-error", g_steal_pointer (&owned),
-                              (GDestroyNotify) g_error_free);
-      g_object_set_data (G_OBJECT (self), "rollback-state", GINT_TO_POINTER (final));
+      self->rollback_error = g_steal_pointer (&owned);
+      self->rollback_state = final;
       g_dbus_connection_call (self->peer, PEER_BUS_NAME, PEER_PATH, PEER_INTERFACE, "Abort",
                               g_variant_new ("(os)", self->peer_migration,
                                              final == STATE_CANCELLED ? "cancelled" : "failed"),
@@ -623,8 +627,7 @@ peer_abort_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 
   if (reply == NULL)
     g_warning ("%s: destination did not confirm the abort: %s", self->path, error->message);
-  finish (self, (State) GPOINTER_TO_INT (g_object_get_data (G_OBJECT (self), "rollback-state")),
-          g_object_get_data (G_OBJECT (self), "rollback-error"));
+  finish (self, self->rollback_state, self->rollback_error);
 }
 
 static gboolean
@@ -688,10 +691,6 @@ migrate_sent_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   if (self->cancel_requested)
     ferry_qmp_send (ferry_qemu_get_qmp (self->qemu), "migrate_cancel", NULL);
   start_sampling (self);
-  if (self->options->timeout > 0)
-    {
-      /* timeout handled in timeout_cb */
-    }
 }
 
 static JsonObject *
@@ -744,7 +743,7 @@ timeout_cb (gpointer user_data)
     {
       policy_action (self, "abort", reason);
       self->cancel_requested = FALSE;
-      g_object_set_data_full (G_OBJECT (self), "abort-reason", g_strdup (reason), g_free);
+      self->abort_reason = g_strdup (reason);
       ferry_qmp_send (ferry_qemu_get_qmp (self->qemu), "migrate_cancel", NULL);
     }
   return G_SOURCE_REMOVE;
@@ -896,11 +895,8 @@ hello_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   set_phase (self, PHASE_PREPARE);
   persistent = ferry_domain_config_to_data (ferry_domain_get_config (self->domain));
   live_config = ferry_domain_config_copy (ferry_domain_get_config (self->domain));
-  {
-    const char *machine = g_object_get_data (G_OBJECT (self), "resolved-machine");
-    if (machine)
-      g_set_str (&live_config->machine, machine);
-  }
+  if (self->resolved_machine)
+    g_set_str (&live_config->machine, self->resolved_machine);
   live = ferry_domain_config_to_data (live_config);
   g_dbus_connection_call (self->peer, PEER_BUS_NAME, PEER_PATH, PEER_INTERFACE, "Prepare",
                           g_variant_new ("(sss@a{sv}@a{sv})", ferry_domain_get_name (self->domain),
@@ -972,8 +968,7 @@ machines_cb (GObject *source, GAsyncResult *result, gpointer user_data)
           JsonObject *m = json_array_get_object_element (machines, i);
           if (g_strcmp0 (json_object_get_string_member_with_default (m, "alias", NULL),
                          configured) == 0)
-            g_object_set_data_full (G_OBJECT (self), "resolved-machine",
-                                    g_strdup (json_object_get_string_member (m, "name")), g_free);
+            g_set_str (&self->resolved_machine, json_object_get_string_member (m, "name"));
         }
     }
   if (check_cancelled (self))
@@ -1103,7 +1098,7 @@ migration_failed_query_cb (GObject *source, GAsyncResult *result, gpointer user_
   g_autoptr (FerryMigration) self = user_data;
   g_autoptr (JsonNode) reply = ferry_qmp_execute_finish (FERRY_QMP (source), result, NULL);
   const char *desc = NULL;
-  const char *reason = g_object_get_data (G_OBJECT (self), "abort-reason");
+  const char *reason = self->abort_reason;
 
   if (reply && JSON_NODE_HOLDS_OBJECT (reply))
     desc = json_object_get_string_member_with_default (json_node_get_object (reply), "error-desc",
@@ -1210,7 +1205,7 @@ on_source_event (FerryQmp *qmp, const char *name, JsonObject *data, gint64 ts, g
   else if (g_str_equal (status, "cancelled"))
     {
       stop_sampling (self);
-      if (g_object_get_data (G_OBJECT (self), "abort-reason"))
+      if (self->abort_reason)
         ferry_qmp_execute_async (qmp, "query-migrate", NULL, NULL, migration_failed_query_cb,
                                  g_object_ref (self));
       else
@@ -1610,7 +1605,7 @@ incoming_ready_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr (GError) error = NULL;
   g_autoptr (JsonNode) reply = ferry_qmp_batch_run_finish (result, &error);
   JsonArray *addresses;
-  const char *data_host = g_object_get_data (G_OBJECT (self), "data-host");
+  const char *data_host = self->data_host;
   gint64 port = 0;
   g_autofree char *uri = NULL;
   GVariantDict dict;
@@ -1657,7 +1652,7 @@ incoming_launched_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   FerryQmpBatch *batch;
   JsonObject *params = json_object_new ();
   JsonObject *incoming = json_object_new ();
-  const char *data_host = g_object_get_data (G_OBJECT (self), "data-host");
+  const char *data_host = self->data_host;
   g_autofree char *listen = NULL;
   gboolean loopback = g_str_equal (data_host, "127.0.0.1") || g_str_equal (data_host, "localhost");
 
@@ -1719,19 +1714,13 @@ ferry_migration_prepare_incoming_async (FerryMigration *self,
                              ferry_domain_get_state_dir (self->domain), TRUE, TRUE };
   g_autofree const char **features = NULL;
   const char *data_host = "127.0.0.1";
-  guint64 begin = 0;
 
   g_variant_lookup (info, "features", "^a&s", &features);
   g_variant_lookup (info, "data-host", "&s", &data_host);
-  if (g_variant_lookup (info, "begin-time", "t", &begin) && begin > 0)
-    {
-      /* Begin happened on the source; show it here too. */
-      set_phase (self, PHASE_BEGIN);
-    }
-  else
-    set_phase (self, PHASE_BEGIN);
+  /* Begin ran on the source; the incoming object starts there too. */
+  set_phase (self, PHASE_BEGIN);
   self->features = g_strdupv ((GStrv) (features ? features : (const char *[]){ "events", NULL }));
-  g_object_set_data_full (G_OBJECT (self), "data-host", g_strdup (data_host), g_free);
+  self->data_host = g_strdup (data_host);
   self->created_domain = created_domain;
   self->persistent_description = g_strdup (persistent_description);
   self->peer_name = g_strdup (peer_name);
@@ -1846,6 +1835,10 @@ ferry_migration_finalize (GObject *object)
   g_free (self->peer_address);
   g_free (self->peer_migration);
   g_free (self->migrate_uri);
+  g_free (self->resolved_machine);
+  g_free (self->abort_reason);
+  g_clear_error (&self->rollback_error);
+  g_free (self->data_host);
   g_free (self->peer_name);
   g_free (self->persistent_description);
   G_OBJECT_CLASS (ferry_migration_parent_class)->finalize (object);

@@ -392,21 +392,6 @@ ferry_qmp_send (FerryQmp *self, const char *command, JsonObject *arguments)
   ferry_qmp_execute_async (self, command, arguments, NULL, send_cb, g_strdup (command));
 }
 
-JsonObject *
-ferry_qmp_args_new (const char *first_key, ...)
-{
-  /* Arguments come in key, GType-tagged pairs is overkill; callers pass
-   * key, JsonNode* (transfer full) pairs. */
-  JsonObject *object = json_object_new ();
-  va_list ap;
-
-  va_start (ap, first_key);
-  for (const char *key = first_key; key; key = va_arg (ap, const char *))
-    json_object_set_member (object, key, va_arg (ap, JsonNode *));
-  va_end (ap);
-  return object;
-}
-
 static void
 ferry_qmp_finalize (GObject *object)
 {

@@ -47,7 +47,4 @@ GPid ferry_qmp_get_peer_pid (FerryQmp *self);
 gboolean ferry_qmp_is_closed (FerryQmp *self);
 void ferry_qmp_close (FerryQmp *self);
 
-/* Small builders for command arguments. */
-JsonObject *ferry_qmp_args_new (const char *first_key, ...) G_GNUC_NULL_TERMINATED;
-
 G_END_DECLS
