@@ -1,0 +1,160 @@
+/* Unit tests: domain descriptions and migration options */
+#define G_LOG_DOMAIN "test-config"
+
+#include "ferry-domain-config.h"
+#include "ferry-error.h"
+#include "ferry-options.h"
+
+static void
+test_config_valid (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (FerryDomainConfig) config = ferry_domain_config_parse (
+      "[Domain]\nName=demo\nMemory=256          # MiB\nCPUs=2\nMachine=q35\n"
+      "Kernel=/boot/guest.elf\nAppend=dirty-mib=64 rate=20000\n"
+      "[Disk vda]\nPath=demo.qcow2\nFormat=qcow2\n[QEMU]\nBinary=qemu-system-x86_64\n"
+      "ExtraArgs=-device 'virtio-rng-pci'\n",
+      &error);
+  g_autofree char *data = NULL;
+  g_autoptr (FerryDomainConfig) again = NULL;
+
+  g_assert_no_error (error);
+  g_assert_cmpstr (config->name, ==, "demo");
+  g_assert_cmpuint (config->memory_mib, ==, 256);
+  g_assert_cmpuint (config->cpus, ==, 2);
+  g_assert_cmpstr (config->append, ==, "dirty-mib=64 rate=20000");
+  g_assert_cmpuint (config->disks->len, ==, 1);
+  g_assert_cmpstr (((FerryDiskConfig *) config->disks->pdata[0])->format, ==, "qcow2");
+  g_assert_cmpstrv (config->extra_args, ((const char *[]){ "-device", "virtio-rng-pci", NULL }));
+  g_assert_true (g_uuid_string_is_valid (config->uuid));
+
+  /* The serialised form parses back to the same thing, UUID included. */
+  data = ferry_domain_config_to_data (config);
+  again = ferry_domain_config_parse (data, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (again->uuid, ==, config->uuid);
+  g_assert_cmpstrv (again->extra_args, config->extra_args);
+}
+
+static void
+test_config_invalid (void)
+{
+  const struct
+  {
+    const char *text;
+    const char *mentions;
+  } cases[] = {
+    { "not a keyfile", "Malformed" },
+    { "[Domain]\nMemory=64\n", "'Name'" },
+    { "[Domain]\nName=x\n", "'Memory'" },
+    { "[Domain]\nName=x\nMemory=abc\n", "'Memory'" },
+    { "[Domain]\nName=x\nMemory=0\n", "'Memory'" },
+    { "[Domain]\nName=x\nMemory=64\nCPUs=-1\n", "'CPUs'" },
+    { "[Domain]\nName=a/b\nMemory=64\n", "'Name'" },
+    { "[Domain]\nName=x\nMemory=64\nColour=red\n", "'Colour'" },
+    { "[Domain]\nName=x\nMemory=64\n[Network]\n", "[Network]" },
+    { "[Domain]\nName=x\nMemory=64\n[Disk d]\nFormat=raw\n", "'Path'" },
+    { "[Domain]\nName=x\nMemory=64\n[Disk d]\nPath=../etc/shadow\n", "'Path'" },
+    { "[Domain]\nName=x\nMemory=64\nKernel=relative.elf\n", "'Kernel'" },
+    { "[Domain]\nName=x\nMemory=64\nMachine=q35,accel=kvm\n", "'Machine'" },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autoptr (FerryDomainConfig) config = ferry_domain_config_parse (cases[i].text, &error);
+
+      g_assert_null (config);
+      g_assert_error (error, FERRY_ERROR, FERRY_ERROR_INVALID_ARGUMENT);
+      if (strstr (error->message, cases[i].mentions) == NULL)
+        g_error ("case %" G_GSIZE_FORMAT ": '%s' does not mention %s", i, error->message,
+                 cases[i].mentions);
+    }
+}
+
+static FerryMigrateOptions *
+parse_options (const char *text, GError **error)
+{
+  return ferry_migrate_options_parse (g_variant_new_parsed (text), error);
+}
+
+static void
+test_options (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (FerryMigrateOptions) defaults = parse_options ("@a{sv} {}", &error);
+  g_autoptr (FerryMigrateOptions) options = NULL;
+
+  g_assert_no_error (error);
+  g_assert_true (defaults->live);
+  g_assert_cmpint (defaults->postcopy, ==, FERRY_POSTCOPY_OFF);
+  g_assert_cmpuint (defaults->max_bandwidth, ==, 0);
+
+  /* Integer options take any non-negative integer type. */
+  options = parse_options ("{'max-bandwidth': <uint64 1048576>, 'max-downtime': <100>, "
+                           "'postcopy': <'auto'>, 'multifd-channels': <uint32 0>, "
+                           "'persist': <true>, 'disks': <['vda']>}",
+                           &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (options->max_bandwidth, ==, 1048576);
+  g_assert_cmpuint (options->max_downtime, ==, 100);
+  g_assert_cmpint (options->postcopy, ==, FERRY_POSTCOPY_AUTO);
+  g_assert_true (options->persist);
+  g_assert_cmpstrv (options->disks, ((const char *[]){ "vda", NULL }));
+}
+
+static void
+test_options_invalid (void)
+{
+  const struct
+  {
+    const char *text;
+    const char *mentions;
+  } cases[] = {
+    { "{'no-such': <true>}", "'no-such'" },
+    { "{'max-bandwidth': <'fast'>}", "'max-bandwidth'" },
+    { "{'max-bandwidth': <-1>}", "'max-bandwidth'" },
+    { "{'live': <1>}", "'live'" },
+    { "{'postcopy': <'sometimes'>}", "'postcopy'" },
+    { "{'multifd-channels': <uint64 5000000000>}", "'multifd-channels'" },
+    { "{'multifd-channels': <uint32 2>, 'postcopy': <'manual'>}", "multifd" },
+    { "{'migrate-uri': <'rdma:1.2.3.4:5'>}", "'migrate-uri'" },
+    { "{'disks': <'vda'>}", "'disks'" },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autoptr (FerryMigrateOptions) options = parse_options (cases[i].text, &error);
+
+      g_assert_null (options);
+      g_assert_error (error, FERRY_ERROR, FERRY_ERROR_INVALID_ARGUMENT);
+      if (strstr (error->message, cases[i].mentions) == NULL)
+        g_error ("case %" G_GSIZE_FORMAT ": '%s' does not mention %s", i, error->message,
+                 cases[i].mentions);
+    }
+}
+
+static void
+test_error_names (void)
+{
+  g_autoptr (GError) error = g_error_new_literal (FERRY_ERROR, FERRY_ERROR_PEER_REFUSED, "no");
+  g_autofree char *name = g_dbus_error_encode_gerror (error);
+  g_autoptr (GError) io = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED, "x");
+  g_autoptr (GError) converted = ferry_error_to_dbus (io);
+
+  g_assert_cmpstr (name, ==, "org.ferryvm.Ferry1.Error.PeerRefused");
+  g_assert_error (converted, FERRY_ERROR, FERRY_ERROR_PEER_UNREACHABLE);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/config/valid", test_config_valid);
+  g_test_add_func ("/config/invalid", test_config_invalid);
+  g_test_add_func ("/options/valid", test_options);
+  g_test_add_func ("/options/invalid", test_options_invalid);
+  g_test_add_func ("/error/names", test_error_names);
+  return g_test_run ();
+}

@@ -1,0 +1,154 @@
+/* Unit test: the QMP client and the QEMU supervisor against a real QEMU
+ * running the project's test guest */
+#define G_LOG_DOMAIN "test-qemu"
+
+#include "ferry-qemu.h"
+
+#include <glib/gstdio.h>
+#include <sys/stat.h>
+
+typedef struct
+{
+  GMainLoop *loop;
+  FerryQemu *qemu;
+  GError *error;
+  JsonNode *reply;
+  gboolean done;
+  GPtrArray *events;
+} Fixture;
+
+static void
+launched_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Fixture *f = user_data;
+
+  f->qemu = ferry_qemu_launch_finish (result, &f->error);
+  g_main_loop_quit (f->loop);
+}
+
+static void
+executed_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Fixture *f = user_data;
+
+  f->reply = ferry_qmp_execute_finish (FERRY_QMP (source), result, &f->error);
+  f->done = TRUE;
+}
+
+static void
+event_cb (FerryQmp *qmp, const char *name, JsonObject *data, gint64 ts, gpointer user_data)
+{
+  Fixture *f = user_data;
+
+  g_assert_cmpint (ts, >, 0);
+  g_ptr_array_add (f->events, g_strdup (name));
+}
+
+static gboolean
+timeout_cb (gpointer user_data)
+{
+  g_error ("timed out");
+  return G_SOURCE_REMOVE;
+}
+
+static JsonNode *
+execute (Fixture *f, const char *command)
+{
+  g_clear_pointer (&f->reply, json_node_unref);
+  f->done = FALSE;
+  ferry_qmp_execute_async (ferry_qemu_get_qmp (f->qemu), command, NULL, NULL, executed_cb, f);
+  while (!f->done)
+    g_main_context_iteration (NULL, TRUE);
+  return f->reply;
+}
+
+static void
+test_guest_under_qmp (void)
+{
+  const char *guest = g_getenv ("FERRY_TEST_GUEST");
+  g_autofree char *tmp = g_dir_make_tmp ("ferry-test-qemu-XXXXXX", NULL);
+  g_autofree char *description = NULL;
+  g_autofree char *console = NULL;
+  g_autofree char *text = NULL;
+  g_autofree char *qmp_path = NULL;
+  g_autoptr (FerryDomainConfig) config = NULL;
+  FerryQemuLaunch launch = { tmp, tmp, FALSE, FALSE };
+  Fixture f = { 0 };
+  struct stat st;
+  guint timeout;
+
+  g_assert_nonnull (guest);
+  description = g_strdup_printf ("[Domain]\nName=unit\nMemory=32\nKernel=%s\n"
+                                 "Append=wss=8 rate=4 hb=100 chk=2\n",
+                                 guest);
+  config = ferry_domain_config_parse (description, &f.error);
+  g_assert_no_error (f.error);
+
+  f.loop = g_main_loop_new (NULL, FALSE);
+  f.events = g_ptr_array_new_with_free_func (g_free);
+  timeout = g_timeout_add_seconds (30, timeout_cb, NULL);
+  ferry_qemu_launch_async (config, &launch, NULL, launched_cb, &f);
+  g_main_loop_run (f.loop);
+  g_assert_no_error (f.error);
+  g_assert_cmpstr (ferry_qemu_get_run_state (f.qemu), ==, "running");
+
+  /* The QMP socket is private. */
+  qmp_path = g_build_filename (tmp, "qemu", "unit.qmp", NULL);
+  g_assert_cmpint (g_stat (qmp_path, &st), ==, 0);
+  g_assert_cmpint (st.st_mode & 0777, ==, 0600);
+
+  /* Replies and events interleave on one socket. */
+  g_signal_connect (ferry_qemu_get_qmp (f.qemu), "event", G_CALLBACK (event_cb), &f);
+  g_assert_nonnull (execute (&f, "stop"));
+  while (f.events->len == 0)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_cmpstr (f.events->pdata[0], ==, "STOP");
+  g_assert_cmpstr (ferry_qemu_get_run_state (f.qemu), ==, "paused");
+  g_assert_nonnull (execute (&f, "cont"));
+  while (f.events->len < 2)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_cmpstr (f.events->pdata[1], ==, "RESUME");
+  g_assert_cmpstr (ferry_qemu_get_run_state (f.qemu), ==, "running");
+
+  /* A QEMU error comes back as a GError, and the connection survives. */
+  g_assert_null (execute (&f, "no-such-command"));
+  g_assert_error (f.error, FERRY_QMP_ERROR, FERRY_QMP_ERROR_COMMAND);
+  g_clear_error (&f.error);
+  g_assert_nonnull (execute (&f, "query-status"));
+
+  /* The guest runs and its console reaches the log: heartbeats, no errors. */
+  console = g_build_filename (tmp, "console", "unit.log", NULL);
+  for (int i = 0; i < 100; i++)
+    {
+      g_clear_pointer (&text, g_free);
+      if (g_file_get_contents (console, &text, NULL, NULL) && strstr (text, "HB 3 "))
+        break;
+      g_usleep (100 * 1000);
+    }
+  g_assert_nonnull (text);
+  g_assert_nonnull (strstr (text, "HB 3 "));
+  g_assert_null (strstr (text, "err=1"));
+
+  /* Terminate: the process is reaped and its runtime files are gone. */
+  ferry_qemu_terminate (f.qemu);
+  while (!ferry_qemu_has_exited (f.qemu))
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_cmpstr (ferry_qemu_get_run_state (f.qemu), ==, "shutoff");
+  g_assert_false (g_file_test (qmp_path, G_FILE_TEST_EXISTS));
+
+  g_source_remove (timeout);
+  g_clear_pointer (&f.reply, json_node_unref);
+  g_clear_object (&f.qemu);
+  g_ptr_array_unref (f.events);
+  g_main_loop_unref (f.loop);
+  g_autofree char *rm = g_strdup_printf ("rm -rf '%s'", tmp);
+  g_assert_cmpint (system (rm), ==, 0);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/qemu/guest-under-qmp", test_guest_under_qmp);
+  return g_test_run ();
+}
