@@ -477,13 +477,16 @@ class QmpPath:
             wait_hb(self._f(src_tag, 'serial'))
             time.sleep(self.args.pause)
             dproc, dst = self._launch(dst_tag, True)
-            caps = {'capabilities': [{'capability': 'events', 'state': True}]}
+            caps = {'capabilities': [{'capability': 'events', 'state': True}]
+                    + [{'capability': c, 'state': True}
+                       for c in self.args.qmp_caps.split(',') if c]}
             dst.execute('migrate-set-capabilities', caps)
             dst.execute('migrate-incoming', {
                 'uri': 'tcp:127.0.0.1:%d' % port, 'exit-on-error': False})
             src.execute('migrate-set-capabilities', caps)
-            src.execute('migrate-set-parameters',
-                        {'max-bandwidth': CANCEL_BANDWIDTH})
+            params = json.loads(self.args.qmp_params or '{}')
+            params['max-bandwidth'] = CANCEL_BANDWIDTH
+            src.execute('migrate-set-parameters', params)
             src.execute('migrate', {'uri': 'tcp:127.0.0.1:%d' % port})
             time.sleep(CANCEL_AFTER)
             hb_before = last_hb(self._f(src_tag, 'serial'))
