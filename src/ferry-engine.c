@@ -286,7 +286,7 @@ ferry_engine_check_async (FerryEngine *self,
   data->domain = g_object_ref (domain);
   data->memory = (guint64) ferry_domain_get_config (domain)->memory_mib << 20;
   data->bandwidth = options->max_bandwidth;
-  data->downtime = options->max_downtime ? options->max_downtime : 300;
+  data->downtime = options->max_downtime ? options->max_downtime : 50;
   data->features = g_new0 (char *, 1);
 
   if (!g_str_equal (state, "running") && !g_str_equal (state, "paused"))
