@@ -244,6 +244,74 @@ load_domains (FerryDaemon *self)
     }
 }
 
+typedef struct
+{
+  FerryDaemon *daemon;
+  FerryDomainConfig *config;
+} AttachData;
+
+static void
+attached_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  AttachData *data = user_data;
+  FerryDaemon *self = data->daemon;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (FerryQemu) qemu = ferry_qemu_attach_finish (result, &error);
+  FerryDomain *domain;
+
+  if (qemu == NULL)
+    {
+      /* That QEMU is gone: its files are stale. */
+      g_autofree char *dir = g_build_filename (self->runtime_dir, "qemu", NULL);
+      g_autofree char *conf = g_strdup_printf ("%s/%s.conf", dir, data->config->name);
+      g_autofree char *qmp = g_strdup_printf ("%s/%s.qmp", dir, data->config->name);
+
+      g_debug ("not re-attaching %s: %s", data->config->name, error->message);
+      (void) g_unlink (conf);
+      (void) g_unlink (qmp);
+    }
+  else
+    {
+      domain = g_hash_table_lookup (self->domains, data->config->name);
+      if (domain == NULL)
+        domain = add_or_update (self, g_steal_pointer (&data->config)); /* transient */
+      ferry_domain_set_qemu (domain, qemu);
+      g_info ("re-attached to QEMU %d of domain %s", (int) ferry_qemu_get_pid (qemu),
+              ferry_domain_get_name (domain));
+    }
+  ferry_domain_config_free (data->config);
+  g_object_unref (data->daemon);
+  g_free (data);
+}
+
+/* QEMUs outlive ferryd: find the ones a previous instance started. */
+static void
+reattach_domains (FerryDaemon *self)
+{
+  g_autofree char *dir_path = g_build_filename (self->runtime_dir, "qemu", NULL);
+  g_autoptr (GDir) dir = g_dir_open (dir_path, 0, NULL);
+  const char *file;
+
+  while (dir && (file = g_dir_read_name (dir)))
+    {
+      g_autofree char *path = NULL;
+      g_autofree char *text = NULL;
+      FerryDomainConfig *config;
+      AttachData *data;
+
+      if (!g_str_has_suffix (file, ".conf"))
+        continue;
+      path = g_build_filename (dir_path, file, NULL);
+      if (!g_file_get_contents (path, &text, NULL, NULL) ||
+          !(config = ferry_domain_config_parse (text, NULL)))
+        continue;
+      data = g_new0 (AttachData, 1);
+      data->daemon = g_object_ref (self);
+      data->config = config;
+      ferry_qemu_attach_async (self->runtime_dir, config->name, attached_cb, data);
+    }
+}
+
 static char *
 load_host_uuid (FerryDaemon *self, GError **error)
 {
@@ -294,6 +362,7 @@ ferry_daemon_new (const char *state_dir,
     return NULL;
   self->hostname = g_strdup (g_get_host_name ());
   load_domains (self);
+  reattach_domains (self);
   return g_steal_pointer (&self);
 }
 

@@ -30,6 +30,8 @@ struct _FerryQemu
   FerryQmp *qmp;
   char *run_state;
   char *log_path;
+  char *qmp_path;
+  char *conf_path; /* the live description, for re-attaching after a restart */
   gboolean exited;
   GCancellable *cancellable;
   GPtrArray *exit_waiters; /* GTasks completed when the process exits */
@@ -159,29 +161,60 @@ ferry_qemu_build_argv (const FerryDomainConfig *config, const FerryQemuLaunch *l
 
 /* --- exit handling --- */
 
+/* The process is gone: tell everyone once and remove its runtime files
+ * (so a restarted ferryd does not try to re-attach to it). */
 static void
-process_exited_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+mark_exited (FerryQemu *self)
 {
-  g_autoptr (FerryQemu) self = user_data;
   g_autoptr (GPtrArray) waiters = NULL;
 
-  g_subprocess_wait_finish (G_SUBPROCESS (source), result, NULL);
+  if (self->exited)
+    return;
+  g_object_ref (self);
   self->exited = TRUE;
   g_clear_handle_id (&self->escalate_id, g_source_remove);
-  if (g_subprocess_get_if_signaled (G_SUBPROCESS (source)))
-    g_debug ("QEMU %d killed by signal %d", (int) self->pid,
-             g_subprocess_get_term_sig (G_SUBPROCESS (source)));
-  else
-    g_debug ("QEMU %d exited with status %d", (int) self->pid,
-             g_subprocess_get_exit_status (G_SUBPROCESS (source)));
   if (self->qmp)
     ferry_qmp_close (self->qmp);
+  if (self->qmp_path)
+    (void) g_unlink (self->qmp_path);
+  if (self->conf_path)
+    (void) g_unlink (self->conf_path);
   set_run_state (self, "shutoff");
   waiters = g_steal_pointer (&self->exit_waiters);
   self->exit_waiters = g_ptr_array_new_with_free_func (g_object_unref);
   for (guint i = 0; i < waiters->len; i++)
     g_task_return_boolean (g_ptr_array_index (waiters, i), TRUE);
   g_signal_emit (self, signals[SIGNAL_EXITED], 0);
+  g_object_unref (self);
+}
+
+static void
+process_exited_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (FerryQemu) self = user_data;
+
+  g_subprocess_wait_finish (G_SUBPROCESS (source), result, NULL);
+  if (g_subprocess_get_if_signaled (G_SUBPROCESS (source)))
+    g_debug ("QEMU %d killed by signal %d", (int) self->pid,
+             g_subprocess_get_term_sig (G_SUBPROCESS (source)));
+  else
+    g_debug ("QEMU %d exited with status %d", (int) self->pid,
+             g_subprocess_get_exit_status (G_SUBPROCESS (source)));
+  mark_exited (self);
+}
+
+/* A re-attached QEMU is not our child: its QMP socket closing is how we
+ * learn it exited. */
+static void
+attached_qmp_closed_cb (FerryQmp *qmp, gpointer user_data)
+{
+  FerryQemu *self = user_data;
+
+  if (self->process == NULL)
+    {
+      g_debug ("re-attached QEMU %d went away", (int) self->pid);
+      mark_exited (self);
+    }
 }
 
 static void
@@ -235,6 +268,7 @@ launch_fail (GTask *task, LaunchData *data, const char *what)
     {
       g_subprocess_force_exit (qemu->process);
       g_subprocess_wait (qemu->process, NULL, NULL);
+      mark_exited (qemu);
     }
   tail = read_log_tail (qemu->log_path);
   g_task_return_new_error (task, FERRY_ERROR, FERRY_ERROR_FAILED, "QEMU failed to start (%s): %s",
@@ -362,6 +396,18 @@ ferry_qemu_launch_async (const FerryDomainConfig *config,
 
   data->qemu = g_object_new (FERRY_TYPE_QEMU, NULL);
   data->qemu->log_path = g_strdup_printf ("%s/%s.log", qemu_dir, config->name);
+  data->qemu->qmp_path = g_strdup (qmp_path);
+  data->qemu->conf_path = g_strdup_printf ("%s/%s.conf", qemu_dir, config->name);
+  {
+    g_autofree char *live = ferry_domain_config_to_data (config);
+    if (!g_file_set_contents_full (data->qemu->conf_path, live, -1, G_FILE_SET_CONTENTS_CONSISTENT,
+                                   0600, &error))
+      {
+        close (fd);
+        g_task_return_error (task, g_steal_pointer (&error));
+        return;
+      }
+  }
   argv = ferry_qemu_build_argv (config, launch, child_fd);
   cmdline = g_strjoinv (" ", argv);
   g_debug ("starting %s", cmdline);
@@ -389,6 +435,69 @@ ferry_qemu_launch_finish (GAsyncResult *result, GError **error)
   return g_task_propagate_pointer (G_TASK (result), error);
 }
 
+/* --- re-attaching after a daemon restart --- */
+
+static void
+attach_status_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  FerryQemu *self = g_task_get_task_data (task);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) reply = ferry_qmp_execute_finish (FERRY_QMP (source), result, &error);
+  const char *status;
+
+  if (reply == NULL)
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  status = json_object_get_string_member_with_default (json_node_get_object (reply), "status",
+                                                       "running");
+  set_run_state (self, g_str_equal (status, "running") ? "running" : "paused");
+  g_task_return_pointer (task, g_object_ref (self), g_object_unref);
+}
+
+static void
+attach_connected_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  FerryQemu *self = g_task_get_task_data (task);
+  g_autoptr (GError) error = NULL;
+
+  self->qmp = ferry_qmp_connect_finish (result, &error);
+  if (self->qmp == NULL)
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  self->pid = ferry_qmp_get_peer_pid (self->qmp);
+  g_signal_connect_object (self->qmp, "event", G_CALLBACK (qmp_event_cb), self, 0);
+  g_signal_connect_object (self->qmp, "closed", G_CALLBACK (attached_qmp_closed_cb), self, 0);
+  ferry_qmp_execute_async (self->qmp, "query-status", NULL, NULL, attach_status_cb,
+                           g_steal_pointer (&task));
+}
+
+void
+ferry_qemu_attach_async (const char *runtime_dir,
+                         const char *name,
+                         GAsyncReadyCallback callback,
+                         gpointer user_data)
+{
+  GTask *task = g_task_new (NULL, NULL, callback, user_data);
+  FerryQemu *self = g_object_new (FERRY_TYPE_QEMU, NULL);
+
+  self->qmp_path = g_strdup_printf ("%s/qemu/%s.qmp", runtime_dir, name);
+  self->conf_path = g_strdup_printf ("%s/qemu/%s.conf", runtime_dir, name);
+  g_task_set_task_data (task, self, g_object_unref);
+  ferry_qmp_connect_async (self->qmp_path, NULL, attach_connected_cb, task);
+}
+
+FerryQemu *
+ferry_qemu_attach_finish (GAsyncResult *result, GError **error)
+{
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
 /* --- stopping --- */
 
 static gboolean
@@ -404,7 +513,10 @@ escalate_cb (gpointer user_data)
       return G_SOURCE_CONTINUE;
     }
   g_debug ("killing QEMU %d", (int) self->pid);
-  g_subprocess_force_exit (self->process);
+  if (self->process)
+    g_subprocess_force_exit (self->process);
+  else if (self->pid > 0)
+    kill (self->pid, SIGKILL);
   self->escalate_id = 0;
   return G_SOURCE_REMOVE;
 }
@@ -474,6 +586,8 @@ ferry_qemu_finalize (GObject *object)
   g_clear_pointer (&self->exit_waiters, g_ptr_array_unref);
   g_free (self->run_state);
   g_free (self->log_path);
+  g_free (self->qmp_path);
+  g_free (self->conf_path);
   G_OBJECT_CLASS (ferry_qemu_parent_class)->finalize (object);
 }
 

@@ -26,6 +26,14 @@ void ferry_qemu_launch_async (const FerryDomainConfig *config,
                               gpointer user_data);
 FerryQemu *ferry_qemu_launch_finish (GAsyncResult *result, GError **error);
 
+/* Re-attach to a QEMU a previous ferryd started (its QMP socket and live
+ * description are in <runtime-dir>/qemu/). */
+void ferry_qemu_attach_async (const char *runtime_dir,
+                              const char *name,
+                              GAsyncReadyCallback callback,
+                              gpointer user_data);
+FerryQemu *ferry_qemu_attach_finish (GAsyncResult *result, GError **error);
+
 GStrv
 ferry_qemu_build_argv (const FerryDomainConfig *config, const FerryQemuLaunch *launch, int qmp_fd);
 char *ferry_qemu_resolve_disk_path (const char *state_dir, const char *path);

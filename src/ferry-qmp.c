@@ -90,6 +90,17 @@ ferry_qmp_close (FerryQmp *self)
   close_with_error (self, error);
 }
 
+GPid
+ferry_qmp_get_peer_pid (FerryQmp *self)
+{
+  g_autoptr (GCredentials) credentials = NULL;
+
+  if (self->connection == NULL)
+    return 0;
+  credentials = g_socket_get_credentials (g_socket_connection_get_socket (self->connection), NULL);
+  return credentials ? (GPid) g_credentials_get_unix_pid (credentials, NULL) : 0;
+}
+
 gboolean
 ferry_qmp_is_closed (FerryQmp *self)
 {

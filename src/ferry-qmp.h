@@ -41,6 +41,9 @@ JsonNode *ferry_qmp_execute_finish (FerryQmp *self, GAsyncResult *result, GError
 /* Fire and forget: errors are logged at debug level. */
 void ferry_qmp_send (FerryQmp *self, const char *command, JsonObject *arguments);
 
+/* The pid of the process at the other end of the socket (0 if unknown). */
+GPid ferry_qmp_get_peer_pid (FerryQmp *self);
+
 gboolean ferry_qmp_is_closed (FerryQmp *self);
 void ferry_qmp_close (FerryQmp *self);
 
