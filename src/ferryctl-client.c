@@ -234,7 +234,11 @@ ferryctl_client_get_migration (FerryctlClient *client, const char *path, GError 
                                        "org.freedesktop.DBus.Properties", "GetAll",
                                        g_variant_new ("(s)", "org.ferryvm.Ferry1.Migration"), NULL,
                                        G_DBUS_CALL_FLAGS_NONE, -1, NULL, &local);
-  if (reply == NULL && !is_unknown_object_error (local))
+  if (reply != NULL)
+    /* ferryd was not running and this call activated it: start over. */
+    return ferry_dbus_migration_proxy_new_sync (client->connection, G_DBUS_PROXY_FLAGS_NONE,
+                                                FERRYCTL_BUS_NAME, path, NULL, error);
+  if (!is_unknown_object_error (local))
     {
       g_propagate_error (error, g_steal_pointer (&local));
       return NULL;
