@@ -1,0 +1,18 @@
+/* ferryctl-report.h: the output of list, show and check */
+#pragma once
+
+#include <glib.h>
+
+#include "ferry-dbus.h"
+
+G_BEGIN_DECLS
+
+/* @domains: FerryDBusDomain proxies, @migrations: FerryDBusMigration proxies. */
+void ferryctl_report_list (GList *domains, GList *migrations, gboolean json);
+void ferryctl_report_show (FerryDBusMigration *migration, gboolean json);
+/* Returns the report's "ok". */
+gboolean ferryctl_report_check (GVariant *report, gboolean json);
+/* Where a new migration is, for migrate --no-wait. */
+void ferryctl_report_started (const char *path, gboolean following, gboolean json);
+
+G_END_DECLS
