@@ -239,6 +239,7 @@ check_hello_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   for (gsize i = 0; local[i]; i++)
     if (caps && g_strv_contains (caps, local[i]))
       g_strv_builder_add (both, local[i]);
+  g_strfreev (data->features);
   data->features = g_strv_builder_end (both);
   check_return (task);
 }

@@ -49,7 +49,8 @@ fail_all_pending (FerryQmp *self, const GError *error)
 {
   g_autoptr (GList) tasks = g_hash_table_get_values (self->pending);
 
-  g_hash_table_steal_all (self->pending);
+  g_list_foreach (tasks, (GFunc) (void (*) (void)) g_object_ref, NULL);
+  g_hash_table_remove_all (self->pending);
   for (GList *l = tasks; l; l = l->next)
     {
       g_autoptr (GTask) task = l->data;
