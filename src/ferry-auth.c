@@ -76,8 +76,8 @@ const char *
 ferry_authority_lookup_action (const char *interface, const char *method)
 {
   for (gsize i = 0; i < G_N_ELEMENTS (auth_rules); i++)
-    if (g_str_equal (auth_rules[i].interface, interface)
-        && g_str_equal (auth_rules[i].method, method))
+    if (g_str_equal (auth_rules[i].interface, interface) &&
+        g_str_equal (auth_rules[i].method, method))
       return auth_rules[i].action;
   return NULL;
 }
@@ -91,8 +91,8 @@ ferry_invocation_get_uid (GDBusMethodInvocation *invocation)
 static void
 deny (CheckData *data, const char *message)
 {
-  g_dbus_method_invocation_return_error (data->invocation, G_DBUS_ERROR,
-                                         G_DBUS_ERROR_ACCESS_DENIED, "%s", message);
+  g_dbus_method_invocation_return_error (data->invocation, G_DBUS_ERROR, G_DBUS_ERROR_ACCESS_DENIED,
+                                         "%s", message);
   check_data_free (data);
 }
 
@@ -143,9 +143,9 @@ start_polkit_check (CheckData *data)
 
   if (self->polkit == NULL)
     {
-      text = g_strdup_printf ("Cannot check authorization for action '%s': %s", data->action,
-                              self->polkit_error ? self->polkit_error->message
-                                                 : "polkit unavailable");
+      text =
+          g_strdup_printf ("Cannot check authorization for action '%s': %s", data->action,
+                           self->polkit_error ? self->polkit_error->message : "polkit unavailable");
       deny (data, text);
       return;
     }
@@ -174,8 +174,8 @@ credentials_cb (GObject *source, GAsyncResult *res, gpointer user_data)
       return;
     }
   g_variant_get (reply, "(@a{sv})", &creds);
-  if (!g_variant_lookup (creds, "UnixUserID", "u", &data->uid)
-      || !g_variant_lookup (creds, "ProcessID", "u", &data->pid))
+  if (!g_variant_lookup (creds, "UnixUserID", "u", &data->uid) ||
+      !g_variant_lookup (creds, "ProcessID", "u", &data->pid))
     {
       message = g_strdup_printf ("Cannot identify the caller for action '%s'", data->action);
       deny (data, message);
@@ -201,9 +201,9 @@ ferry_authority_dispatch (FerryAuthority *self,
                           gpointer object)
 {
   CheckData *data;
-  const char *action = ferry_authority_lookup_action (
-      g_dbus_method_invocation_get_interface_name (invocation),
-      g_dbus_method_invocation_get_method_name (invocation));
+  const char *action =
+      ferry_authority_lookup_action (g_dbus_method_invocation_get_interface_name (invocation),
+                                     g_dbus_method_invocation_get_method_name (invocation));
 
   if (action == NULL)
     {
@@ -221,12 +221,11 @@ ferry_authority_dispatch (FerryAuthority *self,
   data->func = func;
   data->object = g_object_ref (object);
   data->action = action;
-  g_dbus_connection_call (g_dbus_method_invocation_get_connection (invocation),
-                          "org.freedesktop.DBus", "/org/freedesktop/DBus",
-                          "org.freedesktop.DBus", "GetConnectionCredentials",
-                          g_variant_new ("(s)", g_dbus_method_invocation_get_sender (invocation)),
-                          G_VARIANT_TYPE ("(a{sv})"), G_DBUS_CALL_FLAGS_NONE, -1, NULL,
-                          credentials_cb, data);
+  g_dbus_connection_call (
+      g_dbus_method_invocation_get_connection (invocation), "org.freedesktop.DBus",
+      "/org/freedesktop/DBus", "org.freedesktop.DBus", "GetConnectionCredentials",
+      g_variant_new ("(s)", g_dbus_method_invocation_get_sender (invocation)),
+      G_VARIANT_TYPE ("(a{sv})"), G_DBUS_CALL_FLAGS_NONE, -1, NULL, credentials_cb, data);
 }
 
 static void

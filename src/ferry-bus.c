@@ -207,8 +207,8 @@ manager_list_migrations (gpointer object, GDBusMethodInvocation *invocation)
 }
 
 #define DISPATCH(handler)                                                                          \
-  /* Connected swapped: the invocation is always the second argument. */                        \
-  static gboolean on_##handler (gpointer user_data, GDBusMethodInvocation *invocation)            \
+  /* Connected swapped: the invocation is always the second argument. */                           \
+  static gboolean on_##handler (gpointer user_data, GDBusMethodInvocation *invocation)             \
   {                                                                                                \
     FerryBus *self = user_data;                                                                    \
     ferry_authority_dispatch (self->authority, invocation, handler, self);                         \
@@ -410,9 +410,8 @@ peer_prepare (gpointer object, GDBusMethodInvocation *invocation)
   g_variant_get (g_dbus_method_invocation_get_parameters (invocation), "(&s&s&s@a{sv}@a{sv})",
                  &name, &persistent, &live, &options, &source_info);
   ferry_engine_prepare_async (self->engine, g_dbus_method_invocation_get_connection (invocation),
-                              g_dbus_method_invocation_get_sender (invocation), name,
-                              persistent, live, options, source_info, prepare_cb,
-                              g_object_ref (invocation));
+                              g_dbus_method_invocation_get_sender (invocation), name, persistent,
+                              live, options, source_info, prepare_cb, g_object_ref (invocation));
 }
 
 static void
@@ -497,20 +496,23 @@ domain_removed_cb (FerryDaemon *daemon, FerryDomain *domain, FerryBus *self)
 static void
 migration_added_cb (FerryEngine *engine, FerryMigration *migration, FerryBus *self)
 {
-  g_autoptr (FerryDBusObjectSkeleton) object
-      = ferry_dbus_object_skeleton_new (ferry_migration_get_path (migration));
+  g_autoptr (FerryDBusObjectSkeleton) object =
+      ferry_dbus_object_skeleton_new (ferry_migration_get_path (migration));
   FerryDBusMigration *record = ferry_migration_get_record (migration);
   FerryDomain *domain = ferry_migration_get_domain (migration);
   FerryDBusDomain *domain_iface = g_object_get_data (G_OBJECT (domain), "ferry-dbus-domain");
 
   g_signal_connect_swapped (record, "handle-cancel", G_CALLBACK (on_migration_control), self);
-  g_signal_connect_swapped (record, "handle-start-post-copy", G_CALLBACK (on_migration_control), self);
-  g_signal_connect_swapped (record, "handle-set-max-downtime", G_CALLBACK (on_migration_control), self);
-  g_signal_connect_swapped (record, "handle-set-max-bandwidth", G_CALLBACK (on_migration_control), self);
+  g_signal_connect_swapped (record, "handle-start-post-copy", G_CALLBACK (on_migration_control),
+                            self);
+  g_signal_connect_swapped (record, "handle-set-max-downtime", G_CALLBACK (on_migration_control),
+                            self);
+  g_signal_connect_swapped (record, "handle-set-max-bandwidth", G_CALLBACK (on_migration_control),
+                            self);
   g_signal_connect_swapped (record, "handle-pause", G_CALLBACK (on_migration_control), self);
   g_signal_connect_swapped (record, "handle-recover", G_CALLBACK (on_migration_control), self);
-  g_signal_connect_swapped (record, "handle-get-statistics", G_CALLBACK (on_migration_get_statistics),
-                    self);
+  g_signal_connect_swapped (record, "handle-get-statistics",
+                            G_CALLBACK (on_migration_get_statistics), self);
   ferry_dbus_object_skeleton_set_migration (object, record);
   g_dbus_object_manager_server_export (self->object_manager, G_DBUS_OBJECT_SKELETON (object));
   if (domain_iface)
@@ -523,10 +525,8 @@ migration_finished_cb (FerryEngine *engine, FerryMigration *migration, FerryBus 
   FerryDomain *domain = ferry_migration_get_domain (migration);
   FerryDBusDomain *domain_iface = g_object_get_data (G_OBJECT (domain), "ferry-dbus-domain");
 
-  if (domain_iface
-      && g_strcmp0 (ferry_dbus_domain_get_migration (domain_iface),
-                    ferry_migration_get_path (migration))
-             == 0)
+  if (domain_iface && g_strcmp0 (ferry_dbus_domain_get_migration (domain_iface),
+                                 ferry_migration_get_path (migration)) == 0)
     ferry_dbus_domain_set_migration (domain_iface, "/");
 }
 
@@ -560,11 +560,11 @@ ferry_bus_new (GDBusConnection *connection,
   ferry_dbus_manager_set_backends (self->manager, ferry_daemon_get_backends (daemon));
   ferry_dbus_manager_set_capabilities (self->manager, ferry_daemon_get_capabilities (daemon));
   g_signal_connect_swapped (self->manager, "handle-define-domain",
-                    G_CALLBACK (on_manager_define_domain), self);
+                            G_CALLBACK (on_manager_define_domain), self);
   g_signal_connect_swapped (self->manager, "handle-migrate", G_CALLBACK (on_manager_migrate), self);
   g_signal_connect_swapped (self->manager, "handle-check", G_CALLBACK (on_manager_check), self);
   g_signal_connect_swapped (self->manager, "handle-list-migrations",
-                    G_CALLBACK (on_manager_list_migrations), self);
+                            G_CALLBACK (on_manager_list_migrations), self);
 
   self->peer = ferry_dbus_peer_skeleton_new ();
   g_signal_connect_swapped (self->peer, "handle-hello", G_CALLBACK (on_peer_hello), self);
@@ -575,9 +575,9 @@ ferry_bus_new (GDBusConnection *connection,
   /* The root object carries the ObjectManager and, beside it, the
    * Manager and Peer interfaces. */
   if (!g_dbus_interface_skeleton_export (G_DBUS_INTERFACE_SKELETON (self->manager), connection,
-                                         FERRY_OBJECT_PATH, error)
-      || !g_dbus_interface_skeleton_export (G_DBUS_INTERFACE_SKELETON (self->peer), connection,
-                                            FERRY_OBJECT_PATH, error))
+                                         FERRY_OBJECT_PATH, error) ||
+      !g_dbus_interface_skeleton_export (G_DBUS_INTERFACE_SKELETON (self->peer), connection,
+                                         FERRY_OBJECT_PATH, error))
     return NULL;
 
   g_signal_connect (daemon, "domain-added", G_CALLBACK (domain_added_cb), self);

@@ -41,8 +41,8 @@ static const char *const backends[] = { "qmp", NULL };
 
 /* What the QMP backend drives on QEMU >= 10.0. */
 static const char *const capabilities[] = {
-  "postcopy",   "postcopy-preempt", "postcopy-recover", "switchover-ack",
-  "multifd",    "auto-converge",    NULL,
+  "postcopy", "postcopy-preempt", "postcopy-recover", "switchover-ack", "multifd", "auto-converge",
+  NULL,
 };
 
 const char *
@@ -177,6 +177,17 @@ ferry_daemon_define_domain (FerryDaemon *self, const char *description, GError *
 }
 
 gboolean
+ferry_daemon_persist_domain (FerryDaemon *self, FerryDomainConfig *config, GError **error)
+{
+  g_autoptr (FerryDomainConfig) owned = config;
+
+  if (!persist (self, config, error))
+    return FALSE;
+  add_or_update (self, g_steal_pointer (&owned));
+  return TRUE;
+}
+
+gboolean
 ferry_daemon_undefine_domain (FerryDaemon *self, FerryDomain *domain, GError **error)
 {
   g_autofree char *path = domain_path (self, ferry_domain_get_name (domain));
@@ -222,8 +233,8 @@ load_domains (FerryDaemon *self)
       if (!g_str_has_suffix (file, ".conf"))
         continue;
       path = g_build_filename (dir_path, file, NULL);
-      if (!g_file_get_contents (path, &data, NULL, &error)
-          || !(config = ferry_domain_config_parse (data, &error)))
+      if (!g_file_get_contents (path, &data, NULL, &error) ||
+          !(config = ferry_domain_config_parse (data, &error)))
         {
           g_warning ("Ignoring %s: %s", path, error->message);
           continue;
@@ -318,12 +329,12 @@ ferry_daemon_class_init (FerryDaemonClass *klass)
 {
   G_OBJECT_CLASS (klass)->finalize = ferry_daemon_finalize;
 
-  signals[SIGNAL_DOMAIN_ADDED]
-      = g_signal_new ("domain-added", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
-                      NULL, G_TYPE_NONE, 1, FERRY_TYPE_DOMAIN);
-  signals[SIGNAL_DOMAIN_REMOVED]
-      = g_signal_new ("domain-removed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL,
-                      NULL, NULL, G_TYPE_NONE, 1, FERRY_TYPE_DOMAIN);
+  signals[SIGNAL_DOMAIN_ADDED] =
+      g_signal_new ("domain-added", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                    NULL, G_TYPE_NONE, 1, FERRY_TYPE_DOMAIN);
+  signals[SIGNAL_DOMAIN_REMOVED] =
+      g_signal_new ("domain-removed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                    NULL, G_TYPE_NONE, 1, FERRY_TYPE_DOMAIN);
 }
 
 static void

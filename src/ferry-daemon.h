@@ -25,13 +25,17 @@ const char *const *ferry_daemon_get_capabilities (FerryDaemon *self);
 /* Domains: "domain-added" (FerryDomain *) is emitted for each new one. */
 FerryDomain *ferry_daemon_lookup_domain (FerryDaemon *self, const char *name);
 GList *ferry_daemon_get_domains (FerryDaemon *self);
-FerryDomain *ferry_daemon_define_domain (FerryDaemon *self, const char *description, GError **error);
+FerryDomain *
+ferry_daemon_define_domain (FerryDaemon *self, const char *description, GError **error);
 /* Define (or refresh) a domain from a description that already has a
  * UUID, e.g. one received from a migration source. */
 FerryDomain *ferry_daemon_adopt_domain (FerryDaemon *self,
                                         FerryDomainConfig *config,
                                         gboolean persist,
                                         GError **error);
+/* Save the description of an existing domain, running or not (it takes
+ * effect at the next start). Takes @config. */
+gboolean ferry_daemon_persist_domain (FerryDaemon *self, FerryDomainConfig *config, GError **error);
 gboolean ferry_daemon_undefine_domain (FerryDaemon *self, FerryDomain *domain, GError **error);
 gboolean ferry_daemon_is_persistent (FerryDaemon *self, FerryDomain *domain);
 

@@ -112,9 +112,10 @@ get_uint (GKeyFile *keyfile,
     }
   if (!g_ascii_string_to_unsigned (value, 10, min, max, &number, NULL))
     {
-      g_set_error (error, FERRY_ERROR, FERRY_ERROR_INVALID_ARGUMENT,
-                   "Invalid value '%s' for key '%s' in group [%s]: expected an integer from %u to %u",
-                   value, key, group, min, max);
+      g_set_error (
+          error, FERRY_ERROR, FERRY_ERROR_INVALID_ARGUMENT,
+          "Invalid value '%s' for key '%s' in group [%s]: expected an integer from %u to %u", value,
+          key, group, min, max);
       return FALSE;
     }
   *out = (guint) number;
@@ -181,8 +182,8 @@ is_safe_word (const char *value)
 FerryDomainConfig *
 ferry_domain_config_parse (const char *description, GError **error)
 {
-  static const char *const domain_keys[]
-      = { "Name", "UUID", "Memory", "CPUs", "Machine", "CPUModel", "Kernel", "Append", NULL };
+  static const char *const domain_keys[] = { "Name",     "UUID",   "Memory", "CPUs", "Machine",
+                                             "CPUModel", "Kernel", "Append", NULL };
   static const char *const qemu_keys[] = { "Binary", "ExtraArgs", NULL };
   g_autoptr (GKeyFile) keyfile = g_key_file_new ();
   g_autoptr (FerryDomainConfig) config = g_new0 (FerryDomainConfig, 1);
@@ -219,8 +220,8 @@ ferry_domain_config_parse (const char *description, GError **error)
                            "Missing group [Domain]");
       return NULL;
     }
-  if (!check_keys (keyfile, "Domain", domain_keys, error)
-      || (g_key_file_has_group (keyfile, "QEMU") && !check_keys (keyfile, "QEMU", qemu_keys, error)))
+  if (!check_keys (keyfile, "Domain", domain_keys, error) ||
+      (g_key_file_has_group (keyfile, "QEMU") && !check_keys (keyfile, "QEMU", qemu_keys, error)))
     return NULL;
 
   config->name = get_value (keyfile, "Domain", "Name");
@@ -249,8 +250,8 @@ ferry_domain_config_parse (const char *description, GError **error)
     config->uuid = g_uuid_string_random ();
 
   if (!get_uint (keyfile, "Domain", "Memory", 16, MAX_MEMORY_MIB, 0, TRUE, &config->memory_mib,
-                 error)
-      || !get_uint (keyfile, "Domain", "CPUs", 1, MAX_CPUS, 1, FALSE, &config->cpus, error))
+                 error) ||
+      !get_uint (keyfile, "Domain", "CPUs", 1, MAX_CPUS, 1, FALSE, &config->cpus, error))
     return NULL;
 
   config->machine = get_value (keyfile, "Domain", "Machine");

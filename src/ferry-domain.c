@@ -89,8 +89,8 @@ ferry_domain_set_qemu (FerryDomain *self, FerryQemu *qemu)
   if (qemu)
     {
       self->qemu = g_object_ref (qemu);
-      self->qemu_notify_id = g_signal_connect (qemu, "notify::run-state",
-                                               G_CALLBACK (qemu_run_state_cb), self);
+      self->qemu_notify_id =
+          g_signal_connect (qemu, "notify::run-state", G_CALLBACK (qemu_run_state_cb), self);
     }
   update_state (self);
 }
@@ -193,13 +193,12 @@ ferry_domain_start_async (FerryDomain *self,
                           gpointer user_data)
 {
   g_autoptr (GTask) task = g_task_new (self, cancellable, callback, user_data);
-  FerryQemuLaunch launch = { self->runtime_dir, self->state_dir, FALSE };
+  FerryQemuLaunch launch = { self->runtime_dir, self->state_dir, FALSE, FALSE };
 
   if (ferry_domain_is_active (self))
     {
-      g_task_return_new_error (task, FERRY_ERROR, FERRY_ERROR_BUSY,
-                               "Domain '%s' is already %s", self->config->name,
-                               self->starting ? "starting" : self->state);
+      g_task_return_new_error (task, FERRY_ERROR, FERRY_ERROR_BUSY, "Domain '%s' is already %s",
+                               self->config->name, self->starting ? "starting" : self->state);
       return;
     }
   self->starting = TRUE;
@@ -235,8 +234,8 @@ ferry_domain_shutdown_async (FerryDomain *self,
   if (self->migration)
     {
       g_task_return_new_error (task, FERRY_ERROR, FERRY_ERROR_BUSY,
-                               "Domain '%s' is %s; cancel the migration first",
-                               self->config->name, self->state);
+                               "Domain '%s' is %s; cancel the migration first", self->config->name,
+                               self->state);
       return;
     }
   if (self->qemu == NULL || ferry_qemu_has_exited (self->qemu))
@@ -312,9 +311,9 @@ ferry_domain_class_init (FerryDomainClass *klass)
   object_class->finalize = ferry_domain_finalize;
   object_class->get_property = ferry_domain_get_property;
 
-  props[PROP_STATE]
-      = g_param_spec_string ("state", NULL, NULL, "shutoff",
-                             G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+  props[PROP_STATE] =
+      g_param_spec_string ("state", NULL, NULL, "shutoff",
+                           G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
   g_object_class_install_properties (object_class, N_PROPS, props);
 }
 

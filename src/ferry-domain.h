@@ -11,9 +11,8 @@ G_BEGIN_DECLS
 #define FERRY_TYPE_DOMAIN (ferry_domain_get_type ())
 G_DECLARE_FINAL_TYPE (FerryDomain, ferry_domain, FERRY, DOMAIN, GObject)
 
-FerryDomain *ferry_domain_new (FerryDomainConfig *config,
-                               const char *state_dir,
-                               const char *runtime_dir);
+FerryDomain *
+ferry_domain_new (FerryDomainConfig *config, const char *state_dir, const char *runtime_dir);
 
 const char *ferry_domain_get_name (FerryDomain *self);
 const char *ferry_domain_get_uuid (FerryDomain *self);

@@ -126,8 +126,9 @@ ferry_engine_migrate (FerryEngine *self,
     }
   if (!options->live)
     {
-      g_set_error_literal (error, FERRY_ERROR, FERRY_ERROR_NOT_SUPPORTED,
-                           "Offline migration (live=false) is not supported by this version of ferryd");
+      g_set_error_literal (
+          error, FERRY_ERROR, FERRY_ERROR_NOT_SUPPORTED,
+          "Offline migration (live=false) is not supported by this version of ferryd");
       return NULL;
     }
   if (ferry_domain_get_migration (domain) != NULL)
@@ -209,8 +210,8 @@ check_hello_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   FerryEngine *self = g_task_get_source_object (task);
   CheckData *data = g_task_get_task_data (task);
   g_autoptr (GError) error = NULL;
-  g_autoptr (GVariant) reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result,
-                                                               &error);
+  g_autoptr (GVariant) reply =
+      g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, &error);
   g_autoptr (GVariant) info = NULL;
   g_autofree const char **caps = NULL;
   const char *uuid = NULL, *dstate = NULL;
@@ -220,9 +221,8 @@ check_hello_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   if (reply == NULL)
     {
       g_dbus_error_strip_remote_error (error);
-      g_ptr_array_add (data->blockers,
-                       g_strdup_printf ("The destination refused the handshake: %s",
-                                        error->message));
+      g_ptr_array_add (data->blockers, g_strdup_printf ("The destination refused the handshake: %s",
+                                                        error->message));
       check_return (task);
       return;
     }
@@ -261,11 +261,10 @@ check_connected_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   g_variant_dict_init (&info, NULL);
   g_variant_dict_insert (&info, "api", "u", 1);
   g_variant_dict_insert (&info, "domain", "s", ferry_domain_get_name (data->domain));
-  g_dbus_connection_call (data->peer, "org.ferryvm.Ferry1", "/org/ferryvm/Ferry1",
-                          "org.ferryvm.Ferry1.Peer", "Hello",
-                          g_variant_new ("(@a{sv})", g_variant_dict_end (&info)),
-                          G_VARIANT_TYPE ("(a{sv})"), G_DBUS_CALL_FLAGS_NONE, 10000, NULL,
-                          check_hello_cb, task);
+  g_dbus_connection_call (
+      data->peer, "org.ferryvm.Ferry1", "/org/ferryvm/Ferry1", "org.ferryvm.Ferry1.Peer", "Hello",
+      g_variant_new ("(@a{sv})", g_variant_dict_end (&info)), G_VARIANT_TYPE ("(a{sv})"),
+      G_DBUS_CALL_FLAGS_NONE, 10000, NULL, check_hello_cb, task);
 }
 
 void
@@ -291,14 +290,14 @@ ferry_engine_check_async (FerryEngine *self,
   data->features = g_new0 (char *, 1);
 
   if (!g_str_equal (state, "running") && !g_str_equal (state, "paused"))
-    g_ptr_array_add (data->blockers, g_strdup_printf ("Domain '%s' is %s",
-                                                      ferry_domain_get_name (domain), state));
+    g_ptr_array_add (data->blockers,
+                     g_strdup_printf ("Domain '%s' is %s", ferry_domain_get_name (domain), state));
   if (options->tls)
     g_ptr_array_add (data->blockers, g_strdup ("Option 'tls' is not supported yet"));
   if (options->copy_storage != FERRY_COPY_STORAGE_NONE)
     g_ptr_array_add (data->blockers, g_strdup ("Option 'copy-storage' is not supported yet"));
-  if (options->max_bandwidth && options->max_bandwidth < (G_GUINT64_CONSTANT (32) << 20)
-      && options->postcopy == FERRY_POSTCOPY_OFF && !options->auto_converge)
+  if (options->max_bandwidth && options->max_bandwidth < (G_GUINT64_CONSTANT (32) << 20) &&
+      options->postcopy == FERRY_POSTCOPY_OFF && !options->auto_converge)
     g_ptr_array_add (data->warnings,
                      g_strdup ("A low bandwidth cap without post-copy or auto-converge may not "
                                "converge for a guest that writes memory quickly"));
@@ -354,9 +353,9 @@ ferry_engine_hello (FerryEngine *self, GVariant *source_info)
   if (g_variant_lookup (source_info, "domain", "&s", &domain_name))
     {
       FerryDomain *domain = ferry_daemon_lookup_domain (self->daemon, domain_name);
-      g_variant_builder_add (&builder, "{sv}", "domain-state",
-                             g_variant_new_string (domain ? ferry_domain_get_state (domain)
-                                                          : "undefined"));
+      g_variant_builder_add (
+          &builder, "{sv}", "domain-state",
+          g_variant_new_string (domain ? ferry_domain_get_state (domain) : "undefined"));
     }
   return g_variant_builder_end (&builder);
 }
@@ -373,9 +372,8 @@ prepared_cb (GObject *source, GAsyncResult *result, gpointer user_data)
     g_task_return_error (task, g_steal_pointer (&error));
   else
     g_task_return_pointer (task,
-                           g_variant_ref_sink (g_variant_new ("(o@a{sv})",
-                                                              ferry_migration_get_path (migration),
-                                                              reply)),
+                           g_variant_ref_sink (g_variant_new (
+                               "(o@a{sv})", ferry_migration_get_path (migration), reply)),
                            (GDestroyNotify) g_variant_unref);
 }
 
@@ -448,8 +446,8 @@ ferry_engine_prepare_async (FerryEngine *self,
   migration = add_migration (self, domain, TRUE, options, source_host,
                              ferry_daemon_get_hostname (self->daemon), 0);
   ferry_migration_prepare_incoming_async (migration, connection, peer_name, live,
-                                          persistent_description, created, source_info,
-                                          prepared_cb, g_steal_pointer (&task));
+                                          persistent_description, created, source_info, prepared_cb,
+                                          g_steal_pointer (&task));
 }
 
 GVariant *
@@ -473,8 +471,8 @@ finished_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr (GTask) task = user_data;
   g_autoptr (GError) error = NULL;
-  GVariant *reply
-      = ferry_migration_finish_incoming_finish (FERRY_MIGRATION (source), result, &error);
+  GVariant *reply =
+      ferry_migration_finish_incoming_finish (FERRY_MIGRATION (source), result, &error);
 
   if (reply == NULL)
     g_task_return_error (task, g_steal_pointer (&error));
@@ -553,15 +551,15 @@ ferry_engine_class_init (FerryEngineClass *klass)
 {
   G_OBJECT_CLASS (klass)->finalize = ferry_engine_finalize;
 
-  signals[SIGNAL_MIGRATION_ADDED]
-      = g_signal_new ("migration-added", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL,
-                      NULL, NULL, G_TYPE_NONE, 1, FERRY_TYPE_MIGRATION);
-  signals[SIGNAL_MIGRATION_FINISHED]
-      = g_signal_new ("migration-finished", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL,
-                      NULL, NULL, G_TYPE_NONE, 1, FERRY_TYPE_MIGRATION);
-  signals[SIGNAL_MIGRATION_REMOVED]
-      = g_signal_new ("migration-removed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL,
-                      NULL, NULL, G_TYPE_NONE, 1, FERRY_TYPE_MIGRATION);
+  signals[SIGNAL_MIGRATION_ADDED] =
+      g_signal_new ("migration-added", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                    NULL, G_TYPE_NONE, 1, FERRY_TYPE_MIGRATION);
+  signals[SIGNAL_MIGRATION_FINISHED] =
+      g_signal_new ("migration-finished", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL,
+                    NULL, NULL, G_TYPE_NONE, 1, FERRY_TYPE_MIGRATION);
+  signals[SIGNAL_MIGRATION_REMOVED] =
+      g_signal_new ("migration-removed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL,
+                    NULL, NULL, G_TYPE_NONE, 1, FERRY_TYPE_MIGRATION);
 }
 
 static void

@@ -33,6 +33,8 @@
 #define DEFAULT_DOWNTIME_MS 300
 /* How long Finish waits for the destination guest to resume. */
 #define FINISH_TIMEOUT_S 60
+/* How long a destination whose stream failed waits for the source's word. */
+#define SOURCE_VERDICT_TIMEOUT_S 5
 
 typedef enum
 {
@@ -45,18 +47,18 @@ typedef enum
   PHASE_DONE,
 } Phase;
 
-static const char *const phase_names[]
-    = { "none", "begin", "prepare", "perform", "finish", "confirm", "done" };
+static const char *const phase_names[] = { "none",   "begin",   "prepare", "perform",
+                                           "finish", "confirm", "done" };
 
 /* The only phase transitions there are. Every failure goes to Confirm. */
 static const struct
 {
   Phase from, to;
 } phase_transitions[] = {
-  { PHASE_NONE, PHASE_BEGIN },       { PHASE_BEGIN, PHASE_PREPARE },
-  { PHASE_PREPARE, PHASE_PERFORM },  { PHASE_PERFORM, PHASE_FINISH },
-  { PHASE_FINISH, PHASE_CONFIRM },   { PHASE_CONFIRM, PHASE_DONE },
-  { PHASE_BEGIN, PHASE_CONFIRM },    { PHASE_PREPARE, PHASE_CONFIRM },
+  { PHASE_NONE, PHASE_BEGIN },      { PHASE_BEGIN, PHASE_PREPARE },
+  { PHASE_PREPARE, PHASE_PERFORM }, { PHASE_PERFORM, PHASE_FINISH },
+  { PHASE_FINISH, PHASE_CONFIRM },  { PHASE_CONFIRM, PHASE_DONE },
+  { PHASE_BEGIN, PHASE_CONFIRM },   { PHASE_PREPARE, PHASE_CONFIRM },
   { PHASE_PERFORM, PHASE_CONFIRM },
 };
 
@@ -72,7 +74,7 @@ typedef enum
   STATE_CANCELLED,
 } State;
 
-static const char *const state_names[] = { "pending",         "setup",     "active",
+static const char *const state_names[] = { "pending",         "setup",           "active",
                                            "postcopy-active", "postcopy-paused", "completed",
                                            "failed",          "cancelled" };
 
@@ -112,7 +114,9 @@ struct _FerryMigration
   gboolean stopped_for_migration;
   guint64 downtime_limit;
   double progress;
-  guint64 remaining_at_pass; /* remaining bytes when the current pass began */
+  guint64 pass_remaining;      /* remaining bytes when the current pass began */
+  guint64 prev_pass_remaining; /* ... and when the previous one began */
+  gboolean pass_sample_pending;
   guint pass;
   GVariant *statistics;
 
@@ -129,6 +133,7 @@ struct _FerryMigration
   guint peer_watch_id;
   gboolean created_domain;
   gboolean incoming_completed;
+  gboolean resume_sent;
   char *persistent_description;
   GTask *finish_task;
   guint finish_timeout_id;
@@ -146,6 +151,7 @@ G_DEFINE_TYPE (FerryMigration, ferry_migration, G_TYPE_OBJECT)
 static void rollback (FerryMigration *self, GError *error);
 static void confirm_success (FerryMigration *self);
 static void incoming_try_finish (FerryMigration *self);
+static void rollback_incoming (FerryMigration *self, GError *error);
 
 /* --- accessors --- */
 
@@ -220,8 +226,8 @@ set_state (FerryMigration *self, State state)
     return;
   if (state_is_final (self->state))
     {
-      g_critical ("%s: state change %s -> %s after the end", self->path,
-                  state_names[self->state], state_names[state]);
+      g_critical ("%s: state change %s -> %s after the end", self->path, state_names[self->state],
+                  state_names[state]);
       return;
     }
   g_debug ("%s: state %s", self->path, state_names[state]);
@@ -244,8 +250,8 @@ get_u64 (JsonObject *object, const char *member)
 {
   JsonNode *node;
 
-  if (object == NULL || !(node = json_object_get_member (object, member))
-      || !JSON_NODE_HOLDS_VALUE (node))
+  if (object == NULL || !(node = json_object_get_member (object, member)) ||
+      !JSON_NODE_HOLDS_VALUE (node))
     return 0;
   if (json_node_get_value_type (node) == G_TYPE_DOUBLE)
     return (guint64) MAX (json_node_get_double (node), 0.0);
@@ -284,9 +290,9 @@ build_statistics (FerryMigration *self)
   g_variant_builder_add (&builder, "{sv}", "downtime",
                          g_variant_new_uint64 (get_u64 (self->info, "downtime")));
   if (self->stop_us && self->resume_us >= self->stop_us)
-    g_variant_builder_add (&builder, "{sv}", "downtime-real",
-                           g_variant_new_uint64 ((guint64) (self->resume_us - self->stop_us)
-                                                 / 1000));
+    g_variant_builder_add (
+        &builder, "{sv}", "downtime-real",
+        g_variant_new_uint64 ((guint64) (self->resume_us - self->stop_us) / 1000));
   g_variant_builder_add (&builder, "{sv}", "memory-total",
                          g_variant_new_uint64 (get_u64 (ram, "total")));
   g_variant_builder_add (&builder, "{sv}", "memory-transferred",
@@ -304,11 +310,11 @@ build_statistics (FerryMigration *self)
                          g_variant_new_uint64 (transfer_rate (ram)));
   g_variant_builder_add (&builder, "{sv}", "postcopy-requests",
                          g_variant_new_uint64 (get_u64 (ram, "postcopy-requests")));
-  g_variant_builder_add (&builder, "{sv}", "postcopy-time",
-                         g_variant_new_uint64 (self->postcopy_us && self->end_us > self->postcopy_us
-                                                   ? (guint64) (self->end_us - self->postcopy_us)
-                                                         / 1000
-                                                   : 0));
+  g_variant_builder_add (
+      &builder, "{sv}", "postcopy-time",
+      g_variant_new_uint64 (self->postcopy_us && self->end_us > self->postcopy_us
+                                ? (guint64) (self->end_us - self->postcopy_us) / 1000
+                                : 0));
   g_variant_builder_add (&builder, "{sv}", "disk-total", g_variant_new_uint64 (0));
   g_variant_builder_add (&builder, "{sv}", "disk-transferred", g_variant_new_uint64 (0));
   g_variant_builder_add (&builder, "{sv}", "mode",
@@ -348,14 +354,22 @@ update_progress (FerryMigration *self)
   if (progress > self->progress)
     self->progress = progress;
 
-  if (iteration >= 2)
+  /* QEMU's own expected-downtime lags (it repeats the limit until a pass
+   * completes); what is left over the measured rate is more honest. */
+  if (rate > 0)
+    expected = remaining * 1000 / rate;
+  if (self->postcopy_started)
+    converging = "yes";
+  else if (iteration >= 2)
     {
-      if (self->postcopy_started || (expected > 0 && expected <= self->downtime_limit))
-        converging = "yes";
-      else if (rate > 0 && dirty >= rate)
+      if (dirty >= rate)
         converging = "no";
-      else if (self->remaining_at_pass > 0)
-        converging = remaining < self->remaining_at_pass ? "yes" : "no";
+      else if (expected <= self->downtime_limit)
+        converging = "yes";
+      /* What is left at the start of each pass: if it does not shrink
+       * clearly, the guest dirties as fast as the link copies. */
+      else if (self->prev_pass_remaining > 0)
+        converging = self->pass_remaining < self->prev_pass_remaining * 9 / 10 ? "yes" : "no";
     }
   /* An honest estimate: what is left over the net rate at which it
    * shrinks; unknown (0) when it does not shrink. */
@@ -390,17 +404,17 @@ apply_policy (FerryMigration *self)
   JsonObject *ram = ram_info (self);
   g_autofree char *reason = NULL;
 
-  if (self->options->postcopy != FERRY_POSTCOPY_AUTO || self->postcopy_requested
-      || self->state != STATE_ACTIVE || self->pass < 2)
+  if (self->options->postcopy != FERRY_POSTCOPY_AUTO || self->postcopy_requested ||
+      self->state != STATE_ACTIVE || self->pass < 2)
     return;
   if (g_strcmp0 (ferry_dbus_migration_get_converging (self->record), "no") != 0)
     return;
-  reason = g_strdup_printf ("pre-copy is not converging after %u passes: dirty rate %" G_GUINT64_FORMAT
-                            " B/s, transfer rate %" G_GUINT64_FORMAT
-                            " B/s, expected downtime %" G_GUINT64_FORMAT " ms > limit %" G_GUINT64_FORMAT
-                            " ms",
-                            self->pass, dirty_rate (ram), transfer_rate (ram),
-                            get_u64 (self->info, "expected-downtime"), self->downtime_limit);
+  reason = g_strdup_printf (
+      "pre-copy is not converging after %u passes: dirty rate %" G_GUINT64_FORMAT
+      " B/s, transfer rate %" G_GUINT64_FORMAT " B/s, expected downtime %" G_GUINT64_FORMAT
+      " ms > limit %" G_GUINT64_FORMAT " ms",
+      self->pass, dirty_rate (ram), transfer_rate (ram), get_u64 (self->info, "expected-downtime"),
+      self->downtime_limit);
   policy_action (self, "start-postcopy", reason);
   ferry_migration_start_postcopy (self, NULL);
 }
@@ -418,6 +432,12 @@ sample_cb (GObject *source, GAsyncResult *result, gpointer user_data)
     return;
   g_clear_pointer (&self->info, json_object_unref);
   self->info = json_object_ref (json_node_get_object (reply));
+  if (self->pass_sample_pending)
+    {
+      self->pass_sample_pending = FALSE;
+      self->prev_pass_remaining = self->pass_remaining;
+      self->pass_remaining = get_u64 (ram_info (self), "remaining");
+    }
   update_progress (self);
   apply_policy (self);
 }
@@ -478,6 +498,12 @@ finish (FerryMigration *self, State state, const GError *error)
     g_clear_handle_id (&self->peer_watch_id, g_bus_unwatch_name);
   if (self->end_us == 0)
     self->end_us = g_get_real_time ();
+  if (self->peer)
+    {
+      /* The destination sees us leave; the link is not needed any more. */
+      g_signal_handlers_disconnect_by_data (self->peer, self);
+      g_dbus_connection_close (self->peer, NULL, NULL, NULL);
+    }
   if (state == STATE_COMPLETED)
     {
       self->progress = 1.0;
@@ -525,8 +551,7 @@ source_info (FerryMigration *self)
   g_variant_builder_init (&builder, G_VARIANT_TYPE_VARDICT);
   g_variant_builder_add (&builder, "{sv}", "version", g_variant_new_string (PACKAGE_VERSION));
   g_variant_builder_add (&builder, "{sv}", "api", g_variant_new_uint32 (1));
-  g_variant_builder_add (&builder, "{sv}", "hostname",
-                         g_variant_new_string (self->local_hostname));
+  g_variant_builder_add (&builder, "{sv}", "hostname", g_variant_new_string (self->local_hostname));
   g_variant_builder_add (&builder, "{sv}", "host-uuid",
                          g_variant_new_string (self->local_host_uuid));
   g_variant_builder_add (&builder, "{sv}", "domain",
@@ -567,8 +592,8 @@ rollback (FerryMigration *self, GError *error)
     }
 
   /* The guest must keep running where it was. */
-  if (!self->incoming && self->qemu && !ferry_qemu_has_exited (self->qemu)
-      && self->stopped_for_migration)
+  if (!self->incoming && self->qemu && !ferry_qemu_has_exited (self->qemu) &&
+      self->stopped_for_migration)
     ferry_qmp_send (ferry_qemu_get_qmp (self->qemu), "cont", NULL);
 
   if (!self->incoming && self->peer && self->peer_migration)
@@ -593,13 +618,12 @@ peer_abort_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr (FerryMigration) self = user_data;
   g_autoptr (GError) error = NULL;
-  g_autoptr (GVariant) reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result,
-                                                               &error);
+  g_autoptr (GVariant) reply =
+      g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, &error);
 
   if (reply == NULL)
     g_warning ("%s: destination did not confirm the abort: %s", self->path, error->message);
-  finish (self,
-          (State) GPOINTER_TO_INT (g_object_get_data (G_OBJECT (self), "rollback-state")),
+  finish (self, (State) GPOINTER_TO_INT (g_object_get_data (G_OBJECT (self), "rollback-state")),
           g_object_get_data (G_OBJECT (self), "rollback-error"));
 }
 
@@ -620,15 +644,16 @@ peer_error (const GError *error, const char *what)
   g_autofree char *name = g_dbus_error_get_remote_error (error);
 
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    return g_error_new_literal (FERRY_ERROR, FERRY_ERROR_CANCELLED, "Migration cancelled by request");
-  if (g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_ACCESS_DENIED)
-      || g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_SERVICE_UNKNOWN) || name == NULL
-      || g_str_equal (name, "org.freedesktop.DBus.Error.AccessDenied")
-      || g_str_has_prefix (name, "org.ferryvm.Ferry1.Error."))
+    return g_error_new_literal (FERRY_ERROR, FERRY_ERROR_CANCELLED,
+                                "Migration cancelled by request");
+  if (g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_ACCESS_DENIED) ||
+      g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_SERVICE_UNKNOWN) || name == NULL ||
+      g_str_equal (name, "org.freedesktop.DBus.Error.AccessDenied") ||
+      g_str_has_prefix (name, "org.ferryvm.Ferry1.Error."))
     {
-      gboolean unreachable = name == NULL
-                             || g_str_equal (name, "org.freedesktop.DBus.Error.ServiceUnknown")
-                             || g_str_equal (name, "org.freedesktop.DBus.Error.NoReply");
+      gboolean unreachable = name == NULL ||
+                             g_str_equal (name, "org.freedesktop.DBus.Error.ServiceUnknown") ||
+                             g_str_equal (name, "org.freedesktop.DBus.Error.NoReply");
       g_autoptr (GError) stripped = g_error_copy (error);
       g_dbus_error_strip_remote_error (stripped);
       return g_error_new (FERRY_ERROR,
@@ -654,9 +679,9 @@ migrate_sent_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   if (reply == NULL)
     {
       if (!self->finished)
-        rollback (self, g_error_new (FERRY_ERROR, FERRY_ERROR_MIGRATION_FAILED,
-                                     "Cannot start the migration on the source: %s",
-                                     error->message));
+        rollback (self,
+                  g_error_new (FERRY_ERROR, FERRY_ERROR_MIGRATION_FAILED,
+                               "Cannot start the migration on the source: %s", error->message));
       return;
     }
   self->migrate_sent = TRUE;
@@ -672,9 +697,9 @@ migrate_sent_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 static JsonObject *
 capabilities_args (const char *const *enabled, gboolean source)
 {
-  static const char *const known[] = { "events",        "return-path", "postcopy-ram",
-                                       "postcopy-preempt", "multifd",  "auto-converge",
-                                       "switchover-ack", NULL };
+  static const char *const known[] = { "events",           "return-path", "postcopy-ram",
+                                       "postcopy-preempt", "multifd",     "auto-converge",
+                                       "switchover-ack",   NULL };
   JsonObject *args = json_object_new ();
   JsonArray *list = json_array_new ();
 
@@ -697,8 +722,8 @@ static gboolean
 timeout_cb (gpointer user_data)
 {
   FerryMigration *self = user_data;
-  g_autofree char *reason
-      = g_strdup_printf ("migration did not complete within %u s", self->options->timeout);
+  g_autofree char *reason =
+      g_strdup_printf ("migration did not complete within %u s", self->options->timeout);
 
   self->timeout_id = 0;
   if (self->finished || self->state != STATE_ACTIVE)
@@ -765,8 +790,8 @@ prepare_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr (FerryMigration) self = user_data;
   g_autoptr (GError) error = NULL;
-  g_autoptr (GVariant) reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result,
-                                                               &error);
+  g_autoptr (GVariant) reply =
+      g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, &error);
   g_autoptr (GVariant) info = NULL;
   const char *uri = NULL;
 
@@ -776,7 +801,6 @@ prepare_cb (GObject *source, GAsyncResult *result, gpointer user_data)
       return;
     }
   g_variant_get (reply, "(o@a{sv})", &self->peer_migration, &info);
-  self->peer_migration = g_strdup (self->peer_migration);
   if (check_cancelled (self))
     return;
   g_variant_lookup (info, "migrate-uri", "&s", &uri);
@@ -818,8 +842,8 @@ choose_features (FerryMigration *self, const char *const *peer_caps, GError **er
                            "The destination does not support switchover-ack");
       return NULL;
     }
-  if (g_str_equal (o->switchover_ack, "on")
-      || (g_str_equal (o->switchover_ack, "auto") && peer_has_ack))
+  if (g_str_equal (o->switchover_ack, "on") ||
+      (g_str_equal (o->switchover_ack, "auto") && peer_has_ack))
     g_strv_builder_add (features, "switchover-ack");
   return g_strv_builder_end (features);
 }
@@ -829,8 +853,8 @@ hello_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr (FerryMigration) self = user_data;
   g_autoptr (GError) error = NULL;
-  g_autoptr (GVariant) reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result,
-                                                               &error);
+  g_autoptr (GVariant) reply =
+      g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, &error);
   g_autoptr (GVariant) info = NULL;
   g_autofree const char **caps = NULL;
   const char *uuid = NULL;
@@ -883,8 +907,9 @@ hello_cb (GObject *source, GAsyncResult *result, gpointer user_data)
                                          persistent, live, self->options->variant,
                                          source_info (self)),
                           G_VARIANT_TYPE ("(oa{sv})"), G_DBUS_CALL_FLAGS_NONE,
-                          PEER_CALL_TIMEOUT_MS, self->cancellable, prepare_cb,
-                          g_object_ref (self));
+                          /* Not cancellable: a cancelled Prepare must still
+                           * be answered so its destination can be aborted. */
+                          PEER_CALL_TIMEOUT_MS, NULL, prepare_cb, g_object_ref (self));
 }
 
 static void
@@ -945,8 +970,8 @@ machines_cb (GObject *source, GAsyncResult *result, gpointer user_data)
       for (guint i = 0; i < json_array_get_length (machines); i++)
         {
           JsonObject *m = json_array_get_object_element (machines, i);
-          if (g_strcmp0 (json_object_get_string_member_with_default (m, "alias", NULL), configured)
-              == 0)
+          if (g_strcmp0 (json_object_get_string_member_with_default (m, "alias", NULL),
+                         configured) == 0)
             g_object_set_data_full (G_OBJECT (self), "resolved-machine",
                                     g_strdup (json_object_get_string_member (m, "name")), g_free);
         }
@@ -971,8 +996,8 @@ on_qemu_exited (FerryQemu *qemu, gpointer user_data)
                    "source still holds it",
                    self->path);
       drop_qemu (self);
-      rollback (self, g_error_new_literal (FERRY_ERROR, FERRY_ERROR_MIGRATION_FAILED,
-                                           "The destination QEMU exited"));
+      rollback_incoming (self, g_error_new_literal (FERRY_ERROR, FERRY_ERROR_MIGRATION_FAILED,
+                                                    "The destination QEMU exited"));
       return;
     }
   if (self->phase == PHASE_FINISH || self->phase == PHASE_CONFIRM)
@@ -1016,8 +1041,8 @@ confirm_success (FerryMigration *self)
     }
   ferry_domain_set_qemu (self->domain, NULL);
   finish (self, STATE_COMPLETED, NULL);
-  if (self->options->undefine_source
-      && !ferry_daemon_undefine_domain (self->daemon, self->domain, &error))
+  if (self->options->undefine_source &&
+      !ferry_daemon_undefine_domain (self->daemon, self->domain, &error))
     g_warning ("%s: cannot undefine the source domain: %s", self->path, error->message);
 }
 
@@ -1026,8 +1051,8 @@ peer_finish_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr (FerryMigration) self = user_data;
   g_autoptr (GError) error = NULL;
-  g_autoptr (GVariant) reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result,
-                                                               &error);
+  g_autoptr (GVariant) reply =
+      g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, &error);
   g_autoptr (GVariant) info = NULL;
   guint64 resume = 0;
 
@@ -1065,11 +1090,11 @@ final_query_cb (GObject *source, GAsyncResult *result, gpointer user_data)
     }
   self->end_us = g_get_real_time ();
   set_phase (self, PHASE_FINISH);
-  g_dbus_connection_call (self->peer, PEER_BUS_NAME, PEER_PATH, PEER_INTERFACE, "Finish",
-                          g_variant_new ("(ob@a{sv})", self->peer_migration, TRUE,
-                                         build_statistics (self)),
-                          G_VARIANT_TYPE ("(a{sv})"), G_DBUS_CALL_FLAGS_NONE,
-                          PEER_CALL_TIMEOUT_MS, NULL, peer_finish_cb, g_object_ref (self));
+  g_dbus_connection_call (
+      self->peer, PEER_BUS_NAME, PEER_PATH, PEER_INTERFACE, "Finish",
+      g_variant_new ("(ob@a{sv})", self->peer_migration, TRUE, build_statistics (self)),
+      G_VARIANT_TYPE ("(a{sv})"), G_DBUS_CALL_FLAGS_NONE, PEER_CALL_TIMEOUT_MS, NULL,
+      peer_finish_cb, g_object_ref (self));
 }
 
 static void
@@ -1119,7 +1144,8 @@ on_source_event (FerryQmp *qmp, const char *name, JsonObject *data, gint64 ts, g
       JsonObject *ram = ram_info (self);
 
       self->pass = (guint) json_object_get_int_member_with_default (data, "pass", 0);
-      self->remaining_at_pass = get_u64 (ram, "remaining");
+      /* Pass 1 also carries zero pages; compare from pass 2 on. */
+      self->pass_sample_pending = self->pass >= 2;
       g_variant_dict_init (&stats, NULL);
       g_variant_dict_insert (&stats, "memory-remaining", "t", get_u64 (ram, "remaining"));
       g_variant_dict_insert (&stats, "memory-transferred", "t", get_u64 (ram, "transferred"));
@@ -1159,7 +1185,8 @@ on_source_event (FerryQmp *qmp, const char *name, JsonObject *data, gint64 ts, g
       /* Neither side holds the whole guest: both stay paused until
        * Recover. Never roll back here. */
       set_state (self, STATE_POSTCOPY_PAUSED);
-      ferry_dbus_migration_set_error_name (self->record, "org.ferryvm.Ferry1.Error.MigrationFailed");
+      ferry_dbus_migration_set_error_name (self->record,
+                                           "org.ferryvm.Ferry1.Error.MigrationFailed");
       ferry_dbus_migration_set_error_message (
           self->record, "Post-copy link lost: the guest is paused on both hosts; use Recover");
     }
@@ -1250,8 +1277,8 @@ ferry_migration_start_postcopy (FerryMigration *self, GError **error)
 {
   if (!require_active_source (self, "Switching to post-copy", error))
     return FALSE;
-  if (self->features == NULL || !g_strv_contains ((const char *const *) self->features,
-                                                  "postcopy-ram"))
+  if (self->features == NULL ||
+      !g_strv_contains ((const char *const *) self->features, "postcopy-ram"))
     {
       g_set_error_literal (error, FERRY_ERROR, FERRY_ERROR_NOT_SUPPORTED,
                            "Post-copy was not enabled for this migration (option postcopy)");
@@ -1337,6 +1364,16 @@ ferry_migration_recover (FerryMigration *self, const char *uri, GError **error)
 
 /* --- destination side --- */
 
+static gboolean
+stream_failed_timeout_cb (gpointer user_data)
+{
+  FerryMigration *self = user_data;
+
+  self->finish_timeout_id = 0;
+  ferry_migration_abort_incoming (self, "the incoming migration stream failed");
+  return G_SOURCE_REMOVE;
+}
+
 static void
 on_dest_event (FerryQmp *qmp, const char *name, JsonObject *data, gint64 ts, gpointer user_data)
 {
@@ -1373,6 +1410,12 @@ on_dest_event (FerryQmp *qmp, const char *name, JsonObject *data, gint64 ts, gpo
           ferry_dbus_migration_set_mode (self->record, "postcopy");
           ferry_dbus_migration_emit_post_copy_started (self->record);
         }
+      /* The source has stopped for good: the guest can only run here. */
+      if (!self->resume_sent)
+        {
+          self->resume_sent = TRUE;
+          ferry_qmp_send (qmp, "cont", NULL);
+        }
     }
   else if (g_str_equal (status, "postcopy-paused"))
     set_state (self, STATE_POSTCOPY_PAUSED);
@@ -1388,7 +1431,11 @@ on_dest_event (FerryQmp *qmp, const char *name, JsonObject *data, gint64 ts, gpo
           set_state (self, STATE_POSTCOPY_PAUSED);
           return;
         }
-      ferry_migration_abort_incoming (self, "the incoming migration stream failed");
+      /* The source knows why (a cancel looks like a failure from here):
+       * wait briefly for its Abort or Finish before deciding alone. */
+      if (self->finish_task == NULL && self->finish_timeout_id == 0)
+        self->finish_timeout_id =
+            g_timeout_add_seconds (SOURCE_VERDICT_TIMEOUT_S, stream_failed_timeout_cb, self);
     }
 }
 
@@ -1399,8 +1446,17 @@ incoming_try_finish (FerryMigration *self)
   GVariantDict result;
   FerryQemu *qemu;
 
-  if (!self->incoming_completed || self->resume_us == 0 || self->finish_task == NULL)
+  if (!self->incoming_completed || self->finish_task == NULL)
     return;
+  if (self->resume_us == 0)
+    {
+      if (!self->resume_sent)
+        {
+          self->resume_sent = TRUE;
+          ferry_qmp_send (ferry_qemu_get_qmp (self->qemu), "cont", NULL);
+        }
+      return; /* RESUME brings us back here */
+    }
   task = g_steal_pointer (&self->finish_task);
   g_clear_handle_id (&self->finish_timeout_id, g_source_remove);
 
@@ -1415,8 +1471,7 @@ incoming_try_finish (FerryMigration *self)
       g_autoptr (GError) error = NULL;
       FerryDomainConfig *config = ferry_domain_config_parse (self->persistent_description, &error);
 
-      if (config == NULL
-          || !ferry_daemon_adopt_domain (self->daemon, config, TRUE, &error))
+      if (config == NULL || !ferry_daemon_persist_domain (self->daemon, config, &error))
         g_warning ("%s: cannot persist the domain: %s", self->path, error->message);
     }
   set_phase (self, PHASE_CONFIRM);
@@ -1463,8 +1518,9 @@ ferry_migration_abort_incoming (FerryMigration *self, const char *reason)
   if (self->finished)
     return;
   incoming_cleanup (self);
-  error = g_error_new (FERRY_ERROR, cancelled ? FERRY_ERROR_CANCELLED : FERRY_ERROR_MIGRATION_FAILED,
-                       "Incoming migration aborted: %s", reason);
+  error =
+      g_error_new (FERRY_ERROR, cancelled ? FERRY_ERROR_CANCELLED : FERRY_ERROR_MIGRATION_FAILED,
+                   "Incoming migration aborted: %s", reason);
   if (self->finish_task)
     {
       g_autoptr (GTask) task = g_steal_pointer (&self->finish_task);
@@ -1525,6 +1581,7 @@ ferry_migration_finish_incoming_async (FerryMigration *self,
                                "Incoming migration is %s", state_names[self->state]);
       return;
     }
+  g_clear_handle_id (&self->finish_timeout_id, g_source_remove);
   if (self->phase == PHASE_PREPARE)
     set_phase (self, PHASE_PERFORM);
   set_phase (self, PHASE_FINISH);
@@ -1565,8 +1622,8 @@ incoming_ready_cb (GObject *source, GAsyncResult *result, gpointer user_data)
       rollback_incoming (self, g_error_new (FERRY_ERROR, FERRY_ERROR_FAILED, "%s", error->message));
       return;
     }
-  if (JSON_NODE_HOLDS_OBJECT (reply)
-      && json_object_has_member (json_node_get_object (reply), "socket-address"))
+  if (JSON_NODE_HOLDS_OBJECT (reply) &&
+      json_object_has_member (json_node_get_object (reply), "socket-address"))
     {
       addresses = json_object_get_array_member (json_node_get_object (reply), "socket-address");
       if (json_array_get_length (addresses) > 0)
@@ -1578,16 +1635,15 @@ incoming_ready_cb (GObject *source, GAsyncResult *result, gpointer user_data)
     {
       g_task_return_new_error (task, FERRY_ERROR, FERRY_ERROR_FAILED,
                                "QEMU did not report its incoming port");
-      rollback_incoming (self, g_error_new_literal (FERRY_ERROR, FERRY_ERROR_FAILED,
-                                                    "no incoming port"));
+      rollback_incoming (self,
+                         g_error_new_literal (FERRY_ERROR, FERRY_ERROR_FAILED, "no incoming port"));
       return;
     }
   uri = g_strdup_printf ("tcp:%s:%" G_GINT64_FORMAT, data_host, port);
   g_variant_dict_init (&dict, NULL);
   g_variant_dict_insert (&dict, "migrate-uri", "s", uri);
-  g_variant_dict_insert_value (
-      &dict, "capabilities",
-      g_variant_new_strv ((const char *const *) self->features, -1));
+  g_variant_dict_insert_value (&dict, "capabilities",
+                               g_variant_new_strv ((const char *const *) self->features, -1));
   g_task_return_pointer (task, g_variant_ref_sink (g_variant_dict_end (&dict)),
                          (GDestroyNotify) g_variant_unref);
 }
@@ -1616,12 +1672,12 @@ incoming_launched_cb (GObject *source, GAsyncResult *result, gpointer user_data)
                                        : g_error_new_literal (FERRY_ERROR, FERRY_ERROR_CANCELLED,
                                                               "Migration aborted"));
       if (!self->finished)
-        rollback_incoming (self, g_error_new_literal (FERRY_ERROR, FERRY_ERROR_FAILED,
-                                                      "QEMU failed to start"));
+        rollback_incoming (
+            self, g_error_new_literal (FERRY_ERROR, FERRY_ERROR_FAILED, "QEMU failed to start"));
       return;
     }
-  self->event_id = g_signal_connect (ferry_qemu_get_qmp (self->qemu), "event",
-                                     G_CALLBACK (on_dest_event), self);
+  self->event_id =
+      g_signal_connect (ferry_qemu_get_qmp (self->qemu), "event", G_CALLBACK (on_dest_event), self);
   self->exited_id = g_signal_connect (self->qemu, "exited", G_CALLBACK (on_qemu_exited), self);
 
   batch = ferry_qmp_batch_new ();
@@ -1656,8 +1712,11 @@ ferry_migration_prepare_incoming_async (FerryMigration *self,
                                         gpointer user_data)
 {
   GTask *task = g_task_new (self, NULL, callback, user_data);
+  /* Started paused (-S): the guest resumes here only in Finish, once the
+   * source has confirmed, or when post-copy has begun (then the source
+   * can never resume it). So it never runs on both hosts. */
   FerryQemuLaunch launch = { ferry_domain_get_runtime_dir (self->domain),
-                             ferry_domain_get_state_dir (self->domain), TRUE };
+                             ferry_domain_get_state_dir (self->domain), TRUE, TRUE };
   g_autofree const char **features = NULL;
   const char *data_host = "127.0.0.1";
   guint64 begin = 0;
@@ -1677,9 +1736,8 @@ ferry_migration_prepare_incoming_async (FerryMigration *self,
   self->persistent_description = g_strdup (persistent_description);
   self->peer_name = g_strdup (peer_name);
   self->peer_connection = g_object_ref (connection);
-  self->peer_watch_id = g_bus_watch_name_on_connection (connection, peer_name,
-                                                        G_BUS_NAME_WATCHER_FLAGS_NONE, NULL,
-                                                        peer_vanished_cb, self, NULL);
+  self->peer_watch_id = g_bus_watch_name_on_connection (
+      connection, peer_name, G_BUS_NAME_WATCHER_FLAGS_NONE, NULL, peer_vanished_cb, self, NULL);
   ferry_domain_set_migration (self->domain, G_OBJECT (self), TRUE);
   set_phase (self, PHASE_PREPARE);
   set_state (self, STATE_SETUP);
@@ -1719,8 +1777,8 @@ ferry_migration_new (const FerryMigrationSetup *setup)
   self->local_hostname = g_strdup (setup->local_hostname);
   self->local_host_uuid = g_strdup (setup->local_host_uuid);
   self->path = g_strdup_printf ("/org/ferryvm/Ferry1/migration/%u", setup->id);
-  self->downtime_limit = self->options->max_downtime ? self->options->max_downtime
-                                                     : DEFAULT_DOWNTIME_MS;
+  self->downtime_limit =
+      self->options->max_downtime ? self->options->max_downtime : DEFAULT_DOWNTIME_MS;
 
   for (const guchar *p = (const guchar *) name; *p; p++)
     if (g_ascii_isalnum (*p))
@@ -1742,8 +1800,8 @@ ferry_migration_new (const FerryMigrationSetup *setup)
   ferry_dbus_migration_set_phase (self->record, "begin");
   ferry_dbus_migration_set_state (self->record, "pending");
   ferry_dbus_migration_set_mode (self->record, "precopy");
-  ferry_dbus_migration_set_phase_timestamps (self->record,
-                                             g_variant_new_array (G_VARIANT_TYPE ("{st}"), NULL, 0));
+  ferry_dbus_migration_set_phase_timestamps (
+      self->record, g_variant_new_array (G_VARIANT_TYPE ("{st}"), NULL, 0));
   ferry_dbus_migration_set_converging (self->record, "unknown");
   ferry_dbus_migration_set_statistics (self->record,
                                        g_variant_new_array (G_VARIANT_TYPE ("{sv}"), NULL, 0));
@@ -1801,8 +1859,8 @@ ferry_migration_class_init (FerryMigrationClass *klass)
   object_class->dispose = ferry_migration_dispose;
   object_class->finalize = ferry_migration_finalize;
 
-  signals[SIGNAL_FINISHED] = g_signal_new ("finished", G_TYPE_FROM_CLASS (klass),
-                                           G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 0);
+  signals[SIGNAL_FINISHED] = g_signal_new ("finished", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                                           0, NULL, NULL, NULL, G_TYPE_NONE, 0);
 }
 
 static void

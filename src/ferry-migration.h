@@ -70,9 +70,8 @@ void ferry_migration_finish_incoming_async (FerryMigration *self,
                                             gboolean source_completed,
                                             GAsyncReadyCallback callback,
                                             gpointer user_data);
-GVariant *ferry_migration_finish_incoming_finish (FerryMigration *self,
-                                                  GAsyncResult *result,
-                                                  GError **error);
+GVariant *
+ferry_migration_finish_incoming_finish (FerryMigration *self, GAsyncResult *result, GError **error);
 void ferry_migration_abort_incoming (FerryMigration *self, const char *reason);
 
 /* The daemon is stopping: leave guests as they are, fail cleanly. */

@@ -41,7 +41,10 @@ typedef struct
   char *copy_storage;
 } EnumStrings;
 
-#define OPT(key, kind, field, choices) { key, kind, G_STRUCT_OFFSET (FerryMigrateOptions, field), choices }
+#define OPT(key, kind, field, choices)                                                             \
+  {                                                                                                \
+    key, kind, G_STRUCT_OFFSET (FerryMigrateOptions, field), choices                               \
+  }
 
 static const OptionSpec option_specs[] = {
   OPT ("live", KIND_BOOL, live, NULL),
@@ -219,8 +222,8 @@ ferry_migrate_options_parse (GVariant *variant, GError **error)
   if (ok)
     {
       options->postcopy = enums.postcopy ? index_of (postcopy_choices, enums.postcopy) : 0;
-      options->copy_storage
-          = enums.copy_storage ? index_of (copy_storage_choices, enums.copy_storage) : 0;
+      options->copy_storage =
+          enums.copy_storage ? index_of (copy_storage_choices, enums.copy_storage) : 0;
     }
   g_free (enums.postcopy);
   g_free (enums.copy_storage);

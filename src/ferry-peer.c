@@ -40,8 +40,8 @@ ferry_peer_destination_is_valid (const char *destination, GError **error)
                    "Invalid destination '%s': expected ssh://[user@]host", destination);
       return FALSE;
     }
-  if (g_str_has_prefix (destination, "tls://") || g_str_has_prefix (destination, "qemu+")
-      || g_str_has_prefix (destination, "qemu:"))
+  if (g_str_has_prefix (destination, "tls://") || g_str_has_prefix (destination, "qemu+") ||
+      g_str_has_prefix (destination, "qemu:"))
     {
       g_set_error (error, FERRY_ERROR, FERRY_ERROR_NOT_SUPPORTED,
                    "Destination '%s': this transport is not supported by this version of ferryd",

@@ -140,17 +140,19 @@ ferry_qemu_build_argv (const FerryDomainConfig *config, const FerryQemuLaunch *l
       g_autofree char *path = ferry_qemu_resolve_disk_path (launch->state_dir, disk->path);
 
       g_strv_builder_add (argv, "-blockdev");
-      builder_take (argv, g_strdup_printf ("driver=file,filename=%s,node-name=file-%s", path,
-                                                  disk->id));
+      builder_take (argv,
+                    g_strdup_printf ("driver=file,filename=%s,node-name=file-%s", path, disk->id));
       g_strv_builder_add (argv, "-blockdev");
-      builder_take (argv, g_strdup_printf ("driver=%s,file=file-%s,node-name=disk-%s",
-                                                  disk->format, disk->id, disk->id));
+      builder_take (argv, g_strdup_printf ("driver=%s,file=file-%s,node-name=disk-%s", disk->format,
+                                           disk->id, disk->id));
       g_strv_builder_add (argv, "-device");
       builder_take (argv,
-                           g_strdup_printf ("virtio-blk-pci,drive=disk-%s,id=%s", disk->id, disk->id));
+                    g_strdup_printf ("virtio-blk-pci,drive=disk-%s,id=%s", disk->id, disk->id));
     }
   if (launch->incoming)
     g_strv_builder_add_many (argv, "-incoming", "defer", NULL);
+  if (launch->paused)
+    g_strv_builder_add (argv, "-S");
   g_strv_builder_addv (argv, (const char **) config->extra_args);
   return g_strv_builder_end (argv);
 }
@@ -254,7 +256,7 @@ query_status_cb (GObject *source, GAsyncResult *result, gpointer user_data)
       return;
     }
   status = json_object_get_string_member_with_default (json_node_get_object (reply), "status",
-                                                        "running");
+                                                       "running");
   if (g_str_equal (status, "running"))
     set_run_state (data->qemu, "running");
   else if (g_str_equal (status, "inmigrate"))
@@ -299,8 +301,8 @@ create_qmp_listener (const char *path, GError **error)
   strcpy (addr.sun_path, path);
   (void) g_unlink (path);
   fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0 || bind (fd, (struct sockaddr *) &addr, sizeof (addr)) < 0
-      || chmod (path, 0600) < 0 || listen (fd, 8) < 0)
+  if (fd < 0 || bind (fd, (struct sockaddr *) &addr, sizeof (addr)) < 0 || chmod (path, 0600) < 0 ||
+      listen (fd, 8) < 0)
     {
       int saved = errno;
       g_set_error (error, FERRY_ERROR, FERRY_ERROR_FAILED, "Cannot create QMP socket %s: %s", path,
@@ -371,14 +373,13 @@ ferry_qemu_launch_async (const FerryDomainConfig *config,
   data->qemu->process = g_subprocess_launcher_spawnv (launcher, (const char *const *) argv, &error);
   if (data->qemu->process == NULL)
     {
-      g_task_return_new_error (task, FERRY_ERROR, FERRY_ERROR_FAILED, "Cannot run %s: %s",
-                               argv[0], error->message);
+      g_task_return_new_error (task, FERRY_ERROR, FERRY_ERROR_FAILED, "Cannot run %s: %s", argv[0],
+                               error->message);
       return;
     }
-  data->qemu->pid = (GPid) g_ascii_strtoll (g_subprocess_get_identifier (data->qemu->process),
-                                            NULL, 10);
-  g_subprocess_wait_async (data->qemu->process, NULL, process_exited_cb,
-                           g_object_ref (data->qemu));
+  data->qemu->pid =
+      (GPid) g_ascii_strtoll (g_subprocess_get_identifier (data->qemu->process), NULL, 10);
+  g_subprocess_wait_async (data->qemu->process, NULL, process_exited_cb, g_object_ref (data->qemu));
   ferry_qmp_connect_async (qmp_path, cancellable, qmp_connected_cb, g_steal_pointer (&task));
 }
 
@@ -500,9 +501,9 @@ ferry_qemu_class_init (FerryQemuClass *klass)
   object_class->finalize = ferry_qemu_finalize;
   object_class->get_property = ferry_qemu_get_property;
 
-  props[PROP_RUN_STATE] = g_param_spec_string ("run-state", NULL, NULL, "shutoff",
-                                               G_PARAM_READABLE | G_PARAM_STATIC_STRINGS
-                                                   | G_PARAM_EXPLICIT_NOTIFY);
+  props[PROP_RUN_STATE] =
+      g_param_spec_string ("run-state", NULL, NULL, "shutoff",
+                           G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
   g_object_class_install_properties (object_class, N_PROPS, props);
 
   signals[SIGNAL_EXITED] = g_signal_new ("exited", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,

@@ -16,6 +16,7 @@ typedef struct
   const char *runtime_dir; /* QMP socket and QEMU's own log go here */
   const char *state_dir;   /* console/ and images/ */
   gboolean incoming;       /* start with -incoming defer */
+  gboolean paused;         /* -S: the guest runs only when told to */
 } FerryQemuLaunch;
 
 void ferry_qemu_launch_async (const FerryDomainConfig *config,
@@ -25,9 +26,8 @@ void ferry_qemu_launch_async (const FerryDomainConfig *config,
                               gpointer user_data);
 FerryQemu *ferry_qemu_launch_finish (GAsyncResult *result, GError **error);
 
-GStrv ferry_qemu_build_argv (const FerryDomainConfig *config,
-                             const FerryQemuLaunch *launch,
-                             int qmp_fd);
+GStrv
+ferry_qemu_build_argv (const FerryDomainConfig *config, const FerryQemuLaunch *launch, int qmp_fd);
 char *ferry_qemu_resolve_disk_path (const char *state_dir, const char *path);
 
 FerryQmp *ferry_qemu_get_qmp (FerryQemu *self);

@@ -103,7 +103,8 @@ ferry_qmp_batch_run_async (FerryQmpBatch *batch,
   g_task_set_task_data (task, batch, (GDestroyNotify) batch_free);
   if (batch->steps->len == 0)
     {
-      g_task_return_pointer (task, json_node_new (JSON_NODE_NULL), (GDestroyNotify) json_node_unref);
+      g_task_return_pointer (task, json_node_new (JSON_NODE_NULL),
+                             (GDestroyNotify) json_node_unref);
       g_object_unref (task);
       return;
     }

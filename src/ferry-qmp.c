@@ -10,7 +10,7 @@
 
 #include <gio/gunixsocketaddress.h>
 
-G_DEFINE_QUARK (ferry-qmp-error-quark, ferry_qmp_error)
+G_DEFINE_QUARK (ferry - qmp - error - quark, ferry_qmp_error)
 
 struct _FerryQmp
 {
@@ -75,8 +75,7 @@ close_with_error (FerryQmp *self, const GError *error)
   fail_all_pending (self, error);
   g_queue_clear_full (&self->write_queue, (GDestroyNotify) g_bytes_unref);
   if (self->connection)
-    g_io_stream_close_async (G_IO_STREAM (self->connection), G_PRIORITY_DEFAULT, NULL, NULL,
-                             NULL);
+    g_io_stream_close_async (G_IO_STREAM (self->connection), G_PRIORITY_DEFAULT, NULL, NULL, NULL);
   g_signal_emit (self, signals[SIGNAL_CLOSED], 0);
   g_object_unref (self);
 }
@@ -84,8 +83,8 @@ close_with_error (FerryQmp *self, const GError *error)
 void
 ferry_qmp_close (FerryQmp *self)
 {
-  g_autoptr (GError) error
-      = g_error_new_literal (FERRY_QMP_ERROR, FERRY_QMP_ERROR_CLOSED, "QMP connection closed");
+  g_autoptr (GError) error =
+      g_error_new_literal (FERRY_QMP_ERROR, FERRY_QMP_ERROR_CLOSED, "QMP connection closed");
 
   g_return_if_fail (FERRY_IS_QMP (self));
   close_with_error (self, error);
@@ -127,8 +126,8 @@ flush_writes (FerryQmp *self)
   bytes = g_queue_peek_head (&self->write_queue);
   data = g_bytes_get_data (bytes, &size);
   self->writing = TRUE;
-  g_output_stream_write_all_async (self->output, data, size, G_PRIORITY_DEFAULT,
-                                   self->cancellable, write_cb, g_object_ref (self));
+  g_output_stream_write_all_async (self->output, data, size, G_PRIORITY_DEFAULT, self->cancellable,
+                                   write_cb, g_object_ref (self));
 }
 
 static void
@@ -157,8 +156,8 @@ queue_message (FerryQmp *self, const char *command, JsonObject *arguments, const
   root = json_builder_get_root (builder);
   text = json_to_string (root, FALSE);
   g_debug ("-> %s", text);
-  g_queue_push_tail (&self->write_queue, g_bytes_new_take (g_strconcat (text, "\n", NULL),
-                                                           strlen (text) + 1));
+  g_queue_push_tail (&self->write_queue,
+                     g_bytes_new_take (g_strconcat (text, "\n", NULL), strlen (text) + 1));
   flush_writes (self);
 }
 
@@ -180,17 +179,17 @@ handle_event (FerryQmp *self, JsonObject *message)
   gint64 timestamp_us = 0;
   g_autoptr (JsonObject) empty = json_object_new ();
 
-  if (json_object_has_member (message, "data")
-      && JSON_NODE_HOLDS_OBJECT (json_object_get_member (message, "data")))
+  if (json_object_has_member (message, "data") &&
+      JSON_NODE_HOLDS_OBJECT (json_object_get_member (message, "data")))
     data = json_object_get_object_member (message, "data");
   if (json_object_has_member (message, "timestamp"))
     {
       JsonObject *ts = json_object_get_object_member (message, "timestamp");
-      timestamp_us = json_object_get_int_member_with_default (ts, "seconds", 0) * G_USEC_PER_SEC
-                     + json_object_get_int_member_with_default (ts, "microseconds", 0);
+      timestamp_us = json_object_get_int_member_with_default (ts, "seconds", 0) * G_USEC_PER_SEC +
+                     json_object_get_int_member_with_default (ts, "microseconds", 0);
     }
-  g_signal_emit (self, signals[SIGNAL_EVENT], g_quark_from_string (name), name,
-                 data ? data : empty, timestamp_us);
+  g_signal_emit (self, signals[SIGNAL_EVENT], g_quark_from_string (name), name, data ? data : empty,
+                 timestamp_us);
 }
 
 static void
@@ -223,8 +222,8 @@ handle_message (FerryQmp *self, JsonObject *message)
         g_task_return_pointer (task, g_object_ref (self), g_object_unref);
       return;
     }
-  if (id == NULL
-      || !g_hash_table_steal_extended (self->pending, id, (gpointer *) &key, (gpointer *) &task))
+  if (id == NULL ||
+      !g_hash_table_steal_extended (self->pending, id, (gpointer *) &key, (gpointer *) &task))
     {
       g_debug ("ignoring QMP reply with unknown id %s", id ? id : "(none)");
       return;
@@ -253,9 +252,9 @@ read_line_cb (GObject *source, GAsyncResult *result, gpointer user_data)
                                                     &error);
   if (line == NULL)
     {
-      g_autoptr (GError) closed = g_error_new (
-          FERRY_QMP_ERROR, FERRY_QMP_ERROR_CLOSED, "QMP connection lost: %s",
-          error ? error->message : "end of stream");
+      g_autoptr (GError) closed =
+          g_error_new (FERRY_QMP_ERROR, FERRY_QMP_ERROR_CLOSED, "QMP connection lost: %s",
+                       error ? error->message : "end of stream");
       close_with_error (self, closed);
       return;
     }
@@ -264,12 +263,12 @@ read_line_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   if (line[0] != '\0')
     {
       parser = json_parser_new ();
-      if (!json_parser_load_from_data (parser, line, -1, &error)
-          || !JSON_NODE_HOLDS_OBJECT ((root = json_parser_get_root (parser))))
+      if (!json_parser_load_from_data (parser, line, -1, &error) ||
+          !JSON_NODE_HOLDS_OBJECT ((root = json_parser_get_root (parser))))
         {
-          g_autoptr (GError) bad = g_error_new (FERRY_QMP_ERROR, FERRY_QMP_ERROR_PROTOCOL,
-                                                "malformed QMP message: %s",
-                                                error ? error->message : line);
+          g_autoptr (GError) bad =
+              g_error_new (FERRY_QMP_ERROR, FERRY_QMP_ERROR_PROTOCOL, "malformed QMP message: %s",
+                           error ? error->message : line);
           close_with_error (self, bad);
           return;
         }
@@ -321,8 +320,8 @@ ferry_qmp_connect_async (const char *socket_path,
   GTask *task = g_task_new (NULL, cancellable, callback, user_data);
 
   g_task_set_source_tag (task, ferry_qmp_connect_async);
-  g_socket_client_connect_async (client, G_SOCKET_CONNECTABLE (address), cancellable,
-                                 connected_cb, task);
+  g_socket_client_connect_async (client, G_SOCKET_CONNECTABLE (address), cancellable, connected_cb,
+                                 task);
 }
 
 FerryQmp *
@@ -419,12 +418,11 @@ ferry_qmp_class_init (FerryQmpClass *klass)
 
   object_class->finalize = ferry_qmp_finalize;
 
-  signals[SIGNAL_EVENT] = g_signal_new ("event", G_TYPE_FROM_CLASS (klass),
-                                        G_SIGNAL_RUN_LAST | G_SIGNAL_DETAILED, 0, NULL, NULL,
-                                        NULL, G_TYPE_NONE, 3, G_TYPE_STRING, JSON_TYPE_OBJECT,
-                                        G_TYPE_INT64);
-  signals[SIGNAL_CLOSED] = g_signal_new ("closed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
-                                         0, NULL, NULL, NULL, G_TYPE_NONE, 0);
+  signals[SIGNAL_EVENT] = g_signal_new (
+      "event", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST | G_SIGNAL_DETAILED, 0, NULL, NULL,
+      NULL, G_TYPE_NONE, 3, G_TYPE_STRING, JSON_TYPE_OBJECT, G_TYPE_INT64);
+  signals[SIGNAL_CLOSED] = g_signal_new ("closed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                                         NULL, NULL, NULL, G_TYPE_NONE, 0);
 }
 
 static void

@@ -59,8 +59,9 @@ on_name_lost (GDBusConnection *connection, const char *name, gpointer user_data)
 {
   Context *ctx = user_data;
 
-  g_printerr ("ferryd: %s %s\n", connection ? "lost or could not acquire the name" :
-                                              "cannot connect to the bus for", name);
+  g_printerr ("ferryd: %s %s\n",
+              connection ? "lost or could not acquire the name" : "cannot connect to the bus for",
+              name);
   ctx->exit_code = 1;
   g_main_loop_quit (ctx->loop);
 }
@@ -126,8 +127,8 @@ main (int argc, char **argv)
     {
       connection = g_dbus_connection_new_for_address_sync (
           address,
-          G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT
-              | G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+          G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+              G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
           NULL, NULL, &error);
       if (connection == NULL)
         {
@@ -135,14 +136,13 @@ main (int argc, char **argv)
           return 1;
         }
       owner_id = g_bus_own_name_on_connection (connection, FERRY_BUS_NAME,
-                                               G_BUS_NAME_OWNER_FLAGS_NONE, NULL, NULL, &ctx,
-                                               NULL);
+                                               G_BUS_NAME_OWNER_FLAGS_NONE, NULL, NULL, &ctx, NULL);
       on_bus_acquired (connection, FERRY_BUS_NAME, &ctx);
     }
   else
-    owner_id = g_bus_own_name (use_session ? G_BUS_TYPE_SESSION : G_BUS_TYPE_SYSTEM,
-                               FERRY_BUS_NAME, G_BUS_NAME_OWNER_FLAGS_NONE, on_bus_acquired,
-                               on_name_acquired, on_name_lost, &ctx, NULL);
+    owner_id = g_bus_own_name (use_session ? G_BUS_TYPE_SESSION : G_BUS_TYPE_SYSTEM, FERRY_BUS_NAME,
+                               G_BUS_NAME_OWNER_FLAGS_NONE, on_bus_acquired, on_name_acquired,
+                               on_name_lost, &ctx, NULL);
 
   if (ctx.exit_code == 0)
     g_main_loop_run (ctx.loop);

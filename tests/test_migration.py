@@ -1,0 +1,516 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""Live migration between two real ferryd hosts over QMP (DESIGN §3):
+the five phases on both sides, statistics, the guest's memory intact on
+the destination, post-copy, cancel in Prepare and Perform, bad input and
+authorization."""
+
+import os
+import time
+import unittest
+
+from gi.repository import GLib
+
+import ferrytest
+from ferrytest import (DOMAIN_IFACE, ERR, MANAGER_IFACE, MIGRATION_IFACE,
+                       ROOT_PATH)
+
+PHASES = ['begin', 'prepare', 'perform', 'finish', 'confirm', 'done']
+FINAL = ('completed', 'failed', 'cancelled')
+
+
+class SignalRecorder:
+    """Records every signal ferryd emits on one host's bus."""
+
+    def __init__(self, host):
+        self.bus = host.bus()
+        self.signals = []
+        self.sub = self.bus.signal_subscribe(
+            ferrytest.BUS_NAME, None, None, None, None,
+            0, self._on_signal)
+
+    def _on_signal(self, conn, sender, path, iface, member, params):
+        self.signals.append((path, iface, member, params.unpack()))
+
+    def pump(self, seconds=0.0):
+        ctx = GLib.MainContext.default()
+        end = time.monotonic() + seconds
+        while True:
+            while ctx.iteration(False):
+                pass
+            if time.monotonic() >= end:
+                break
+            time.sleep(0.02)
+
+    def of(self, path, member):
+        self.pump()
+        return [s[3] for s in self.signals
+                if s[0] == path and s[2] == member]
+
+    def close(self):
+        self.bus.signal_unsubscribe(self.sub)
+
+
+class MigrationTest(unittest.TestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        ferrytest.require_environment(guest=True)
+        cls.a = ferrytest.Host('A')
+        cls.a.__enter__()
+        cls.b = ferrytest.Host('B')
+        cls.b.__enter__()
+        cls.failed = False
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.b.close(failed=cls.failed)
+        cls.a.close(failed=cls.failed)
+
+    def run(self, result=None):
+        before = len(result.failures) + len(result.errors) if result else 0
+        r = super().run(result)
+        if result and len(result.failures) + len(result.errors) > before:
+            type(self).failed = True
+        return r
+
+    # -- helpers ---------------------------------------------------------
+
+    def migrate(self, name, options=None, host=None, dest=None):
+        host = host or self.a
+        (path,) = host.call(ROOT_PATH, MANAGER_IFACE, 'Migrate',
+                            GLib.Variant('(ssa{sv})', (
+                                name, dest or self.b.address,
+                                options or {})))
+        return path
+
+    def wait_final(self, path, host=None, timeout=60):
+        host = host or self.a
+        return ferrytest.wait_for(
+            lambda: host.get_prop(path, MIGRATION_IFACE, 'State') in FINAL
+            and host.get_all(path, MIGRATION_IFACE), timeout, 0.05,
+            msg='migration %s did not end' % path)
+
+    def incoming(self, name):
+        (paths,) = self.b.call(ROOT_PATH, MANAGER_IFACE, 'ListMigrations')
+        for p in reversed(paths):
+            if self.b.get_prop(p, MIGRATION_IFACE, 'DomainName') == name:
+                return p
+        return None
+
+    def assert_phases(self, props):
+        stamps = props['PhaseTimestamps']
+        self.assertEqual([p for p in PHASES if p in stamps], PHASES,
+                         'phases missing: %r' % stamps)
+        times = [stamps[p] for p in PHASES]
+        self.assertEqual(times, sorted(times),
+                         'phase timestamps not increasing: %r' % stamps)
+
+    def assert_continues(self, name, last_on_a):
+        """The destination's heartbeat continues the source's count with
+        zero memory errors."""
+        hb_b = ferrytest.wait_heartbeats(self.b, name, 3, 30)
+        first = hb_b[0]
+        self.assertEqual(first['n'], last_on_a + 1,
+                         'destination heartbeat does not continue the count: '
+                         'source ended at %d, destination began at %d' % (
+                             last_on_a, first['n']))
+        for hb in hb_b:
+            self.assertEqual(hb.get('err'), 0, 'memory errors on B: %r' % hb)
+            self.assertEqual(hb.get('verify_bad'), 0, hb)
+
+    def assert_untouched(self, name, dom_a, defined_on_b=False):
+        """Guest still runs on A with its heartbeat intact; nothing on B."""
+        self.assertEqual(self.a.domain_state(dom_a), 'running')
+        before = ferrytest.heartbeats(self.a.console_log(name))[-1]['n']
+        ferrytest.wait_for(
+            lambda: ferrytest.heartbeats(self.a.console_log(name))[-1]['n']
+            >= before + 2, 10, msg='guest on A stopped beating')
+        for hb in ferrytest.heartbeats(self.a.console_log(name)):
+            self.assertEqual(hb.get('err'), 0, hb)
+        self.assertIsNone(self.b.qemu_pid(name), 'QEMU left on B')
+        if defined_on_b:
+            self.assertEqual(self.b.domain_state(ferrytest.domain_path(name)),
+                             'shutoff')
+            return
+        ferrytest.wait_for(
+            lambda: ferrytest.domain_path(name) not in
+            self.b.managed_objects(), 5, msg='domain object left on B')
+
+    # -- tests -----------------------------------------------------------
+
+    def test_1_precopy(self):
+        name = 'pre'
+        dom_a = ferrytest.start_guest(self.a, name, memory=128,
+                                      append='wss=32 rate=1 hb=200')
+        ferrytest.wait_heartbeats(self.a, name, 3)
+        rec_a, rec_b = SignalRecorder(self.a), SignalRecorder(self.b)
+        path = self.migrate(name, {'max-downtime': GLib.Variant('t', 200)})
+        self.assertEqual(self.a.get_prop(dom_a, DOMAIN_IFACE, 'Migration'),
+                         path)
+        props = self.wait_final(path)
+        self.assertEqual(props['State'], 'completed', props)
+        self.assertEqual(props['Phase'], 'done')
+        self.assertEqual(props['Direction'], 'outgoing')
+        self.assertEqual(props['Progress'], 1.0)
+        self.assert_phases(props)
+        stats = props['Statistics']
+        for key in ('total-time', 'setup-time', 'downtime', 'downtime-real',
+                    'memory-total', 'memory-transferred', 'iterations',
+                    'mode'):
+            self.assertIn(key, stats)
+        self.assertGreater(stats['memory-transferred'], 32 << 20)
+        self.assertEqual(stats['mode'], 'precopy')
+        rec_a.pump(0.5)
+        self.assertEqual([s[0] for s in rec_a.of(path, 'PhaseChanged')],
+                         PHASES)
+        completed = rec_a.of(path, 'Completed')
+        self.assertEqual(len(completed), 1)
+        self.assertEqual(completed[0][0]['memory-total'],
+                         stats['memory-total'])
+        self.assertEqual(rec_a.of(path, 'Failed'), [])
+
+        # destination side: an incoming Migration with all phases
+        inc = self.incoming(name)
+        self.assertIsNotNone(inc, 'no incoming migration on B')
+        inc_props = self.b.get_all(inc, MIGRATION_IFACE)
+        self.assertEqual(inc_props['Direction'], 'incoming')
+        self.assertEqual(inc_props['State'], 'completed')
+        self.assert_phases(inc_props)
+        self.assertEqual([s[0] for s in rec_b.of(inc, 'PhaseChanged')],
+                         [p for p in PHASES if p != 'begin'] if
+                         rec_b.of(inc, 'PhaseChanged')[0][0] == 'prepare'
+                         else PHASES)
+
+        # the guest: gone from A, running on B with its memory intact
+        dom_b = ferrytest.domain_path(name)
+        self.assertEqual(self.b.domain_state(dom_b), 'running')
+        self.a.wait_state(dom_a, 'shutoff', 10)
+        ferrytest.wait_for(lambda: self.a.qemu_pid(name) is None, 10,
+                           msg='source QEMU still running')
+        last_a = ferrytest.heartbeats(self.a.console_log(name))[-1]['n']
+        self.assert_continues(name, last_a)
+        self.assertEqual(self.a.get_prop(dom_a, DOMAIN_IFACE, 'Migration'),
+                         '/')
+        rec_a.close()
+        rec_b.close()
+        # tidy: stop it on B
+        self.b.call(dom_b, DOMAIN_IFACE, 'Shutdown', timeout=30)
+
+    def test_2_postcopy(self):
+        name = 'post'
+        dom_a = ferrytest.start_guest(self.a, name, memory=128,
+                                      append='wss=48 rate=200 hb=200')
+        ferrytest.wait_heartbeats(self.a, name, 3)
+        rec = SignalRecorder(self.a)
+        path = self.migrate(name, {
+            'postcopy': GLib.Variant('s', 'manual'),
+            'max-bandwidth': GLib.Variant('t', 16 << 20)})
+        # a guest dirtying 200 MiB/s over a 16 MiB/s link does not converge
+        ferrytest.wait_for(
+            lambda: self.a.get_prop(path, MIGRATION_IFACE, 'Iteration') >= 3,
+            40, msg='no third pre-copy pass')
+        props = self.a.get_all(path, MIGRATION_IFACE)
+        self.assertEqual(props['State'], 'active')
+        self.assertEqual(props['Converging'], 'no', props)
+        self.assertGreater(props['DirtyRate'], 0)
+        self.assertGreater(props['MemoryRemaining'], 0)
+        self.assertGreater(props['Progress'], 0.0)
+        self.a.call(path, MIGRATION_IFACE, 'StartPostCopy')
+        props = self.wait_final(path, timeout=60)
+        self.assertEqual(props['State'], 'completed', props)
+        self.assertEqual(props['Mode'], 'postcopy')
+        self.assertEqual(props['Statistics']['mode'], 'postcopy')
+        rec.pump(0.3)
+        self.assertEqual(len(rec.of(path, 'PostCopyStarted')), 1)
+        self.assertGreaterEqual(len(rec.of(path, 'Iteration')), 2)
+        progress = [p[1]['Progress'] for p in
+                    rec.of(path, 'PropertiesChanged')
+                    if 'Progress' in p[1]]
+        self.assertEqual(progress, sorted(progress),
+                         'Progress went backwards: %r' % progress)
+        rec.close()
+        self.a.wait_state(dom_a, 'shutoff', 10)
+        last_a = ferrytest.heartbeats(self.a.console_log(name))[-1]['n']
+        self.assert_continues(name, last_a)
+        self.b.call(ferrytest.domain_path(name), DOMAIN_IFACE, 'Shutdown',
+                    timeout=30)
+
+    def test_3_cancel_in_prepare(self):
+        name = 'cprep'
+        dom_a = ferrytest.start_guest(self.a, name)
+        ferrytest.wait_heartbeats(self.a, name, 2)
+        path = self.migrate(name)
+        self.assertIn(self.a.get_prop(path, MIGRATION_IFACE, 'Phase'),
+                      ('begin', 'prepare'))
+        self.a.call(path, MIGRATION_IFACE, 'Cancel')
+        props = self.wait_final(path)
+        self.assertEqual(props['State'], 'cancelled', props)
+        self.assertEqual(props['ErrorName'], ERR + 'Cancelled')
+        self.assertNotIn('perform', props['PhaseTimestamps'])
+        self.assert_untouched(name, dom_a)
+        self.a.call(dom_a, DOMAIN_IFACE, 'Shutdown', timeout=30)
+
+    def test_4_cancel_in_perform(self):
+        name = 'cperf'
+        dom_a = ferrytest.start_guest(self.a, name, memory=128,
+                                      append='wss=64 rate=0 hb=200')
+        ferrytest.wait_heartbeats(self.a, name, 2)
+        path = self.migrate(name, {'max-bandwidth': GLib.Variant('t', 4 << 20)})
+        ferrytest.wait_for(
+            lambda: self.a.get_prop(path, MIGRATION_IFACE, 'State') ==
+            'active' and self.a.get_prop(path, MIGRATION_IFACE,
+                                         'MemoryProcessed') > 0,
+            20, msg='migration never became active')
+        self.assertEqual(self.a.get_prop(path, MIGRATION_IFACE, 'Phase'),
+                         'perform')
+        inc = self.incoming(name)
+        self.assertIsNotNone(inc)
+        self.a.call(path, MIGRATION_IFACE, 'Cancel')
+        props = self.wait_final(path)
+        self.assertEqual(props['State'], 'cancelled', props)
+        self.assertEqual(self.b.get_prop(inc, MIGRATION_IFACE, 'State'),
+                         'cancelled')
+        self.assert_untouched(name, dom_a)
+        # it can migrate again afterwards
+        path = self.migrate(name)
+        self.assertEqual(self.wait_final(path)['State'], 'completed')
+        self.b.call(ferrytest.domain_path(name), DOMAIN_IFACE, 'Shutdown',
+                    timeout=30)
+
+    def test_5_bad_input(self):
+        name = 'bad'
+        dom_a = ferrytest.start_guest(self.a, name)
+        mgr = (ROOT_PATH, MANAGER_IFACE, 'Migrate')
+        (before,) = self.a.call(ROOT_PATH, MANAGER_IFACE, 'ListMigrations')
+
+        def migrate(domain, dest, opts):
+            return self.a.call(*mgr, GLib.Variant('(ssa{sv})',
+                                                  (domain, dest, opts)))
+        ferrytest.HostTestCase.assertDBusError(
+            self, ERR + 'InvalidArgument', migrate, name, self.b.address,
+            {'no-such-option': GLib.Variant('b', True)},
+            contains=('no-such-option',))
+        ferrytest.HostTestCase.assertDBusError(
+            self, ERR + 'InvalidArgument', migrate, name, self.b.address,
+            {'max-bandwidth': GLib.Variant('s', 'fast')},
+            contains=('max-bandwidth',))
+        ferrytest.HostTestCase.assertDBusError(
+            self, ERR + 'NotFound', migrate, 'nope', self.b.address, {})
+        ferrytest.HostTestCase.assertDBusError(
+            self, ERR + 'InvalidArgument', migrate, name, 'not an address',
+            {})
+        (after,) = self.a.call(ROOT_PATH, MANAGER_IFACE, 'ListMigrations')
+        self.assertEqual(before, after, 'rejected calls left migrations')
+
+        # unreachable destination: the migration fails, the guest stays
+        path = self.migrate(name, dest='unix:path=/nonexistent/bus')
+        props = self.wait_final(path)
+        self.assertEqual(props['State'], 'failed')
+        self.assertEqual(props['ErrorName'], ERR + 'PeerUnreachable', props)
+        self.assertEqual(self.a.domain_state(dom_a), 'running')
+
+        # a destination that refuses: the name already runs there
+        ferrytest.start_guest(self.b, name)
+        path = self.migrate(name)
+        props = self.wait_final(path)
+        self.assertEqual(props['State'], 'failed')
+        self.assertEqual(props['ErrorName'], ERR + 'PeerRefused', props)
+        self.assertIn('already', props['ErrorMessage'])
+        self.assertEqual(self.a.domain_state(dom_a), 'running')
+        self.assertEqual(len(self.b.qemu_pids()), 1, [
+            open('/proc/%d/cmdline' % p).read().replace('\0', ' ')[:300]
+            for p in self.b.qemu_pids()])
+        self.b.call(ferrytest.domain_path(name), DOMAIN_IFACE, 'Shutdown',
+                    timeout=30)
+
+        # a domain already migrating answers Busy
+        slow = self.migrate(name, {'max-bandwidth': GLib.Variant('t', 1 << 20)})
+        ferrytest.HostTestCase.assertDBusError(
+            self, ERR + 'Busy', migrate, name, self.b.address, {})
+        self.a.call(slow, MIGRATION_IFACE, 'Cancel')
+        self.assertEqual(self.wait_final(slow)['State'], 'cancelled')
+        self.assert_untouched(name, dom_a, defined_on_b=True)
+
+    def test_6_unprivileged(self):
+        name = 'priv'
+        dom_a = ferrytest.start_guest(self.a, name)
+        path = self.migrate(name, {'max-bandwidth': GLib.Variant('t', 1 << 20),
+                                   'postcopy': GLib.Variant('s', 'manual')})
+        # watching works for everyone
+        res = self.a.get_prop_as(65534, path, MIGRATION_IFACE, 'Phase')
+        self.assertTrue(res.ok, res)
+        res = self.a.call_as(65534, path, MIGRATION_IFACE, 'GetStatistics')
+        self.assertTrue(res.ok, res)
+        # acting does not
+        for method in ('Cancel', 'StartPostCopy'):
+            res = self.a.call_as(65534, path, MIGRATION_IFACE, method)
+            self.assertCallError(res, ferrytest.AUTH_ERRORS,
+                                 contains=(ferrytest.ACTION_CONTROL,))
+        res = self.a.call_as(65534, ROOT_PATH, MANAGER_IFACE, 'Migrate',
+                             GLib.Variant('(ssa{sv})',
+                                          (name, self.b.address, {})))
+        self.assertCallError(res, ferrytest.AUTH_ERRORS,
+                             contains=(ferrytest.ACTION_MIGRATE,))
+        self.assertNotIn(self.a.get_prop(path, MIGRATION_IFACE, 'State'),
+                         FINAL)
+        self.a.call(path, MIGRATION_IFACE, 'Cancel')
+        self.assertEqual(self.wait_final(path)['State'], 'cancelled')
+        self.a.call(dom_a, DOMAIN_IFACE, 'Shutdown', timeout=30)
+
+    def test_7_tune_at_runtime(self):
+        name = 'tune'
+        dom_a = ferrytest.start_guest(self.a, name, memory=128,
+                                      append='wss=64 rate=0 hb=200')
+        path = self.migrate(name, {'max-bandwidth': GLib.Variant('t', 1 << 20)})
+        ferrytest.wait_for(
+            lambda: self.a.get_prop(path, MIGRATION_IFACE, 'State') ==
+            'active', 20, msg='never active')
+        time.sleep(1)
+        self.assertNotIn(self.a.get_prop(path, MIGRATION_IFACE, 'State'),
+                         FINAL, 'a 1 MiB/s migration of 64 MiB cannot be done')
+        self.assertDBusError(ERR + 'InvalidArgument', self.a.call, path,
+                             MIGRATION_IFACE, 'SetMaxDowntime',
+                             GLib.Variant('(t)', (0,)))
+        self.a.call(path, MIGRATION_IFACE, 'SetMaxDowntime',
+                    GLib.Variant('(t)', (100,)))
+        self.a.call(path, MIGRATION_IFACE, 'SetMaxBandwidth',
+                    GLib.Variant('(t)', (0,)))
+        props = self.wait_final(path, timeout=30)
+        self.assertEqual(props['State'], 'completed', props)
+        self.a.wait_state(dom_a, 'shutoff', 10)
+        last_a = ferrytest.heartbeats(self.a.console_log(name))[-1]['n']
+        self.assert_continues(name, last_a)
+        self.b.call(ferrytest.domain_path(name), DOMAIN_IFACE, 'Shutdown',
+                    timeout=30)
+
+    def test_8_destination_qemu_dies(self):
+        name = 'dies'
+        dom_a = ferrytest.start_guest(self.a, name, memory=128,
+                                      append='wss=64 rate=0 hb=200')
+        ferrytest.wait_heartbeats(self.a, name, 2)
+        path = self.migrate(name, {'max-bandwidth': GLib.Variant('t', 2 << 20)})
+        ferrytest.wait_for(
+            lambda: self.a.get_prop(path, MIGRATION_IFACE, 'State') ==
+            'active', 20, msg='never active')
+        pid = self.b.qemu_pid(name)
+        self.assertIsNotNone(pid)
+        ferrytest.kill_and_reap(pid)
+        props = self.wait_final(path)
+        self.assertEqual(props['State'], 'failed', props)
+        self.assertEqual(props['ErrorName'], ERR + 'MigrationFailed', props)
+        self.assert_untouched(name, dom_a)
+        self.a.call(dom_a, DOMAIN_IFACE, 'Shutdown', timeout=30)
+
+    def test_9_postcopy_failure_pauses_both(self):
+        name = 'pcfail'
+        dom_a = ferrytest.start_guest(self.a, name, memory=128,
+                                      append='wss=48 rate=200 hb=200')
+        ferrytest.wait_heartbeats(self.a, name, 2)
+        path = self.migrate(name, {
+            'postcopy': GLib.Variant('s', 'manual'),
+            'max-bandwidth': GLib.Variant('t', 16 << 20),
+            'max-postcopy-bandwidth': GLib.Variant('t', 1 << 20)})
+        ferrytest.wait_for(
+            lambda: self.a.get_prop(path, MIGRATION_IFACE, 'Iteration') >= 2,
+            30, msg='no second pass')
+        self.a.call(path, MIGRATION_IFACE, 'StartPostCopy')
+        ferrytest.wait_for(
+            lambda: self.a.get_prop(path, MIGRATION_IFACE, 'State') ==
+            'postcopy-active', 20, msg='post-copy did not start')
+        # neither side holds the whole guest now: no cancel
+        self.assertDBusError(ERR + 'NotSupported', self.a.call, path,
+                             MIGRATION_IFACE, 'Cancel')
+        inc = self.incoming(name)
+        # let the destination settle into post-copy (a pause in its first
+        # milliseconds makes QEMU fail the stream instead of pausing it)
+        time.sleep(1.5)
+        self.assertEqual(self.a.get_prop(path, MIGRATION_IFACE, 'State'),
+                         'postcopy-active')
+        # the link breaks (operator pause cuts it the same way)
+        self.a.call(path, MIGRATION_IFACE, 'Pause')
+        ferrytest.wait_for(
+            lambda: self.a.get_prop(path, MIGRATION_IFACE, 'State') ==
+            'postcopy-paused' and self.b.get_prop(
+                inc, MIGRATION_IFACE, 'State') == 'postcopy-paused',
+            20, msg='both sides should be postcopy-paused')
+        props = self.a.get_all(path, MIGRATION_IFACE)
+        self.assertEqual(props['ErrorName'], ERR + 'MigrationFailed')
+        self.assertIn('Recover', props['ErrorMessage'])
+        # the guest is kept (paused), not lost: both QEMUs still exist
+        self.assertIsNotNone(self.a.qemu_pid(name))
+        self.assertIsNotNone(self.b.qemu_pid(name))
+        n = len(ferrytest.heartbeats(self.b.console_log(name)))
+        time.sleep(1)
+        self.assertLessEqual(len(ferrytest.heartbeats(self.b.console_log(name))),
+                             n + 1, 'guest on B still runs while paused')
+
+    def test_10_postcopy_auto_policy(self):
+        name = 'auto'
+        ferrytest.start_guest(self.a, name, memory=128,
+                              append='wss=48 rate=200 hb=200')
+        ferrytest.wait_heartbeats(self.a, name, 2)
+        rec = SignalRecorder(self.a)
+        path = self.migrate(name, {
+            'postcopy': GLib.Variant('s', 'auto'),
+            'max-bandwidth': GLib.Variant('t', 16 << 20)})
+        props = self.wait_final(path, timeout=90)
+        self.assertEqual(props['State'], 'completed', props)
+        self.assertEqual(props['Mode'], 'postcopy')
+        actions = rec.of(path, 'PolicyAction')
+        self.assertEqual([a[0] for a in actions], ['start-postcopy'])
+        self.assertIn('not converging', actions[0][1])
+        rec.close()
+        last_a = ferrytest.heartbeats(self.a.console_log(name))[-1]['n']
+        self.assert_continues(name, last_a)
+        self.b.call(ferrytest.domain_path(name), DOMAIN_IFACE, 'Shutdown',
+                    timeout=30)
+
+    def test_11_check(self):
+        name = 'chk'
+        ferrytest.start_guest(self.a, name)
+        (report,) = self.a.call(ROOT_PATH, MANAGER_IFACE, 'Check',
+                                GLib.Variant('(ssa{sv})',
+                                             (name, self.b.address, {})))
+        self.assertTrue(report['ok'], report)
+        self.assertEqual(report['blockers'], [])
+        self.assertIn('postcopy', report['features'])
+        self.assertGreater(report['estimated-time'], 0)
+        (report,) = self.a.call(ROOT_PATH, MANAGER_IFACE, 'Check',
+                                GLib.Variant('(ssa{sv})', (
+                                    name, 'unix:path=/nonexistent', {})))
+        self.assertFalse(report['ok'])
+        self.assertEqual(len(report['blockers']), 1, report)
+        # Check is a read: open to everyone, and changes nothing
+        res = self.a.call_as(65534, ROOT_PATH, MANAGER_IFACE, 'Check',
+                             GLib.Variant('(ssa{sv})',
+                                          (name, self.b.address, {})))
+        self.assertTrue(res.ok, res)
+        self.assertIsNone(self.b.qemu_pid(name))
+        self.a.call(ferrytest.domain_path(name), DOMAIN_IFACE, 'Shutdown',
+                    timeout=30)
+
+    def test_12_persist_and_undefine_source(self):
+        name = 'keep'
+        dom_a = ferrytest.start_guest(self.a, name)
+        path = self.migrate(name, {'persist': GLib.Variant('b', True),
+                                   'undefine-source': GLib.Variant('b', True)})
+        props = self.wait_final(path)
+        self.assertEqual(props['State'], 'completed', props)
+        ferrytest.wait_for(lambda: dom_a not in self.a.managed_objects(), 10,
+                           msg='source domain still defined')
+        self.assertFalse(os.path.exists(self.a.domain_conf(name)))
+        self.assertTrue(os.path.exists(self.b.domain_conf(name)),
+                        'destination did not persist the domain')
+        # it survives a restart of the destination ferryd
+        self.b.restart_ferryd()
+        dom_b = ferrytest.domain_path(name)
+        self.assertIn(dom_b, self.b.managed_objects())
+
+    assertDBusError = ferrytest.HostTestCase.assertDBusError
+
+    assertCallError = ferrytest.HostTestCase.assertCallError
+
+
+if __name__ == '__main__':
+    unittest.main(verbosity=2)
