@@ -42,6 +42,12 @@ fail() {
 	printf '\n==== test.sh: FAILED: %s ====\n' "$1" >&2
 	exit 1
 }
+# A failing test stage does not stop the other stage: both results count.
+failed=""
+stage_failed() {
+	failed="$failed${failed:+, }$1"
+	printf '==== test.sh: %s FAILED ====\n' "$1" >&2
+}
 
 # meson setup of a fresh build tree in $1 (wiped when it exists already).
 fresh_setup() {
@@ -80,10 +86,12 @@ stage_done "build (plain)"
 
 stage "tests (plain)"
 # shellcheck disable=SC2086
-meson test -C build-test --print-errorlogs ${FERRY_TEST_ARGS:-} || fail "tests (plain)"
+meson test -C build-test --print-errorlogs ${FERRY_TEST_ARGS:-} ||
+	stage_failed "tests (plain)"
 stage_done "tests (plain)"
 
 if [ "${FERRY_TEST_SKIP_ASAN:-0}" = 1 ]; then
+	[ -z "$failed" ] || fail "$failed"
 	report
 	echo "==== test.sh: PASSED (ASan stage skipped) ===="
 	exit 0
@@ -93,8 +101,8 @@ fi
 stage "build (asan+ubsan)"
 asan_opts="-Db_sanitize=address,undefined -Db_lundef=false"
 # shellcheck disable=SC2086
-fresh_setup build-asan $asan_opts || fail "meson setup build-asan"
-ninja -C build-asan || fail "build (asan+ubsan)"
+fresh_setup build-asan $asan_opts || fail "${failed:+$failed, }meson setup build-asan"
+ninja -C build-asan || fail "${failed:+$failed, }build (asan+ubsan)"
 stage_done "build (asan+ubsan)"
 
 stage "tests (asan+ubsan)"
@@ -123,15 +131,17 @@ if [ -n "$reports" ]; then
 			/^test: / { t = $0; sub(/^test: +/, "", t) }
 			index($0, pid) { print t; exit }' \
 			build-asan/meson-logs/testlog.txt 2>/dev/null || true)
-		printf '\n===== sanitizer report %s (%s) =====\n' "$f" \
-			"${where:+during $where}${where:-process $pid}" >&2
+		label="process $pid"
+		[ -z "$where" ] || label="process $pid, during $where"
+		printf '\n===== sanitizer report %s (%s) =====\n' "$f" "$label" >&2
 		cat "$f" >&2
 	done
 	printf '\n===== end of sanitizer reports =====\n' >&2
 	rc=1
 fi
+[ "$rc" = 0 ] || stage_failed "tests (asan+ubsan)"
 stage_done "tests (asan+ubsan)"
-[ "$rc" = 0 ] || fail "tests (asan+ubsan)"
+[ -z "$failed" ] || fail "$failed"
 
 report
 echo "==== test.sh: PASSED ===="
