@@ -1,0 +1,147 @@
+#!/bin/sh
+# The one test command: install what is needed (scripts/setup.sh), then
+# build and run the whole suite (unit + e2e) twice:
+#   1. a plain build   (build-test/)
+#   2. ASan + UBSan    (build-asan/), leak detection on
+# Exits non-zero when anything fails. Must run as root (the e2e tests start
+# private system buses, the real polkitd in a mount namespace and QEMU).
+#
+# Environment:
+#   FERRY_TEST_SKIP_ASAN=1  run the plain stage only
+#   FERRY_TEST_ARGS         extra arguments for "meson test" (e.g. --suite unit)
+set -eu
+
+cd "$(dirname "$0")/.."
+top=$(pwd)
+
+if [ "$(id -u)" != 0 ]; then
+	echo "test.sh: run as root (e.g. sudo ./scripts/test.sh)" >&2
+	exit 1
+fi
+
+t_all=$(date +%s)
+t_stage=$t_all
+timings=""
+
+now() { date +%s; }
+stage() {
+	printf '\n==== test.sh: %s ====\n' "$1"
+	t_stage=$(now)
+}
+stage_done() {
+	el=$(($(now) - t_stage))
+	timings="$timings$(printf '  %-28s %4ds' "$1" "$el")
+"
+	printf '==== test.sh: %s took %ds ====\n' "$1" "$el"
+}
+report() {
+	printf '\n==== test.sh: timings ====\n%s  %-28s %4ds\n' "$timings" total $(($(now) - t_all))
+}
+fail() {
+	report
+	printf '\n==== test.sh: FAILED: %s ====\n' "$1" >&2
+	exit 1
+}
+# A failing test stage does not stop the other stage: both results count.
+failed=""
+stage_failed() {
+	failed="$failed${failed:+, }$1"
+	printf '==== test.sh: %s FAILED ====\n' "$1" >&2
+}
+
+# meson setup of a fresh build tree in $1 (wiped when it exists already).
+fresh_setup() {
+	dir=$1
+	shift
+	if [ -d "$dir/meson-private" ]; then
+		meson setup --wipe "$@" "$dir" >"$dir.setup.log" 2>&1 || {
+			cat "$dir.setup.log"
+			return 1
+		}
+	else
+		rm -rf "$dir"
+		meson setup "$@" "$dir" >"$dir.setup.log" 2>&1 || {
+			cat "$dir.setup.log"
+			return 1
+		}
+	fi
+	rm -f "$dir.setup.log"
+}
+
+stage setup
+"$top/scripts/setup.sh" || fail "scripts/setup.sh"
+stage_done setup
+
+# The e2e tests must run, not skip, in the test command.
+unset FERRY_ALLOW_SKIP || true
+# meson sets its own ASAN_OPTIONS/UBSAN_OPTIONS only when they are unset;
+# keep the plain stage free of any inherited ones.
+unset ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS || true
+
+# ---- stage 1: plain build
+stage "build (plain)"
+fresh_setup build-test || fail "meson setup build-test"
+ninja -C build-test || fail "build (plain)"
+stage_done "build (plain)"
+
+stage "tests (plain)"
+# shellcheck disable=SC2086
+meson test -C build-test --print-errorlogs ${FERRY_TEST_ARGS:-} ||
+	stage_failed "tests (plain)"
+stage_done "tests (plain)"
+
+if [ "${FERRY_TEST_SKIP_ASAN:-0}" = 1 ]; then
+	[ -z "$failed" ] || fail "$failed"
+	report
+	echo "==== test.sh: PASSED (ASan stage skipped) ===="
+	exit 0
+fi
+
+# ---- stage 2: AddressSanitizer + UndefinedBehaviorSanitizer
+stage "build (asan+ubsan)"
+asan_opts="-Db_sanitize=address,undefined -Db_lundef=false"
+# shellcheck disable=SC2086
+fresh_setup build-asan $asan_opts || fail "${failed:+$failed, }meson setup build-asan"
+ninja -C build-asan || fail "${failed:+$failed, }build (asan+ubsan)"
+stage_done "build (asan+ubsan)"
+
+stage "tests (asan+ubsan)"
+# ferryd runs as a child of the Python tests and inherits these. Reports go
+# to files (one per process) rather than stderr: a ferryd that leaks at exit
+# still exits "normally" as far as the test is concerned, and its log is
+# deleted with the host's tree, so the files are the reliable record. Any
+# report file fails the stage and is printed below.
+san_dir="$top/build-asan/sanitizer-reports"
+rm -rf "$san_dir"
+mkdir -p "$san_dir"
+ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:halt_on_error=1:fast_unwind_on_malloc=0:print_summary=1:log_path=$san_dir/asan"
+UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:print_summary=1:log_path=$san_dir/ubsan"
+LSAN_OPTIONS="suppressions=$top/tests/lsan.supp:print_suppressions=0"
+export ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS
+rc=0
+# shellcheck disable=SC2086
+meson test -C build-asan --print-errorlogs --timeout-multiplier 3 ${FERRY_TEST_ARGS:-} || rc=$?
+unset ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS
+reports=$(find "$san_dir" -type f -size +0 | sort)
+if [ -n "$reports" ]; then
+	for f in $reports; do
+		# which test started that process (the harness logs ferryd's pid)
+		pid=${f##*.}
+		where=$(awk -v pid="(pid $pid)" '
+			/^test: / { t = $0; sub(/^test: +/, "", t) }
+			index($0, pid) { print t; exit }' \
+			build-asan/meson-logs/testlog.txt 2>/dev/null || true)
+		label="process $pid"
+		[ -z "$where" ] || label="process $pid, during $where"
+		printf '\n===== sanitizer report %s (%s) =====\n' "$f" "$label" >&2
+		cat "$f" >&2
+	done
+	printf '\n===== end of sanitizer reports =====\n' >&2
+	rc=1
+fi
+[ "$rc" = 0 ] || stage_failed "tests (asan+ubsan)"
+stage_done "tests (asan+ubsan)"
+[ -z "$failed" ] || fail "$failed"
+
+report
+echo "==== test.sh: PASSED ===="
