@@ -49,7 +49,9 @@ fail_all_pending (FerryQmp *self, const GError *error)
 {
   g_autoptr (GList) tasks = g_hash_table_get_values (self->pending);
 
-  g_list_foreach (tasks, (GFunc) (void (*) (void)) g_object_ref, NULL);
+  /* Keep the tasks alive past the table, which owns them and their keys. */
+  for (GList *l = tasks; l; l = l->next)
+    g_object_ref (l->data);
   g_hash_table_remove_all (self->pending);
   for (GList *l = tasks; l; l = l->next)
     {
