@@ -120,6 +120,7 @@ list_interfaces (FerryctlClient *client, const char *interface_name, GError **er
 {
   g_autoptr (GDBusObjectManager) manager = NULL;
   g_autolist (GDBusObject) objects = NULL;
+  g_autofree char *owner = NULL;
   GList *result = NULL;
 
   manager = ferry_dbus_object_manager_client_new_sync (
@@ -127,7 +128,8 @@ list_interfaces (FerryctlClient *client, const char *interface_name, GError **er
       FERRYCTL_ROOT_PATH, NULL, error);
   if (manager == NULL)
     return NULL;
-  if (g_dbus_object_manager_client_get_name_owner (G_DBUS_OBJECT_MANAGER_CLIENT (manager)) == NULL)
+  owner = g_dbus_object_manager_client_get_name_owner (G_DBUS_OBJECT_MANAGER_CLIENT (manager));
+  if (owner == NULL)
     {
       /* Not running: activate it with a real call, which also gives the
        * error to report when it cannot be started. */

@@ -35,6 +35,13 @@ typedef struct
   FerryctlMigrateOptions *migrate_options;
 } Globals;
 
+static inline void
+globals_clear (Globals *g)
+{
+  g_free (g->address);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Globals, globals_clear)
+
 typedef int (*CommandFunc) (Globals *g, char **args);
 
 typedef struct
@@ -318,7 +325,7 @@ main (int argc, char **argv)
   g_autoptr (GError) error = NULL;
   g_autofree char *summary = NULL;
   g_auto (GStrv) args = NULL;
-  Globals g = { 0 };
+  g_auto (Globals) g = { 0 };
   const Command *command = NULL;
   GOptionGroup *group;
   int n_args;
@@ -366,10 +373,5 @@ main (int argc, char **argv)
   if (g.no_wait && command->func != cmd_migrate)
     return usage_error ("--no-wait applies to migrate only");
 
-  {
-    int status = command->func (&g, args + 2);
-
-    g_free (g.address);
-    return status;
-  }
+  return command->func (&g, args + 2);
 }
