@@ -42,9 +42,16 @@ static const AuthRule auth_rules[] = {
   { IFACE ("Peer"), "Abort", FERRY_ACTION_PEER },
 };
 
+/* Peer calls come from another ferryd over one long-lived connection, and
+ * several of them (Finish among them) sit on the path of a migration's
+ * downtime: a caller (a unique bus name, never reused on a bus) allowed
+ * the peer action once stays allowed for the life of its connection. */
+#define PEER_CACHE_MAX 256
+
 struct _FerryAuthority
 {
   GObject parent_instance;
+  GHashTable *peer_cache;  /* unique bus name -> uid + 1 */
   PolkitAuthority *polkit; /* NULL until acquired */
   GError *polkit_error;
   GPtrArray *waiting; /* CheckData waiting for the polkit proxy */
@@ -99,6 +106,14 @@ deny (CheckData *data, const char *message)
 static void
 allow (CheckData *data)
 {
+  if (g_strcmp0 (data->action, FERRY_ACTION_PEER) == 0)
+    {
+      if (g_hash_table_size (data->authority->peer_cache) >= PEER_CACHE_MAX)
+        g_hash_table_remove_all (data->authority->peer_cache);
+      g_hash_table_insert (data->authority->peer_cache,
+                           g_strdup (g_dbus_method_invocation_get_sender (data->invocation)),
+                           GUINT_TO_POINTER (data->uid + 1));
+    }
   g_object_set_data (G_OBJECT (data->invocation), "ferry-caller-uid",
                      GUINT_TO_POINTER (data->uid + 1));
   data->func (data->object, data->invocation);
@@ -215,6 +230,18 @@ ferry_authority_dispatch (FerryAuthority *self,
       return;
     }
 
+  if (g_strcmp0 (action, FERRY_ACTION_PEER) == 0)
+    {
+      gpointer cached =
+          g_hash_table_lookup (self->peer_cache, g_dbus_method_invocation_get_sender (invocation));
+      if (cached)
+        {
+          g_object_set_data (G_OBJECT (invocation), "ferry-caller-uid", cached);
+          func (object, invocation);
+          return;
+        }
+    }
+
   data = g_new0 (CheckData, 1);
   data->authority = g_object_ref (self);
   data->invocation = g_object_ref (invocation);
@@ -260,6 +287,7 @@ ferry_authority_finalize (GObject *object)
 
   g_clear_object (&self->polkit);
   g_clear_error (&self->polkit_error);
+  g_hash_table_unref (self->peer_cache);
   g_ptr_array_unref (self->waiting);
   G_OBJECT_CLASS (ferry_authority_parent_class)->finalize (object);
 }
@@ -274,4 +302,5 @@ static void
 ferry_authority_init (FerryAuthority *self)
 {
   self->waiting = g_ptr_array_new ();
+  self->peer_cache = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
 }

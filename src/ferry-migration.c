@@ -132,6 +132,9 @@ struct _FerryMigration
   char *abort_reason;     /* set when the policy aborts (timeout) */
   GError *rollback_error; /* kept while the destination confirms an abort */
   State rollback_state;
+  gboolean rollback_waiting; /* rolled back, waiting for the abort's answer */
+  gboolean abort_sent;
+  gboolean abort_done;
 
   /* destination side */
   char *peer_name;
@@ -548,6 +551,20 @@ finish (FerryMigration *self, State state, const GError *error)
   g_signal_emit (self, signals[SIGNAL_FINISHED], 0);
 }
 
+/* QEMU said post-copy runs: from here on neither host holds the whole
+ * guest. Returns FALSE if that was known already. */
+static gboolean
+note_postcopy_started (FerryMigration *self, gint64 ts)
+{
+  if (self->postcopy_started)
+    return FALSE;
+  self->postcopy_started = TRUE;
+  self->postcopy_us = ts;
+  ferry_dbus_migration_set_mode (self->record, "postcopy");
+  ferry_dbus_migration_emit_post_copy_started (self->record);
+  return TRUE;
+}
+
 /* --- source side --- */
 
 static GVariant *
@@ -577,7 +594,7 @@ source_info (FerryMigration *self)
 
 /* Roll back from any phase: abort the destination, make sure the guest
  * runs on the source, record the error. Takes @error. */
-static void peer_abort_cb (GObject *source, GAsyncResult *result, gpointer user_data);
+static void send_peer_abort (FerryMigration *self, const char *reason);
 
 static void
 rollback (FerryMigration *self, GError *error)
@@ -603,17 +620,14 @@ rollback (FerryMigration *self, GError *error)
       self->stopped_for_migration)
     ferry_qmp_send (ferry_qemu_get_qmp (self->qemu), "cont", NULL);
 
-  if (!self->incoming && self->peer && self->peer_migration)
+  if (!self->incoming && self->peer && self->peer_migration && !self->abort_done)
     {
       /* Wait for the destination to be clean before reporting the end,
        * so "nothing left on B" holds as soon as the state is final. */
       self->rollback_error = g_steal_pointer (&owned);
       self->rollback_state = final;
-      g_dbus_connection_call (self->peer, PEER_BUS_NAME, PEER_PATH, PEER_INTERFACE, "Abort",
-                              g_variant_new ("(os)", self->peer_migration,
-                                             final == STATE_CANCELLED ? "cancelled" : "failed"),
-                              NULL, G_DBUS_CALL_FLAGS_NONE, 10000, NULL, peer_abort_cb,
-                              g_object_ref (self));
+      self->rollback_waiting = TRUE;
+      send_peer_abort (self, final == STATE_CANCELLED ? "cancelled" : "failed");
       return;
     }
   finish (self, final, owned);
@@ -629,7 +643,21 @@ peer_abort_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 
   if (reply == NULL)
     g_warning ("%s: destination did not confirm the abort: %s", self->path, error->message);
-  finish (self, self->rollback_state, self->rollback_error);
+  self->abort_done = TRUE;
+  if (self->rollback_waiting)
+    finish (self, self->rollback_state, self->rollback_error);
+}
+
+/* Tell the destination to drop its half-started guest (once). */
+static void
+send_peer_abort (FerryMigration *self, const char *reason)
+{
+  if (self->abort_sent || self->peer == NULL || self->peer_migration == NULL)
+    return;
+  self->abort_sent = TRUE;
+  g_dbus_connection_call (self->peer, PEER_BUS_NAME, PEER_PATH, PEER_INTERFACE, "Abort",
+                          g_variant_new ("(os)", self->peer_migration, reason), NULL,
+                          G_DBUS_CALL_FLAGS_NONE, 10000, NULL, peer_abort_cb, g_object_ref (self));
 }
 
 static gboolean
@@ -1176,14 +1204,7 @@ on_source_event (FerryQmp *qmp, const char *name, JsonObject *data, gint64 ts, g
     {
       gboolean was_paused = self->state == STATE_POSTCOPY_PAUSED;
       set_state (self, STATE_POSTCOPY_ACTIVE);
-      if (!self->postcopy_started)
-        {
-          self->postcopy_started = TRUE;
-          self->postcopy_us = ts;
-          ferry_dbus_migration_set_mode (self->record, "postcopy");
-          ferry_dbus_migration_emit_post_copy_started (self->record);
-        }
-      else if (was_paused)
+      if (!note_postcopy_started (self, ts) && was_paused)
         ferry_dbus_migration_set_error_message (self->record, "");
     }
   else if (g_str_equal (status, "postcopy-paused"))
@@ -1256,7 +1277,12 @@ ferry_migration_cancel (FerryMigration *self, GError **error)
   self->cancel_requested = TRUE;
   g_cancellable_cancel (self->cancellable);
   if (self->migrate_sent && self->qemu)
-    ferry_qmp_send (ferry_qemu_get_qmp (self->qemu), "migrate_cancel", NULL);
+    {
+      ferry_qmp_send (ferry_qemu_get_qmp (self->qemu), "migrate_cancel", NULL);
+      /* In pre-copy the source holds the whole guest: the destination can
+       * drop its copy now, while QEMU winds the stream down. */
+      send_peer_abort (self, "cancelled");
+    }
   return TRUE;
 }
 
@@ -1409,13 +1435,7 @@ on_dest_event (FerryQmp *qmp, const char *name, JsonObject *data, gint64 ts, gpo
       if (self->phase == PHASE_PREPARE)
         set_phase (self, PHASE_PERFORM);
       set_state (self, STATE_POSTCOPY_ACTIVE);
-      if (!self->postcopy_started)
-        {
-          self->postcopy_started = TRUE;
-          self->postcopy_us = ts;
-          ferry_dbus_migration_set_mode (self->record, "postcopy");
-          ferry_dbus_migration_emit_post_copy_started (self->record);
-        }
+      note_postcopy_started (self, ts);
       /* The source has stopped for good: the guest can only run here. */
       if (!self->resume_sent)
         {
