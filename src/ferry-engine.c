@@ -498,7 +498,7 @@ ferry_engine_finish_async (FerryEngine *self,
       g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
-  ferry_migration_finish_incoming_async (migration, source_completed, finished_cb,
+  ferry_migration_finish_incoming_async (migration, source_completed, statistics, finished_cb,
                                          g_steal_pointer (&task));
 }
 

@@ -146,6 +146,7 @@ struct _FerryMigration
   gboolean resume_sent;
   char *persistent_description;
   GTask *finish_task;
+  GVariant *source_statistics; /* as the source sent them in Finish */
   guint finish_timeout_id;
 };
 
@@ -521,7 +522,21 @@ finish (FerryMigration *self, State state, const GError *error)
       ferry_dbus_migration_set_time_remaining (self->record, 0);
     }
   g_clear_pointer (&self->statistics, g_variant_unref);
-  self->statistics = g_variant_ref_sink (build_statistics (self));
+  if (self->incoming && self->source_statistics)
+    {
+      GVariantDict dict;
+      guint64 stop_us = 0;
+
+      g_variant_dict_init (&dict, self->source_statistics);
+      if (g_variant_dict_lookup (&dict, "source-stop-time", "t", &stop_us) && stop_us > 0 &&
+          self->resume_us >= (gint64) stop_us)
+        g_variant_dict_insert (&dict, "downtime-real", "t",
+                               (guint64) (self->resume_us - (gint64) stop_us) / 1000);
+      g_variant_dict_remove (&dict, "source-stop-time");
+      self->statistics = g_variant_ref_sink (g_variant_dict_end (&dict));
+    }
+  else
+    self->statistics = g_variant_ref_sink (build_statistics (self));
   ferry_dbus_migration_set_statistics (self->record, self->statistics);
   if (self->postcopy_started)
     ferry_dbus_migration_set_mode (self->record, "postcopy");
@@ -1110,6 +1125,19 @@ peer_finish_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   confirm_success (self);
 }
 
+/* What the destination learns in Finish: the source's statistics and
+ * when the source stopped, so it can tell the real downtime too. */
+static GVariant *
+finish_statistics (FerryMigration *self)
+{
+  g_autoptr (GVariant) stats = g_variant_ref_sink (build_statistics (self));
+  GVariantDict dict;
+
+  g_variant_dict_init (&dict, stats);
+  g_variant_dict_insert (&dict, "source-stop-time", "t", (guint64) self->stop_us);
+  return g_variant_dict_end (&dict);
+}
+
 static void
 final_query_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
@@ -1126,7 +1154,7 @@ final_query_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   set_phase (self, PHASE_FINISH);
   g_dbus_connection_call (
       self->peer, PEER_BUS_NAME, PEER_PATH, PEER_INTERFACE, "Finish",
-      g_variant_new ("(ob@a{sv})", self->peer_migration, TRUE, build_statistics (self)),
+      g_variant_new ("(ob@a{sv})", self->peer_migration, TRUE, finish_statistics (self)),
       G_VARIANT_TYPE ("(a{sv})"), G_DBUS_CALL_FLAGS_NONE, PEER_CALL_TIMEOUT_MS, NULL,
       peer_finish_cb, g_object_ref (self));
 }
@@ -1596,6 +1624,7 @@ finish_timeout_cb (gpointer user_data)
 void
 ferry_migration_finish_incoming_async (FerryMigration *self,
                                        gboolean source_completed,
+                                       GVariant *statistics,
                                        GAsyncReadyCallback callback,
                                        gpointer user_data)
 {
@@ -1608,6 +1637,8 @@ ferry_migration_finish_incoming_async (FerryMigration *self,
       return;
     }
   g_clear_handle_id (&self->finish_timeout_id, g_source_remove);
+  g_clear_pointer (&self->source_statistics, g_variant_unref);
+  self->source_statistics = g_variant_ref (statistics);
   if (self->phase == PHASE_PREPARE)
     set_phase (self, PHASE_PERFORM);
   set_phase (self, PHASE_FINISH);
@@ -1859,6 +1890,7 @@ ferry_migration_finalize (GObject *object)
   ferry_migrate_options_free (self->options);
   g_clear_pointer (&self->info, json_object_unref);
   g_clear_pointer (&self->statistics, g_variant_unref);
+  g_clear_pointer (&self->source_statistics, g_variant_unref);
   g_strfreev (self->features);
   g_free (self->path);
   g_free (self->local_hostname);

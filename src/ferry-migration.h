@@ -68,6 +68,7 @@ GVariant *ferry_migration_prepare_incoming_finish (FerryMigration *self,
                                                    GError **error);
 void ferry_migration_finish_incoming_async (FerryMigration *self,
                                             gboolean source_completed,
+                                            GVariant *statistics,
                                             GAsyncReadyCallback callback,
                                             gpointer user_data);
 GVariant *

@@ -177,6 +177,12 @@ class MigrationTest(unittest.TestCase):
         self.assertEqual(inc_props['Direction'], 'incoming')
         self.assertEqual(inc_props['State'], 'completed')
         self.assert_phases(inc_props)
+        # the destination reports the same job, and the same real downtime
+        self.assertEqual(inc_props['Statistics']['memory-transferred'],
+                         stats['memory-transferred'])
+        self.assertEqual(inc_props['Statistics']['downtime-real'],
+                         stats['downtime-real'])
+        self.assertNotIn('source-stop-time', inc_props['Statistics'])
         self.assertEqual([s[0] for s in rec_b.of(inc, 'PhaseChanged')],
                          [p for p in PHASES if p != 'begin'] if
                          rec_b.of(inc, 'PhaseChanged')[0][0] == 'prepare'
@@ -340,6 +346,11 @@ class MigrationTest(unittest.TestCase):
         self.assertTrue(res.ok, res)
         res = self.a.call_as(65534, path, MIGRATION_IFACE, 'GetStatistics')
         self.assertTrue(res.ok, res)
+        # the peer protocol is for ferryd hosts, not for everyone
+        res = self.b.call_as(65534, ROOT_PATH, ferrytest.PEER_IFACE, 'Hello',
+                             GLib.Variant('(a{sv})', ({},)))
+        self.assertCallError(res, ferrytest.AUTH_ERRORS,
+                             contains=(ferrytest.ACTION_PEER,))
         # acting does not
         for method in ('Cancel', 'StartPostCopy'):
             res = self.a.call_as(65534, path, MIGRATION_IFACE, method)
