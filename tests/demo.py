@@ -54,59 +54,14 @@ def show_host(host, dom_path):
         print('  %-10s %r' % (k, props[k]))
 
 
-def fmt_bytes(n):
-    for unit in ('B', 'KiB', 'MiB', 'GiB'):
-        if n < 1024 or unit == 'GiB':
-            return '%.1f %s' % (n, unit) if unit != 'B' else '%d B' % n
-        n /= 1024.0
-
-
 def migrate_with_ferryctl(ferryctl, a, b):
-    return run([ferryctl, '--address', a.address, 'migrate', DOMAIN,
-                b.address]) == 0
-
-
-def migrate_via_dbus(a, b):
-    """Fallback when ferryctl is not built: Manager.Migrate and a poll of
-    the Migration properties."""
-    print('(ferryctl not found: calling %s.Migrate over D-Bus and polling '
-          'the migration object)' % ft.MANAGER_IFACE, flush=True)
-    path = a.call(ft.ROOT_PATH, ft.MANAGER_IFACE, 'Migrate',
-                  GLib.Variant('(ssa{sv})', (DOMAIN, b.address, {})))[0]
-    print('migration object: %s' % path, flush=True)
-    final = ('completed', 'failed', 'cancelled')
-    tty = sys.stdout.isatty()
-    deadline = time.monotonic() + 120
-    p = {}
-    while time.monotonic() < deadline:
-        p = a.get_all(path, ft.MIGRATION_IFACE)
-        prog = min(max(float(p.get('Progress', 0.0)), 0.0), 1.0)  # 0..1
-        width = 30
-        fill = int(round(prog * width))
-        line = '[%s%s] %5.1f%%  %-16s %s/%s  iter %d  %s/s' % (
-            '#' * fill, '.' * (width - fill), prog * 100.0,
-            '%s/%s' % (p.get('State', '?'), p.get('Phase', '?')),
-            fmt_bytes(p.get('MemoryProcessed', 0)),
-            fmt_bytes(p.get('MemoryTotal', 0)), p.get('Iteration', 0),
-            fmt_bytes(p.get('TransferRate', 0)))
-        print(('\r' + line + '   ') if tty else line, end='' if tty else '\n',
-              flush=True)
-        if p.get('State') in final:
-            break
-        time.sleep(0.2 if tty else 0.5)
-    if tty:
-        print()
-    state = p.get('State')
-    if state != 'completed':
-        print('migration ended %s: %s %s' % (
-            state, p.get('ErrorName', ''), p.get('ErrorMessage', '')))
-        return False
-    stats = p.get('Statistics') or {}
-    if stats:
-        print('statistics:')
-        for k in sorted(stats):
-            print('  %-24s %r' % (k, stats[k]))
-    return True
+    # A bandwidth cap makes the 100 MiB copy last a couple of seconds, long
+    # enough to watch ferryctl's progress bar (FERRY_DEMO_BANDWIDTH=0: none).
+    bandwidth = os.environ.get('FERRY_DEMO_BANDWIDTH', '48M')
+    argv = [ferryctl, '--address', a.address, 'migrate', DOMAIN, b.address]
+    if bandwidth not in ('', '0'):
+        argv.append('--max-bandwidth=' + bandwidth)
+    return run(argv) == 0
 
 
 def console_tail(host, n=6):
@@ -127,8 +82,9 @@ def main():
     # default: the ferryctl built next to ferryd
     ferryctl = os.environ.get('FERRYCTL') or os.path.join(
         os.path.dirname(os.environ['FERRYD']), 'ferryctl')
-    if ferryctl and not os.access(ferryctl, os.X_OK):
-        ferryctl = None
+    if not os.access(ferryctl, os.X_OK):
+        raise SystemExit('demo: ferryctl not found at %s (build first)'
+                         % ferryctl)
 
     title('Bringing up two hosts (private system bus + polkitd + ferryd)')
     with ft.Host('A') as a, ft.Host('B') as b:
@@ -145,8 +101,7 @@ def main():
 
         title('Migrating %s from A to B' % DOMAIN)
         t0 = time.monotonic()
-        ok = migrate_with_ferryctl(ferryctl, a, b) if ferryctl else \
-            migrate_via_dbus(a, b)
+        ok = migrate_with_ferryctl(ferryctl, a, b)
         print('migration %s after %.2fs' % ('finished' if ok else 'FAILED',
                                            time.monotonic() - t0))
         if not ok:
