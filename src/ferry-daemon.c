@@ -39,10 +39,10 @@ G_DEFINE_TYPE (FerryDaemon, ferry_daemon, G_TYPE_OBJECT)
 
 static const char *const backends[] = { "qmp", NULL };
 
-/* What the QMP backend drives on QEMU >= 10.0. */
+/* What the QMP backend drives on QEMU >= 10.0 today. post-copy
+ * recovery, preempt, storage and TLS join when the engine does them. */
 static const char *const capabilities[] = {
-  "postcopy", "postcopy-preempt", "postcopy-recover", "switchover-ack", "multifd", "auto-converge",
-  NULL,
+  "postcopy", "switchover-ack", "multifd", "auto-converge", NULL,
 };
 
 const char *
