@@ -265,10 +265,12 @@ attached_cb (GObject *source, GAsyncResult *result, gpointer user_data)
       g_autofree char *dir = g_build_filename (self->runtime_dir, "qemu", NULL);
       g_autofree char *conf = g_strdup_printf ("%s/%s.conf", dir, data->config->name);
       g_autofree char *qmp = g_strdup_printf ("%s/%s.qmp", dir, data->config->name);
+      g_autofree char *incoming = g_strdup_printf ("%s/%s.incoming", dir, data->config->name);
 
       g_debug ("not re-attaching %s: %s", data->config->name, error->message);
       (void) g_unlink (conf);
       (void) g_unlink (qmp);
+      (void) g_unlink (incoming);
     }
   else
     {

@@ -1516,6 +1516,7 @@ incoming_try_finish (FerryMigration *self)
 
   /* The guest runs here now: the domain owns its QEMU. */
   qemu = g_object_ref (self->qemu);
+  ferry_qemu_set_arrived (qemu);
   drop_qemu (self);
   ferry_domain_set_migration (self->domain, NULL, FALSE);
   ferry_domain_set_qemu (self->domain, qemu);

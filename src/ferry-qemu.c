@@ -31,7 +31,8 @@ struct _FerryQemu
   char *run_state;
   char *log_path;
   char *qmp_path;
-  char *conf_path; /* the live description, for re-attaching after a restart */
+  char *conf_path;     /* the live description, for re-attaching after a restart */
+  char *incoming_path; /* exists while the guest is still arriving here */
   gboolean exited;
   GCancellable *cancellable;
   GPtrArray *exit_waiters; /* GTasks completed when the process exits */
@@ -179,6 +180,8 @@ mark_exited (FerryQemu *self)
     (void) g_unlink (self->qmp_path);
   if (self->conf_path)
     (void) g_unlink (self->conf_path);
+  if (self->incoming_path)
+    (void) g_unlink (self->incoming_path);
   set_run_state (self, "shutoff");
   waiters = g_steal_pointer (&self->exit_waiters);
   self->exit_waiters = g_ptr_array_new_with_free_func (g_object_unref);
@@ -398,6 +401,13 @@ ferry_qemu_launch_async (const FerryDomainConfig *config,
   data->qemu->log_path = g_strdup_printf ("%s/%s.log", qemu_dir, config->name);
   data->qemu->qmp_path = g_strdup (qmp_path);
   data->qemu->conf_path = g_strdup_printf ("%s/%s.conf", qemu_dir, config->name);
+  data->qemu->incoming_path = g_strdup_printf ("%s/%s.incoming", qemu_dir, config->name);
+  if (launch->incoming && !g_file_set_contents (data->qemu->incoming_path, "", 0, &error))
+    {
+      close (fd);
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
   {
     g_autofree char *live = ferry_domain_config_to_data (config);
     if (!g_file_set_contents_full (data->qemu->conf_path, live, -1, G_FILE_SET_CONTENTS_CONSISTENT,
@@ -437,6 +447,35 @@ ferry_qemu_launch_finish (GAsyncResult *result, GError **error)
 
 /* --- re-attaching after a daemon restart --- */
 
+/* A guest that was still arriving when the previous ferryd went: its
+ * source has rolled back (it resumes when it cannot finish), so this
+ * half copy must go, unless post-copy began: then it holds part of the
+ * only guest and stays, paused. */
+static void
+attach_incoming_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  FerryQemu *self = g_task_get_task_data (task);
+  g_autoptr (JsonNode) reply = ferry_qmp_execute_finish (FERRY_QMP (source), result, NULL);
+  const char *status = NULL;
+
+  if (reply && JSON_NODE_HOLDS_OBJECT (reply))
+    status =
+        json_object_get_string_member_with_default (json_node_get_object (reply), "status", NULL);
+  if (status && g_str_has_prefix (status, "postcopy"))
+    {
+      g_task_return_pointer (task, g_object_ref (self), g_object_unref);
+      return;
+    }
+  /* Not our child and about to be forgotten: signal it directly (QEMU
+   * exits cleanly on SIGTERM) rather than through QMP. */
+  if (self->pid > 0)
+    kill (self->pid, SIGTERM);
+  g_task_return_new_error (task, FERRY_ERROR, FERRY_ERROR_FAILED,
+                           "dropped a half-arrived incoming guest (migration %s)",
+                           status ? status : "unknown");
+}
+
 static void
 attach_status_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
@@ -454,6 +493,12 @@ attach_status_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   status = json_object_get_string_member_with_default (json_node_get_object (reply), "status",
                                                        "running");
   set_run_state (self, g_str_equal (status, "running") ? "running" : "paused");
+  if (g_file_test (self->incoming_path, G_FILE_TEST_EXISTS))
+    {
+      ferry_qmp_execute_async (self->qmp, "query-migrate", NULL, NULL, attach_incoming_cb,
+                               g_steal_pointer (&task));
+      return;
+    }
   g_task_return_pointer (task, g_object_ref (self), g_object_unref);
 }
 
@@ -488,6 +533,7 @@ ferry_qemu_attach_async (const char *runtime_dir,
 
   self->qmp_path = g_strdup_printf ("%s/qemu/%s.qmp", runtime_dir, name);
   self->conf_path = g_strdup_printf ("%s/qemu/%s.conf", runtime_dir, name);
+  self->incoming_path = g_strdup_printf ("%s/qemu/%s.incoming", runtime_dir, name);
   g_task_set_task_data (task, self, g_object_unref);
   ferry_qmp_connect_async (self->qmp_path, NULL, attach_connected_cb, task);
 }
@@ -496,6 +542,13 @@ FerryQemu *
 ferry_qemu_attach_finish (GAsyncResult *result, GError **error)
 {
   return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+void
+ferry_qemu_set_arrived (FerryQemu *self)
+{
+  if (self->incoming_path)
+    (void) g_unlink (self->incoming_path);
 }
 
 /* --- stopping --- */
@@ -588,6 +641,7 @@ ferry_qemu_finalize (GObject *object)
   g_free (self->log_path);
   g_free (self->qmp_path);
   g_free (self->conf_path);
+  g_free (self->incoming_path);
   G_OBJECT_CLASS (ferry_qemu_parent_class)->finalize (object);
 }
 

@@ -52,6 +52,9 @@ void ferry_qemu_shutdown_async (FerryQemu *self,
                                 gpointer user_data);
 gboolean ferry_qemu_shutdown_finish (FerryQemu *self, GAsyncResult *result, GError **error);
 
+/* The incoming guest has fully arrived: a restarted ferryd keeps it. */
+void ferry_qemu_set_arrived (FerryQemu *self);
+
 /* Stop the process now (quit over QMP, SIGKILL as a fallback). */
 void ferry_qemu_terminate (FerryQemu *self);
 

@@ -544,6 +544,56 @@ class MigrationTest(unittest.TestCase):
         ferrytest.wait_for(lambda: self.b.qemu_pid(name) is None, 10,
                            msg='QEMU still running after Shutdown')
 
+    def test_14_source_ferryd_dies_in_perform(self):
+        name = 'srcdies'
+        dom_a = ferrytest.start_guest(self.a, name, memory=128,
+                                      append='wss=64 rate=0 hb=200')
+        ferrytest.wait_heartbeats(self.a, name, 2)
+        path = self.migrate(name, {'max-bandwidth': GLib.Variant('t', 2 << 20)})
+        ferrytest.wait_for(
+            lambda: self.a.get_prop(path, MIGRATION_IFACE, 'State') ==
+            'active', 20, msg='never active')
+        inc = self.incoming(name)
+        self.a.kill_ferryd()
+        # the destination sees its source go and drops its half guest
+        ferrytest.wait_for(
+            lambda: self.b.get_prop(inc, MIGRATION_IFACE, 'State') in FINAL,
+            15, msg='destination did not notice the source went away')
+        self.assertEqual(self.b.get_prop(inc, MIGRATION_IFACE, 'State'),
+                         'failed')
+        ferrytest.wait_for(lambda: self.b.qemu_pid(name) is None, 10,
+                           msg='QEMU left on B')
+        # the guest never stopped on A; the new ferryd finds it running
+        self.a.start_ferryd()
+        self.a.wait_state(dom_a, 'running', 15)
+        self.assert_untouched(name, dom_a)
+        self.a.call(dom_a, DOMAIN_IFACE, 'Shutdown', timeout=30)
+
+    def test_15_destination_ferryd_dies_in_perform(self):
+        name = 'dstdies'
+        dom_a = ferrytest.start_guest(self.a, name, memory=128,
+                                      append='wss=64 rate=0 hb=200')
+        ferrytest.wait_heartbeats(self.a, name, 2)
+        path = self.migrate(name, {'max-bandwidth': GLib.Variant('t', 4 << 20)})
+        ferrytest.wait_for(
+            lambda: self.a.get_prop(path, MIGRATION_IFACE, 'State') ==
+            'active', 20, msg='never active')
+        self.b.kill_ferryd()
+        props = self.wait_final(path, timeout=60)
+        # whatever QEMU did with the stream, the guest runs on A only
+        self.assertEqual(props['State'], 'failed', props)
+        self.assertEqual(self.a.domain_state(dom_a), 'running')
+        self.b.start_ferryd()
+        dom_b = ferrytest.domain_path(name)
+        time.sleep(1)
+        objects = self.b.managed_objects()
+        if dom_b in objects:
+            self.assertNotEqual(self.b.domain_state(dom_b), 'running')
+        for hb in ferrytest.heartbeats(self.b.console_log(name)):
+            self.fail('guest ran on B too: %r' % hb)
+        self.assert_untouched(name, dom_a)
+        self.a.call(dom_a, DOMAIN_IFACE, 'Shutdown', timeout=30)
+
     assertDBusError = ferrytest.HostTestCase.assertDBusError
 
     assertCallError = ferrytest.HostTestCase.assertCallError
