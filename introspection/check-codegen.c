@@ -55,7 +55,8 @@ test_interface_info (void)
   g_assert_cmpstr (info->name, ==, "org.ferryvm.Ferry1.Migration");
   g_assert_nonnull (g_dbus_interface_info_lookup_property (info, "Iteration"));
   g_assert_nonnull (g_dbus_interface_info_lookup_signal (info, "Iteration"));
-  g_assert_nonnull (g_dbus_interface_info_lookup_method (ferry_dbus_peer_interface_info (), "Prepare"));
+  g_assert_nonnull (
+      g_dbus_interface_info_lookup_method (ferry_dbus_peer_interface_info (), "Prepare"));
 }
 
 int
