@@ -19,6 +19,7 @@ import argparse
 import datetime
 import json
 import os
+import random
 import re
 import resource
 import shutil
@@ -45,6 +46,15 @@ MEMORY = 256
 APPEND = 'wss=100 rate=0 hb=500'
 CANCEL_BANDWIDTH = 8 * 1024 * 1024        # bytes/s while a cancel is timed
 CANCEL_AFTER = 2.0                        # s of migration before Cancel
+# Under a bandwidth cap QEMU's migration thread sleeps out 100 ms windows
+# and migrate_cancel does not wake it: a cancel waits for the rest of the
+# window, 0-100 ms. A fixed delay lands every run of a path at the same
+# point of that window, so each path gets the same random offset instead.
+CANCEL_JITTER = 0.1
+
+
+def cancel_delay(run):
+    return CANCEL_AFTER + random.Random(run).uniform(0, CANCEL_JITTER)
 PORTS = range(47000, 47040)               # plain QMP incoming ports
 VIRSH_PORTS = range(47040, 47080)         # virsh --migrateuri ports
 LV_PORTS = {'a': (47080, 47089), 'b': (47090, 47099)}
@@ -332,7 +342,7 @@ class FerryPath:
         apath = self._start_guest(name)
         time.sleep(self.args.pause)
         mig = self._migrate(name, {'max-bandwidth': CANCEL_BANDWIDTH})
-        self.pump(lambda: False, CANCEL_AFTER)
+        self.pump(lambda: False, cancel_delay(run))
         hb_before = last_hb(self.a.console_log(name))
         cpu0 = self._cpu()
         tc = time.time()
@@ -488,7 +498,7 @@ class QmpPath:
             params['max-bandwidth'] = CANCEL_BANDWIDTH
             src.execute('migrate-set-parameters', params)
             src.execute('migrate', {'uri': 'tcp:127.0.0.1:%d' % port})
-            time.sleep(CANCEL_AFTER)
+            time.sleep(cancel_delay(run))
             hb_before = last_hb(self._f(src_tag, 'serial'))
             cpu0 = own_cpu_ms()
             tc = time.time()
@@ -703,7 +713,7 @@ class VirshPath:
             p = subprocess.Popen(self._migrate_argv(
                 name, port, ['--bandwidth', bw]), stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-            time.sleep(CANCEL_AFTER)
+            time.sleep(cancel_delay(run))
             if p.poll() is not None:
                 raise RuntimeError('virsh migrate ended before the cancel: '
                                    '%s' % p.stderr.read())

@@ -413,6 +413,17 @@ ferry_engine_prepare_async (FerryEngine *self,
       g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
+  /* The source names the QEMU binary to run here, as root: accept only a
+   * QEMU system emulator found on this host's PATH, never a path. */
+  if (!g_str_has_prefix (live->qemu_binary, "qemu-system-") || strchr (live->qemu_binary, '/'))
+    {
+      ferry_migrate_options_free (options);
+      g_task_return_new_error (task, FERRY_ERROR, FERRY_ERROR_INVALID_ARGUMENT,
+                               "Refusing QEMU binary '%s' from the source: only qemu-system-* "
+                               "from this host's PATH",
+                               live->qemu_binary);
+      return;
+    }
   if (!g_str_equal (live->name, domain_name))
     {
       ferry_migrate_options_free (options);
