@@ -309,6 +309,15 @@ class MigrationTest(unittest.TestCase):
         (after,) = self.a.call(ROOT_PATH, MANAGER_IFACE, 'ListMigrations')
         self.assertEqual(before, after, 'rejected calls left migrations')
 
+        # a source may not make the destination run any program it likes
+        desc = ferrytest.guest_keyfile(name) + '[QEMU]\nBinary=/bin/sh\n'
+        ferrytest.HostTestCase.assertDBusError(
+            self, ERR + 'InvalidArgument', self.b.call, ROOT_PATH,
+            ferrytest.PEER_IFACE, 'Prepare',
+            GLib.Variant('(sssa{sv}a{sv})', (name, desc, desc, {}, {})),
+            contains=('/bin/sh',))
+        self.assertIsNone(self.b.qemu_pid(name))
+
         # unreachable destination: the migration fails, the guest stays
         path = self.migrate(name, dest='unix:path=/nonexistent/bus')
         props = self.wait_final(path)
