@@ -603,6 +603,21 @@ class MigrationTest(unittest.TestCase):
         self.assert_untouched(name, dom_a)
         self.a.call(dom_a, DOMAIN_IFACE, 'Shutdown', timeout=30)
 
+    def test_16_multifd(self):
+        name = 'mfd'
+        dom_a = ferrytest.start_guest(self.a, name, memory=128,
+                                      append='wss=64 rate=20 hb=200')
+        ferrytest.wait_heartbeats(self.a, name, 2)
+        path = self.migrate(name, {'multifd-channels': GLib.Variant('u', 2)})
+        props = self.wait_final(path)
+        self.assertEqual(props['State'], 'completed', props)
+        self.assertEqual(props['Options']['multifd-channels'], 2)
+        self.a.wait_state(dom_a, 'shutoff', 10)
+        last_a = ferrytest.heartbeats(self.a.console_log(name))[-1]['n']
+        self.assert_continues(name, last_a)
+        self.b.call(ferrytest.domain_path(name), DOMAIN_IFACE, 'Shutdown',
+                    timeout=30)
+
     assertDBusError = ferrytest.HostTestCase.assertDBusError
 
     assertCallError = ferrytest.HostTestCase.assertCallError
