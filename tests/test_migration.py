@@ -618,6 +618,34 @@ class MigrationTest(unittest.TestCase):
         self.b.call(ferrytest.domain_path(name), DOMAIN_IFACE, 'Shutdown',
                     timeout=30)
 
+    def test_17_progress_coalesced(self):
+        """PropertiesChanged on a running migration: a few per second, not
+        one per QEMU event or sample."""
+        name = 'rate'
+        dom_a = ferrytest.start_guest(self.a, name, memory=128,
+                                      append='wss=64 rate=50 hb=200')
+        bus = self.a.bus()
+        times = []
+        sub = bus.signal_subscribe(
+            ferrytest.BUS_NAME, ferrytest.PROPS_IFACE, 'PropertiesChanged',
+            None, MIGRATION_IFACE, 0, lambda *args: times.append(
+                time.monotonic()))
+        path = self.migrate(name, {'max-bandwidth': GLib.Variant('t', 8 << 20)})
+        ctx = GLib.MainContext.default()
+        end = time.monotonic() + 5
+        while time.monotonic() < end:
+            ctx.iteration(False)
+            time.sleep(0.002)
+        bus.signal_unsubscribe(sub)
+        self.a.call(path, MIGRATION_IFACE, 'Cancel')
+        self.assertEqual(self.wait_final(path)['State'], 'cancelled')
+        # after the first second (phases and states change then)
+        steady = [t for t in times if t - times[0] >= 1.0]
+        rate = len(steady) / 4.0
+        self.assertGreater(rate, 1.0, 'progress is not published: %r' % times)
+        self.assertLessEqual(rate, 5.0, 'PropertiesChanged not coalesced')
+        self.a.call(dom_a, DOMAIN_IFACE, 'Shutdown', timeout=30)
+
     assertDBusError = ferrytest.HostTestCase.assertDBusError
 
     assertCallError = ferrytest.HostTestCase.assertCallError
