@@ -1,0 +1,792 @@
+/* ferry-migration-source.c: the source side of a migration: Begin, Perform, Confirm,
+ * and the controls of a running source */
+#define G_LOG_DOMAIN "ferry-migration"
+
+#include "config.h"
+#include "ferry-compat.h"
+#include "ferry-migration-private.h"
+#include "ferry-error.h"
+#include "ferry-peer.h"
+#include "ferry-qmp-batch.h"
+
+static GVariant *source_info (FerryMigration *self);
+static void peer_abort_cb (GObject *source, GAsyncResult *result, gpointer user_data);
+static gboolean check_cancelled (FerryMigration *self);
+static GError *peer_error (const GError *error, const char *what);
+static void migrate_sent_cb (GObject *source, GAsyncResult *result, gpointer user_data);
+static gboolean timeout_cb (gpointer user_data);
+static void perform (FerryMigration *self);
+static void prepare_cb (GObject *source, GAsyncResult *result, gpointer user_data);
+static GStrv choose_features (FerryMigration *self, const char *const *peer_caps, GError **error);
+static void hello_cb (GObject *source, GAsyncResult *result, gpointer user_data);
+static void peer_closed_cb (GDBusConnection *connection,
+                            gboolean remote_peer_vanished,
+                            GError *error,
+                            gpointer user_data);
+static void peer_connected_cb (GObject *source, GAsyncResult *result, gpointer user_data);
+static void machines_cb (GObject *source, GAsyncResult *result, gpointer user_data);
+static void confirm_success (FerryMigration *self);
+static void peer_finish_cb (GObject *source, GAsyncResult *result, gpointer user_data);
+static GVariant *finish_statistics (FerryMigration *self);
+static void final_query_cb (GObject *source, GAsyncResult *result, gpointer user_data);
+static void migration_failed_query_cb (GObject *source, GAsyncResult *result, gpointer user_data);
+static void
+on_source_event (FerryQmp *qmp, const char *name, JsonObject *data, gint64 ts, gpointer user_data);
+static gboolean require_active_source (FerryMigration *self, const char *what, GError **error);
+static gboolean
+set_parameter (FerryMigration *self, const char *name, guint64 value, GError **error);
+
+/* --- source side --- */
+
+static GVariant *
+source_info (FerryMigration *self)
+{
+  GVariantBuilder builder;
+
+  g_variant_builder_init (&builder, G_VARIANT_TYPE_VARDICT);
+  g_variant_builder_add (&builder, "{sv}", "version", g_variant_new_string (PACKAGE_VERSION));
+  g_variant_builder_add (&builder, "{sv}", "api", g_variant_new_uint32 (1));
+  g_variant_builder_add (&builder, "{sv}", "hostname", g_variant_new_string (self->local_hostname));
+  g_variant_builder_add (&builder, "{sv}", "host-uuid",
+                         g_variant_new_string (self->local_host_uuid));
+  g_variant_builder_add (&builder, "{sv}", "domain",
+                         g_variant_new_string (ferry_domain_get_name (self->domain)));
+  if (self->features)
+    g_variant_builder_add (&builder, "{sv}", "features",
+                           g_variant_new_strv ((const char *const *) self->features, -1));
+  g_variant_builder_add (&builder, "{sv}", "begin-time",
+                         g_variant_new_uint64 ((guint64) self->begin_us));
+  {
+    g_autofree char *host = ferry_peer_data_host (self->peer_address);
+    g_variant_builder_add (&builder, "{sv}", "data-host", g_variant_new_string (host));
+  }
+  return g_variant_builder_end (&builder);
+}
+
+/* Roll back from any phase: abort the destination, make sure the guest
+ * runs on the source, record the error. Takes @error. */
+
+void
+migration_rollback (FerryMigration *self, GError *error)
+{
+  g_autoptr (GError) owned = error;
+  State final = self->cancel_requested ? STATE_CANCELLED : STATE_FAILED;
+
+  if (self->finished)
+    return;
+  g_debug ("%s: rolling back: %s", self->path, error->message);
+  migration_stop_sampling (self);
+  if (self->phase != PHASE_CONFIRM)
+    migration_set_phase (self, PHASE_CONFIRM);
+  if (self->cancel_requested && !g_error_matches (error, FERRY_ERROR, FERRY_ERROR_CANCELLED))
+    {
+      g_clear_error (&owned);
+      owned = g_error_new_literal (FERRY_ERROR, FERRY_ERROR_CANCELLED,
+                                   "Migration cancelled by request");
+    }
+
+  /* The guest must keep running where it was. */
+  if (!self->incoming && self->qemu && !ferry_qemu_has_exited (self->qemu) &&
+      self->stopped_for_migration)
+    ferry_qmp_send (ferry_qemu_get_qmp (self->qemu), "cont", NULL);
+
+  if (!self->incoming && self->peer && self->peer_migration && !self->abort_done)
+    {
+      /* Wait for the destination to be clean before reporting the end,
+       * so "nothing left on B" holds as soon as the state is final. */
+      self->rollback_error = g_steal_pointer (&owned);
+      self->rollback_state = final;
+      self->rollback_waiting = TRUE;
+      migration_send_peer_abort (self, final == STATE_CANCELLED ? "cancelled" : "failed");
+      return;
+    }
+  migration_finish (self, final, owned);
+}
+
+static void
+peer_abort_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (FerryMigration) self = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) reply =
+      g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, &error);
+
+  if (reply == NULL)
+    g_warning ("%s: destination did not confirm the abort: %s", self->path, error->message);
+  self->abort_done = TRUE;
+  if (self->rollback_waiting)
+    migration_finish (self, self->rollback_state, self->rollback_error);
+}
+
+/* Tell the destination to drop its half-started guest (once). */
+void
+migration_send_peer_abort (FerryMigration *self, const char *reason)
+{
+  if (self->abort_sent || self->peer == NULL || self->peer_migration == NULL)
+    return;
+  self->abort_sent = TRUE;
+  g_dbus_connection_call (self->peer, PEER_BUS_NAME, PEER_PATH, PEER_INTERFACE, "Abort",
+                          g_variant_new ("(os)", self->peer_migration, reason), NULL,
+                          G_DBUS_CALL_FLAGS_NONE, 10000, NULL, peer_abort_cb, g_object_ref (self));
+}
+
+static gboolean
+check_cancelled (FerryMigration *self)
+{
+  if (!self->cancel_requested)
+    return FALSE;
+  migration_rollback (self, g_error_new_literal (FERRY_ERROR, FERRY_ERROR_CANCELLED,
+                                                 "Migration cancelled by request"));
+  return TRUE;
+}
+
+static GError *
+peer_error (const GError *error, const char *what)
+{
+  g_autoptr (GError) converted = ferry_error_to_dbus (error);
+  g_autofree char *name = g_dbus_error_get_remote_error (error);
+
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return g_error_new_literal (FERRY_ERROR, FERRY_ERROR_CANCELLED,
+                                "Migration cancelled by request");
+  if (g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_ACCESS_DENIED) ||
+      g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_SERVICE_UNKNOWN) || name == NULL ||
+      g_str_equal (name, "org.freedesktop.DBus.Error.AccessDenied") ||
+      g_str_has_prefix (name, "org.ferryvm.Ferry1.Error."))
+    {
+      gboolean unreachable = name == NULL ||
+                             g_str_equal (name, "org.freedesktop.DBus.Error.ServiceUnknown") ||
+                             g_str_equal (name, "org.freedesktop.DBus.Error.NoReply");
+      g_autoptr (GError) stripped = g_error_copy (error);
+      g_dbus_error_strip_remote_error (stripped);
+      return g_error_new (FERRY_ERROR,
+                          unreachable ? FERRY_ERROR_PEER_UNREACHABLE : FERRY_ERROR_PEER_REFUSED,
+                          "Destination %s: %s", what, stripped->message);
+    }
+  return g_error_new (FERRY_ERROR, FERRY_ERROR_PEER_REFUSED, "Destination %s: %s", what,
+                      converted->message);
+}
+
+static void
+migrate_sent_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (FerryMigration) self = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) reply = ferry_qmp_batch_run_finish (result, &error);
+
+  if (reply == NULL)
+    {
+      if (!self->finished)
+        migration_rollback (self, g_error_new (FERRY_ERROR, FERRY_ERROR_MIGRATION_FAILED,
+                                               "Cannot start the migration on the source: %s",
+                                               error->message));
+      return;
+    }
+  self->migrate_sent = TRUE;
+  if (self->cancel_requested)
+    ferry_qmp_send (ferry_qemu_get_qmp (self->qemu), "migrate_cancel", NULL);
+  migration_start_sampling (self);
+}
+
+static gboolean
+timeout_cb (gpointer user_data)
+{
+  FerryMigration *self = user_data;
+  g_autofree char *reason =
+      g_strdup_printf ("migration did not complete within %u s", self->options->timeout);
+
+  self->timeout_id = 0;
+  if (self->finished || self->state != STATE_ACTIVE)
+    return G_SOURCE_REMOVE;
+  if (g_str_equal (self->options->timeout_action, "postcopy"))
+    {
+      migration_policy_action (self, "start-postcopy", reason);
+      ferry_migration_start_postcopy (self, NULL);
+    }
+  else if (g_str_equal (self->options->timeout_action, "pause"))
+    {
+      /* A paused guest dirties nothing: pre-copy then converges. */
+      migration_policy_action (self, "pause-guest", reason);
+      self->stopped_for_migration = TRUE;
+      ferry_qmp_send (ferry_qemu_get_qmp (self->qemu), "stop", NULL);
+    }
+  else
+    {
+      migration_policy_action (self, "abort", reason);
+      self->cancel_requested = FALSE;
+      self->abort_reason = g_strdup (reason);
+      ferry_qmp_send (ferry_qemu_get_qmp (self->qemu), "migrate_cancel", NULL);
+    }
+  return G_SOURCE_REMOVE;
+}
+
+static void
+perform (FerryMigration *self)
+{
+  FerryMigrateOptions *o = self->options;
+  FerryQmpBatch *batch = ferry_qmp_batch_new ();
+  JsonObject *params = json_object_new ();
+  JsonObject *migrate = json_object_new ();
+  guint64 bandwidth = o->max_bandwidth ? o->max_bandwidth : UNLIMITED_BANDWIDTH;
+  guint64 switchover = o->switchover_bandwidth;
+
+  migration_set_phase (self, PHASE_PERFORM);
+  if (switchover == 0 && o->max_bandwidth == 0)
+    switchover = DEFAULT_SWITCHOVER_BANDWIDTH;
+  self->downtime_limit = o->max_downtime ? o->max_downtime : DEFAULT_DOWNTIME_MS;
+
+  json_object_set_int_member (params, "max-bandwidth", (gint64) bandwidth);
+  json_object_set_int_member (params, "avail-switchover-bandwidth", (gint64) switchover);
+  json_object_set_int_member (params, "downtime-limit", (gint64) self->downtime_limit);
+  json_object_set_int_member (params, "max-postcopy-bandwidth", (gint64) o->max_postcopy_bandwidth);
+  if (o->multifd_channels > 0)
+    json_object_set_int_member (params, "multifd-channels", o->multifd_channels);
+  if (g_strcmp0 (o->compression, "none") != 0 && o->multifd_channels > 0)
+    json_object_set_string_member (params, "multifd-compression", o->compression);
+
+  ferry_qmp_batch_add (batch, "migrate-set-capabilities",
+                       migration_capabilities_args ((const char *const *) self->features, TRUE));
+  ferry_qmp_batch_add (batch, "migrate-set-parameters", params);
+  json_object_set_string_member (migrate, "uri", self->migrate_uri);
+  ferry_qmp_batch_add (batch, "migrate", migrate);
+  if (o->timeout > 0)
+    self->timeout_id = g_timeout_add_seconds (o->timeout, timeout_cb, self);
+  ferry_qmp_batch_run_async (batch, ferry_qemu_get_qmp (self->qemu), NULL, migrate_sent_cb,
+                             g_object_ref (self));
+}
+
+static void
+prepare_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (FerryMigration) self = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) reply =
+      g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, &error);
+  g_autoptr (GVariant) info = NULL;
+  const char *uri = NULL;
+
+  if (reply == NULL)
+    {
+      migration_rollback (self, peer_error (error, "refused to prepare"));
+      return;
+    }
+  g_variant_get (reply, "(o@a{sv})", &self->peer_migration, &info);
+  if (check_cancelled (self))
+    return;
+  g_variant_lookup (info, "migrate-uri", "&s", &uri);
+  self->migrate_uri = g_strdup (self->options->migrate_uri ? self->options->migrate_uri : uri);
+  if (self->migrate_uri == NULL)
+    {
+      migration_rollback (self, g_error_new_literal (FERRY_ERROR, FERRY_ERROR_PEER_REFUSED,
+                                                     "Destination gave no migration address"));
+      return;
+    }
+  perform (self);
+}
+
+static GStrv
+choose_features (FerryMigration *self, const char *const *peer_caps, GError **error)
+{
+  FerryMigrateOptions *o = self->options;
+  g_autoptr (GStrvBuilder) features = g_strv_builder_new ();
+  gboolean peer_has_ack = peer_caps && g_strv_contains (peer_caps, "switchover-ack");
+
+  gboolean postcopy =
+      o->postcopy != FERRY_POSTCOPY_OFF || g_str_equal (o->timeout_action, "postcopy");
+
+  /* The return path costs downtime here (the source waits for the
+   * destination's load to migration_finish); only features that need it get it. */
+  g_strv_builder_add (features, "events");
+  if (postcopy || g_str_equal (o->switchover_ack, "on"))
+    g_strv_builder_add (features, "return-path");
+  if (postcopy)
+    {
+      if (peer_caps && !g_strv_contains (peer_caps, "postcopy"))
+        {
+          g_set_error_literal (error, FERRY_ERROR, FERRY_ERROR_NOT_SUPPORTED,
+                               "The destination does not support post-copy");
+          return NULL;
+        }
+      g_strv_builder_add (features, "postcopy-ram");
+    }
+  if (o->multifd_channels > 0)
+    g_strv_builder_add (features, "multifd");
+  if (o->auto_converge)
+    g_strv_builder_add (features, "auto-converge");
+  if (g_str_equal (o->switchover_ack, "on") && !peer_has_ack)
+    {
+      g_set_error_literal (error, FERRY_ERROR, FERRY_ERROR_NOT_SUPPORTED,
+                           "The destination does not support switchover-ack");
+      return NULL;
+    }
+  /* "auto" uses switchover-ack when the return path is there anyway and
+   * both sides have it: it only helps devices that ask for an ack. */
+  if (g_str_equal (o->switchover_ack, "on") ||
+      (g_str_equal (o->switchover_ack, "auto") && peer_has_ack && postcopy))
+    g_strv_builder_add (features, "switchover-ack");
+  return g_strv_builder_end (features);
+}
+
+static void
+hello_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (FerryMigration) self = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) reply =
+      g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, &error);
+  g_autoptr (GVariant) info = NULL;
+  g_autofree const char **caps = NULL;
+  const char *uuid = NULL;
+  guint32 api = 0;
+  g_autofree char *persistent = NULL;
+  g_autofree char *live = NULL;
+  g_autoptr (FerryDomainConfig) live_config = NULL;
+
+  if (reply == NULL)
+    {
+      migration_rollback (self, peer_error (error, "refused the handshake"));
+      return;
+    }
+  if (check_cancelled (self))
+    return;
+  g_variant_get (reply, "(@a{sv})", &info);
+  g_variant_lookup (info, "api", "u", &api);
+  g_variant_lookup (info, "host-uuid", "&s", &uuid);
+  g_variant_lookup (info, "capabilities", "^a&s", &caps);
+  if (api != 1)
+    {
+      migration_rollback (
+          self, g_error_new (FERRY_ERROR, FERRY_ERROR_PEER_REFUSED,
+                             "Destination speaks peer protocol %u, this host speaks 1", api));
+      return;
+    }
+  if (g_strcmp0 (uuid, self->local_host_uuid) == 0)
+    {
+      migration_rollback (self, g_error_new_literal (FERRY_ERROR, FERRY_ERROR_INVALID_ARGUMENT,
+                                                     "The destination is this host"));
+      return;
+    }
+  self->features = choose_features (self, caps, &error);
+  if (self->features == NULL)
+    {
+      migration_rollback (self, g_steal_pointer (&error));
+      return;
+    }
+
+  migration_set_phase (self, PHASE_PREPARE);
+  persistent = ferry_domain_config_to_data (ferry_domain_get_config (self->domain));
+  live_config = ferry_domain_config_copy (ferry_domain_get_config (self->domain));
+  if (self->resolved_machine)
+    g_set_str (&live_config->machine, self->resolved_machine);
+  live = ferry_domain_config_to_data (live_config);
+  g_dbus_connection_call (self->peer, PEER_BUS_NAME, PEER_PATH, PEER_INTERFACE, "Prepare",
+                          g_variant_new ("(sss@a{sv}@a{sv})", ferry_domain_get_name (self->domain),
+                                         persistent, live, self->options->variant,
+                                         source_info (self)),
+                          G_VARIANT_TYPE ("(oa{sv})"), G_DBUS_CALL_FLAGS_NONE,
+                          /* Not cancellable: a cancelled Prepare must still
+                           * be answered so its destination can be aborted. */
+                          PEER_CALL_TIMEOUT_MS, NULL, prepare_cb, g_object_ref (self));
+}
+
+static void
+peer_closed_cb (GDBusConnection *connection,
+                gboolean remote_peer_vanished,
+                GError *error,
+                gpointer user_data)
+{
+  FerryMigration *self = user_data;
+
+  if (self->finished)
+    return;
+  g_warning ("%s: lost the link to the destination", self->path);
+  /* In pre-copy QEMU's own stream tells the outcome; before Perform
+   * nothing has moved yet. */
+  if (!self->migrate_sent)
+    {
+      g_clear_pointer (&self->peer_migration, g_free);
+      migration_rollback (self,
+                          g_error_new_literal (FERRY_ERROR, FERRY_ERROR_PEER_UNREACHABLE,
+                                               "Lost the connection to the destination ferryd"));
+    }
+}
+
+static void
+peer_connected_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (FerryMigration) self = user_data;
+  g_autoptr (GError) error = NULL;
+
+  self->peer = ferry_peer_connect_finish (result, &error);
+  if (self->peer == NULL)
+    {
+      migration_rollback (self, g_steal_pointer (&error));
+      return;
+    }
+  g_dbus_connection_set_exit_on_close (self->peer, FALSE);
+  g_signal_connect_object (self->peer, "closed", G_CALLBACK (peer_closed_cb), self, 0);
+  if (check_cancelled (self))
+    return;
+  g_dbus_connection_call (self->peer, PEER_BUS_NAME, PEER_PATH, PEER_INTERFACE, "Hello",
+                          g_variant_new ("(@a{sv})", source_info (self)),
+                          G_VARIANT_TYPE ("(a{sv})"), G_DBUS_CALL_FLAGS_NONE, PEER_CALL_TIMEOUT_MS,
+                          self->cancellable, hello_cb, g_object_ref (self));
+}
+
+static void
+machines_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (FerryMigration) self = user_data;
+  g_autoptr (JsonNode) reply = ferry_qmp_execute_finish (FERRY_QMP (source), result, NULL);
+  const char *configured = ferry_domain_get_config (self->domain)->machine;
+
+  /* Both sides must run the same versioned machine type; an alias such
+   * as "q35" is resolved on the source (research pitfall 6). */
+  if (reply && JSON_NODE_HOLDS_ARRAY (reply))
+    {
+      JsonArray *machines = json_node_get_array (reply);
+      for (guint i = 0; i < json_array_get_length (machines); i++)
+        {
+          JsonObject *m = json_array_get_object_element (machines, i);
+          if (g_strcmp0 (json_object_get_string_member_with_default (m, "alias", NULL),
+                         configured) == 0)
+            g_set_str (&self->resolved_machine, json_object_get_string_member (m, "name"));
+        }
+    }
+  if (check_cancelled (self))
+    return;
+  ferry_peer_connect_async (self->peer_address, self->cancellable, peer_connected_cb,
+                            g_object_ref (self));
+}
+
+void
+ferry_migration_run_outgoing (FerryMigration *self, const char *peer_address)
+{
+  self->peer_address = g_strdup (peer_address);
+  self->begin_us = g_get_real_time ();
+  self->qemu = g_object_ref (ferry_domain_get_qemu (self->domain));
+  self->event_id = g_signal_connect (ferry_qemu_get_qmp (self->qemu), "event",
+                                     G_CALLBACK (on_source_event), self);
+  self->exited_id =
+      g_signal_connect (self->qemu, "exited", G_CALLBACK (migration_on_qemu_exited), self);
+  ferry_domain_set_migration (self->domain, G_OBJECT (self), FALSE);
+  migration_set_phase (self, PHASE_BEGIN);
+  migration_set_state (self, STATE_SETUP);
+  ferry_qmp_execute_async (ferry_qemu_get_qmp (self->qemu), "query-machines", NULL, NULL,
+                           machines_cb, g_object_ref (self));
+}
+
+/* Finish (destination) → Confirm (source) */
+
+static void
+confirm_success (FerryMigration *self)
+{
+  g_autoptr (GError) error = NULL;
+  FerryQemu *qemu = self->qemu ? g_object_ref (self->qemu) : NULL;
+
+  migration_set_phase (self, PHASE_CONFIRM);
+  /* The guest now runs on the destination: stop the source QEMU. */
+  if (qemu)
+    {
+      migration_drop_qemu (self);
+      ferry_qemu_terminate (qemu);
+      g_object_unref (qemu);
+    }
+  ferry_domain_set_qemu (self->domain, NULL);
+  migration_finish (self, STATE_COMPLETED, NULL);
+  if (self->options->undefine_source &&
+      !ferry_daemon_undefine_domain (self->daemon, self->domain, &error))
+    g_warning ("%s: cannot undefine the source domain: %s", self->path, error->message);
+}
+
+static void
+peer_finish_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (FerryMigration) self = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) reply =
+      g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, &error);
+  g_autoptr (GVariant) info = NULL;
+  guint64 resume = 0;
+
+  if (reply == NULL)
+    {
+      /* The destination could not resume the guest. In pre-copy the
+       * source still holds all of it: resume here. */
+      if (self->postcopy_started)
+        {
+          g_warning ("%s: destination failed to finish after post-copy: %s", self->path,
+                     error->message);
+          migration_set_state (self, STATE_POSTCOPY_PAUSED);
+          return;
+        }
+      migration_rollback (self, peer_error (error, "could not finish"));
+      return;
+    }
+  g_variant_get (reply, "(@a{sv})", &info);
+  if (g_variant_lookup (info, "resume-time", "t", &resume))
+    self->resume_us = (gint64) resume;
+  confirm_success (self);
+}
+
+/* What the destination learns in Finish: the source's statistics and
+ * when the source stopped, so it can tell the real downtime too. */
+static GVariant *
+finish_statistics (FerryMigration *self)
+{
+  g_autoptr (GVariant) stats = g_variant_ref_sink (migration_build_statistics (self));
+  GVariantDict dict;
+
+  g_variant_dict_init (&dict, stats);
+  g_variant_dict_insert (&dict, "source-stop-time", "t", (guint64) self->stop_us);
+  return g_variant_dict_end (&dict);
+}
+
+static void
+final_query_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (FerryMigration) self = user_data;
+  g_autoptr (JsonNode) reply = ferry_qmp_execute_finish (FERRY_QMP (source), result, NULL);
+
+  if (reply && JSON_NODE_HOLDS_OBJECT (reply))
+    {
+      g_clear_pointer (&self->info, json_object_unref);
+      self->info = json_object_ref (json_node_get_object (reply));
+      migration_update_progress (self);
+    }
+  self->end_us = g_get_real_time ();
+  migration_set_phase (self, PHASE_FINISH);
+  g_dbus_connection_call (
+      self->peer, PEER_BUS_NAME, PEER_PATH, PEER_INTERFACE, "Finish",
+      g_variant_new ("(ob@a{sv})", self->peer_migration, TRUE, finish_statistics (self)),
+      G_VARIANT_TYPE ("(a{sv})"), G_DBUS_CALL_FLAGS_NONE, PEER_CALL_TIMEOUT_MS, NULL,
+      peer_finish_cb, g_object_ref (self));
+}
+
+static void
+migration_failed_query_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (FerryMigration) self = user_data;
+  g_autoptr (JsonNode) reply = ferry_qmp_execute_finish (FERRY_QMP (source), result, NULL);
+  const char *desc = NULL;
+  const char *reason = self->abort_reason;
+
+  if (reply && JSON_NODE_HOLDS_OBJECT (reply))
+    desc = json_object_get_string_member_with_default (json_node_get_object (reply), "error-desc",
+                                                       NULL);
+  if (reason)
+    migration_rollback (
+        self, g_error_new (FERRY_ERROR, FERRY_ERROR_MIGRATION_FAILED, "Aborted: %s", reason));
+  else
+    migration_rollback (self, g_error_new (FERRY_ERROR, FERRY_ERROR_MIGRATION_FAILED,
+                                           "QEMU reported the migration failed: %s",
+                                           desc ? desc : "no reason given"));
+}
+
+static void
+on_source_event (FerryQmp *qmp, const char *name, JsonObject *data, gint64 ts, gpointer user_data)
+{
+  FerryMigration *self = user_data;
+  const char *status;
+
+  if (self->finished)
+    return;
+  if (g_str_equal (name, "STOP"))
+    {
+      if (self->migrate_sent)
+        {
+          self->stop_us = ts;
+          self->stopped_for_migration = TRUE;
+        }
+      return;
+    }
+  if (g_str_equal (name, "RESUME"))
+    {
+      self->stopped_for_migration = FALSE;
+      return;
+    }
+  if (g_str_equal (name, "MIGRATION_PASS"))
+    {
+      GVariantDict stats;
+      JsonObject *ram = migration_ram_info (self);
+
+      self->pass = (guint) json_object_get_int_member_with_default (data, "pass", 0);
+      /* Pass 1 also carries zero pages; compare from pass 2 on. */
+      self->pass_sample_pending = self->pass >= 2;
+      g_variant_dict_init (&stats, NULL);
+      g_variant_dict_insert (&stats, "memory-remaining", "t", migration_get_u64 (ram, "remaining"));
+      g_variant_dict_insert (&stats, "memory-transferred", "t",
+                             migration_get_u64 (ram, "transferred"));
+      g_variant_dict_insert (&stats, "transfer-rate", "t", migration_transfer_rate (ram));
+      g_variant_dict_insert (&stats, "dirty-rate", "t", migration_dirty_rate (ram));
+      g_variant_dict_insert (&stats, "expected-downtime", "t",
+                             migration_get_u64 (self->info, "expected-downtime"));
+      ferry_dbus_migration_emit_iteration (self->record, self->pass, g_variant_dict_end (&stats));
+      migration_sample_now (self);
+      return;
+    }
+  if (!g_str_equal (name, "MIGRATION"))
+    return;
+
+  status = json_object_get_string_member_with_default (data, "status", "");
+  g_debug ("%s: source QEMU migration %s", self->path, status);
+  if (g_str_equal (status, "setup"))
+    migration_set_state (self, STATE_SETUP);
+  else if (g_str_equal (status, "active"))
+    migration_set_state (self, STATE_ACTIVE);
+  else if (g_str_equal (status, "postcopy-active"))
+    {
+      gboolean was_paused = self->state == STATE_POSTCOPY_PAUSED;
+      migration_set_state (self, STATE_POSTCOPY_ACTIVE);
+      if (!migration_note_postcopy_started (self, ts) && was_paused)
+        ferry_dbus_migration_set_error_message (self->record, "");
+    }
+  else if (g_str_equal (status, "postcopy-paused"))
+    {
+      /* Neither side holds the whole guest: both stay paused until
+       * Recover. Never roll back here. */
+      migration_set_state (self, STATE_POSTCOPY_PAUSED);
+      ferry_dbus_migration_set_error_name (self->record,
+                                           "org.ferryvm.Ferry1.Error.MigrationFailed");
+      ferry_dbus_migration_set_error_message (
+          self->record, "Post-copy link lost: the guest is paused on both hosts; use Recover");
+    }
+  else if (g_str_equal (status, "completed"))
+    {
+      migration_stop_sampling (self);
+      ferry_qmp_execute_async (qmp, "query-migrate", NULL, NULL, final_query_cb,
+                               g_object_ref (self));
+    }
+  else if (g_str_equal (status, "failed"))
+    {
+      migration_stop_sampling (self);
+      if (self->postcopy_started)
+        {
+          migration_set_state (self, STATE_POSTCOPY_PAUSED);
+          return;
+        }
+      ferry_qmp_execute_async (qmp, "query-migrate", NULL, NULL, migration_failed_query_cb,
+                               g_object_ref (self));
+    }
+  else if (g_str_equal (status, "cancelled"))
+    {
+      migration_stop_sampling (self);
+      if (self->abort_reason)
+        ferry_qmp_execute_async (qmp, "query-migrate", NULL, NULL, migration_failed_query_cb,
+                                 g_object_ref (self));
+      else
+        {
+          self->cancel_requested = TRUE;
+          migration_rollback (self, g_error_new_literal (FERRY_ERROR, FERRY_ERROR_CANCELLED,
+                                                         "Migration cancelled by request"));
+        }
+    }
+}
+
+static gboolean
+require_active_source (FerryMigration *self, const char *what, GError **error)
+{
+  if (self->incoming)
+    {
+      g_set_error (error, FERRY_ERROR, FERRY_ERROR_NOT_SUPPORTED,
+                   "%s is done on the source host's migration object", what);
+      return FALSE;
+    }
+  if (self->finished || self->qemu == NULL)
+    {
+      g_set_error (error, FERRY_ERROR, FERRY_ERROR_FAILED, "Migration already ended (%s)",
+                   migration_state_names[self->state]);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+ferry_migration_start_postcopy (FerryMigration *self, GError **error)
+{
+  if (!require_active_source (self, "Switching to post-copy", error))
+    return FALSE;
+  if (self->features == NULL ||
+      !g_strv_contains ((const char *const *) self->features, "postcopy-ram"))
+    {
+      g_set_error_literal (error, FERRY_ERROR, FERRY_ERROR_NOT_SUPPORTED,
+                           "Post-copy was not enabled for this migration (option postcopy)");
+      return FALSE;
+    }
+  if (!self->migrate_sent)
+    {
+      g_set_error_literal (error, FERRY_ERROR, FERRY_ERROR_BUSY,
+                           "The migration stream has not started yet");
+      return FALSE;
+    }
+  if (self->postcopy_requested)
+    return TRUE;
+  self->postcopy_requested = TRUE;
+  /* If pre-copy completes first, the outcome is reported as pre-copy. */
+  ferry_qmp_send (ferry_qemu_get_qmp (self->qemu), "migrate-start-postcopy", NULL);
+  return TRUE;
+}
+
+static gboolean
+set_parameter (FerryMigration *self, const char *name, guint64 value, GError **error)
+{
+  JsonObject *args;
+
+  if (!require_active_source (self, "Tuning", error))
+    return FALSE;
+  args = json_object_new ();
+  json_object_set_int_member (args, name, (gint64) value);
+  ferry_qmp_send (ferry_qemu_get_qmp (self->qemu), "migrate-set-parameters", args);
+  json_object_unref (args);
+  return TRUE;
+}
+
+gboolean
+ferry_migration_set_max_downtime (FerryMigration *self, guint64 ms, GError **error)
+{
+  if (ms == 0 || ms > 2000000)
+    {
+      g_set_error_literal (error, FERRY_ERROR, FERRY_ERROR_INVALID_ARGUMENT,
+                           "Maximum downtime must be between 1 and 2000000 ms");
+      return FALSE;
+    }
+  if (!set_parameter (self, "downtime-limit", ms, error))
+    return FALSE;
+  self->downtime_limit = ms;
+  return TRUE;
+}
+
+gboolean
+ferry_migration_set_max_bandwidth (FerryMigration *self, guint64 bps, GError **error)
+{
+  if (bps > (guint64) G_MAXINT64)
+    {
+      g_set_error_literal (error, FERRY_ERROR, FERRY_ERROR_INVALID_ARGUMENT,
+                           "Bandwidth out of range");
+      return FALSE;
+    }
+  return set_parameter (self, "max-bandwidth", bps ? bps : UNLIMITED_BANDWIDTH, error);
+}
+
+gboolean
+ferry_migration_pause (FerryMigration *self, GError **error)
+{
+  if (!require_active_source (self, "Pausing", error))
+    return FALSE;
+  if (self->state != STATE_POSTCOPY_ACTIVE)
+    {
+      g_set_error_literal (error, FERRY_ERROR, FERRY_ERROR_NOT_SUPPORTED,
+                           "Only a migration in post-copy can be paused");
+      return FALSE;
+    }
+  ferry_qmp_send (ferry_qemu_get_qmp (self->qemu), "migrate-pause", NULL);
+  return TRUE;
+}
+
+gboolean
+ferry_migration_recover (FerryMigration *self, const char *uri, GError **error)
+{
+  g_set_error_literal (error, FERRY_ERROR, FERRY_ERROR_NOT_SUPPORTED,
+                       "Post-copy recovery is not implemented yet");
+  return FALSE;
+}
