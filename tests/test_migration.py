@@ -84,6 +84,14 @@ class MigrationTest(unittest.TestCase):
                                 options or {})))
         return path
 
+    def migrate_until_active(self, name, options):
+        """Start migrating name with options; return once QEMU streams."""
+        path = self.migrate(name, options)
+        ferrytest.wait_for(
+            lambda: self.a.get_prop(path, MIGRATION_IFACE, 'State') ==
+            'active', 20, msg='migration never became active')
+        return path
+
     def wait_final(self, path, host=None, timeout=60):
         host = host or self.a
         return ferrytest.wait_for(
@@ -380,10 +388,7 @@ class MigrationTest(unittest.TestCase):
         name = 'tune'
         dom_a = ferrytest.start_guest(self.a, name, memory=128,
                                       append='wss=64 rate=0 hb=200')
-        path = self.migrate(name, {'max-bandwidth': GLib.Variant('t', 1 << 20)})
-        ferrytest.wait_for(
-            lambda: self.a.get_prop(path, MIGRATION_IFACE, 'State') ==
-            'active', 20, msg='never active')
+        path = self.migrate_until_active(name, {'max-bandwidth': GLib.Variant('t', 1 << 20)})
         time.sleep(1)
         self.assertNotIn(self.a.get_prop(path, MIGRATION_IFACE, 'State'),
                          FINAL, 'a 1 MiB/s migration of 64 MiB cannot be done')
@@ -407,10 +412,7 @@ class MigrationTest(unittest.TestCase):
         dom_a = ferrytest.start_guest(self.a, name, memory=128,
                                       append='wss=64 rate=0 hb=200')
         ferrytest.wait_heartbeats(self.a, name, 2)
-        path = self.migrate(name, {'max-bandwidth': GLib.Variant('t', 2 << 20)})
-        ferrytest.wait_for(
-            lambda: self.a.get_prop(path, MIGRATION_IFACE, 'State') ==
-            'active', 20, msg='never active')
+        path = self.migrate_until_active(name, {'max-bandwidth': GLib.Variant('t', 2 << 20)})
         pid = self.b.qemu_pid(name)
         self.assertIsNotNone(pid)
         ferrytest.kill_and_reap(pid)
@@ -558,10 +560,7 @@ class MigrationTest(unittest.TestCase):
         dom_a = ferrytest.start_guest(self.a, name, memory=128,
                                       append='wss=64 rate=0 hb=200')
         ferrytest.wait_heartbeats(self.a, name, 2)
-        path = self.migrate(name, {'max-bandwidth': GLib.Variant('t', 2 << 20)})
-        ferrytest.wait_for(
-            lambda: self.a.get_prop(path, MIGRATION_IFACE, 'State') ==
-            'active', 20, msg='never active')
+        path = self.migrate_until_active(name, {'max-bandwidth': GLib.Variant('t', 2 << 20)})
         inc = self.incoming(name)
         self.a.kill_ferryd()
         # the destination sees its source go and drops its half guest
@@ -583,10 +582,7 @@ class MigrationTest(unittest.TestCase):
         dom_a = ferrytest.start_guest(self.a, name, memory=128,
                                       append='wss=64 rate=0 hb=200')
         ferrytest.wait_heartbeats(self.a, name, 2)
-        path = self.migrate(name, {'max-bandwidth': GLib.Variant('t', 4 << 20)})
-        ferrytest.wait_for(
-            lambda: self.a.get_prop(path, MIGRATION_IFACE, 'State') ==
-            'active', 20, msg='never active')
+        path = self.migrate_until_active(name, {'max-bandwidth': GLib.Variant('t', 4 << 20)})
         self.b.kill_ferryd()
         props = self.wait_final(path, timeout=60)
         # whatever QEMU did with the stream, the guest runs on A only
