@@ -104,6 +104,7 @@ struct _FerryMigration
   GError *rollback_error; /* kept while the destination confirms an abort */
   State rollback_state;
   gboolean rollback_waiting; /* rolled back, waiting for the abort's answer */
+  guint rollback_pending;    /* resume and abort still under way */
   gboolean abort_sent;
   gboolean abort_done;
 

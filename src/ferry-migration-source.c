@@ -10,6 +10,8 @@
 #include "ferry-qmp-batch.h"
 
 static GVariant *source_info (FerryMigration *self);
+static void rollback_step_done (FerryMigration *self);
+static void source_resumed_cb (GObject *source, GAsyncResult *result, gpointer user_data);
 static void peer_abort_cb (GObject *source, GAsyncResult *result, gpointer user_data);
 static gboolean check_cancelled (FerryMigration *self);
 static GError *peer_error (const GError *error, const char *what);
@@ -72,7 +74,7 @@ migration_rollback (FerryMigration *self, GError *error)
   g_autoptr (GError) owned = error;
   State final = self->cancel_requested ? STATE_CANCELLED : STATE_FAILED;
 
-  if (self->finished)
+  if (self->finished || self->rollback_waiting)
     return;
   g_debug ("%s: rolling back: %s", self->path, error->message);
   migration_stop_sampling (self);
@@ -85,22 +87,42 @@ migration_rollback (FerryMigration *self, GError *error)
                                    "Migration cancelled by request");
     }
 
-  /* The guest must keep running where it was. */
-  if (!self->incoming && self->qemu && !ferry_qemu_has_exited (self->qemu) &&
-      self->stopped_for_migration)
-    ferry_qmp_send (ferry_qemu_get_qmp (self->qemu), "cont", NULL);
-
-  if (!self->incoming && self->peer && self->peer_migration && !self->abort_done)
+  /* Confirm ends when the guest runs where it was and the destination
+   * is clean, so a final state means "on exactly one host". */
+  self->rollback_error = g_steal_pointer (&owned);
+  self->rollback_state = final;
+  self->rollback_waiting = TRUE;
+  self->rollback_pending = 1; /* released below */
+  if (self->qemu && !ferry_qemu_has_exited (self->qemu) && self->stopped_for_migration)
     {
-      /* Wait for the destination to be clean before reporting the end,
-       * so "nothing left on B" holds as soon as the state is final. */
-      self->rollback_error = g_steal_pointer (&owned);
-      self->rollback_state = final;
-      self->rollback_waiting = TRUE;
-      migration_send_peer_abort (self, final == STATE_CANCELLED ? "cancelled" : "failed");
-      return;
+      self->rollback_pending++;
+      ferry_qemu_resume_async (self->qemu, source_resumed_cb, g_object_ref (self));
     }
-  migration_finish (self, final, owned);
+  if (self->peer && self->peer_migration && !self->abort_done)
+    {
+      self->rollback_pending++;
+      migration_send_peer_abort (self, final == STATE_CANCELLED ? "cancelled" : "failed");
+    }
+  rollback_step_done (self);
+}
+
+/* One part of the rollback is over; the last one ends the migration. */
+static void
+rollback_step_done (FerryMigration *self)
+{
+  if (--self->rollback_pending == 0)
+    migration_finish (self, self->rollback_state, self->rollback_error);
+}
+
+static void
+source_resumed_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (FerryMigration) self = user_data;
+  g_autoptr (GError) error = NULL;
+
+  if (!ferry_qemu_resume_finish (FERRY_QEMU (source), result, &error))
+    g_warning ("%s: the guest could not be resumed on the source: %s", self->path, error->message);
+  rollback_step_done (self);
 }
 
 static void
@@ -115,7 +137,7 @@ peer_abort_cb (GObject *source, GAsyncResult *result, gpointer user_data)
     g_warning ("%s: destination did not confirm the abort: %s", self->path, error->message);
   self->abort_done = TRUE;
   if (self->rollback_waiting)
-    migration_finish (self, self->rollback_state, self->rollback_error);
+    rollback_step_done (self);
 }
 
 /* Tell the destination to drop its half-started guest (once). */

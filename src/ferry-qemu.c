@@ -551,6 +551,76 @@ ferry_qemu_set_arrived (FerryQemu *self)
     (void) g_unlink (self->incoming_path);
 }
 
+/* --- resuming after a failed migration --- */
+
+#define RESUME_ATTEMPTS 50
+#define RESUME_RETRY_MS 100
+
+static void resume_try (GTask *task);
+
+static gboolean
+resume_retry_cb (gpointer user_data)
+{
+  resume_try (user_data);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+resume_cont_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GTask *task = user_data;
+  FerryQemu *self = g_task_get_source_object (task);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) reply = ferry_qmp_execute_finish (FERRY_QMP (source), result, &error);
+  guint attempts = GPOINTER_TO_UINT (g_task_get_task_data (task)) + 1;
+
+  if (reply)
+    {
+      g_task_return_boolean (task, TRUE);
+      g_object_unref (task);
+      return;
+    }
+  /* QEMU refuses while it still winds the migration down: try again. */
+  if (self->exited || attempts >= RESUME_ATTEMPTS)
+    {
+      g_task_return_new_error (task, FERRY_ERROR, FERRY_ERROR_FAILED, "%s", error->message);
+      g_object_unref (task);
+      return;
+    }
+  g_debug ("QEMU %d not resumable yet: %s", (int) self->pid, error->message);
+  g_task_set_task_data (task, GUINT_TO_POINTER (attempts), NULL);
+  g_timeout_add (RESUME_RETRY_MS, resume_retry_cb, task);
+}
+
+static void
+resume_try (GTask *task)
+{
+  FerryQemu *self = g_task_get_source_object (task);
+
+  if (self->exited || self->qmp == NULL || ferry_qmp_is_closed (self->qmp))
+    {
+      g_task_return_new_error (task, FERRY_ERROR, FERRY_ERROR_FAILED, "QEMU is gone");
+      g_object_unref (task);
+      return;
+    }
+  ferry_qmp_execute_async (self->qmp, "cont", NULL, NULL, resume_cont_cb, task);
+}
+
+void
+ferry_qemu_resume_async (FerryQemu *self, GAsyncReadyCallback callback, gpointer user_data)
+{
+  GTask *task = g_task_new (self, NULL, callback, user_data);
+
+  g_task_set_task_data (task, GUINT_TO_POINTER (0), NULL);
+  resume_try (task);
+}
+
+gboolean
+ferry_qemu_resume_finish (FerryQemu *self, GAsyncResult *result, GError **error)
+{
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
 /* --- stopping --- */
 
 static gboolean

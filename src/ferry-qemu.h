@@ -52,6 +52,11 @@ void ferry_qemu_shutdown_async (FerryQemu *self,
                                 gpointer user_data);
 gboolean ferry_qemu_shutdown_finish (FerryQemu *self, GAsyncResult *result, GError **error);
 
+/* Resume the guest (after a failed outgoing migration), retrying while
+ * QEMU is still winding the migration down. */
+void ferry_qemu_resume_async (FerryQemu *self, GAsyncReadyCallback callback, gpointer user_data);
+gboolean ferry_qemu_resume_finish (FerryQemu *self, GAsyncResult *result, GError **error);
+
 /* The incoming guest has fully arrived: a restarted ferryd keeps it. */
 void ferry_qemu_set_arrived (FerryQemu *self);
 

@@ -563,6 +563,8 @@ class MigrationTest(unittest.TestCase):
         path = self.migrate_until_active(name, {'max-bandwidth': GLib.Variant('t', 2 << 20)})
         inc = self.incoming(name)
         self.a.kill_ferryd()
+        self.addCleanup(lambda: self.a.ferryd_running() or
+                        self.a.start_ferryd())
         # the destination sees its source go and drops its half guest
         ferrytest.wait_for(
             lambda: self.b.get_prop(inc, MIGRATION_IFACE, 'State') in FINAL,
@@ -584,10 +586,12 @@ class MigrationTest(unittest.TestCase):
         ferrytest.wait_heartbeats(self.a, name, 2)
         path = self.migrate_until_active(name, {'max-bandwidth': GLib.Variant('t', 4 << 20)})
         self.b.kill_ferryd()
+        self.addCleanup(lambda: self.b.ferryd_running() or
+                        self.b.start_ferryd())
         props = self.wait_final(path, timeout=60)
         # whatever QEMU did with the stream, the guest runs on A only
         self.assertEqual(props['State'], 'failed', props)
-        self.assertEqual(self.a.domain_state(dom_a), 'running')
+        self.a.wait_state(dom_a, 'running', 10)
         self.b.start_ferryd()
         dom_b = ferrytest.domain_path(name)
         time.sleep(1)
