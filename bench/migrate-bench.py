@@ -143,18 +143,8 @@ def wait_hb(console, count=2, timeout=30.0):
 
 
 def reap(proc, sig=signal.SIGKILL, timeout=10.0):
-    if proc is None:
-        return
-    if proc.poll() is None:
-        try:
-            proc.send_signal(sig)
-        except ProcessLookupError:
-            pass
-        try:
-            proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    import ferrytest
+    ferrytest.stop_process(proc, sig, timeout)
 
 
 # ---------------------------------------------------------------- A) Ferry

@@ -35,24 +35,6 @@ return_error (GDBusMethodInvocation *invocation, const GError *error)
   g_dbus_method_invocation_return_gerror (invocation, converted);
 }
 
-/* sd_bus_path_encode: alphanumerics stay, every other byte is _xx. */
-char *
-ferry_bus_domain_path (const char *name)
-{
-  GString *path = g_string_new (FERRY_OBJECT_PATH "/domain/");
-
-  if (*name == '\0')
-    g_string_append_c (path, '_');
-  for (const guchar *p = (const guchar *) name; *p; p++)
-    {
-      if (g_ascii_isalnum (*p))
-        g_string_append_c (path, *p);
-      else
-        g_string_append_printf (path, "_%02x", *p);
-    }
-  return g_string_free (path, FALSE);
-}
-
 static FerryDomain *
 lookup_domain_or_error (FerryBus *self, GDBusMethodInvocation *invocation, const char *name)
 {
@@ -159,7 +141,7 @@ manager_define_domain (gpointer object, GDBusMethodInvocation *invocation)
       return_error (invocation, error);
       return;
     }
-  path = ferry_bus_domain_path (ferry_domain_get_name (domain));
+  path = ferry_domain_object_path (ferry_domain_get_name (domain));
   g_dbus_method_invocation_return_value (invocation, g_variant_new ("(o)", path));
 }
 
@@ -459,10 +441,19 @@ DISPATCH (peer_abort)
 
 /* --- object export --- */
 
+/* The exported Domain interface of @domain (a new reference), or NULL. */
+static FerryDBusDomain *
+domain_interface (FerryBus *self, FerryDomain *domain)
+{
+  FerryDBusObject *object = g_hash_table_lookup (self->domain_objects, domain);
+
+  return object ? ferry_dbus_object_get_domain (object) : NULL;
+}
+
 static void
 domain_added_cb (FerryDaemon *daemon, FerryDomain *domain, FerryBus *self)
 {
-  g_autofree char *path = ferry_bus_domain_path (ferry_domain_get_name (domain));
+  g_autofree char *path = ferry_domain_object_path (ferry_domain_get_name (domain));
   g_autoptr (FerryDBusObjectSkeleton) object = ferry_dbus_object_skeleton_new (path);
   g_autoptr (FerryDBusDomain) iface = ferry_dbus_domain_skeleton_new ();
 
@@ -476,7 +467,6 @@ domain_added_cb (FerryDaemon *daemon, FerryDomain *domain, FerryBus *self)
   g_signal_connect_swapped (iface, "handle-migrate", G_CALLBACK (on_domain_migrate), self);
   g_signal_connect_swapped (iface, "handle-check", G_CALLBACK (on_domain_check), self);
   ferry_dbus_object_skeleton_set_domain (object, iface);
-  g_object_set_data (G_OBJECT (domain), "ferry-dbus-domain", iface);
   g_dbus_object_manager_server_export (self->object_manager, G_DBUS_OBJECT_SKELETON (object));
   g_hash_table_insert (self->domain_objects, domain, g_object_ref (object));
 }
@@ -500,7 +490,7 @@ migration_added_cb (FerryEngine *engine, FerryMigration *migration, FerryBus *se
       ferry_dbus_object_skeleton_new (ferry_migration_get_path (migration));
   FerryDBusMigration *record = ferry_migration_get_record (migration);
   FerryDomain *domain = ferry_migration_get_domain (migration);
-  FerryDBusDomain *domain_iface = g_object_get_data (G_OBJECT (domain), "ferry-dbus-domain");
+  g_autoptr (FerryDBusDomain) domain_iface = domain_interface (self, domain);
 
   g_signal_connect_swapped (record, "handle-cancel", G_CALLBACK (on_migration_control), self);
   g_signal_connect_swapped (record, "handle-start-post-copy", G_CALLBACK (on_migration_control),
@@ -523,7 +513,7 @@ static void
 migration_finished_cb (FerryEngine *engine, FerryMigration *migration, FerryBus *self)
 {
   FerryDomain *domain = ferry_migration_get_domain (migration);
-  FerryDBusDomain *domain_iface = g_object_get_data (G_OBJECT (domain), "ferry-dbus-domain");
+  g_autoptr (FerryDBusDomain) domain_iface = domain_interface (self, domain);
 
   if (domain_iface && g_strcmp0 (ferry_dbus_domain_get_migration (domain_iface),
                                  ferry_migration_get_path (migration)) == 0)

@@ -21,6 +21,4 @@ FerryBus *ferry_bus_new (GDBusConnection *connection,
                          FerryAuthority *authority,
                          GError **error);
 
-char *ferry_bus_domain_path (const char *name);
-
 G_END_DECLS

@@ -101,6 +101,24 @@ ferry_domain_get_qemu (FerryDomain *self)
   return self->qemu;
 }
 
+/* sd_bus_path_encode: alphanumerics stay, every other byte is _xx. */
+char *
+ferry_domain_object_path (const char *name)
+{
+  GString *path = g_string_new ("/org/ferryvm/Ferry1/domain/");
+
+  if (*name == '\0')
+    g_string_append_c (path, '_');
+  for (const guchar *p = (const guchar *) name; *p; p++)
+    {
+      if (g_ascii_isalnum (*p))
+        g_string_append_c (path, *p);
+      else
+        g_string_append_printf (path, "_%02x", *p);
+    }
+  return g_string_free (path, FALSE);
+}
+
 const char *
 ferry_domain_get_name (FerryDomain *self)
 {

@@ -14,6 +14,10 @@ G_DECLARE_FINAL_TYPE (FerryDomain, ferry_domain, FERRY, DOMAIN, GObject)
 FerryDomain *
 ferry_domain_new (FerryDomainConfig *config, const char *state_dir, const char *runtime_dir);
 
+/* The D-Bus object path of the domain called @name (the Domain object,
+ * and the Migration records that point at it). */
+char *ferry_domain_object_path (const char *name);
+
 const char *ferry_domain_get_name (FerryDomain *self);
 const char *ferry_domain_get_uuid (FerryDomain *self);
 const FerryDomainConfig *ferry_domain_get_config (FerryDomain *self);

@@ -580,7 +580,6 @@ ferry_migration_new (const FerryMigrationSetup *setup)
 {
   FerryMigration *self = g_object_new (FERRY_TYPE_MIGRATION, NULL);
   g_autofree char *domain_path = NULL;
-  GString *escaped = g_string_new (NULL);
   const char *name = ferry_domain_get_name (setup->domain);
 
   self->daemon = g_object_ref (setup->daemon);
@@ -593,13 +592,7 @@ ferry_migration_new (const FerryMigrationSetup *setup)
   self->downtime_limit =
       self->options->max_downtime ? self->options->max_downtime : DEFAULT_DOWNTIME_MS;
 
-  for (const guchar *p = (const guchar *) name; *p; p++)
-    if (g_ascii_isalnum (*p))
-      g_string_append_c (escaped, *p);
-    else
-      g_string_append_printf (escaped, "_%02x", *p);
-  domain_path = g_strconcat ("/org/ferryvm/Ferry1/domain/", escaped->str, NULL);
-  g_string_free (escaped, TRUE);
+  domain_path = ferry_domain_object_path (name);
 
   self->record = ferry_dbus_migration_skeleton_new ();
   ferry_dbus_migration_set_domain (self->record, domain_path);

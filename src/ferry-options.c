@@ -18,6 +18,7 @@ typedef enum
   KIND_UINT64,
   KIND_STRING,
   KIND_STRV,
+  KIND_ENUM, /* a string from choices, stored as its index (an enum) */
 } Kind;
 
 typedef struct
@@ -25,7 +26,7 @@ typedef struct
   const char *key;
   Kind kind;
   gsize offset;
-  const char *const *choices; /* for strings, NULL = free-form */
+  const char *const *choices; /* for strings and enums; NULL = free-form */
 } OptionSpec;
 
 static const char *const postcopy_choices[] = { "off", "manual", "auto", NULL };
@@ -34,13 +35,6 @@ static const char *const switchover_ack_choices[] = { "auto", "on", "off", NULL 
 static const char *const timeout_action_choices[] = { "abort", "postcopy", "pause", NULL };
 static const char *const compression_choices[] = { "none", "zlib", "zstd", NULL };
 
-/* Enum-valued strings are parsed into a temporary char * first. */
-typedef struct
-{
-  char *postcopy;
-  char *copy_storage;
-} EnumStrings;
-
 #define OPT(key, kind, field, choices)                                                             \
   {                                                                                                \
     key, kind, G_STRUCT_OFFSET (FerryMigrateOptions, field), choices                               \
@@ -48,7 +42,7 @@ typedef struct
 
 static const OptionSpec option_specs[] = {
   OPT ("live", KIND_BOOL, live, NULL),
-  { "postcopy", KIND_STRING, (gsize) -1, postcopy_choices },
+  OPT ("postcopy", KIND_ENUM, postcopy, postcopy_choices),
   OPT ("max-bandwidth", KIND_UINT64, max_bandwidth, NULL),
   OPT ("max-postcopy-bandwidth", KIND_UINT64, max_postcopy_bandwidth, NULL),
   OPT ("switchover-bandwidth", KIND_UINT64, switchover_bandwidth, NULL),
@@ -56,7 +50,7 @@ static const OptionSpec option_specs[] = {
   OPT ("auto-converge", KIND_BOOL, auto_converge, NULL),
   OPT ("multifd-channels", KIND_UINT32, multifd_channels, NULL),
   OPT ("compression", KIND_STRING, compression, compression_choices),
-  { "copy-storage", KIND_STRING, (gsize) -2, copy_storage_choices },
+  OPT ("copy-storage", KIND_ENUM, copy_storage, copy_storage_choices),
   OPT ("disks", KIND_STRV, disks, NULL),
   OPT ("synchronous-writes", KIND_BOOL, synchronous_writes, NULL),
   OPT ("switchover-ack", KIND_STRING, switchover_ack, switchover_ack_choices),
@@ -83,6 +77,8 @@ kind_name (Kind kind)
       return "a string (s)";
     case KIND_STRV:
       return "an array of strings (as)";
+    case KIND_ENUM:
+      return "a string (s)";
     }
   g_assert_not_reached ();
 }
@@ -109,20 +105,27 @@ variant_to_uint (GVariant *value, guint64 *out)
   return TRUE;
 }
 
+/* The index of @value in @spec's choices, or -1 (with @error set). */
+static int
+choice_index (const OptionSpec *spec, const char *value, GError **error)
+{
+  g_autofree char *allowed = NULL;
+
+  for (int i = 0; spec->choices[i]; i++)
+    if (g_str_equal (spec->choices[i], value))
+      return i;
+  allowed = g_strjoinv (", ", (GStrv) spec->choices);
+  g_set_error (error, FERRY_ERROR, FERRY_ERROR_INVALID_ARGUMENT,
+               "Invalid value '%s' for option '%s': expected one of %s", value, spec->key, allowed);
+  return -1;
+}
+
 static gboolean
-parse_one (FerryMigrateOptions *options,
-           EnumStrings *enums,
-           const OptionSpec *spec,
-           GVariant *value,
-           GError **error)
+parse_one (FerryMigrateOptions *options, const OptionSpec *spec, GVariant *value, GError **error)
 {
   gpointer field = G_STRUCT_MEMBER_P (options, spec->offset);
   guint64 number;
-
-  if (spec->offset == (gsize) -1)
-    field = &enums->postcopy;
-  else if (spec->offset == (gsize) -2)
-    field = &enums->copy_storage;
+  int index;
 
   switch (spec->kind)
     {
@@ -149,14 +152,8 @@ parse_one (FerryMigrateOptions *options,
     case KIND_STRING:
       if (!g_variant_is_of_type (value, G_VARIANT_TYPE_STRING))
         goto wrong_type;
-      if (spec->choices && !g_strv_contains (spec->choices, g_variant_get_string (value, NULL)))
-        {
-          g_autofree char *allowed = g_strjoinv (", ", (GStrv) spec->choices);
-          g_set_error (error, FERRY_ERROR, FERRY_ERROR_INVALID_ARGUMENT,
-                       "Invalid value '%s' for option '%s': expected one of %s",
-                       g_variant_get_string (value, NULL), spec->key, allowed);
-          return FALSE;
-        }
+      if (spec->choices && choice_index (spec, g_variant_get_string (value, NULL), error) < 0)
+        return FALSE;
       g_free (*(char **) field);
       *(char **) field = g_variant_dup_string (value, NULL);
       return TRUE;
@@ -165,6 +162,14 @@ parse_one (FerryMigrateOptions *options,
         goto wrong_type;
       g_strfreev (*(GStrv *) field);
       *(GStrv *) field = g_variant_dup_strv (value, NULL);
+      return TRUE;
+    case KIND_ENUM:
+      if (!g_variant_is_of_type (value, G_VARIANT_TYPE_STRING))
+        goto wrong_type;
+      index = choice_index (spec, g_variant_get_string (value, NULL), error);
+      if (index < 0)
+        return FALSE;
+      *(int *) field = index;
       return TRUE;
     }
 
@@ -175,20 +180,10 @@ wrong_type:
   return FALSE;
 }
 
-static int
-index_of (const char *const *choices, const char *value)
-{
-  for (int i = 0; choices[i]; i++)
-    if (g_str_equal (choices[i], value))
-      return i;
-  return 0;
-}
-
 FerryMigrateOptions *
 ferry_migrate_options_parse (GVariant *variant, GError **error)
 {
   g_autoptr (FerryMigrateOptions) options = g_new0 (FerryMigrateOptions, 1);
-  EnumStrings enums = { NULL, NULL };
   GVariantIter iter;
   const char *key;
   GVariant *value;
@@ -216,17 +211,9 @@ ferry_migrate_options_parse (GVariant *variant, GError **error)
           ok = FALSE;
         }
       else
-        ok = parse_one (options, &enums, spec, value, error);
+        ok = parse_one (options, spec, value, error);
       g_variant_unref (value);
     }
-  if (ok)
-    {
-      options->postcopy = enums.postcopy ? index_of (postcopy_choices, enums.postcopy) : 0;
-      options->copy_storage =
-          enums.copy_storage ? index_of (copy_storage_choices, enums.copy_storage) : 0;
-    }
-  g_free (enums.postcopy);
-  g_free (enums.copy_storage);
   if (!ok)
     return NULL;
 

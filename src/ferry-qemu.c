@@ -237,6 +237,7 @@ typedef struct
 {
   FerryQemu *qemu;
   GCancellable *cancellable;
+  char *failure;
 } LaunchData;
 
 static void
@@ -244,6 +245,7 @@ launch_data_free (LaunchData *data)
 {
   g_clear_object (&data->qemu);
   g_clear_object (&data->cancellable);
+  g_free (data->failure);
   g_free (data);
 }
 
@@ -261,21 +263,32 @@ read_log_tail (const char *path)
 }
 
 static void
+launch_fail_reaped_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  LaunchData *data = g_task_get_task_data (task);
+  g_autofree char *tail = read_log_tail (data->qemu->log_path);
+
+  g_task_return_new_error (task, FERRY_ERROR, FERRY_ERROR_FAILED, "QEMU failed to start (%s): %s",
+                           data->failure, tail);
+}
+
+/* Takes @task. Nothing half-started stays behind: the caller is answered
+ * once the process is killed and reaped (through its child watch). */
+static void
 launch_fail (GTask *task, LaunchData *data, const char *what)
 {
-  FerryQemu *qemu = data->qemu;
-  g_autofree char *tail = NULL;
+  GTask *reaped = g_task_new (data->qemu, NULL, launch_fail_reaped_cb, task);
 
-  /* Nothing half-started stays behind: kill and reap before answering. */
-  if (!qemu->exited)
+  data->failure = g_strdup (what);
+  if (data->qemu->exited)
     {
-      g_subprocess_force_exit (qemu->process);
-      g_subprocess_wait (qemu->process, NULL, NULL);
-      mark_exited (qemu);
+      g_task_return_boolean (reaped, TRUE);
+      g_object_unref (reaped);
+      return;
     }
-  tail = read_log_tail (qemu->log_path);
-  g_task_return_new_error (task, FERRY_ERROR, FERRY_ERROR_FAILED, "QEMU failed to start (%s): %s",
-                           what, tail);
+  g_ptr_array_add (data->qemu->exit_waiters, reaped);
+  g_subprocess_force_exit (data->qemu->process);
 }
 
 static void
@@ -289,7 +302,7 @@ query_status_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 
   if (reply == NULL)
     {
-      launch_fail (task, data, error->message);
+      launch_fail (g_steal_pointer (&task), data, error->message);
       return;
     }
   status = json_object_get_string_member_with_default (json_node_get_object (reply), "status",
@@ -315,7 +328,7 @@ qmp_connected_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 
   if (qmp == NULL)
     {
-      launch_fail (task, data, error->message);
+      launch_fail (g_steal_pointer (&task), data, error->message);
       return;
     }
   data->qemu->qmp = qmp;

@@ -251,7 +251,9 @@ def _tail(path, n=60):
         return '(cannot read %s: %s)' % (path, e)
 
 
-def _stop_popen(proc, sig=signal.SIGTERM, timeout=5.0):
+def stop_process(proc, sig=signal.SIGTERM, timeout=5.0):
+    """Send sig to a Popen, wait (SIGKILL after timeout) and reap it;
+    returns its exit status (None for no process)."""
     if proc is None:
         return None
     if proc.poll() is None:
@@ -487,13 +489,13 @@ class Host:
     def stop_ferryd(self, timeout=5.0):
         """SIGTERM ferryd and wait (SIGKILL after timeout); return its exit
         status."""
-        rc = _stop_popen(self.ferryd_proc, signal.SIGTERM, timeout)
+        rc = stop_process(self.ferryd_proc, signal.SIGTERM, timeout)
         self._wait_name_gone()
         return rc
 
     def kill_ferryd(self, sig=signal.SIGKILL):
         """Kill ferryd with sig (default SIGKILL: a crash) and reap it."""
-        rc = _stop_popen(self.ferryd_proc, sig, 5.0)
+        rc = stop_process(self.ferryd_proc, sig, 5.0)
         self._wait_name_gone()
         return rc
 
@@ -518,7 +520,7 @@ class Host:
         failed = failed or self.failed
         try:
             if self.ferryd_proc is not None:
-                rc = _stop_popen(self.ferryd_proc, signal.SIGTERM, 5.0)
+                rc = stop_process(self.ferryd_proc, signal.SIGTERM, 5.0)
                 log('host %s: ferryd exited with %s' % (self.name, rc))
             if self.dir:
                 for pid in find_processes([self.runtime_dir, self.state_dir]):
@@ -536,8 +538,8 @@ class Host:
                     os.kill(self.polkitd_proc.pid, signal.SIGCONT)
                 except ProcessLookupError:
                     pass
-                _stop_popen(self.polkitd_proc, signal.SIGTERM, 5.0)
-            _stop_popen(self.dbus_proc, signal.SIGTERM, 5.0)
+                stop_process(self.polkitd_proc, signal.SIGTERM, 5.0)
+            stop_process(self.dbus_proc, signal.SIGTERM, 5.0)
             if failed and self.dir and os.path.exists(self.ferryd_log):
                 print('\n===== host %s: ferryd log tail (%s) =====\n%s\n'
                       '===== end of ferryd log =====' % (
