@@ -461,6 +461,7 @@ domain_added_cb (FerryDaemon *daemon, FerryDomain *domain, FerryBus *self)
   ferry_dbus_domain_set_uuid (iface, ferry_domain_get_uuid (domain));
   ferry_dbus_domain_set_backend (iface, "qmp");
   ferry_dbus_domain_set_migration (iface, "/");
+  g_object_bind_property (domain, "state-reason", iface, "state-reason", G_BINDING_SYNC_CREATE);
   g_object_bind_property (domain, "state", iface, "state", G_BINDING_SYNC_CREATE);
   g_signal_connect_swapped (iface, "handle-start", G_CALLBACK (on_domain_start), self);
   g_signal_connect_swapped (iface, "handle-shutdown", G_CALLBACK (on_domain_shutdown), self);

@@ -169,6 +169,36 @@ parse_disk (GKeyFile *keyfile, const char *group, FerryDomainConfig *config, GEr
   return TRUE;
 }
 
+static const char *const accel_names[] = { "auto", "kvm", "tcg", NULL };
+
+const char *
+ferry_accel_to_string (FerryAccel accel)
+{
+  return accel_names[accel];
+}
+
+static gboolean
+parse_accel (GKeyFile *keyfile, FerryDomainConfig *config, GError **error)
+{
+  g_autofree char *value = get_value (keyfile, "Domain", "Accel");
+
+  if (value == NULL || value[0] == '\0')
+    {
+      config->accel = FERRY_ACCEL_AUTO;
+      return TRUE;
+    }
+  for (int i = 0; accel_names[i]; i++)
+    if (g_str_equal (accel_names[i], value))
+      {
+        config->accel = (FerryAccel) i;
+        return TRUE;
+      }
+  g_set_error (error, FERRY_ERROR, FERRY_ERROR_INVALID_ARGUMENT,
+               "Invalid value '%s' for key 'Accel' in group [Domain]: expected auto, kvm or tcg",
+               value);
+  return FALSE;
+}
+
 static gboolean
 is_safe_word (const char *value)
 {
@@ -182,8 +212,8 @@ is_safe_word (const char *value)
 FerryDomainConfig *
 ferry_domain_config_parse (const char *description, GError **error)
 {
-  static const char *const domain_keys[] = { "Name",     "UUID",   "Memory", "CPUs", "Machine",
-                                             "CPUModel", "Kernel", "Append", NULL };
+  static const char *const domain_keys[] = { "Name",     "UUID",  "Memory", "CPUs",   "Machine",
+                                             "CPUModel", "Accel", "Kernel", "Append", NULL };
   static const char *const qemu_keys[] = { "Binary", "ExtraArgs", NULL };
   g_autoptr (GKeyFile) keyfile = g_key_file_new ();
   g_autoptr (FerryDomainConfig) config = g_new0 (FerryDomainConfig, 1);
@@ -267,6 +297,8 @@ ferry_domain_config_parse (const char *description, GError **error)
                    is_safe_word (config->machine) ? "CPUModel" : "Machine");
       return NULL;
     }
+  if (!parse_accel (keyfile, config, error))
+    return NULL;
   config->kernel = get_value (keyfile, "Domain", "Kernel");
   if (config->kernel && !g_path_is_absolute (config->kernel))
     {
@@ -311,6 +343,7 @@ ferry_domain_config_to_data (const FerryDomainConfig *config)
   g_key_file_set_uint64 (keyfile, "Domain", "CPUs", config->cpus);
   g_key_file_set_string (keyfile, "Domain", "Machine", config->machine);
   g_key_file_set_string (keyfile, "Domain", "CPUModel", config->cpu_model);
+  g_key_file_set_string (keyfile, "Domain", "Accel", ferry_accel_to_string (config->accel));
   if (config->kernel)
     g_key_file_set_string (keyfile, "Domain", "Kernel", config->kernel);
   if (config->append)

@@ -12,6 +12,16 @@ typedef struct
   char *format; /* raw or qcow2 */
 } FerryDiskConfig;
 
+/* The accelerator a guest runs with. AUTO resolves to KVM or TCG when
+ * the guest starts; a running guest's live description always names the
+ * one in use, so its destination runs it the same way. */
+typedef enum
+{
+  FERRY_ACCEL_AUTO,
+  FERRY_ACCEL_KVM,
+  FERRY_ACCEL_TCG,
+} FerryAccel;
+
 typedef struct
 {
   char *name;
@@ -20,6 +30,7 @@ typedef struct
   guint cpus;
   char *machine;
   char *cpu_model;
+  FerryAccel accel;
   char *kernel;
   char *append;
   GPtrArray *disks; /* of FerryDiskConfig */
@@ -32,6 +43,7 @@ char *ferry_domain_config_to_data (const FerryDomainConfig *config);
 FerryDomainConfig *ferry_domain_config_copy (const FerryDomainConfig *config);
 void ferry_domain_config_free (FerryDomainConfig *config);
 gboolean ferry_domain_name_is_valid (const char *name);
+const char *ferry_accel_to_string (FerryAccel accel);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (FerryDomainConfig, ferry_domain_config_free)
 

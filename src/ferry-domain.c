@@ -24,13 +24,15 @@ struct _FerryDomain
   GObject *migration;
   gboolean migration_incoming;
   gboolean starting;
-  char *state; /* last notified value */
+  char *state;        /* last notified value */
+  char *state_reason; /* ditto */
 };
 
 enum
 {
   PROP_0,
   PROP_STATE,
+  PROP_STATE_REASON,
   N_PROPS
 };
 static GParamSpec *props[N_PROPS];
@@ -51,15 +53,29 @@ compute_state (FerryDomain *self)
     return "running";
   if (g_str_equal (run_state, "shutoff"))
     return "shutoff";
+  if (g_str_equal (run_state, "crashed"))
+    return "crashed";
   return "paused";
+}
+
+static const char *
+compute_state_reason (FerryDomain *self)
+{
+  if (self->migration || self->qemu == NULL)
+    return "";
+  return ferry_qemu_get_state_reason (self->qemu);
 }
 
 static void
 update_state (FerryDomain *self)
 {
+  /* The reason first: a client that sees State change reads it. */
+  if (g_set_str (&self->state_reason, compute_state_reason (self)))
+    g_object_notify_by_pspec (G_OBJECT (self), props[PROP_STATE_REASON]);
   if (g_set_str (&self->state, compute_state (self)))
     {
-      g_debug ("domain %s: %s", self->config->name, self->state);
+      g_info ("domain %s: %s%s%s", self->config->name, self->state,
+              self->state_reason[0] ? ": " : "", self->state_reason);
       g_object_notify_by_pspec (G_OBJECT (self), props[PROP_STATE]);
     }
 }
@@ -101,7 +117,8 @@ ferry_domain_get_qemu (FerryDomain *self)
   return self->qemu;
 }
 
-/* sd_bus_path_encode: alphanumerics stay, every other byte is _xx. */
+/* sd_bus_path_encode: ASCII letters stay, digits too except in the first
+ * place (a label may not start with one), every other byte is _xx. */
 char *
 ferry_domain_object_path (const char *name)
 {
@@ -111,7 +128,7 @@ ferry_domain_object_path (const char *name)
     g_string_append_c (path, '_');
   for (const guchar *p = (const guchar *) name; *p; p++)
     {
-      if (g_ascii_isalnum (*p))
+      if (g_ascii_isalpha (*p) || (g_ascii_isdigit (*p) && p != (const guchar *) name))
         g_string_append_c (path, *p);
       else
         g_string_append_printf (path, "_%02x", *p);
@@ -149,6 +166,12 @@ const char *
 ferry_domain_get_state (FerryDomain *self)
 {
   return self->state;
+}
+
+const char *
+ferry_domain_get_state_reason (FerryDomain *self)
+{
+  return self->state_reason;
 }
 
 gboolean
@@ -302,6 +325,7 @@ ferry_domain_finalize (GObject *object)
   g_free (self->state_dir);
   g_free (self->runtime_dir);
   g_free (self->state);
+  g_free (self->state_reason);
   G_OBJECT_CLASS (ferry_domain_parent_class)->finalize (object);
 }
 
@@ -314,6 +338,9 @@ ferry_domain_get_property (GObject *object, guint prop_id, GValue *value, GParam
     {
     case PROP_STATE:
       g_value_set_string (value, self->state);
+      break;
+    case PROP_STATE_REASON:
+      g_value_set_string (value, self->state_reason);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -332,6 +359,9 @@ ferry_domain_class_init (FerryDomainClass *klass)
   props[PROP_STATE] =
       g_param_spec_string ("state", NULL, NULL, "shutoff",
                            G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+  props[PROP_STATE_REASON] =
+      g_param_spec_string ("state-reason", NULL, NULL, "",
+                           G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
   g_object_class_install_properties (object_class, N_PROPS, props);
 }
 
@@ -339,4 +369,5 @@ static void
 ferry_domain_init (FerryDomain *self)
 {
   self->state = g_strdup ("shutoff");
+  self->state_reason = g_strdup ("");
 }

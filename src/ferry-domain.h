@@ -22,8 +22,11 @@ const char *ferry_domain_get_name (FerryDomain *self);
 const char *ferry_domain_get_uuid (FerryDomain *self);
 const FerryDomainConfig *ferry_domain_get_config (FerryDomain *self);
 void ferry_domain_set_config (FerryDomain *self, FerryDomainConfig *config);
-/* running, paused, shutoff, migrating, incoming (notify::state) */
+/* running, paused, shutoff, migrating, incoming, crashed (notify::state) */
 const char *ferry_domain_get_state (FerryDomain *self);
+/* Why the domain is in its state, in words; "" when nothing to say
+ * (notify::state-reason) */
+const char *ferry_domain_get_state_reason (FerryDomain *self);
 gboolean ferry_domain_is_active (FerryDomain *self);
 FerryQemu *ferry_domain_get_qemu (FerryDomain *self);
 const char *ferry_domain_get_state_dir (FerryDomain *self);

@@ -27,6 +27,8 @@ typedef struct
   Kind kind;
   gsize offset;
   const char *const *choices; /* for strings and enums; NULL = free-form */
+  guint64 min, max;           /* for integers; both 0 = the type's range */
+  const char *unit;           /* for integers, in range errors */
 } OptionSpec;
 
 static const char *const postcopy_choices[] = { "off", "manual", "auto", NULL };
@@ -37,18 +39,28 @@ static const char *const compression_choices[] = { "none", "zlib", "zstd", NULL 
 
 #define OPT(key, kind, field, choices)                                                             \
   {                                                                                                \
-    key, kind, G_STRUCT_OFFSET (FerryMigrateOptions, field), choices                               \
+    key, kind, G_STRUCT_OFFSET (FerryMigrateOptions, field), choices, 0, 0, NULL                   \
+  }
+#define OPT_RANGE(key, kind, field, min, max, unit)                                                \
+  {                                                                                                \
+    key, kind, G_STRUCT_OFFSET (FerryMigrateOptions, field), NULL, min, max, unit                  \
   }
 
 static const OptionSpec option_specs[] = {
   OPT ("live", KIND_BOOL, live, NULL),
   OPT ("postcopy", KIND_ENUM, postcopy, postcopy_choices),
-  OPT ("max-bandwidth", KIND_UINT64, max_bandwidth, NULL),
-  OPT ("max-postcopy-bandwidth", KIND_UINT64, max_postcopy_bandwidth, NULL),
-  OPT ("switchover-bandwidth", KIND_UINT64, switchover_bandwidth, NULL),
-  OPT ("max-downtime", KIND_UINT64, max_downtime, NULL),
+  OPT_RANGE ("max-bandwidth", KIND_UINT64, max_bandwidth, 0, FERRY_MAX_BANDWIDTH, "bytes/s"),
+  OPT_RANGE ("max-postcopy-bandwidth",
+             KIND_UINT64,
+             max_postcopy_bandwidth,
+             0,
+             FERRY_MAX_BANDWIDTH,
+             "bytes/s"),
+  OPT_RANGE (
+      "switchover-bandwidth", KIND_UINT64, switchover_bandwidth, 0, FERRY_MAX_BANDWIDTH, "bytes/s"),
+  OPT_RANGE ("max-downtime", KIND_UINT64, max_downtime, 1, FERRY_MAX_DOWNTIME_MS, "ms"),
   OPT ("auto-converge", KIND_BOOL, auto_converge, NULL),
-  OPT ("multifd-channels", KIND_UINT32, multifd_channels, NULL),
+  OPT_RANGE ("multifd-channels", KIND_UINT32, multifd_channels, 0, 255, "channels"),
   OPT ("compression", KIND_STRING, compression, compression_choices),
   OPT ("copy-storage", KIND_ENUM, copy_storage, copy_storage_choices),
   OPT ("disks", KIND_STRV, disks, NULL),
@@ -138,10 +150,17 @@ parse_one (FerryMigrateOptions *options, const OptionSpec *spec, GVariant *value
     case KIND_UINT64:
       if (!variant_to_uint (value, &number))
         goto wrong_type;
-      if (spec->kind == KIND_UINT32 && number > G_MAXUINT32)
+      if ((spec->kind == KIND_UINT32 && number > G_MAXUINT32) ||
+          ((spec->min || spec->max) && (number < spec->min || number > spec->max)))
         {
-          g_set_error (error, FERRY_ERROR, FERRY_ERROR_INVALID_ARGUMENT,
-                       "Option '%s' is out of range", spec->key);
+          if (spec->min || spec->max)
+            g_set_error (error, FERRY_ERROR, FERRY_ERROR_INVALID_ARGUMENT,
+                         "Option '%s' is out of range: %" G_GUINT64_FORMAT
+                         " is not from %" G_GUINT64_FORMAT " to %" G_GUINT64_FORMAT " %s",
+                         spec->key, number, spec->min, spec->max, spec->unit);
+          else
+            g_set_error (error, FERRY_ERROR, FERRY_ERROR_INVALID_ARGUMENT,
+                         "Option '%s' is out of range", spec->key);
           return FALSE;
         }
       if (spec->kind == KIND_UINT32)
@@ -224,16 +243,31 @@ ferry_migrate_options_parse (GVariant *variant, GError **error)
                            "does not support post-copy with multifd");
       return NULL;
     }
-  if (options->multifd_channels > 255)
-    {
-      g_set_error_literal (error, FERRY_ERROR, FERRY_ERROR_INVALID_ARGUMENT,
-                           "Option 'multifd-channels' must be at most 255");
-      return NULL;
-    }
-  if (options->migrate_uri && !g_str_has_prefix (options->migrate_uri, "tcp:"))
+  if (g_strcmp0 (options->compression, "none") != 0 && options->multifd_channels == 0)
     {
       g_set_error (error, FERRY_ERROR, FERRY_ERROR_INVALID_ARGUMENT,
-                   "Invalid value '%s' for option 'migrate-uri': expected tcp:HOST:PORT",
+                   "Option 'compression' (%s) needs 'multifd-channels': QEMU compresses only "
+                   "multifd streams",
+                   options->compression);
+      return NULL;
+    }
+  if (options->copy_storage == FERRY_COPY_STORAGE_NONE)
+    {
+      const char *needs = options->disks                ? "disks"
+                          : options->synchronous_writes ? "synchronous-writes"
+                                                        : NULL;
+      if (needs)
+        {
+          g_set_error (error, FERRY_ERROR, FERRY_ERROR_INVALID_ARGUMENT,
+                       "Option '%s' needs 'copy-storage' (all or incremental)", needs);
+          return NULL;
+        }
+    }
+  if (options->migrate_uri && !ferry_migrate_uri_parse (options->migrate_uri, NULL, NULL))
+    {
+      g_set_error (error, FERRY_ERROR, FERRY_ERROR_INVALID_ARGUMENT,
+                   "Invalid value '%s' for option 'migrate-uri': expected tcp:HOST:PORT with a "
+                   "port from 1 to 65535",
                    options->migrate_uri);
       return NULL;
     }
@@ -253,6 +287,32 @@ ferry_migrate_options_free (FerryMigrateOptions *options)
   g_free (options->migrate_uri);
   g_clear_pointer (&options->variant, g_variant_unref);
   g_free (options);
+}
+
+gboolean
+ferry_migrate_uri_parse (const char *uri, char **host, guint16 *port)
+{
+  const char *rest, *colon;
+  g_autofree char *name = NULL;
+  guint64 number;
+
+  if (!g_str_has_prefix (uri, "tcp:"))
+    return FALSE;
+  rest = uri + strlen ("tcp:");
+  colon = strrchr (rest, ':');
+  if (colon == NULL || colon == rest ||
+      !g_ascii_string_to_unsigned (colon + 1, 10, 1, 65535, &number, NULL))
+    return FALSE;
+  name = g_strndup (rest, colon - rest);
+  /* [v6-address] or a name/v4 address without further colons or spaces */
+  if (name[0] == '[' ? !g_str_has_suffix (name, "]") || strlen (name) < 3
+                     : strpbrk (name, ":[] ,") != NULL)
+    return FALSE;
+  if (host)
+    *host = g_steal_pointer (&name);
+  if (port)
+    *port = (guint16) number;
+  return TRUE;
 }
 
 const char *

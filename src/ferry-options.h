@@ -5,6 +5,11 @@
 
 G_BEGIN_DECLS
 
+/* The largest rate QEMU takes in its JSON (an int64), in bytes/s, and its
+ * longest downtime limit, in ms. Larger values are refused, never wrapped. */
+#define FERRY_MAX_BANDWIDTH ((guint64) G_MAXINT64)
+#define FERRY_MAX_DOWNTIME_MS G_GUINT64_CONSTANT (2000000)
+
 typedef enum
 {
   FERRY_POSTCOPY_OFF,
@@ -26,7 +31,7 @@ typedef struct
   guint64 max_bandwidth;          /* bytes/s, 0 = unlimited */
   guint64 max_postcopy_bandwidth; /* bytes/s, 0 = unlimited */
   guint64 switchover_bandwidth;   /* bytes/s, 0 = Ferry's default */
-  guint64 max_downtime;           /* ms, 0 = QEMU's default */
+  guint64 max_downtime;           /* ms, 0 = Ferry's default */
   gboolean auto_converge;
   guint32 multifd_channels; /* 0 = off */
   char *compression;
@@ -47,6 +52,8 @@ typedef struct
 FerryMigrateOptions *ferry_migrate_options_parse (GVariant *options, GError **error);
 void ferry_migrate_options_free (FerryMigrateOptions *options);
 const char *ferry_postcopy_mode_to_string (FerryPostcopyMode mode);
+/* tcp:HOST:PORT (HOST a name, an IPv4 address or [an IPv6 address]) */
+gboolean ferry_migrate_uri_parse (const char *uri, char **host, guint16 *port);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (FerryMigrateOptions, ferry_migrate_options_free)
 

@@ -14,6 +14,7 @@
 #include "ferry-error.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <glib/gstdio.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -28,7 +29,9 @@ struct _FerryQemu
   GSubprocess *process;
   GPid pid;
   FerryQmp *qmp;
+  FerryDomainConfig *config; /* the live description */
   char *run_state;
+  char *state_reason;
   char *log_path;
   char *qmp_path;
   char *conf_path;     /* the live description, for re-attaching after a restart */
@@ -73,6 +76,111 @@ ferry_qemu_get_run_state (FerryQemu *self)
   return self->run_state;
 }
 
+const char *
+ferry_qemu_get_state_reason (FerryQemu *self)
+{
+  return self->state_reason ? self->state_reason : "";
+}
+
+gboolean
+ferry_qemu_is_crashed (FerryQemu *self)
+{
+  return g_strcmp0 (self->run_state, "crashed") == 0;
+}
+
+const FerryDomainConfig *
+ferry_qemu_get_config (FerryQemu *self)
+{
+  return self->config;
+}
+
+/* A crash is kept: a crashed guest that QEMU later reports otherwise (a
+ * migration that completed while it was stopped: postmigrate) is still
+ * the crashed guest. Only its end (shutoff) or a resumed guest clear it. */
+static void
+set_crashed (FerryQemu *self, const char *reason)
+{
+  if (ferry_qemu_is_crashed (self))
+    return;
+  g_set_str (&self->state_reason, reason);
+  g_warning ("QEMU %d: the guest crashed: %s", (int) self->pid, reason);
+  set_run_state (self, "crashed");
+}
+
+static void
+set_run_state_keeping_crash (FerryQemu *self, const char *state)
+{
+  if (ferry_qemu_is_crashed (self) && !g_str_equal (state, "running") &&
+      !g_str_equal (state, "shutoff"))
+    return;
+  g_clear_pointer (&self->state_reason, g_free);
+  set_run_state (self, state);
+}
+
+gboolean
+ferry_qemu_kvm_usable (void)
+{
+  int fd = open ("/dev/kvm", O_RDWR | O_CLOEXEC);
+
+  if (fd < 0)
+    return FALSE;
+  close (fd);
+  return TRUE;
+}
+
+gboolean
+ferry_qemu_resolve_accel (FerryAccel wanted, FerryAccel *resolved, GError **error)
+{
+  gboolean kvm = ferry_qemu_kvm_usable ();
+
+  if (wanted == FERRY_ACCEL_KVM && !kvm)
+    {
+      g_set_error_literal (
+          error, FERRY_ERROR, FERRY_ERROR_NOT_SUPPORTED,
+          "Accel=kvm, but KVM cannot be used on this host (/dev/kvm is missing "
+          "or not accessible); Accel=tcg or Accel=auto runs the guest without KVM");
+      return FALSE;
+    }
+  if (wanted == FERRY_ACCEL_AUTO)
+    *resolved = kvm ? FERRY_ACCEL_KVM : FERRY_ACCEL_TCG;
+  else
+    *resolved = wanted;
+  return TRUE;
+}
+
+const char *
+ferry_qemu_run_state_for_status (const char *status,
+                                 FerryAccel accel,
+                                 const char *log_tail,
+                                 char **reason)
+{
+  static const char *const kept[] = { "running", "inmigrate", "postmigrate", NULL };
+
+  *reason = NULL;
+  if (g_str_equal (status, "guest-panicked"))
+    {
+      *reason = g_strdup ("guest panicked");
+      return "crashed";
+    }
+  if (g_str_equal (status, "internal-error"))
+    {
+      /* QEMU stops a vCPU that KVM cannot run (often a nested KVM that
+       * cannot emulate an instruction); TCG runs such a guest. */
+      const char *what = log_tail && strstr (log_tail, "emulation failure") ? "emulation failure"
+                                                                            : "see QEMU's log";
+      if (accel == FERRY_ACCEL_TCG)
+        *reason = g_strdup_printf ("QEMU internal error: %s", what);
+      else
+        *reason =
+            g_strdup_printf ("KVM internal error: %s; Accel=tcg runs this guest without KVM", what);
+      return "crashed";
+    }
+  for (gsize i = 0; kept[i]; i++)
+    if (g_str_equal (status, kept[i]))
+      return kept[i];
+  return "paused";
+}
+
 gboolean
 ferry_qemu_has_exited (FerryQemu *self)
 {
@@ -112,14 +220,14 @@ ferry_qemu_build_argv (const FerryDomainConfig *config, const FerryQemuLaunch *l
   g_autoptr (GStrvBuilder) argv = g_strv_builder_new ();
   g_autofree char *console = g_build_filename (launch->state_dir, "console", config->name, NULL);
   g_autofree char *console_log = g_strconcat (console, ".log", NULL);
-  gboolean have_kvm = g_access ("/dev/kvm", R_OK | W_OK) == 0;
 
+  g_return_val_if_fail (config->accel != FERRY_ACCEL_AUTO, NULL);
   g_strv_builder_add_many (argv, config->qemu_binary, "-name", config->name, "-uuid", config->uuid,
                            NULL);
   builder_take (argv, g_strdup ("-machine"));
   builder_take (argv, g_strdup (config->machine));
-  g_strv_builder_add_many (argv, "-accel", have_kvm ? "kvm" : "tcg", "-cpu", config->cpu_model,
-                           NULL);
+  g_strv_builder_add_many (argv, "-accel", ferry_accel_to_string (config->accel), "-cpu",
+                           config->cpu_model, NULL);
   g_strv_builder_add (argv, "-m");
   builder_take (argv, g_strdup_printf ("%u", config->memory_mib));
   g_strv_builder_add (argv, "-smp");
@@ -133,6 +241,14 @@ ferry_qemu_build_argv (const FerryDomainConfig *config, const FerryQemuLaunch *l
   g_strv_builder_add (argv, "-chardev");
   builder_take (argv, g_strdup_printf ("file,id=console,path=%s,append=on", console_log));
   g_strv_builder_add_many (argv, "-serial", "chardev:console", NULL);
+  /* A guest panic is seen (GUEST_PANICKED) and the QEMU stays, paused,
+   * for inspection instead of quitting. */
+  g_strv_builder_add_many (argv, "-device",
+                           g_str_has_suffix (config->qemu_binary, "x86_64") ||
+                                   g_str_has_suffix (config->qemu_binary, "i386")
+                               ? "pvpanic"
+                               : "pvpanic-pci",
+                           "-action", "panic=pause", NULL);
   if (config->kernel)
     g_strv_builder_add_many (argv, "-kernel", config->kernel, NULL);
   if (config->append)
@@ -220,15 +336,54 @@ attached_qmp_closed_cb (FerryQmp *qmp, gpointer user_data)
     }
 }
 
+static char *read_log_tail (const char *path);
+
+/* Takes the query-status answer: the run state and, for a crash, why. */
+static void
+apply_status (FerryQemu *self, JsonNode *reply)
+{
+  const char *status = "running";
+  const char *state;
+  g_autofree char *reason = NULL;
+  g_autofree char *tail = NULL;
+
+  if (reply && JSON_NODE_HOLDS_OBJECT (reply))
+    status = json_object_get_string_member_with_default (json_node_get_object (reply), "status",
+                                                         "running");
+  if (g_str_equal (status, "internal-error"))
+    tail = read_log_tail (self->log_path);
+  state = ferry_qemu_run_state_for_status (
+      status, self->config ? self->config->accel : FERRY_ACCEL_AUTO, tail, &reason);
+  if (reason)
+    set_crashed (self, reason);
+  else
+    set_run_state_keeping_crash (self, state);
+}
+
+static void
+stopped_status_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (FerryQemu) self = user_data;
+  g_autoptr (JsonNode) reply = ferry_qmp_execute_finish (FERRY_QMP (source), result, NULL);
+
+  if (reply && !self->exited)
+    apply_status (self, reply);
+}
+
 static void
 qmp_event_cb (FerryQmp *qmp, const char *name, JsonObject *data, gint64 ts, gpointer user_data)
 {
   FerryQemu *self = user_data;
 
+  /* STOP does not say why: a pause, a migration's switch-over, or a
+   * vCPU that KVM could not run (internal-error). QEMU's run status does. */
   if (g_str_equal (name, "STOP"))
-    set_run_state (self, "paused");
+    ferry_qmp_execute_async (qmp, "query-status", NULL, NULL, stopped_status_cb,
+                             g_object_ref (self));
   else if (g_str_equal (name, "RESUME"))
-    set_run_state (self, "running");
+    set_run_state_keeping_crash (self, "running");
+  else if (g_str_equal (name, "GUEST_PANICKED"))
+    set_crashed (self, "guest panicked");
 }
 
 /* --- launch --- */
@@ -298,23 +453,13 @@ query_status_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   LaunchData *data = g_task_get_task_data (task);
   g_autoptr (GError) error = NULL;
   g_autoptr (JsonNode) reply = ferry_qmp_execute_finish (FERRY_QMP (source), result, &error);
-  const char *status;
 
   if (reply == NULL)
     {
       launch_fail (g_steal_pointer (&task), data, error->message);
       return;
     }
-  status = json_object_get_string_member_with_default (json_node_get_object (reply), "status",
-                                                       "running");
-  if (g_str_equal (status, "running"))
-    set_run_state (data->qemu, "running");
-  else if (g_str_equal (status, "inmigrate"))
-    set_run_state (data->qemu, "inmigrate");
-  else if (g_str_equal (status, "postmigrate"))
-    set_run_state (data->qemu, "postmigrate");
-  else
-    set_run_state (data->qemu, "paused");
+  apply_status (data->qemu, reply);
   g_task_return_pointer (task, g_object_ref (data->qemu), g_object_unref);
 }
 
@@ -387,6 +532,7 @@ ferry_qemu_launch_async (const FerryDomainConfig *config,
   g_autofree char *qmp_path = NULL;
   g_auto (GStrv) argv = NULL;
   g_autofree char *cmdline = NULL;
+  g_autoptr (FerryDomainConfig) live = ferry_domain_config_copy (config);
   LaunchData *data = g_new0 (LaunchData, 1);
   int fd;
   const int child_fd = 3;
@@ -394,6 +540,12 @@ ferry_qemu_launch_async (const FerryDomainConfig *config,
   g_task_set_source_tag (task, ferry_qemu_launch_async);
   g_task_set_task_data (task, data, (GDestroyNotify) launch_data_free);
   data->cancellable = cancellable ? g_object_ref (cancellable) : NULL;
+
+  if (!ferry_qemu_resolve_accel (config->accel, &live->accel, &error))
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
 
   if (g_mkdir_with_parents (qemu_dir, 0700) < 0 || g_mkdir_with_parents (console_dir, 0750) < 0)
     {
@@ -411,6 +563,8 @@ ferry_qemu_launch_async (const FerryDomainConfig *config,
     }
 
   data->qemu = g_object_new (FERRY_TYPE_QEMU, NULL);
+  data->qemu->config = g_steal_pointer (&live);
+  config = data->qemu->config;
   data->qemu->log_path = g_strdup_printf ("%s/%s.log", qemu_dir, config->name);
   data->qemu->qmp_path = g_strdup (qmp_path);
   data->qemu->conf_path = g_strdup_printf ("%s/%s.conf", qemu_dir, config->name);
@@ -422,8 +576,8 @@ ferry_qemu_launch_async (const FerryDomainConfig *config,
       return;
     }
   {
-    g_autofree char *live = ferry_domain_config_to_data (config);
-    if (!g_file_set_contents_full (data->qemu->conf_path, live, -1, G_FILE_SET_CONTENTS_CONSISTENT,
+    g_autofree char *text = ferry_domain_config_to_data (config);
+    if (!g_file_set_contents_full (data->qemu->conf_path, text, -1, G_FILE_SET_CONTENTS_CONSISTENT,
                                    0600, &error))
       {
         close (fd);
@@ -433,6 +587,8 @@ ferry_qemu_launch_async (const FerryDomainConfig *config,
   }
   argv = ferry_qemu_build_argv (config, launch, child_fd);
   cmdline = g_strjoinv (" ", argv);
+  g_info ("domain %s: starting QEMU with the %s accelerator", config->name,
+          ferry_accel_to_string (config->accel));
   g_debug ("starting %s", cmdline);
 
   launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDERR_MERGE);
@@ -496,16 +652,13 @@ attach_status_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   FerryQemu *self = g_task_get_task_data (task);
   g_autoptr (GError) error = NULL;
   g_autoptr (JsonNode) reply = ferry_qmp_execute_finish (FERRY_QMP (source), result, &error);
-  const char *status;
 
   if (reply == NULL)
     {
       g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
-  status = json_object_get_string_member_with_default (json_node_get_object (reply), "status",
-                                                       "running");
-  set_run_state (self, g_str_equal (status, "running") ? "running" : "paused");
+  apply_status (self, reply);
   if (g_file_test (self->incoming_path, G_FILE_TEST_EXISTS))
     {
       ferry_qmp_execute_async (self->qmp, "query-migrate", NULL, NULL, attach_incoming_cb,
@@ -543,9 +696,13 @@ ferry_qemu_attach_async (const char *runtime_dir,
 {
   GTask *task = g_task_new (NULL, NULL, callback, user_data);
   FerryQemu *self = g_object_new (FERRY_TYPE_QEMU, NULL);
+  g_autofree char *live = NULL;
 
   self->qmp_path = g_strdup_printf ("%s/qemu/%s.qmp", runtime_dir, name);
   self->conf_path = g_strdup_printf ("%s/qemu/%s.conf", runtime_dir, name);
+  self->log_path = g_strdup_printf ("%s/qemu/%s.log", runtime_dir, name);
+  if (g_file_get_contents (self->conf_path, &live, NULL, NULL))
+    self->config = ferry_domain_config_parse (live, NULL);
   self->incoming_path = g_strdup_printf ("%s/qemu/%s.incoming", runtime_dir, name);
   g_task_set_task_data (task, self, g_object_unref);
   ferry_qmp_connect_async (self->qmp_path, NULL, attach_connected_cb, task);
@@ -672,7 +829,15 @@ ferry_qemu_shutdown_async (FerryQemu *self,
       return;
     }
   g_ptr_array_add (self->exit_waiters, task);
-  if (self->escalate_id == 0)
+  if (self->escalate_id == 0 && ferry_qemu_is_crashed (self))
+    {
+      /* A crashed guest cannot power down: quit QEMU, kill it if need be. */
+      self->shutdown_step = 1;
+      if (self->qmp && !ferry_qmp_is_closed (self->qmp))
+        ferry_qmp_send (self->qmp, "quit", NULL);
+      self->escalate_id = g_timeout_add (grace_ms, escalate_cb, self);
+    }
+  else if (self->escalate_id == 0)
     {
       self->shutdown_step = 0;
       if (self->qmp && !ferry_qmp_is_closed (self->qmp))
@@ -720,7 +885,9 @@ ferry_qemu_finalize (GObject *object)
   g_clear_object (&self->process);
   g_clear_object (&self->cancellable);
   g_clear_pointer (&self->exit_waiters, g_ptr_array_unref);
+  ferry_domain_config_free (self->config);
   g_free (self->run_state);
+  g_free (self->state_reason);
   g_free (self->log_path);
   g_free (self->qmp_path);
   g_free (self->conf_path);

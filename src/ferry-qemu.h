@@ -34,14 +34,36 @@ void ferry_qemu_attach_async (const char *runtime_dir,
                               gpointer user_data);
 FerryQemu *ferry_qemu_attach_finish (GAsyncResult *result, GError **error);
 
+/* Whether this host can run guests with KVM (/dev/kvm opens read-write). */
+gboolean ferry_qemu_kvm_usable (void);
+/* The accelerator a guest asking for @wanted runs with here: AUTO becomes
+ * KVM or TCG; KVM where KVM cannot be used is NOT_SUPPORTED. */
+gboolean ferry_qemu_resolve_accel (FerryAccel wanted, FerryAccel *resolved, GError **error);
+
+/* QEMU's run status (query-status) as Ferry's run state: running, paused,
+ * inmigrate, postmigrate or crashed; for crashed, *reason says why in
+ * words (from the status and the tail of QEMU's own log). */
+const char *ferry_qemu_run_state_for_status (const char *status,
+                                             FerryAccel accel,
+                                             const char *log_tail,
+                                             char **reason);
+
+/* @config's accel must be resolved (not AUTO). */
 GStrv
 ferry_qemu_build_argv (const FerryDomainConfig *config, const FerryQemuLaunch *launch, int qmp_fd);
 char *ferry_qemu_resolve_disk_path (const char *state_dir, const char *path);
 
 FerryQmp *ferry_qemu_get_qmp (FerryQemu *self);
+/* The live description this QEMU runs (accelerator resolved). */
+const FerryDomainConfig *ferry_qemu_get_config (FerryQemu *self);
 /* QEMU's run state as Ferry reports it: running, paused, inmigrate,
- * postmigrate, shutoff. Changes emit notify::run-state. */
+ * postmigrate, crashed, shutoff. Changes emit notify::run-state.
+ * crashed (a guest panic, a KVM internal error) is kept until the
+ * process exits: the QEMU stays, paused, for inspection. */
 const char *ferry_qemu_get_run_state (FerryQemu *self);
+/* Why the run state is what it is, in words ("" when nothing to say). */
+const char *ferry_qemu_get_state_reason (FerryQemu *self);
+gboolean ferry_qemu_is_crashed (FerryQemu *self);
 gboolean ferry_qemu_has_exited (FerryQemu *self);
 GPid ferry_qemu_get_pid (FerryQemu *self);
 

@@ -52,6 +52,7 @@ CONTRACT = {
             ("UUID", "s"),
             ("Backend", "s"),
             ("State", "s"),
+            ("StateReason", "s"),
             ("Migration", "o"),
         ],
         "methods": [

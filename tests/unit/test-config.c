@@ -2,8 +2,10 @@
 #define G_LOG_DOMAIN "test-config"
 
 #include "ferry-domain-config.h"
+#include "ferry-domain.h"
 #include "ferry-error.h"
 #include "ferry-options.h"
+#include "ferry-qemu.h"
 
 static void
 test_config_valid (void)
@@ -57,6 +59,7 @@ test_config_invalid (void)
     { "[Domain]\nName=x\nMemory=64\n[Disk d]\nPath=../etc/shadow\n", "'Path'" },
     { "[Domain]\nName=x\nMemory=64\nKernel=relative.elf\n", "'Kernel'" },
     { "[Domain]\nName=x\nMemory=64\nMachine=q35,accel=kvm\n", "'Machine'" },
+    { "[Domain]\nName=x\nMemory=64\nAccel=hvf\n", "'Accel'" },
   };
 
   for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
@@ -93,7 +96,7 @@ test_options (void)
   /* Integer options take any non-negative integer type. */
   options = parse_options ("{'max-bandwidth': <uint64 1048576>, 'max-downtime': <100>, "
                            "'postcopy': <'auto'>, 'multifd-channels': <uint32 0>, "
-                           "'persist': <true>, 'disks': <['vda']>}",
+                           "'persist': <true>, 'copy-storage': <'all'>, 'disks': <['vda']>}",
                            &error);
   g_assert_no_error (error);
   g_assert_cmpuint (options->max_bandwidth, ==, 1048576);
@@ -120,6 +123,22 @@ test_options_invalid (void)
     { "{'multifd-channels': <uint32 2>, 'postcopy': <'manual'>}", "multifd" },
     { "{'migrate-uri': <'rdma:1.2.3.4:5'>}", "'migrate-uri'" },
     { "{'disks': <'vda'>}", "'disks'" },
+    /* no silent wrap-around: QEMU's JSON takes an int64 */
+    { "{'max-bandwidth': <uint64 9223372036854775808>}", "'max-bandwidth'" },
+    { "{'max-bandwidth': <uint64 18446744073709551615>}", "'max-bandwidth'" },
+    { "{'max-postcopy-bandwidth': <uint64 9223372036854775808>}", "'max-postcopy-bandwidth'" },
+    { "{'switchover-bandwidth': <uint64 9223372036854775808>}", "'switchover-bandwidth'" },
+    { "{'max-downtime': <uint64 0>}", "'max-downtime'" },
+    { "{'max-downtime': <uint64 2000001>}", "'max-downtime'" },
+    { "{'multifd-channels': <uint32 256>}", "'multifd-channels'" },
+    /* options that only mean something together with another one */
+    { "{'disks': <['vda']>}", "'copy-storage'" },
+    { "{'synchronous-writes': <true>}", "'copy-storage'" },
+    { "{'compression': <'zstd'>}", "'multifd-channels'" },
+    { "{'migrate-uri': <'tcp:127.0.0.1'>}", "'migrate-uri'" },
+    { "{'migrate-uri': <'tcp:127.0.0.1:0'>}", "'migrate-uri'" },
+    { "{'migrate-uri': <'tcp:127.0.0.1:65536'>}", "'migrate-uri'" },
+    { "{'migrate-uri': <'tcp::4444'>}", "'migrate-uri'" },
   };
 
   for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
@@ -132,6 +151,130 @@ test_options_invalid (void)
       if (strstr (error->message, cases[i].mentions) == NULL)
         g_error ("case %" G_GSIZE_FORMAT ": '%s' does not mention %s", i, error->message,
                  cases[i].mentions);
+    }
+}
+
+static void
+test_options_limits (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (FerryMigrateOptions) options =
+      parse_options ("{'max-bandwidth': <uint64 9223372036854775807>, 'max-downtime': "
+                     "<uint64 2000000>, 'multifd-channels': <uint32 255>, 'compression': <'zstd'>, "
+                     "'migrate-uri': <'tcp:[::1]:4444'>}",
+                     &error);
+  g_autofree char *host = NULL;
+  guint16 port = 0;
+
+  g_assert_no_error (error);
+  g_assert_cmpuint (options->max_bandwidth, ==, G_MAXINT64);
+  g_assert_cmpuint (options->max_downtime, ==, 2000000);
+  g_assert_true (ferry_migrate_uri_parse (options->migrate_uri, &host, &port));
+  g_assert_cmpstr (host, ==, "[::1]");
+  g_assert_cmpuint (port, ==, 4444);
+}
+
+static void
+test_accel (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (FerryDomainConfig) config =
+      ferry_domain_config_parse ("[Domain]\nName=x\nMemory=64\n", &error);
+  g_autoptr (FerryDomainConfig) tcg = NULL;
+  g_autofree char *data = NULL;
+  FerryAccel resolved = FERRY_ACCEL_AUTO;
+
+  g_assert_no_error (error);
+  g_assert_cmpint (config->accel, ==, FERRY_ACCEL_AUTO);
+  config->accel = FERRY_ACCEL_TCG;
+  data = ferry_domain_config_to_data (config);
+  tcg = ferry_domain_config_parse (data, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (tcg->accel, ==, FERRY_ACCEL_TCG);
+
+  /* auto picks what the host has; tcg is always there. */
+  g_assert_true (ferry_qemu_resolve_accel (FERRY_ACCEL_AUTO, &resolved, &error));
+  g_assert_cmpint (resolved, ==, ferry_qemu_kvm_usable () ? FERRY_ACCEL_KVM : FERRY_ACCEL_TCG);
+  g_assert_true (ferry_qemu_resolve_accel (FERRY_ACCEL_TCG, &resolved, &error));
+  g_assert_cmpint (resolved, ==, FERRY_ACCEL_TCG);
+  if (!ferry_qemu_kvm_usable ())
+    {
+      g_assert_false (ferry_qemu_resolve_accel (FERRY_ACCEL_KVM, &resolved, &error));
+      g_assert_error (error, FERRY_ERROR, FERRY_ERROR_NOT_SUPPORTED);
+    }
+}
+
+static void
+test_argv (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (FerryDomainConfig) config =
+      ferry_domain_config_parse ("[Domain]\nName=x\nMemory=64\nAccel=tcg\n", &error);
+  FerryQemuLaunch launch = { "/run/x", "/var/x", FALSE, FALSE };
+  g_auto (GStrv) argv = NULL;
+  g_autofree char *line = NULL;
+
+  g_assert_no_error (error);
+  argv = ferry_qemu_build_argv (config, &launch, 3);
+  line = g_strjoinv (" ", argv);
+  /* the accelerator asked for, whatever the host has; every guest can
+   * tell it panicked, and its QEMU stays for inspection */
+  g_assert_nonnull (strstr (line, " -accel tcg "));
+  g_assert_nonnull (strstr (line, " -device pvpanic -action panic=pause"));
+}
+
+static void
+test_crash_states (void)
+{
+  const struct
+  {
+    const char *status;
+    FerryAccel accel;
+    const char *log;
+    const char *state;
+    const char *reason;
+  } cases[] = {
+    { "running", FERRY_ACCEL_KVM, NULL, "running", NULL },
+    { "paused", FERRY_ACCEL_TCG, NULL, "paused", NULL },
+    { "finish-migrate", FERRY_ACCEL_TCG, NULL, "paused", NULL },
+    { "inmigrate", FERRY_ACCEL_TCG, NULL, "inmigrate", NULL },
+    { "postmigrate", FERRY_ACCEL_TCG, NULL, "postmigrate", NULL },
+    { "guest-panicked", FERRY_ACCEL_TCG, NULL, "crashed", "guest panicked" },
+    { "internal-error", FERRY_ACCEL_KVM, "KVM internal error. Suberror: 1\nemulation failure\n",
+      "crashed", "KVM internal error: emulation failure; Accel=tcg runs this guest without KVM" },
+    { "internal-error", FERRY_ACCEL_KVM, "", "crashed",
+      "KVM internal error: see QEMU's log; Accel=tcg runs this guest without KVM" },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *reason = NULL;
+      const char *state =
+          ferry_qemu_run_state_for_status (cases[i].status, cases[i].accel, cases[i].log, &reason);
+      g_assert_cmpstr (state, ==, cases[i].state);
+      g_assert_cmpstr (reason, ==, cases[i].reason);
+    }
+}
+
+static void
+test_object_paths (void)
+{
+  const struct
+  {
+    const char *name, *path;
+  } cases[] = {
+    { "demo", "/org/ferryvm/Ferry1/domain/demo" },
+    { "1vm", "/org/ferryvm/Ferry1/domain/_31vm" },
+    { "vm1", "/org/ferryvm/Ferry1/domain/vm1" },
+    { "a-b.c_d", "/org/ferryvm/Ferry1/domain/a_2db_2ec_5fd" },
+    { "", "/org/ferryvm/Ferry1/domain/_" },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *path = ferry_domain_object_path (cases[i].name);
+      g_assert_cmpstr (path, ==, cases[i].path);
+      g_assert_true (g_variant_is_object_path (path));
     }
 }
 
@@ -155,6 +298,11 @@ main (int argc, char **argv)
   g_test_add_func ("/config/invalid", test_config_invalid);
   g_test_add_func ("/options/valid", test_options);
   g_test_add_func ("/options/invalid", test_options_invalid);
+  g_test_add_func ("/options/limits", test_options_limits);
+  g_test_add_func ("/config/accel", test_accel);
+  g_test_add_func ("/qemu/argv", test_argv);
+  g_test_add_func ("/qemu/crash-states", test_crash_states);
+  g_test_add_func ("/domain/object-paths", test_object_paths);
   g_test_add_func ("/error/names", test_error_names);
   return g_test_run ();
 }

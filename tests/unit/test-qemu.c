@@ -78,7 +78,7 @@ test_guest_under_qmp (void)
   guint timeout;
 
   g_assert_nonnull (guest);
-  description = g_strdup_printf ("[Domain]\nName=unit\nMemory=32\nKernel=%s\n"
+  description = g_strdup_printf ("[Domain]\nName=unit\nMemory=32\nAccel=tcg\nKernel=%s\n"
                                  "Append=wss=8 rate=4 hb=100 chk=2\n",
                                  guest);
   config = ferry_domain_config_parse (description, &f.error);
@@ -103,7 +103,11 @@ test_guest_under_qmp (void)
   while (f.events->len == 0)
     g_main_context_iteration (NULL, TRUE);
   g_assert_cmpstr (f.events->pdata[0], ==, "STOP");
+  /* STOP does not say why; the run state follows QEMU's own status. */
+  while (g_str_equal (ferry_qemu_get_run_state (f.qemu), "running"))
+    g_main_context_iteration (NULL, TRUE);
   g_assert_cmpstr (ferry_qemu_get_run_state (f.qemu), ==, "paused");
+  g_assert_cmpstr (ferry_qemu_get_state_reason (f.qemu), ==, "");
   g_assert_nonnull (execute (&f, "cont"));
   while (f.events->len < 2)
     g_main_context_iteration (NULL, TRUE);
