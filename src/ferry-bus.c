@@ -303,6 +303,16 @@ finish_control (GDBusMethodInvocation *invocation, gboolean ok, GError *error)
 }
 
 static void
+control_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GDBusMethodInvocation) invocation = user_data;
+  g_autoptr (GError) error = NULL;
+  gboolean ok = ferry_migration_control_finish (FERRY_MIGRATION (source), result, &error);
+
+  finish_control (invocation, ok, error);
+}
+
+static void
 migration_control (gpointer object, GDBusMethodInvocation *invocation)
 {
   FerryMigration *migration = migration_for_invocation (object, invocation);
@@ -313,24 +323,27 @@ migration_control (gpointer object, GDBusMethodInvocation *invocation)
 
   if (migration == NULL)
     return;
+  if (g_str_equal (method, "SetMaxDowntime") || g_str_equal (method, "SetMaxBandwidth"))
+    {
+      guint64 value;
+      g_variant_get (params, "(t)", &value);
+      if (g_str_equal (method, "SetMaxDowntime"))
+        ferry_migration_set_max_downtime_async (migration, value, NULL, control_cb,
+                                                g_object_ref (invocation));
+      else
+        ferry_migration_set_max_bandwidth_async (migration, value, NULL, control_cb,
+                                                 g_object_ref (invocation));
+      return;
+    }
+  if (g_str_equal (method, "Pause"))
+    {
+      ferry_migration_pause_async (migration, NULL, control_cb, g_object_ref (invocation));
+      return;
+    }
   if (g_str_equal (method, "Cancel"))
     ok = ferry_migration_cancel (migration, &error);
   else if (g_str_equal (method, "StartPostCopy"))
     ok = ferry_migration_start_postcopy (migration, &error);
-  else if (g_str_equal (method, "SetMaxDowntime"))
-    {
-      guint64 value;
-      g_variant_get (params, "(t)", &value);
-      ok = ferry_migration_set_max_downtime (migration, value, &error);
-    }
-  else if (g_str_equal (method, "SetMaxBandwidth"))
-    {
-      guint64 value;
-      g_variant_get (params, "(t)", &value);
-      ok = ferry_migration_set_max_bandwidth (migration, value, &error);
-    }
-  else if (g_str_equal (method, "Pause"))
-    ok = ferry_migration_pause (migration, &error);
   else if (g_str_equal (method, "Recover"))
     {
       const char *uri;
@@ -430,8 +443,13 @@ peer_abort (gpointer object, GDBusMethodInvocation *invocation)
   const char *path, *reason;
   g_autoptr (GError) error = NULL;
 
+  gboolean ok;
+
   g_variant_get (g_dbus_method_invocation_get_parameters (invocation), "(&o&s)", &path, &reason);
-  finish_control (invocation, ferry_engine_abort (self->engine, path, reason, &error), error);
+  /* Two statements: in one call, C leaves open whether 'error' is read
+   * before or after the abort fills it. */
+  ok = ferry_engine_abort (self->engine, path, reason, &error);
+  finish_control (invocation, ok, error);
 }
 
 DISPATCH (peer_hello)

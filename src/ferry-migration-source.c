@@ -35,8 +35,6 @@ static void migration_failed_query_cb (GObject *source, GAsyncResult *result, gp
 static void
 on_source_event (FerryQmp *qmp, const char *name, JsonObject *data, gint64 ts, gpointer user_data);
 static gboolean require_active_source (FerryMigration *self, const char *what, GError **error);
-static gboolean
-set_parameter (FerryMigration *self, const char *name, guint64 value, GError **error);
 
 /* --- source side --- */
 
@@ -749,60 +747,141 @@ ferry_migration_start_postcopy (FerryMigration *self, GError **error)
   return TRUE;
 }
 
-static gboolean
-set_parameter (FerryMigration *self, const char *name, guint64 value, GError **error)
-{
-  JsonObject *args;
+/* --- controls that QEMU must accept: answered once it has --- */
 
-  if (!require_active_source (self, "Tuning", error))
-    return FALSE;
-  args = json_object_new ();
+typedef struct
+{
+  char *command;
+  guint64 downtime_limit; /* taken by the policy once QEMU took it */
+} ControlData;
+
+static void
+control_data_free (ControlData *data)
+{
+  g_free (data->command);
+  g_free (data);
+}
+
+static void
+control_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  FerryMigration *self = g_task_get_source_object (task);
+  ControlData *data = g_task_get_task_data (task);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) reply = ferry_qmp_execute_finish (FERRY_QMP (source), result, &error);
+
+  if (reply == NULL)
+    {
+      g_task_return_new_error (task, FERRY_ERROR, FERRY_ERROR_FAILED, "QEMU refused %s: %s",
+                               data->command, error->message);
+      return;
+    }
+  if (data->downtime_limit)
+    self->downtime_limit = data->downtime_limit;
+  g_task_return_boolean (task, TRUE);
+}
+
+/* Runs @command (takes @args) on the source QEMU; @refusal, when set, is
+ * returned instead (taken). */
+static void
+control_async (FerryMigration *self,
+               gpointer source_tag,
+               const char *what,
+               GError *refusal,
+               const char *command,
+               JsonObject *args,
+               guint64 downtime_limit,
+               GCancellable *cancellable,
+               GAsyncReadyCallback callback,
+               gpointer user_data)
+{
+  g_autoptr (GTask) task = g_task_new (self, cancellable, callback, user_data);
+  g_autoptr (GError) error = refusal;
+  g_autoptr (JsonObject) owned_args = args;
+  ControlData *data = g_new0 (ControlData, 1);
+
+  g_task_set_source_tag (task, source_tag);
+  g_task_set_task_data (task, data, (GDestroyNotify) control_data_free);
+  data->command = g_strdup (command);
+  data->downtime_limit = downtime_limit;
+  if (error == NULL)
+    require_active_source (self, what, &error);
+  if (error)
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  ferry_qmp_execute_async (ferry_qemu_get_qmp (self->qemu), command, args, cancellable,
+                           control_done_cb, g_steal_pointer (&task));
+}
+
+static JsonObject *
+parameter_args (const char *name, guint64 value)
+{
+  JsonObject *args = json_object_new ();
+
   json_object_set_int_member (args, name, (gint64) value);
-  ferry_qmp_send (ferry_qemu_get_qmp (self->qemu), "migrate-set-parameters", args);
-  json_object_unref (args);
-  return TRUE;
+  return args;
+}
+
+void
+ferry_migration_set_max_downtime_async (FerryMigration *self,
+                                        guint64 ms,
+                                        GCancellable *cancellable,
+                                        GAsyncReadyCallback callback,
+                                        gpointer user_data)
+{
+  GError *refusal = NULL;
+
+  if (ms == 0 || ms > FERRY_MAX_DOWNTIME_MS)
+    refusal = g_error_new (FERRY_ERROR, FERRY_ERROR_INVALID_ARGUMENT,
+                           "Maximum downtime must be from 1 to %" G_GUINT64_FORMAT " ms",
+                           FERRY_MAX_DOWNTIME_MS);
+  control_async (self, ferry_migration_set_max_downtime_async, "Tuning", refusal,
+                 "migrate-set-parameters", parameter_args ("downtime-limit", ms), ms, cancellable,
+                 callback, user_data);
+}
+
+void
+ferry_migration_set_max_bandwidth_async (FerryMigration *self,
+                                         guint64 bps,
+                                         GCancellable *cancellable,
+                                         GAsyncReadyCallback callback,
+                                         gpointer user_data)
+{
+  GError *refusal = NULL;
+
+  if (bps > FERRY_MAX_BANDWIDTH)
+    refusal = g_error_new (FERRY_ERROR, FERRY_ERROR_INVALID_ARGUMENT,
+                           "Bandwidth must be from 0 (unlimited) to %" G_GUINT64_FORMAT " bytes/s",
+                           FERRY_MAX_BANDWIDTH);
+  control_async (self, ferry_migration_set_max_bandwidth_async, "Tuning", refusal,
+                 "migrate-set-parameters",
+                 parameter_args ("max-bandwidth", bps ? bps : UNLIMITED_BANDWIDTH), 0, cancellable,
+                 callback, user_data);
+}
+
+void
+ferry_migration_pause_async (FerryMigration *self,
+                             GCancellable *cancellable,
+                             GAsyncReadyCallback callback,
+                             gpointer user_data)
+{
+  GError *refusal = NULL;
+
+  if (!self->incoming && !self->finished && self->state != STATE_POSTCOPY_ACTIVE)
+    refusal = g_error_new_literal (FERRY_ERROR, FERRY_ERROR_NOT_SUPPORTED,
+                                   "Only a migration in post-copy can be paused");
+  control_async (self, ferry_migration_pause_async, "Pausing", refusal, "migrate-pause", NULL, 0,
+                 cancellable, callback, user_data);
 }
 
 gboolean
-ferry_migration_set_max_downtime (FerryMigration *self, guint64 ms, GError **error)
+ferry_migration_control_finish (FerryMigration *self, GAsyncResult *result, GError **error)
 {
-  if (ms == 0 || ms > 2000000)
-    {
-      g_set_error_literal (error, FERRY_ERROR, FERRY_ERROR_INVALID_ARGUMENT,
-                           "Maximum downtime must be between 1 and 2000000 ms");
-      return FALSE;
-    }
-  if (!set_parameter (self, "downtime-limit", ms, error))
-    return FALSE;
-  self->downtime_limit = ms;
-  return TRUE;
-}
-
-gboolean
-ferry_migration_set_max_bandwidth (FerryMigration *self, guint64 bps, GError **error)
-{
-  if (bps > (guint64) G_MAXINT64)
-    {
-      g_set_error_literal (error, FERRY_ERROR, FERRY_ERROR_INVALID_ARGUMENT,
-                           "Bandwidth out of range");
-      return FALSE;
-    }
-  return set_parameter (self, "max-bandwidth", bps ? bps : UNLIMITED_BANDWIDTH, error);
-}
-
-gboolean
-ferry_migration_pause (FerryMigration *self, GError **error)
-{
-  if (!require_active_source (self, "Pausing", error))
-    return FALSE;
-  if (self->state != STATE_POSTCOPY_ACTIVE)
-    {
-      g_set_error_literal (error, FERRY_ERROR, FERRY_ERROR_NOT_SUPPORTED,
-                           "Only a migration in post-copy can be paused");
-      return FALSE;
-    }
-  ferry_qmp_send (ferry_qemu_get_qmp (self->qemu), "migrate-pause", NULL);
-  return TRUE;
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
 }
 
 gboolean

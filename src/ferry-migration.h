@@ -22,9 +22,24 @@ gboolean ferry_migration_is_finished (FerryMigration *self);
 
 gboolean ferry_migration_cancel (FerryMigration *self, GError **error);
 gboolean ferry_migration_start_postcopy (FerryMigration *self, GError **error);
-gboolean ferry_migration_set_max_downtime (FerryMigration *self, guint64 ms, GError **error);
-gboolean ferry_migration_set_max_bandwidth (FerryMigration *self, guint64 bps, GError **error);
-gboolean ferry_migration_pause (FerryMigration *self, GError **error);
+/* Controls QEMU must accept: they complete once it has (or refused), and
+ * each finishes with ferry_migration_control_finish(). */
+void ferry_migration_set_max_downtime_async (FerryMigration *self,
+                                             guint64 ms,
+                                             GCancellable *cancellable,
+                                             GAsyncReadyCallback callback,
+                                             gpointer user_data);
+void ferry_migration_set_max_bandwidth_async (FerryMigration *self,
+                                              guint64 bps,
+                                              GCancellable *cancellable,
+                                              GAsyncReadyCallback callback,
+                                              gpointer user_data);
+void ferry_migration_pause_async (FerryMigration *self,
+                                  GCancellable *cancellable,
+                                  GAsyncReadyCallback callback,
+                                  gpointer user_data);
+gboolean
+ferry_migration_control_finish (FerryMigration *self, GAsyncResult *result, GError **error);
 gboolean ferry_migration_recover (FerryMigration *self, const char *uri, GError **error);
 GVariant *ferry_migration_get_statistics (FerryMigration *self);
 
