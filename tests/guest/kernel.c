@@ -11,12 +11,17 @@
  *   hb=<ms>          heartbeat period (default 500, at least 10)
  *   chk=<n>          verify the whole working set every n heartbeats
  *                    (default 4, 0 = never)
+ *   panic=<n>        after heartbeat n, signal a guest panic through the
+ *                    pvpanic ISA device (byte 1 to I/O port 0x505) and stop
+ *                    for good (cli; hlt); default 0 = never
  *
  * Serial output (COM1, 0x3f8):
  *   GUEST start wss=<MiB> rate=<MiB/s|max> mem=<MiB> base=<MiB> hb=<ms> chk=<n>
  *     (wss and base after clamping; mem = top of usable RAM, rounded up)
  *   GUEST filled
  *   HB <n> ms=<ticks> gen=<g> cur=<page> dirtied_pages=<k> err=<e> verify_bad=<v>
+ *   GUEST panic after HB <n>
+ *     (with panic=<n>, right after heartbeat n and just before the pvpanic write)
  *
  * Every counter lives in guest RAM, so after a live migration the destination
  * continues the sequence. The same counters are kept in a status block at
@@ -37,6 +42,8 @@
 #define FILL_XOR 0x5a5a5a5au
 #define STATUS_ADDR 0x7000u
 #define STATUS_MAGIC 0x59525246u /* "FRRY" */
+#define PVPANIC_PORT 0x505       /* QEMU's ISA pvpanic device, default ioport */
+#define PVPANIC_PANICKED 0x01u   /* "guest panicked" event */
 
 enum
 {
@@ -104,6 +111,7 @@ static uint32_t base_mib = 2;
 static uint32_t rate_mib = 0;
 static uint32_t hb_ms = 500;
 static uint32_t chk_every = 4;
+static uint32_t panic_after = 0; /* heartbeat to panic after, 0 = never */
 
 /* State (all in guest RAM, so it migrates with the guest). */
 static uint32_t base_addr;
@@ -294,6 +302,8 @@ parse_token (const char *tok)
     hb_ms = v < 10 ? 10 : v;
   else if (key_is (tok, "chk", &val) && parse_u32 (val, &v))
     chk_every = v;
+  else if (key_is (tok, "panic", &val) && parse_u32 (val, &v))
+    panic_after = v;
 }
 
 /* Returns the address just past the command line's terminating NUL. */
@@ -404,6 +414,22 @@ update_status (void)
   status->verifies = verifies;
 }
 
+/* Reports the panic on COM1, lets the UART drain, signals it to the host
+ * through pvpanic and stops for good. */
+static void guest_panic (void) __attribute__ ((noreturn));
+
+static void
+guest_panic (void)
+{
+  put_field ("GUEST panic after HB ", hb_n);
+  putc_serial ('\n');
+  while (!(inb (COM1 + 5) & 0x40)) /* transmitter empty */
+    ;
+  outb (PVPANIC_PORT, PVPANIC_PANICKED);
+  for (;;)
+    __asm__ volatile("cli; hlt");
+}
+
 static void
 heartbeat (void)
 {
@@ -420,6 +446,8 @@ heartbeat (void)
   put_field (" verify_bad=", verify_bad);
   putc_serial ('\n');
   dirtied = 0;
+  if (panic_after && hb_n == panic_after)
+    guest_panic ();
 }
 
 void
