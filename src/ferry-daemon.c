@@ -23,8 +23,9 @@ struct _FerryDaemon
   char *config_dir;
   char *hostname;
   char *host_uuid;
-  GHashTable *domains;    /* name -> FerryDomain */
-  GHashTable *persistent; /* names with a description on disk */
+  gboolean peer_extra_args; /* ferryd.conf [Peer] AllowExtraArgs */
+  GHashTable *domains;      /* name -> FerryDomain */
+  GHashTable *persistent;   /* names with a description on disk */
 };
 
 enum
@@ -79,6 +80,59 @@ const char *const *
 ferry_daemon_get_capabilities (FerryDaemon *self)
 {
   return capabilities;
+}
+
+gboolean
+ferry_daemon_peer_may_send_extra_args (FerryDaemon *self)
+{
+  return self->peer_extra_args;
+}
+
+/* <config-dir>/ferryd.conf: optional; a value that cannot be read is an
+ * error (ferryd does not start with a setting it does not understand),
+ * an unknown key a warning (a newer file on an older ferryd). */
+static gboolean
+load_config (FerryDaemon *self, GError **error)
+{
+  static const char *const peer_keys[] = { "AllowExtraArgs", NULL };
+  g_autofree char *path = g_build_filename (self->config_dir, "ferryd.conf", NULL);
+  g_autoptr (GKeyFile) keyfile = g_key_file_new ();
+  g_autoptr (GError) local_error = NULL;
+  g_auto (GStrv) groups = NULL;
+
+  if (!g_key_file_load_from_file (keyfile, path, G_KEY_FILE_NONE, &local_error))
+    {
+      if (g_error_matches (local_error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+        return TRUE;
+      g_set_error (error, FERRY_ERROR, FERRY_ERROR_FAILED, "Cannot read %s: %s", path,
+                   local_error->message);
+      return FALSE;
+    }
+  groups = g_key_file_get_groups (keyfile, NULL);
+  for (gsize i = 0; groups[i]; i++)
+    {
+      g_auto (GStrv) keys = g_key_file_get_keys (keyfile, groups[i], NULL, NULL);
+      gboolean known_group = g_str_equal (groups[i], "Peer");
+
+      for (gsize k = 0; keys && keys[k]; k++)
+        if (!known_group || !g_strv_contains (peer_keys, keys[k]))
+          g_warning ("%s: ignoring unknown key '%s' in [%s]", path, keys[k], groups[i]);
+    }
+  if (g_key_file_has_key (keyfile, "Peer", "AllowExtraArgs", NULL))
+    {
+      self->peer_extra_args =
+          g_key_file_get_boolean (keyfile, "Peer", "AllowExtraArgs", &local_error);
+      if (local_error)
+        {
+          g_set_error (error, FERRY_ERROR, FERRY_ERROR_FAILED,
+                       "%s: invalid value for AllowExtraArgs in [Peer]: %s", path,
+                       local_error->message);
+          return FALSE;
+        }
+    }
+  if (self->peer_extra_args)
+    g_info ("%s: peers may send [QEMU] ExtraArgs", path);
+  return TRUE;
 }
 
 FerryDomain *
@@ -359,6 +413,8 @@ ferry_daemon_new (const char *state_dir,
                    self->runtime_dir, g_strerror (saved));
       return NULL;
     }
+  if (!load_config (self, error))
+    return NULL;
   self->host_uuid = load_host_uuid (self, error);
   if (self->host_uuid == NULL)
     return NULL;

@@ -21,6 +21,9 @@ const char *ferry_daemon_get_hostname (FerryDaemon *self);
 const char *ferry_daemon_get_host_uuid (FerryDaemon *self);
 const char *const *ferry_daemon_get_backends (FerryDaemon *self);
 const char *const *ferry_daemon_get_capabilities (FerryDaemon *self);
+/* ferryd.conf [Peer] AllowExtraArgs: may a migration source's description
+ * carry [QEMU] ExtraArgs onto this host's QEMU command line? */
+gboolean ferry_daemon_peer_may_send_extra_args (FerryDaemon *self);
 
 /* Domains: "domain-added" (FerryDomain *) is emitted for each new one. */
 FerryDomain *ferry_daemon_lookup_domain (FerryDaemon *self, const char *name);

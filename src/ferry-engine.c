@@ -162,6 +162,7 @@ typedef struct
   guint64 downtime;
   GDBusConnection *peer;
   FerryDomain *domain;
+  FerryAccel accel; /* in use, or as described when not running */
 } CheckData;
 
 static void
@@ -214,6 +215,8 @@ check_hello_cb (GObject *source, GAsyncResult *result, gpointer user_data)
       g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, &error);
   g_autoptr (GVariant) info = NULL;
   g_autofree const char **caps = NULL;
+  g_autofree const char **accels = NULL;
+  g_autofree char *accel_blocker = NULL;
   const char *uuid = NULL, *dstate = NULL;
   g_autoptr (GStrvBuilder) both = g_strv_builder_new ();
   const char *const *local = ferry_daemon_get_capabilities (self->daemon);
@@ -230,6 +233,10 @@ check_hello_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   g_variant_lookup (info, "capabilities", "^a&s", &caps);
   g_variant_lookup (info, "host-uuid", "&s", &uuid);
   g_variant_lookup (info, "domain-state", "&s", &dstate);
+  g_variant_lookup (info, "accelerators", "^a&s", &accels);
+  accel_blocker = ferry_qemu_accel_blocker (data->accel, accels);
+  if (accel_blocker)
+    g_ptr_array_add (data->blockers, g_steal_pointer (&accel_blocker));
   if (g_strcmp0 (uuid, ferry_daemon_get_host_uuid (self->daemon)) == 0)
     g_ptr_array_add (data->blockers, g_strdup ("The destination is this host"));
   if (dstate && !g_str_equal (dstate, "shutoff") && !g_str_equal (dstate, "undefined"))
@@ -289,6 +296,10 @@ ferry_engine_check_async (FerryEngine *self,
   data->bandwidth = options->max_bandwidth;
   data->downtime = options->max_downtime ? options->max_downtime : 50;
   data->features = g_new0 (char *, 1);
+  data->accel =
+      ferry_domain_get_qemu (domain) && ferry_qemu_get_config (ferry_domain_get_qemu (domain))
+          ? ferry_qemu_get_config (ferry_domain_get_qemu (domain))->accel
+          : ferry_domain_get_config (domain)->accel;
 
   if (!g_str_equal (state, "running") && !g_str_equal (state, "paused"))
     g_ptr_array_add (data->blockers,
@@ -351,6 +362,11 @@ ferry_engine_hello (FerryEngine *self, GVariant *source_info)
                          g_variant_new_strv (ferry_daemon_get_capabilities (self->daemon), -1));
   g_variant_builder_add (&builder, "{sv}", "backends",
                          g_variant_new_strv (ferry_daemon_get_backends (self->daemon), -1));
+  g_variant_builder_add (&builder, "{sv}", "accelerators",
+                         g_variant_new_strv (ferry_qemu_kvm_usable ()
+                                                 ? (const char *const[]){ "kvm", "tcg", NULL }
+                                                 : (const char *const[]){ "tcg", NULL },
+                                             -1));
   if (g_variant_lookup (source_info, "domain", "&s", &domain_name))
     {
       FerryDomain *domain = ferry_daemon_lookup_domain (self->daemon, domain_name);
@@ -422,6 +438,18 @@ ferry_engine_prepare_async (FerryEngine *self,
                                "Refusing QEMU binary '%s' from the source: only qemu-system-* "
                                "from this host's PATH",
                                live->qemu_binary);
+      return;
+    }
+  /* Arguments that reach root's QEMU unchecked: only where this host's
+   * own configuration says a peer may send them. */
+  if (!ferry_daemon_peer_may_send_extra_args (self->daemon) &&
+      (live->extra_args[0] || persistent->extra_args[0]))
+    {
+      ferry_migrate_options_free (options);
+      g_task_return_new_error (task, FERRY_ERROR, FERRY_ERROR_PEER_REFUSED,
+                               "Refusing [QEMU] ExtraArgs from the source: a peer may not add "
+                               "arguments to this host's QEMU command line unless this host's "
+                               "ferryd.conf allows it ([Peer] AllowExtraArgs=true)");
       return;
     }
   if (!g_str_equal (live->name, domain_name))

@@ -99,7 +99,7 @@ incoming_try_finish (FerryMigration *self)
 
   if (!self->incoming_completed || self->finish_task == NULL)
     return;
-  if (self->resume_us == 0)
+  if (self->resume_us == 0 && !self->crash_error)
     {
       if (!self->resume_sent)
         {
@@ -127,11 +127,16 @@ incoming_try_finish (FerryMigration *self)
         g_warning ("%s: cannot persist the domain: %s", self->path, error->message);
     }
   migration_set_phase (self, PHASE_CONFIRM);
-  migration_finish (self, STATE_COMPLETED, NULL);
+  /* A guest that crashed here in post-copy is the only copy there is:
+   * the domain keeps it (crashed, paused); the migration failed. */
+  migration_finish (self, self->crash_error ? STATE_FAILED : STATE_COMPLETED, self->crash_error);
 
   g_variant_dict_init (&result, NULL);
   g_variant_dict_insert (&result, "resume-time", "t", (guint64) self->resume_us);
-  g_variant_dict_insert (&result, "state", "s", "running");
+  g_variant_dict_insert (&result, "state", "s", self->crash_error ? "crashed" : "running");
+  if (self->crash_error)
+    g_variant_dict_insert (&result, "state-reason", "s",
+                           ferry_domain_get_state_reason (self->domain));
   g_task_return_pointer (task, g_variant_ref_sink (g_variant_dict_end (&result)),
                          (GDestroyNotify) g_variant_unref);
 }
@@ -180,6 +185,16 @@ ferry_migration_abort_incoming (FerryMigration *self, const char *reason)
     }
   migration_finish (self, cancelled ? STATE_CANCELLED : STATE_FAILED, error);
   remove_created_domain (self);
+}
+
+void
+migration_incoming_crashed (FerryMigration *self)
+{
+  /* Before post-copy the guest does not run here (and the source holds
+   * all of it): drop this copy. In post-copy it is the only one: keep
+   * it; the end comes with the stream's (incoming_try_finish). */
+  if (!self->postcopy_started)
+    ferry_migration_abort_incoming (self, self->crash_error->message);
 }
 
 void
@@ -336,6 +351,7 @@ incoming_launched_cb (GObject *source, GAsyncResult *result, gpointer user_data)
       g_signal_connect (ferry_qemu_get_qmp (self->qemu), "event", G_CALLBACK (on_dest_event), self);
   self->exited_id =
       g_signal_connect (self->qemu, "exited", G_CALLBACK (migration_on_qemu_exited), self);
+  migration_watch_crash (self);
 
   batch = ferry_qmp_batch_new ();
   ferry_qmp_batch_add (batch, "migrate-set-capabilities",

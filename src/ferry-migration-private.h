@@ -72,6 +72,8 @@ struct _FerryMigration
   FerryQemu *qemu;
   gulong event_id;
   gulong exited_id;
+  gulong crashed_id;
+  GError *crash_error; /* the guest crashed during the migration */
   guint sample_id;
   guint timeout_id;
   gboolean sampling;
@@ -143,6 +145,10 @@ void migration_finish (FerryMigration *self, State state, const GError *error);
 gboolean migration_note_postcopy_started (FerryMigration *self, gint64 ts);
 JsonObject *migration_capabilities_args (const char *const *enabled, gboolean source);
 void migration_on_qemu_exited (FerryQemu *qemu, gpointer user_data);
+/* Follow @self->qemu's crashes (connects crashed_id). */
+void migration_watch_crash (FerryMigration *self);
 void migration_rollback (FerryMigration *self, GError *error);
 void migration_send_peer_abort (FerryMigration *self, const char *reason);
 void migration_rollback_incoming (FerryMigration *self, GError *error);
+void migration_outgoing_crashed (FerryMigration *self);
+void migration_incoming_crashed (FerryMigration *self);

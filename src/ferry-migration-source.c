@@ -91,7 +91,8 @@ migration_rollback (FerryMigration *self, GError *error)
   self->rollback_state = final;
   self->rollback_waiting = TRUE;
   self->rollback_pending = 1; /* released below */
-  if (self->qemu && !ferry_qemu_has_exited (self->qemu) && self->stopped_for_migration)
+  if (self->qemu && !ferry_qemu_has_exited (self->qemu) && !ferry_qemu_is_crashed (self->qemu) &&
+      self->stopped_for_migration)
     {
       self->rollback_pending++;
       ferry_qemu_resume_async (self->qemu, source_resumed_cb, g_object_ref (self));
@@ -150,9 +151,16 @@ migration_send_peer_abort (FerryMigration *self, const char *reason)
                           G_DBUS_CALL_FLAGS_NONE, 10000, NULL, peer_abort_cb, g_object_ref (self));
 }
 
+/* Between the steps of Begin and Prepare: stop here if the migration
+ * was cancelled or its guest crashed meanwhile. */
 static gboolean
 check_cancelled (FerryMigration *self)
 {
+  if (self->crash_error)
+    {
+      migration_rollback (self, g_error_copy (self->crash_error));
+      return TRUE;
+    }
   if (!self->cancel_requested)
     return FALSE;
   migration_rollback (self, g_error_new_literal (FERRY_ERROR, FERRY_ERROR_CANCELLED,
@@ -203,7 +211,7 @@ migrate_sent_cb (GObject *source, GAsyncResult *result, gpointer user_data)
       return;
     }
   self->migrate_sent = TRUE;
-  if (self->cancel_requested)
+  if (self->cancel_requested || self->crash_error)
     ferry_qmp_send (ferry_qemu_get_qmp (self->qemu), "migrate_cancel", NULL);
   migration_start_sampling (self);
 }
@@ -361,6 +369,11 @@ hello_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autofree char *persistent = NULL;
   g_autofree char *live = NULL;
   g_autoptr (FerryDomainConfig) live_config = NULL;
+  g_autofree const char **accels = NULL;
+  g_autofree char *accel_blocker = NULL;
+  const FerryDomainConfig *live_source = self->qemu && ferry_qemu_get_config (self->qemu)
+                                             ? ferry_qemu_get_config (self->qemu)
+                                             : ferry_domain_get_config (self->domain);
 
   if (reply == NULL)
     {
@@ -373,6 +386,7 @@ hello_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   g_variant_lookup (info, "api", "u", &api);
   g_variant_lookup (info, "host-uuid", "&s", &uuid);
   g_variant_lookup (info, "capabilities", "^a&s", &caps);
+  g_variant_lookup (info, "accelerators", "^a&s", &accels);
   if (api != 1)
     {
       migration_rollback (
@@ -386,6 +400,13 @@ hello_cb (GObject *source, GAsyncResult *result, gpointer user_data)
                                                      "The destination is this host"));
       return;
     }
+  accel_blocker = ferry_qemu_accel_blocker (live_source->accel, accels);
+  if (accel_blocker)
+    {
+      migration_rollback (
+          self, g_error_new (FERRY_ERROR, FERRY_ERROR_NOT_SUPPORTED, "%s", accel_blocker));
+      return;
+    }
   self->features = choose_features (self, caps, &error);
   if (self->features == NULL)
     {
@@ -395,7 +416,9 @@ hello_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 
   migration_set_phase (self, PHASE_PREPARE);
   persistent = ferry_domain_config_to_data (ferry_domain_get_config (self->domain));
-  live_config = ferry_domain_config_copy (ferry_domain_get_config (self->domain));
+  /* What runs, as it runs (the accelerator in use, say): the persistent
+   * description may say less (Accel=auto). */
+  live_config = ferry_domain_config_copy (live_source);
   if (self->resolved_machine)
     g_set_str (&live_config->machine, self->resolved_machine);
   live = ferry_domain_config_to_data (live_config);
@@ -489,6 +512,7 @@ ferry_migration_run_outgoing (FerryMigration *self, const char *peer_address)
                                      G_CALLBACK (on_source_event), self);
   self->exited_id =
       g_signal_connect (self->qemu, "exited", G_CALLBACK (migration_on_qemu_exited), self);
+  migration_watch_crash (self);
   ferry_domain_set_migration (self->domain, G_OBJECT (self), FALSE);
   migration_set_phase (self, PHASE_BEGIN);
   migration_set_state (self, STATE_SETUP);
@@ -513,8 +537,9 @@ confirm_success (FerryMigration *self)
       g_object_unref (qemu);
     }
   ferry_domain_set_qemu (self->domain, NULL);
-  migration_finish (self, STATE_COMPLETED, NULL);
-  if (self->options->undefine_source &&
+  /* The guest is on the destination either way; it may have crashed there. */
+  migration_finish (self, self->crash_error ? STATE_FAILED : STATE_COMPLETED, self->crash_error);
+  if (self->crash_error == NULL && self->options->undefine_source &&
       !ferry_daemon_undefine_domain (self->daemon, self->domain, &error))
     g_warning ("%s: cannot undefine the source domain: %s", self->path, error->message);
 }
@@ -528,6 +553,7 @@ peer_finish_cb (GObject *source, GAsyncResult *result, gpointer user_data)
       g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, &error);
   g_autoptr (GVariant) info = NULL;
   guint64 resume = 0;
+  const char *dstate = NULL, *dreason = NULL;
 
   if (reply == NULL)
     {
@@ -546,6 +572,16 @@ peer_finish_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   g_variant_get (reply, "(@a{sv})", &info);
   if (g_variant_lookup (info, "resume-time", "t", &resume))
     self->resume_us = (gint64) resume;
+  if (g_variant_lookup (info, "state", "&s", &dstate) && g_str_equal (dstate, "crashed") &&
+      self->crash_error == NULL)
+    {
+      g_variant_lookup (info, "state-reason", "&s", &dreason);
+      self->crash_error =
+          g_error_new (FERRY_ERROR, FERRY_ERROR_MIGRATION_FAILED,
+                       "The guest crashed on the destination host during the migration (%s); "
+                       "it is kept there, paused, for inspection",
+                       dreason ? dreason : "no reason given");
+    }
   confirm_success (self);
 }
 
@@ -573,6 +609,13 @@ final_query_cb (GObject *source, GAsyncResult *result, gpointer user_data)
       g_clear_pointer (&self->info, json_object_unref);
       self->info = json_object_ref (json_node_get_object (reply));
       migration_update_progress (self);
+    }
+  if (self->crash_error)
+    {
+      /* QEMU completed the stream of a guest that had crashed: it must
+       * not resume on the destination. */
+      migration_rollback (self, g_error_copy (self->crash_error));
+      return;
     }
   self->end_us = g_get_real_time ();
   migration_set_phase (self, PHASE_FINISH);
@@ -677,6 +720,12 @@ on_source_event (FerryQmp *qmp, const char *name, JsonObject *data, gint64 ts, g
       ferry_qmp_execute_async (qmp, "query-migrate", NULL, NULL, final_query_cb,
                                g_object_ref (self));
     }
+  else if ((g_str_equal (status, "failed") || g_str_equal (status, "cancelled")) &&
+           self->crash_error)
+    {
+      migration_stop_sampling (self);
+      migration_rollback (self, g_error_copy (self->crash_error));
+    }
   else if (g_str_equal (status, "failed"))
     {
       migration_stop_sampling (self);
@@ -701,6 +750,19 @@ on_source_event (FerryQmp *qmp, const char *name, JsonObject *data, gint64 ts, g
                                                          "Migration cancelled by request"));
         }
     }
+}
+
+void
+migration_outgoing_crashed (FerryMigration *self)
+{
+  /* In post-copy the source's guest is stopped for good; before the
+   * stream, the next step sees crash_error (check_cancelled,
+   * migrate_sent_cb). */
+  if (self->rollback_waiting || self->postcopy_started || !self->migrate_sent || !self->qemu)
+    return;
+  /* QEMU reports the stream cancelled (or completed): either way the
+   * rollback follows there, without resuming the guest. */
+  ferry_qmp_send (ferry_qemu_get_qmp (self->qemu), "migrate_cancel", NULL);
 }
 
 static gboolean

@@ -390,6 +390,7 @@ migration_drop_qemu (FerryMigration *self)
     return;
   g_clear_signal_handler (&self->event_id, ferry_qemu_get_qmp (self->qemu));
   g_clear_signal_handler (&self->exited_id, self->qemu);
+  g_clear_signal_handler (&self->crashed_id, self->qemu);
   g_clear_object (&self->qemu);
 }
 
@@ -526,6 +527,35 @@ migration_on_qemu_exited (FerryQemu *qemu, gpointer user_data)
                                                  "The source QEMU exited during the migration"));
 }
 
+/* The guest crashed (a panic, a KVM internal error) while it migrated:
+ * the migration ends with an error that names the crash, on this side
+ * and the other, and a crashed guest is never resumed. */
+static void
+qemu_run_state_cb (GObject *qemu, GParamSpec *pspec, gpointer user_data)
+{
+  FerryMigration *self = user_data;
+
+  if (self->finished || self->crash_error || !ferry_qemu_is_crashed (FERRY_QEMU (qemu)))
+    return;
+  self->crash_error = g_error_new (
+      FERRY_ERROR, FERRY_ERROR_MIGRATION_FAILED,
+      "The guest crashed on the %s host during the migration (%s); it is kept there, paused, "
+      "for inspection",
+      self->incoming ? "destination" : "source", ferry_qemu_get_state_reason (FERRY_QEMU (qemu)));
+  g_warning ("%s: %s", self->path, self->crash_error->message);
+  if (self->incoming)
+    migration_incoming_crashed (self);
+  else
+    migration_outgoing_crashed (self);
+}
+
+void
+migration_watch_crash (FerryMigration *self)
+{
+  self->crashed_id =
+      g_signal_connect (self->qemu, "notify::run-state", G_CALLBACK (qemu_run_state_cb), self);
+}
+
 /* --- control --- */
 
 gboolean
@@ -656,6 +686,7 @@ ferry_migration_finalize (GObject *object)
   g_free (self->resolved_machine);
   g_free (self->abort_reason);
   g_clear_error (&self->rollback_error);
+  g_clear_error (&self->crash_error);
   g_free (self->data_host);
   g_free (self->peer_name);
   g_free (self->persistent_description);

@@ -148,6 +148,18 @@ ferry_qemu_resolve_accel (FerryAccel wanted, FerryAccel *resolved, GError **erro
   return TRUE;
 }
 
+char *
+ferry_qemu_accel_blocker (FerryAccel in_use, const char *const *peer_accels)
+{
+  const char *name = ferry_accel_to_string (in_use);
+
+  if (in_use == FERRY_ACCEL_AUTO || peer_accels == NULL || g_strv_contains (peer_accels, name))
+    return NULL;
+  return g_strdup_printf ("The guest runs with %s here, and the destination cannot run it with "
+                          "%s (it offers: %s)",
+                          name, name, peer_accels[0] ? peer_accels[0] : "nothing");
+}
+
 const char *
 ferry_qemu_run_state_for_status (const char *status,
                                  FerryAccel accel,

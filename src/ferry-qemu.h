@@ -40,6 +40,11 @@ gboolean ferry_qemu_kvm_usable (void);
  * KVM or TCG; KVM where KVM cannot be used is NOT_SUPPORTED. */
 gboolean ferry_qemu_resolve_accel (FerryAccel wanted, FerryAccel *resolved, GError **error);
 
+/* Why a destination that offers @peer_accels (from its Hello) cannot run
+ * a guest that runs here with @in_use; NULL when it can (or when either
+ * is unknown: AUTO, or no list from an older peer). */
+char *ferry_qemu_accel_blocker (FerryAccel in_use, const char *const *peer_accels);
+
 /* QEMU's run status (query-status) as Ferry's run state: running, paused,
  * inmigrate, postmigrate or crashed; for crashed, *reason says why in
  * words (from the status and the tail of QEMU's own log). */
