@@ -16,6 +16,10 @@ typedef struct
   const char *interface;
   const char *method;
   const char *action; /* "" = open to everyone */
+  /* An action asked about without interaction before the call runs: the
+   * answer tells the method what the caller may do besides (for Check:
+   * whether it may make ferryd contact the destination). */
+  const char *probe;
 } AuthRule;
 
 #define IFACE(x) "org.ferryvm.Ferry1." x
@@ -23,12 +27,12 @@ typedef struct
 static const AuthRule auth_rules[] = {
   { IFACE ("Manager"), "DefineDomain", FERRY_ACTION_MANAGE_DOMAINS },
   { IFACE ("Manager"), "Migrate", FERRY_ACTION_MIGRATE },
-  { IFACE ("Manager"), "Check", "" },
+  { IFACE ("Manager"), "Check", "", FERRY_ACTION_MIGRATE },
   { IFACE ("Manager"), "ListMigrations", "" },
   { IFACE ("Domain"), "Start", FERRY_ACTION_MANAGE_DOMAINS },
   { IFACE ("Domain"), "Shutdown", FERRY_ACTION_MANAGE_DOMAINS },
   { IFACE ("Domain"), "Migrate", FERRY_ACTION_MIGRATE },
-  { IFACE ("Domain"), "Check", "" },
+  { IFACE ("Domain"), "Check", "", FERRY_ACTION_MIGRATE },
   { IFACE ("Migration"), "Cancel", FERRY_ACTION_CONTROL },
   { IFACE ("Migration"), "StartPostCopy", FERRY_ACTION_CONTROL },
   { IFACE ("Migration"), "SetMaxDowntime", FERRY_ACTION_CONTROL },
@@ -66,6 +70,7 @@ typedef struct
   FerryAuthorizedFunc func;
   gpointer object;
   const char *action;
+  const char *probe; /* NULL, or probed without interaction, then allowed */
   guint32 uid;
   guint32 pid;
 } CheckData;
@@ -79,14 +84,32 @@ check_data_free (CheckData *data)
   g_free (data);
 }
 
-const char *
-ferry_authority_lookup_action (const char *interface, const char *method)
+static const AuthRule *
+lookup_rule (const char *interface, const char *method)
 {
   for (gsize i = 0; i < G_N_ELEMENTS (auth_rules); i++)
     if (g_str_equal (auth_rules[i].interface, interface) &&
         g_str_equal (auth_rules[i].method, method))
-      return auth_rules[i].action;
+      return &auth_rules[i];
   return NULL;
+}
+
+const char *
+ferry_authority_lookup_action (const char *interface, const char *method)
+{
+  const AuthRule *rule = lookup_rule (interface, method);
+
+  return rule ? rule->action : NULL;
+}
+
+gboolean
+ferry_invocation_get_probe (GDBusMethodInvocation *invocation, const char **why_not)
+{
+  const char *denied = g_object_get_data (G_OBJECT (invocation), "ferry-probe-denied");
+
+  if (why_not)
+    *why_not = denied;
+  return g_object_get_data (G_OBJECT (invocation), "ferry-probe-allowed") != NULL;
 }
 
 guint32
@@ -118,6 +141,35 @@ allow (CheckData *data)
                      GUINT_TO_POINTER (data->uid + 1));
   data->func (data->object, data->invocation);
   check_data_free (data);
+}
+
+static void
+set_probe_denied (CheckData *data, char *why)
+{
+  g_debug ("uid %u: probe of %s: %s", data->uid, data->probe, why);
+  g_object_set_data_full (G_OBJECT (data->invocation), "ferry-probe-denied", why, g_free);
+}
+
+static void
+probe_cb (GObject *source, GAsyncResult *res, gpointer user_data)
+{
+  CheckData *data = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (PolkitAuthorizationResult) result =
+      polkit_authority_check_authorization_finish (POLKIT_AUTHORITY (source), res, &error);
+
+  if (result && polkit_authorization_result_get_is_authorized (result))
+    g_object_set_data (G_OBJECT (data->invocation), "ferry-probe-allowed", GINT_TO_POINTER (1));
+  else if (result == NULL)
+    set_probe_denied (data, g_strdup_printf ("the authorization check for action '%s' failed: %s",
+                                             data->probe, error->message));
+  else if (polkit_authorization_result_get_is_challenge (result))
+    set_probe_denied (
+        data, g_strdup_printf ("action '%s' needs authentication for this caller", data->probe));
+  else
+    set_probe_denied (
+        data, g_strdup_printf ("this caller is not authorized for action '%s'", data->probe));
+  allow (data);
 }
 
 static void
@@ -156,6 +208,14 @@ start_polkit_check (CheckData *data)
   GDBusMessage *message = g_dbus_method_invocation_get_message (data->invocation);
   g_autofree char *text = NULL;
 
+  if (self->polkit == NULL && data->probe)
+    {
+      set_probe_denied (data, g_strdup_printf ("polkit is unavailable: %s",
+                                               self->polkit_error ? self->polkit_error->message
+                                                                  : "unknown error"));
+      allow (data);
+      return;
+    }
   if (self->polkit == NULL)
     {
       text =
@@ -164,9 +224,17 @@ start_polkit_check (CheckData *data)
       deny (data, text);
       return;
     }
+  subject = polkit_unix_process_new_for_owner ((gint) data->pid, 0, (gint) data->uid);
+  if (data->probe)
+    {
+      /* Never interactive: a read must not pop up a password dialog. */
+      polkit_authority_check_authorization (self->polkit, subject, data->probe, NULL,
+                                            POLKIT_CHECK_AUTHORIZATION_FLAGS_NONE, NULL, probe_cb,
+                                            data);
+      return;
+    }
   if (g_dbus_message_get_flags (message) & G_DBUS_MESSAGE_FLAGS_ALLOW_INTERACTIVE_AUTHORIZATION)
     flags |= POLKIT_CHECK_AUTHORIZATION_FLAGS_ALLOW_USER_INTERACTION;
-  subject = polkit_unix_process_new_for_owner ((gint) data->pid, 0, (gint) data->uid);
   polkit_authority_check_authorization (self->polkit, subject, data->action, NULL, flags, NULL,
                                         check_cb, data);
 }
@@ -196,7 +264,7 @@ credentials_cb (GObject *source, GAsyncResult *res, gpointer user_data)
       deny (data, message);
       return;
     }
-  if (data->action[0] == '\0')
+  if (data->action[0] == '\0' && data->probe == NULL)
     {
       allow (data);
       return;
@@ -216,9 +284,9 @@ ferry_authority_dispatch (FerryAuthority *self,
                           gpointer object)
 {
   CheckData *data;
-  const char *action =
-      ferry_authority_lookup_action (g_dbus_method_invocation_get_interface_name (invocation),
-                                     g_dbus_method_invocation_get_method_name (invocation));
+  const AuthRule *rule = lookup_rule (g_dbus_method_invocation_get_interface_name (invocation),
+                                      g_dbus_method_invocation_get_method_name (invocation));
+  const char *action = rule ? rule->action : NULL;
 
   if (action == NULL)
     {
@@ -248,6 +316,7 @@ ferry_authority_dispatch (FerryAuthority *self,
   data->func = func;
   data->object = g_object_ref (object);
   data->action = action;
+  data->probe = rule->probe;
   g_dbus_connection_call (
       g_dbus_method_invocation_get_connection (invocation), "org.freedesktop.DBus",
       "/org/freedesktop/DBus", "org.freedesktop.DBus", "GetConnectionCredentials",

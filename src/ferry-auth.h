@@ -30,5 +30,8 @@ void ferry_authority_dispatch (FerryAuthority *self,
                                gpointer object);
 
 guint32 ferry_invocation_get_uid (GDBusMethodInvocation *invocation);
+/* For a method whose table entry probes an action: whether the caller is
+ * allowed it without interaction; if not, *why_not says why. */
+gboolean ferry_invocation_get_probe (GDBusMethodInvocation *invocation, const char **why_not);
 
 G_END_DECLS

@@ -113,13 +113,16 @@ do_check (FerryBus *self,
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (FerryMigrateOptions) options = ferry_migrate_options_parse (options_variant, &error);
+  const char *why_not = NULL;
 
   if (options == NULL)
     {
       return_error (invocation, error);
       return;
     }
-  ferry_engine_check_async (self->engine, domain, destination, options, check_cb,
+  if (ferry_invocation_get_probe (invocation, &why_not))
+    why_not = NULL;
+  ferry_engine_check_async (self->engine, domain, destination, options, why_not, NULL, check_cb,
                             g_object_ref (invocation));
 }
 

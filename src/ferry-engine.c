@@ -163,6 +163,7 @@ typedef struct
   GDBusConnection *peer;
   FerryDomain *domain;
   FerryAccel accel; /* in use, or as described when not running */
+  gboolean destination_checked;
 } CheckData;
 
 static void
@@ -193,6 +194,8 @@ check_return (GTask *task)
                          g_variant_new_strv ((const char *const *) data->warnings->pdata, -1));
   g_variant_builder_add (&builder, "{sv}", "features",
                          g_variant_new_strv ((const char *const *) data->features, -1));
+  g_variant_builder_add (&builder, "{sv}", "destination-checked",
+                         g_variant_new_boolean (data->destination_checked));
   /* An idle guest's memory over the link, plus QEMU start-up; a guest
    * that dirties memory takes longer (see Converging while it runs). */
   g_variant_builder_add (&builder, "{sv}", "estimated-time",
@@ -229,6 +232,7 @@ check_hello_cb (GObject *source, GAsyncResult *result, gpointer user_data)
       check_return (task);
       return;
     }
+  data->destination_checked = TRUE;
   g_variant_get (reply, "(@a{sv})", &info);
   g_variant_lookup (info, "capabilities", "^a&s", &caps);
   g_variant_lookup (info, "host-uuid", "&s", &uuid);
@@ -280,14 +284,17 @@ ferry_engine_check_async (FerryEngine *self,
                           FerryDomain *domain,
                           const char *destination,
                           FerryMigrateOptions *options,
+                          const char *no_contact_reason,
+                          GCancellable *cancellable,
                           GAsyncReadyCallback callback,
                           gpointer user_data)
 {
-  GTask *task = g_task_new (self, NULL, callback, user_data);
+  GTask *task = g_task_new (self, cancellable, callback, user_data);
   CheckData *data = g_new0 (CheckData, 1);
   const char *state = ferry_domain_get_state (domain);
   g_autoptr (GError) error = NULL;
 
+  g_task_set_source_tag (task, ferry_engine_check_async);
   g_task_set_task_data (task, data, (GDestroyNotify) check_data_free);
   data->blockers = g_ptr_array_new_with_free_func (g_free);
   data->warnings = g_ptr_array_new_with_free_func (g_free);
@@ -319,12 +326,25 @@ ferry_engine_check_async (FerryEngine *self,
       check_return (task);
       return;
     }
-  ferry_peer_connect_async (destination, NULL, check_connected_cb, task);
+  /* ferryd never dials a host (least of all with root's ssh keys) for a
+   * caller who could not migrate there. */
+  if (no_contact_reason)
+    {
+      g_ptr_array_add (data->warnings,
+                       g_strdup_printf ("The destination was not checked: %s; ferryd contacts "
+                                        "the destination only for a caller who may migrate "
+                                        "without authenticating",
+                                        no_contact_reason));
+      check_return (task);
+      return;
+    }
+  ferry_peer_connect_async (destination, cancellable, check_connected_cb, task);
 }
 
 GVariant *
 ferry_engine_check_finish (FerryEngine *self, GAsyncResult *result, GError **error)
 {
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
   return g_task_propagate_pointer (G_TASK (result), error);
 }
 

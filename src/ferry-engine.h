@@ -25,10 +25,14 @@ FerryMigration *ferry_engine_migrate (FerryEngine *self,
                                       guint32 uid,
                                       GError **error);
 
+/* @no_contact_reason: NULL when the caller may make this host contact
+ * the destination, else why not (the report then says so). */
 void ferry_engine_check_async (FerryEngine *self,
                                FerryDomain *domain,
                                const char *destination,
                                FerryMigrateOptions *options,
+                               const char *no_contact_reason,
+                               GCancellable *cancellable,
                                GAsyncReadyCallback callback,
                                gpointer user_data);
 GVariant *ferry_engine_check_finish (FerryEngine *self, GAsyncResult *result, GError **error);
