@@ -310,7 +310,10 @@ incoming_ready_cb (GObject *source, GAsyncResult *result, gpointer user_data)
           self, g_error_new_literal (FERRY_ERROR, FERRY_ERROR_FAILED, "no incoming port"));
       return;
     }
-  uri = g_strdup_printf ("tcp:%s:%" G_GINT64_FORMAT, data_host, port);
+  if (self->options->migrate_uri)
+    uri = g_strdup (self->options->migrate_uri);
+  else
+    uri = g_strdup_printf ("tcp:%s:%" G_GINT64_FORMAT, data_host, port);
   g_variant_dict_init (&dict, NULL);
   g_variant_dict_insert (&dict, "migrate-uri", "s", uri);
   g_variant_dict_insert_value (&dict, "capabilities",
@@ -359,12 +362,20 @@ incoming_launched_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   if (self->options->multifd_channels > 0)
     {
       json_object_set_int_member (params, "multifd-channels", self->options->multifd_channels);
+      /* Both ends of a compressed multifd stream must know it. */
+      if (g_strcmp0 (self->options->compression, "none") != 0)
+        json_object_set_string_member (params, "multifd-compression", self->options->compression);
       ferry_qmp_batch_add (batch, "migrate-set-parameters", params);
     }
   else
     json_object_unref (params);
-  /* Port 0: QEMU picks a free port and reports it in query-migrate. */
-  listen = g_strdup_printf ("tcp:%s:0", loopback ? "127.0.0.1" : "0.0.0.0");
+  /* The source's migrate-uri is where it will connect: listen exactly
+   * there (QEMU's refusal to bind fails Prepare). Otherwise port 0: QEMU
+   * picks a free port and reports it in query-migrate. */
+  if (self->options->migrate_uri)
+    listen = g_strdup (self->options->migrate_uri);
+  else
+    listen = g_strdup_printf ("tcp:%s:0", loopback ? "127.0.0.1" : "0.0.0.0");
   json_object_set_string_member (incoming, "uri", listen);
   json_object_set_boolean_member (incoming, "exit-on-error", FALSE);
   ferry_qmp_batch_add (batch, "migrate-incoming", incoming);
