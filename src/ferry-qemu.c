@@ -16,6 +16,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <glib/gstdio.h>
+#include <linux/kvm.h>
+#include <sys/ioctl.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -121,11 +123,14 @@ gboolean
 ferry_qemu_kvm_usable (void)
 {
   int fd = open ("/dev/kvm", O_RDWR | O_CLOEXEC);
+  gboolean usable;
 
   if (fd < 0)
     return FALSE;
+  /* a KVM device answers with its API version (12 since Linux 2.6.22) */
+  usable = ioctl (fd, KVM_GET_API_VERSION, 0) == KVM_API_VERSION;
   close (fd);
-  return TRUE;
+  return usable;
 }
 
 gboolean
