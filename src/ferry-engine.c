@@ -315,6 +315,9 @@ ferry_engine_check_async (FerryEngine *self,
     g_ptr_array_add (data->blockers, g_strdup ("Option 'tls' is not supported yet"));
   if (options->copy_storage != FERRY_COPY_STORAGE_NONE)
     g_ptr_array_add (data->blockers, g_strdup ("Option 'copy-storage' is not supported yet"));
+  if (!options->live)
+    g_ptr_array_add (data->blockers,
+                     g_strdup ("Offline migration (live=false) is not supported yet"));
   if (options->max_bandwidth && options->max_bandwidth < (G_GUINT64_CONSTANT (32) << 20) &&
       options->postcopy == FERRY_POSTCOPY_OFF && !options->auto_converge)
     g_ptr_array_add (data->warnings,
@@ -521,8 +524,12 @@ lookup_incoming (FerryEngine *self, const char *path, GError **error)
 {
   FerryMigration *migration = ferry_engine_lookup_migration (self, path);
 
-  if (migration == NULL)
-    g_set_error (error, FERRY_ERROR, FERRY_ERROR_NOT_FOUND, "No migration at %s", path);
+  /* A peer speaks only of migrations into this host. */
+  if (migration == NULL || !ferry_migration_is_incoming (migration))
+    {
+      g_set_error (error, FERRY_ERROR, FERRY_ERROR_NOT_FOUND, "No incoming migration at %s", path);
+      return NULL;
+    }
   return migration;
 }
 

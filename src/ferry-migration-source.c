@@ -712,7 +712,8 @@ on_source_event (FerryQmp *qmp, const char *name, JsonObject *data, gint64 ts, g
       ferry_dbus_migration_set_error_name (self->record,
                                            "org.ferryvm.Ferry1.Error.MigrationFailed");
       ferry_dbus_migration_set_error_message (
-          self->record, "Post-copy link lost: the guest is paused on both hosts; use Recover");
+          self->record, "Post-copy link lost: the guest is paused on both hosts, nothing is lost; "
+                        "resuming it with Recover is planned, not implemented yet");
     }
   else if (g_str_equal (status, "completed"))
     {

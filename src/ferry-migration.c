@@ -76,6 +76,12 @@ ferry_migration_get_domain (FerryMigration *self)
 }
 
 gboolean
+ferry_migration_is_incoming (FerryMigration *self)
+{
+  return self->incoming;
+}
+
+gboolean
 ferry_migration_is_finished (FerryMigration *self)
 {
   return self->finished;

@@ -19,6 +19,7 @@ const char *ferry_migration_get_path (FerryMigration *self);
 FerryDBusMigration *ferry_migration_get_record (FerryMigration *self);
 FerryDomain *ferry_migration_get_domain (FerryMigration *self);
 gboolean ferry_migration_is_finished (FerryMigration *self);
+gboolean ferry_migration_is_incoming (FerryMigration *self);
 
 gboolean ferry_migration_cancel (FerryMigration *self, GError **error);
 gboolean ferry_migration_start_postcopy (FerryMigration *self, GError **error);

@@ -648,7 +648,12 @@ attach_incoming_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   if (reply && JSON_NODE_HOLDS_OBJECT (reply))
     status =
         json_object_get_string_member_with_default (json_node_get_object (reply), "status", NULL);
-  if (status && g_str_has_prefix (status, "postcopy"))
+  /* In post-copy, or completed after it (the guest was resumed here at
+   * the switch-over and runs): this is the only copy of the guest. A
+   * pre-copy stream that completed while the guest is still paused (-S)
+   * is not: the source resumes its own when Finish cannot reach us. */
+  if (status && (g_str_has_prefix (status, "postcopy") ||
+                 (g_str_equal (status, "completed") && g_str_equal (self->run_state, "running"))))
     {
       g_task_return_pointer (task, g_object_ref (self), g_object_unref);
       return;
