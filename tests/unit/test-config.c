@@ -205,6 +205,22 @@ test_accel (void)
 }
 
 static void
+test_accel_blocker (void)
+{
+  const char *const both[] = { "kvm", "tcg", NULL };
+  const char *const tcg_only[] = { "tcg", NULL };
+  g_autofree char *blocker = ferry_qemu_accel_blocker (FERRY_ACCEL_KVM, tcg_only);
+
+  g_assert_nonnull (blocker);
+  g_assert_nonnull (strstr (blocker, "kvm"));
+  g_assert_null (ferry_qemu_accel_blocker (FERRY_ACCEL_KVM, both));
+  g_assert_null (ferry_qemu_accel_blocker (FERRY_ACCEL_TCG, tcg_only));
+  /* unknown on either side: nothing to compare */
+  g_assert_null (ferry_qemu_accel_blocker (FERRY_ACCEL_AUTO, tcg_only));
+  g_assert_null (ferry_qemu_accel_blocker (FERRY_ACCEL_KVM, NULL));
+}
+
+static void
 test_argv (void)
 {
   g_autoptr (GError) error = NULL;
@@ -301,6 +317,7 @@ main (int argc, char **argv)
   g_test_add_func ("/options/limits", test_options_limits);
   g_test_add_func ("/config/accel", test_accel);
   g_test_add_func ("/qemu/argv", test_argv);
+  g_test_add_func ("/qemu/accel-blocker", test_accel_blocker);
   g_test_add_func ("/qemu/crash-states", test_crash_states);
   g_test_add_func ("/domain/object-paths", test_object_paths);
   g_test_add_func ("/error/names", test_error_names);
