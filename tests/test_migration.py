@@ -624,6 +624,9 @@ class MigrationTest(unittest.TestCase):
         name = 'rate'
         dom_a = ferrytest.start_guest(self.a, name, memory=128,
                                       append='wss=64 rate=50 hb=200')
+        # the working set is filled before the first heartbeat: a guest
+        # that has not filled it yet migrates as zero pages in an instant
+        ferrytest.wait_heartbeats(self.a, name, 2)
         bus = self.a.bus()
         times = []
         sub = bus.signal_subscribe(
