@@ -353,7 +353,7 @@ attached_qmp_closed_cb (FerryQmp *qmp, gpointer user_data)
     }
 }
 
-static char *read_log_tail (const char *path);
+static char *read_log_tail (const char *path, gsize max);
 
 /* Takes the query-status answer: the run state and, for a crash, why. */
 static void
@@ -368,7 +368,7 @@ apply_status (FerryQemu *self, JsonNode *reply)
     status = json_object_get_string_member_with_default (json_node_get_object (reply), "status",
                                                          "running");
   if (g_str_equal (status, "internal-error"))
-    tail = read_log_tail (self->log_path);
+    tail = read_log_tail (self->log_path, 16384); /* the reason precedes a register dump */
   state = ferry_qemu_run_state_for_status (
       status, self->config ? self->config->accel : FERRY_ACCEL_AUTO, tail, &reason);
   if (reason)
@@ -422,7 +422,7 @@ launch_data_free (LaunchData *data)
 }
 
 static char *
-read_log_tail (const char *path)
+read_log_tail (const char *path, gsize max)
 {
   g_autofree char *contents = NULL;
   gsize length = 0;
@@ -430,7 +430,7 @@ read_log_tail (const char *path)
 
   if (path == NULL || !g_file_get_contents (path, &contents, &length, NULL) || length == 0)
     return g_strdup ("no output");
-  tail = length > 400 ? contents + length - 400 : contents;
+  tail = length > max ? contents + length - max : contents;
   return g_strstrip (g_strdup (tail));
 }
 
@@ -439,7 +439,7 @@ launch_fail_reaped_cb (GObject *source, GAsyncResult *result, gpointer user_data
 {
   g_autoptr (GTask) task = user_data;
   LaunchData *data = g_task_get_task_data (task);
-  g_autofree char *tail = read_log_tail (data->qemu->log_path);
+  g_autofree char *tail = read_log_tail (data->qemu->log_path, 400);
 
   g_task_return_new_error (task, FERRY_ERROR, FERRY_ERROR_FAILED, "QEMU failed to start (%s): %s",
                            data->failure, tail);
