@@ -139,6 +139,9 @@ class SafetyTest(ferrytest.HostTestCase):
         ferrytest.wait_for(
             lambda: ferrytest.heartbeats(self.a.console_log(name))[-1]['n']
             >= before + 2, 15, msg='guest on A stopped beating')
+        self.assert_nothing_on_b(name)
+
+    def assert_nothing_on_b(self, name):
         ferrytest.wait_for(lambda: self.b.qemu_pid(name) is None, 10,
                            msg='QEMU left on B')
         ferrytest.wait_for(
@@ -229,11 +232,7 @@ class SafetyTest(ferrytest.HostTestCase):
         self.assertEqual(self.a.domain_state(dom_a), 'crashed')
         self.assertIsNotNone(self.a.qemu_pid(name))
         # nothing half-made on B
-        ferrytest.wait_for(lambda: self.b.qemu_pid(name) is None, 10,
-                           msg='QEMU left on B')
-        ferrytest.wait_for(
-            lambda: ferrytest.domain_path(name) not in
-            self.b.managed_objects(), 10, msg='domain object left on B')
+        self.assert_nothing_on_b(name)
         self.shutdown(self.a, name)
 
     # -- what a peer may send --------------------------------------------
