@@ -26,6 +26,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import unittest
 
@@ -203,10 +204,12 @@ def _gone(pid):
 
 def find_processes(needles, exe_prefix='qemu-system'):
     """PIDs of live processes whose argv[0] basename starts with exe_prefix
-    and whose command line mentions any of needles."""
+    ('' for any) and whose command line mentions any of needles; never
+    this process."""
     found = []
+    me = os.getpid()
     for d in os.listdir('/proc'):
-        if not d.isdigit():
+        if not d.isdigit() or int(d) == me:
             continue
         pid = int(d)
         try:
@@ -357,6 +360,7 @@ class Host:
         return False
 
     def start(self):
+        _stop_if_terminating()
         _live_hosts.append(self)
         os.makedirs(self.tmp_root, exist_ok=True)
         self.dir = tempfile.mkdtemp(prefix='ferry-%s-' % self.name,
@@ -404,6 +408,7 @@ class Host:
         conf = os.path.join(self.bus_dir, 'system.conf')
         with open(conf, 'w') as f:
             f.write(BUS_CONF.format(address=self.address, extra=extra))
+        _stop_if_terminating()
         t = time.monotonic()
         with open(self.dbus_log, 'ab') as out:
             self.dbus_proc = subprocess.Popen(
@@ -430,6 +435,7 @@ class Host:
                   'mount --bind "$3" /usr/share/polkit-1/actions && '
                   'exec "$4"')
         env = dict(os.environ, DBUS_SYSTEM_BUS_ADDRESS=self.address)
+        _stop_if_terminating()
         t = time.monotonic()
         with open(self.polkitd_log, 'ab') as out:
             # unshare and sh exec: the Popen pid is polkitd's pid
@@ -460,6 +466,7 @@ class Host:
             self.ferryd_args
         env = dict(os.environ, DBUS_SYSTEM_BUS_ADDRESS=self.address)
         env.pop('DBUS_SESSION_BUS_ADDRESS', None)
+        _stop_if_terminating()
         t = time.monotonic()
         with open(self.ferryd_log, 'ab') as out:
             out.write(('==== %s starting %s\n' % (
@@ -540,21 +547,35 @@ class Host:
                     pass
                 stop_process(self.polkitd_proc, signal.SIGTERM, 5.0)
             stop_process(self.dbus_proc, signal.SIGTERM, 5.0)
-            if failed and self.dir and os.path.exists(self.ferryd_log):
-                print('\n===== host %s: ferryd log tail (%s) =====\n%s\n'
-                      '===== end of ferryd log =====' % (
-                          self.name, self.ferryd_log,
-                          _tail(self.ferryd_log, 80)),
-                      file=sys.stderr, flush=True)
-        finally:
-            if self in _live_hosts:
-                _live_hosts.remove(self)
             if self.dir:
-                if os.environ.get('FERRY_KEEP_TMP') or \
-                        (failed and os.environ.get('FERRY_KEEP_TMP_ON_FAIL')):
-                    log('host %s: keeping %s' % (self.name, self.dir))
-                else:
-                    shutil.rmtree(self.dir, ignore_errors=True)
+                # anything else running from this host's tree (an
+                # unprivileged caller a test left in the background, ...)
+                for pid in find_processes([self.dir + os.sep], ''):
+                    log('host %s: killing leftover process %d' % (
+                        self.name, pid))
+                    kill_and_reap(pid)
+            if failed:
+                self._print_ferryd_log()
+        finally:
+            self._remove_tree(failed)
+
+    def _print_ferryd_log(self):
+        if self.dir and os.path.exists(self.ferryd_log):
+            print('\n===== host %s: ferryd log tail (%s) =====\n%s\n'
+                  '===== end of ferryd log =====' % (
+                      self.name, self.ferryd_log,
+                      _tail(self.ferryd_log, 80)),
+                  file=sys.stderr, flush=True)
+
+    def _remove_tree(self, failed):
+        if self in _live_hosts:
+            _live_hosts.remove(self)
+        if self.dir:
+            if os.environ.get('FERRY_KEEP_TMP') or \
+                    (failed and os.environ.get('FERRY_KEEP_TMP_ON_FAIL')):
+                log('host %s: keeping %s' % (self.name, self.dir))
+            else:
+                shutil.rmtree(self.dir, ignore_errors=True)
 
     # -- bus access as root
     def bus(self):
@@ -635,6 +656,7 @@ class Host:
                 'PATH=/usr/bin:/bin',
                 'DBUS_SYSTEM_BUS_ADDRESS=' + self.address] + extra + \
             list(argv)
+        _stop_if_terminating()
         if background:
             return subprocess.Popen(full, stdin=subprocess.DEVNULL,
                                     stdout=subprocess.PIPE,
@@ -924,17 +946,133 @@ def _cleanup_all():
 atexit.register(_cleanup_all)
 
 
+# ---------------------------------------------------------------- signals
+
+_terminating = threading.Event()
+_term_lock = threading.Lock()
+_watcher = None
+
+
+def _stop_if_terminating():
+    """Called before a host starts a process: once a teardown signal came,
+    the caller (the main thread, still running the test) starts nothing
+    more and waits for the teardown to end the process."""
+    if _terminating.is_set():
+        while True:
+            time.sleep(3600)
+
+
+def _comm(pid):
+    try:
+        with open('/proc/%d/comm' % pid) as f:
+            return f.read().strip()
+    except OSError:
+        return '?'
+
+
+def _kill_pids(pids, timeout=2.0):
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    deadline = time.monotonic() + timeout
+    while any(not _gone(p) for p in pids) and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+
+def _kill_everything():
+    """SIGKILL every process of every live host, without grace: meson
+    SIGKILLs the test's process group 0.5 s after its SIGTERM, and the
+    QEMUs, in their own session, would outlive it.  ferryd goes first (it
+    may be launching a QEMU); then every process whose command line
+    mentions a host's tree (its QEMUs, dbus-daemon, unprivileged callers)
+    and polkitd, again until nothing is left (a process forked meanwhile).
+    Never waits on a Popen (the main thread may be doing so); a Popen
+    already reaped is skipped (its pid may be another process's now)."""
+    killed = []
+
+    def known(hosts, which):
+        return [p.pid for h in hosts for p in which(h)
+                if p is not None and p.returncode is None and
+                not _gone(p.pid)]
+
+    pids = known(list(_live_hosts), lambda h: (h.ferryd_proc,))
+    for _ in range(5):
+        killed += ['%d(%s)' % (p, _comm(p)) for p in pids]
+        _kill_pids(pids)
+        hosts = list(_live_hosts)
+        dirs = [h.dir + os.sep for h in hosts if h.dir]
+        pids = set(known(hosts, lambda h: (h.ferryd_proc, h.polkitd_proc,
+                                           h.dbus_proc)))
+        if dirs:
+            pids.update(find_processes(dirs, ''))
+        if not pids:
+            break
+    log('killed: %s%s' % (' '.join(killed) or 'nothing',
+                          ' (left: %s)' % sorted(pids) if pids else ''))
+
+
+def _terminate(signum):
+    if not _term_lock.acquire(blocking=False):
+        # the other thread is tearing down and ends the process
+        while True:
+            time.sleep(3600)
+    _terminating.set()
+    try:
+        log('signal %d: tearing down' % signum)
+        _kill_everything()
+        for h in list(_live_hosts):
+            h._closed = True
+            h._print_ferryd_log()
+            h._remove_tree(failed=True)
+    except BaseException as e:  # noqa: BLE001
+        log('teardown: %r' % (e,))
+    finally:
+        sys.stderr.flush()
+        os._exit(128 + signum)
+
+
 def _on_term(signum, frame):
-    log('signal %d: tearing down' % signum)
-    _cleanup_all()
-    os._exit(128 + signum)
+    _terminate(signum)
+
+
+def _signal_watcher(fd):
+    while True:
+        try:
+            data = os.read(fd, 64)
+        except InterruptedError:
+            continue
+        if not data:
+            return
+        for signum in data:
+            if signum in (signal.SIGTERM, signal.SIGINT):
+                _terminate(signum)
+
+
+def install_signal_teardown():
+    """On SIGTERM/SIGINT (meson's timeout, Ctrl-C) kill all hosts and exit
+    128+signum.  A Python signal handler only runs once the main thread is
+    back in Python code, not while it is blocked in a GLib call (a D-Bus
+    call, a main context iteration): so the C-level handler also writes
+    the signal number to a wakeup fd, which a thread reads to tear down
+    at once, whatever the main thread is doing."""
+    global _watcher
+    signal.signal(signal.SIGTERM, _on_term)
+    signal.signal(signal.SIGINT, _on_term)
+    if _watcher is None:
+        r, w = os.pipe()
+        os.set_blocking(w, False)
+        signal.set_wakeup_fd(w, warn_on_full_buffer=False)
+        _watcher = threading.Thread(target=_signal_watcher, args=(r,),
+                                    name='ferrytest-signals', daemon=True)
+        _watcher.start()
 
 
 def main():
     """unittest.main() that tears hosts down on SIGTERM/SIGINT and exits 77
     (meson's SKIP) when every test was skipped."""
-    signal.signal(signal.SIGTERM, _on_term)
-    signal.signal(signal.SIGINT, _on_term)
+    install_signal_teardown()
     prog = unittest.main(exit=False, verbosity=2)
     res = prog.result
     if not res.wasSuccessful():

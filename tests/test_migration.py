@@ -652,4 +652,4 @@ class MigrationTest(unittest.TestCase):
 
 
 if __name__ == '__main__':
-    unittest.main(verbosity=2)
+    ferrytest.main()
