@@ -326,6 +326,9 @@ class Host:
         self._bus = None
         self._closed = False
         self.failed = False
+        # ferryds that died of a signal the harness did not send
+        self.ferryd_crashes = []
+        self._ferryd_sent = 0     # the signal the harness sent ferryd
 
     # -- layout
     def _mk(self, *parts, mode=0o755):
@@ -460,12 +463,19 @@ class Host:
         if not self.ferryd_bin:
             raise RuntimeError('FERRYD is not set')
         assert self.ferryd_proc is None or self.ferryd_proc.poll() is not None
+        self._note_ferryd_end()
         argv = [self.ferryd_bin, '--state-dir', self.state_dir,
                 '--runtime-dir', self.runtime_dir,
                 '--config-dir', self.config_dir, '--verbose'] + \
             self.ferryd_args
         env = dict(os.environ, DBUS_SYSTEM_BUS_ADDRESS=self.address)
         env.pop('DBUS_SESSION_BUS_ADDRESS', None)
+        # a broken invariant (g_critical, g_return_if_fail) aborts ferryd
+        # and so fails the test that hit it
+        flags = [f for f in env.get('G_DEBUG', '').split(',') if f]
+        if 'fatal-criticals' not in flags:
+            flags.append('fatal-criticals')
+        env['G_DEBUG'] = ','.join(flags)
         _stop_if_terminating()
         t = time.monotonic()
         with open(self.ferryd_log, 'ab') as out:
@@ -475,6 +485,7 @@ class Host:
             self.ferryd_proc = subprocess.Popen(
                 argv, env=env, stdin=subprocess.DEVNULL, stdout=out,
                 stderr=subprocess.STDOUT, preexec_fn=_pdeathsig)
+            self._ferryd_sent = 0
 
         def up():
             if self.ferryd_proc.poll() is not None:
@@ -496,12 +507,16 @@ class Host:
     def stop_ferryd(self, timeout=5.0):
         """SIGTERM ferryd and wait (SIGKILL after timeout); return its exit
         status."""
+        self._note_ferryd_end()
+        self._ferryd_sent = signal.SIGTERM
         rc = stop_process(self.ferryd_proc, signal.SIGTERM, timeout)
         self._wait_name_gone()
         return rc
 
     def kill_ferryd(self, sig=signal.SIGKILL):
         """Kill ferryd with sig (default SIGKILL: a crash) and reap it."""
+        self._note_ferryd_end()
+        self._ferryd_sent = sig
         rc = stop_process(self.ferryd_proc, sig, 5.0)
         self._wait_name_gone()
         return rc
@@ -520,6 +535,22 @@ class Host:
     def ferryd_running(self):
         return self.ferryd_proc is not None and self.ferryd_proc.poll() is None
 
+    def _note_ferryd_end(self):
+        """Remember a ferryd that died of a signal the harness did not send
+        (nor SIGKILL after a grace period): SIGTRAP is a g_critical made
+        fatal by G_DEBUG=fatal-criticals, SIGABRT a failed assertion or a
+        sanitizer, SIGSEGV a crash."""
+        p = self.ferryd_proc
+        if p is None or p.poll() is None or p.returncode >= 0 or \
+                -p.returncode in (self._ferryd_sent, signal.SIGKILL):
+            return
+        msg = 'ferryd (pid %d) of host %s died of signal %d (%s)' % (
+            p.pid, self.name, -p.returncode,
+            signal.Signals(-p.returncode).name)
+        if msg not in self.ferryd_crashes:
+            log(msg)
+            self.ferryd_crashes.append(msg)
+
     def close(self, failed=False):
         if self._closed:
             return
@@ -527,7 +558,11 @@ class Host:
         failed = failed or self.failed
         try:
             if self.ferryd_proc is not None:
+                self._note_ferryd_end()
+                if self.ferryd_proc.poll() is None:
+                    self._ferryd_sent = signal.SIGTERM
                 rc = stop_process(self.ferryd_proc, signal.SIGTERM, 5.0)
+                self._note_ferryd_end()
                 log('host %s: ferryd exited with %s' % (self.name, rc))
             if self.dir:
                 for pid in find_processes([self.runtime_dir, self.state_dir]):
@@ -554,10 +589,12 @@ class Host:
                     log('host %s: killing leftover process %d' % (
                         self.name, pid))
                     kill_and_reap(pid)
-            if failed:
+            if failed or self.ferryd_crashes:
                 self._print_ferryd_log()
         finally:
-            self._remove_tree(failed)
+            self._remove_tree(failed or bool(self.ferryd_crashes))
+        if self.ferryd_crashes and not failed:
+            raise AssertionError('; '.join(self.ferryd_crashes))
 
     def _print_ferryd_log(self):
         if self.dir and os.path.exists(self.ferryd_log):
