@@ -61,7 +61,6 @@ SYSTEM_PY = '/usr/bin/python3'
 HERE = os.path.dirname(os.path.abspath(__file__))
 DBUS_CALL = os.path.join(HERE, 'dbus-call.py')
 NOBODY = 65534
-RULE_SETTLE = 0.7          # polkitd reloads rules via inotify
 
 _live_hosts = []
 
@@ -329,6 +328,7 @@ class Host:
         # ferryds that died of a signal the harness did not send
         self.ferryd_crashes = []
         self._ferryd_sent = 0     # the signal the harness sent ferryd
+        self._rules_sync = 0
 
     # -- layout
     def _mk(self, *parts, mode=0o755):
@@ -623,6 +623,16 @@ class Host:
                 Gio.DBusConnectionFlags.MESSAGE_BUS_CONNECTION, None, None)
         return self._bus
 
+    def name_owner(self, name):
+        """The unique name owning name on this host's bus."""
+        return self.call('/org/freedesktop/DBus', 'org.freedesktop.DBus',
+                         'GetNameOwner', GLib.Variant('(s)', (name,)), 5,
+                         dest='org.freedesktop.DBus')[0]
+
+    def monitor(self, rules=()):
+        """A BusMonitor of this host's bus."""
+        return BusMonitor(self.address, rules)
+
     def name_has_owner(self, name):
         r = self.bus().call_sync('org.freedesktop.DBus', '/org/freedesktop/DBus',
                                  'org.freedesktop.DBus', 'NameHasOwner',
@@ -729,9 +739,7 @@ class Host:
         return CallResult(*self.as_user(uid, argv, timeout=timeout + 30))
 
     # -- polkit rules
-    def add_rule(self, name, js, settle=RULE_SETTLE):
-        if not name.endswith('.rules'):
-            name += '.rules'
+    def _write_rules_file(self, name, js):
         final = os.path.join(self.rules_dir, name)
         tmp = os.path.join(self.rules_dir, '.' + name + '.tmp')
         with open(tmp, 'w') as f:
@@ -739,17 +747,56 @@ class Host:
         shutil.chown(tmp, 'polkitd', 'root')
         os.chmod(tmp, 0o644)
         os.rename(tmp, final)
-        time.sleep(settle)
         return final
 
-    def remove_rule(self, name, settle=RULE_SETTLE):
+    def sync_rules(self, timeout=10.0):
+        """Wait until polkitd has reloaded its rules from a listing of the
+        rules directory taken after every change made so far.  polkitd
+        reloads on inotify events, at a time of its choosing: a fresh
+        no-op rules file (replacing the previous one) logs a fresh token
+        when polkitd runs it, and that run belongs to a reload that
+        listed the directory after the file was created."""
+        self._rules_sync += 1
+        token = 'ferrytest: rules sync #%d.' % self._rules_sync
+        name = 'zz-ferrytest-sync-%d.rules' % self._rules_sync
+        if self._rules_sync > 1:
+            try:
+                os.unlink(os.path.join(
+                    self.rules_dir,
+                    'zz-ferrytest-sync-%d.rules' % (self._rules_sync - 1)))
+            except FileNotFoundError:
+                pass
+        self._write_rules_file(name, 'polkit.log("%s");\n' % token)
+
+        def loaded():
+            with open(self.polkitd_log, 'rb') as f:
+                return token.encode() in f.read()
+        try:
+            wait_for(loaded, timeout, 0.02)
+        except AssertionError:
+            raise AssertionError(
+                'polkitd of host %s did not reload its rules within %.0fs; '
+                'log tail:\n%s' % (self.name, timeout,
+                                   _tail(self.polkitd_log, 20))) from None
+
+    def add_rule(self, name, js):
+        """Install a polkit rules file; return once polkitd applies it."""
+        if not name.endswith('.rules'):
+            name += '.rules'
+        final = self._write_rules_file(name, js)
+        self.sync_rules()
+        return final
+
+    def remove_rule(self, name):
+        """Remove a polkit rules file; return once polkitd has forgotten
+        it."""
         if not name.endswith('.rules'):
             name += '.rules'
         try:
             os.unlink(os.path.join(self.rules_dir, name))
         except FileNotFoundError:
             pass
-        time.sleep(settle)
+        self.sync_rules()
 
     def allow_rule(self, name, action_id, user='nobody'):
         """Add a rule: action_id is granted to user."""
@@ -812,6 +859,79 @@ class Host:
 
     def ferryd_log_tail(self, n=60):
         return _tail(self.ferryd_log, n)
+
+
+class BusMessage:
+    """A message seen by a BusMonitor."""
+
+    def __init__(self, m):
+        self.type = m.get_message_type()
+        self.sender = m.get_sender()
+        self.destination = m.get_destination()
+        self.path = m.get_path()
+        self.interface = m.get_interface()
+        self.member = m.get_member()
+        body = m.get_body()
+        self.args = body.unpack() if body is not None else ()
+
+    def __repr__(self):
+        return '<%s %s -> %s %s %s.%s>' % (
+            self.type.value_nick, self.sender, self.destination, self.path,
+            self.interface, self.member)
+
+
+class BusMonitor:
+    """Watches a host's bus as a monitor (org.freedesktop.DBus.Monitoring,
+    allowed to root by BUS_CONF): .messages are the BusMessages matching
+    rules (match rules, e.g. "type='method_call',member='Foo'") sent
+    after the constructor returned.  A context manager."""
+
+    def __init__(self, address, rules=()):
+        self.messages = []
+        self.conn = Gio.DBusConnection.new_for_address_sync(
+            address,
+            Gio.DBusConnectionFlags.AUTHENTICATION_CLIENT |
+            Gio.DBusConnectionFlags.MESSAGE_BUS_CONNECTION, None, None)
+        self._me = self.conn.get_unique_name()
+        self._filter = self.conn.add_filter(self._on_message)
+        self.conn.call_sync('org.freedesktop.DBus', '/org/freedesktop/DBus',
+                            'org.freedesktop.DBus.Monitoring', 'BecomeMonitor',
+                            GLib.Variant('(asu)', (list(rules), 0)), None,
+                            Gio.DBusCallFlags.NONE, 5000, None)
+
+    def _on_message(self, conn, message, incoming):
+        # runs in GDBus' worker thread; the monitored messages are not for
+        # this connection: record them, and keep GDBus from answering
+        if not incoming or message.get_destination() == self._me:
+            return message
+        self.messages.append(BusMessage(message))
+        return None
+
+    def wait(self, predicate, timeout=10.0, msg=None):
+        """Wait for a message for which predicate(BusMessage) is true;
+        return it."""
+        def seen():
+            for m in list(self.messages):
+                if predicate(m):
+                    return m
+            return None
+        return wait_for(seen, timeout, 0.01, msg)
+
+    def close(self):
+        if self.conn is not None:
+            self.conn.remove_filter(self._filter)
+            try:
+                self.conn.close_sync(None)
+            except GLib.Error:
+                pass
+            self.conn = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
 
 
 class CallResult:

@@ -10,7 +10,6 @@ import os
 import signal
 import subprocess
 import tempfile
-import time
 import unittest
 
 import ferrytest
@@ -68,7 +67,16 @@ class HarnessTest(unittest.TestCase):
     def _nobody_sleeper(self, h):
         p = h.as_user(ferrytest.NOBODY, ['sleep', '60'], background=True)
         self.addCleanup(lambda: (p.kill(), p.communicate()))
-        time.sleep(0.2)
+
+        # setpriv and env exec: the pid becomes nobody's sleep (polkitd
+        # reads the subject's uid and start time from /proc)
+        def is_sleep():
+            with open('/proc/%d/cmdline' % p.pid, 'rb') as f:
+                argv0 = f.read().split(b'\0')[0]
+            with open('/proc/%d/status' % p.pid) as f:
+                uids = [ln.split()[1:] for ln in f if ln.startswith('Uid:')]
+            return argv0 == b'sleep' and uids == [[str(ferrytest.NOBODY)] * 4]
+        ferrytest.wait_for(is_sleep, 10, 0.01, msg='nobody sleep started')
         return p
 
     def test_polkit_rules_take_effect(self):
