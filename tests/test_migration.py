@@ -130,7 +130,7 @@ class MigrationTest(unittest.TestCase):
     def assert_untouched(self, name, dom_a, defined_on_b=False):
         """Guest still runs on A with its heartbeat intact; nothing on B."""
         self.assertEqual(self.a.domain_state(dom_a), 'running')
-        before = ferrytest.heartbeats(self.a.console_log(name))[-1]['n']
+        before = ferrytest.wait_heartbeats(self.a, name, 1)[-1]['n']
         ferrytest.wait_for(
             lambda: ferrytest.heartbeats(self.a.console_log(name))[-1]['n']
             >= before + 2, 10, msg='guest on A stopped beating')
@@ -388,6 +388,8 @@ class MigrationTest(unittest.TestCase):
         name = 'tune'
         dom_a = ferrytest.start_guest(self.a, name, memory=128,
                                       append='wss=64 rate=0 hb=200')
+        # a heartbeat on A before it goes (its count continues on B)
+        ferrytest.wait_heartbeats(self.a, name, 2)
         path = self.migrate_until_active(name, {'max-bandwidth': GLib.Variant('t', 1 << 20)})
         time.sleep(1)
         self.assertNotIn(self.a.get_prop(path, MIGRATION_IFACE, 'State'),
@@ -540,7 +542,9 @@ class MigrationTest(unittest.TestCase):
         # a second Start must not run the guest twice
         self.assertDBusError(ERR + 'Busy', self.a.call, dom_a, DOMAIN_IFACE,
                              'Start')
-        # and it can still migrate
+        # and it can still migrate, once it has beaten on A (its count
+        # continues on B)
+        ferrytest.wait_heartbeats(self.a, name, 2)
         path = self.migrate(name)
         self.assertEqual(self.wait_final(path)['State'], 'completed')
         self.a.wait_state(dom_a, 'shutoff', 10)
