@@ -170,6 +170,19 @@ def wait_for(predicate, timeout=10.0, interval=0.1, msg=None,
         time.sleep(interval)
 
 
+def holds_for(predicate, duration, interval=0.05, msg=None):
+    """Check that predicate() stays truthy for duration seconds (an
+    absence can only be observed over a window); raise AssertionError as
+    soon as it is not."""
+    deadline = time.monotonic() + duration
+    while True:
+        if not predicate():
+            raise AssertionError(msg or 'condition broken')
+        if time.monotonic() >= deadline:
+            return
+        time.sleep(interval)
+
+
 def dbus_error(exc):
     """(error name, message) of a GLib.Error coming from a D-Bus call."""
     name = Gio.DBusError.get_remote_error(exc)
