@@ -301,6 +301,9 @@ class MigrationTest(unittest.TestCase):
     def test_05_bad_input(self):
         name = 'bad'
         dom_a = ferrytest.start_guest(self.a, name)
+        # its working set filled (not zero pages): the slow migration
+        # below cannot end before it is cancelled
+        ferrytest.wait_heartbeats(self.a, name, 1)
         mgr = (ROOT_PATH, MANAGER_IFACE, 'Migrate')
         (before,) = self.a.call(ROOT_PATH, MANAGER_IFACE, 'ListMigrations')
 
@@ -362,6 +365,8 @@ class MigrationTest(unittest.TestCase):
     def test_06_unprivileged(self):
         name = 'priv'
         dom_a = ferrytest.start_guest(self.a, name)
+        # its working set filled: the 1 MiB/s migration lasts
+        ferrytest.wait_heartbeats(self.a, name, 1)
         path = self.migrate(name, {'max-bandwidth': GLib.Variant('t', 1 << 20),
                                    'postcopy': GLib.Variant('s', 'manual')})
         # watching works for everyone
@@ -662,6 +667,8 @@ class MigrationTest(unittest.TestCase):
         name = 'rate'
         dom_a = ferrytest.start_guest(self.a, name, memory=128,
                                       append='wss=64 rate=50 hb=200')
+        # its working set filled: 64 MiB at 8 MiB/s outlast the window
+        ferrytest.wait_heartbeats(self.a, name, 1)
         bus = self.a.bus()
         times = []
         sub = bus.signal_subscribe(
