@@ -6,9 +6,14 @@
 # Exits non-zero when anything fails. Must run as root (the e2e tests start
 # private system buses, the real polkitd in a mount namespace and QEMU).
 #
+# After each test stage no process the tests started may be alive: any
+# left over is named, killed, and fails the stage.
+#
 # Environment:
 #   FERRY_TEST_SKIP_ASAN=1  run the plain stage only
 #   FERRY_TEST_ARGS         extra arguments for "meson test" (e.g. --suite unit)
+#   FERRY_KEEP_TMP=1        keep the run's temporary directory (and the hosts'
+#                           trees in it)
 set -eu
 
 cd "$(dirname "$0")/.."
@@ -74,6 +79,97 @@ stage_done setup
 
 # The e2e tests must run, not skip, in the test command.
 unset FERRY_ALLOW_SKIP || true
+
+# Everything the tests create lives in a directory of this run: the hosts'
+# trees (FERRY_TMP) and any other temporary directory (TMPDIR: the unit
+# tests', the harness self-test's).  Every process they start inherits
+# FERRY_TEST_RUN (ferryd, polkitd, dbus-daemon, QEMU) or names that
+# directory on its command line (the unprivileged callers run with a
+# cleared environment).  Nothing else on the machine (another run of
+# these tests included) matches either: that is how leftovers are found.
+run_tmp=$(mktemp -d /tmp/ferry-run.XXXXXX)
+chmod 755 "$run_tmp" # nobody reaches the hosts' bus sockets
+cleanup() {
+	if [ -n "${FERRY_KEEP_TMP:-}" ]; then
+		echo "test.sh: keeping $run_tmp"
+	else
+		rm -rf "$run_tmp"
+	fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# meson test with the run's environment (see above).
+run_tests() {
+	env FERRY_TEST_RUN="$run_tmp" FERRY_TMP="$run_tmp" TMPDIR="$run_tmp" \
+		meson test "$@"
+}
+
+# Names, kills and waits out the processes of this run still alive (not
+# this script, nor its ancestors); returns non-zero when there were any.
+leftovers() {
+	FERRY_RUN_TMP=$run_tmp /usr/bin/python3 - <<'EOF'
+import os
+import signal
+import sys
+import time
+
+run = os.environ['FERRY_RUN_TMP']
+marker = ('FERRY_TEST_RUN=' + run).encode()
+needle = (run + '/').encode()
+
+
+def stat(pid):
+    with open('/proc/%d/stat' % pid) as f:
+        return f.read().rsplit(')', 1)[1].split()
+
+
+def alive(pid):
+    try:
+        return stat(pid)[0] not in 'ZX'
+    except OSError:
+        return False
+
+
+mine = set()
+pid = os.getpid()
+while pid > 1:
+    mine.add(pid)
+    pid = int(stat(pid)[1])
+found = {}
+for d in os.listdir('/proc'):
+    if not d.isdigit() or int(d) in mine or not alive(int(d)):
+        continue
+    try:
+        with open('/proc/%s/environ' % d, 'rb') as f:
+            env = f.read().split(b'\0')
+        with open('/proc/%s/cmdline' % d, 'rb') as f:
+            cmd = f.read()
+    except OSError:
+        continue
+    if marker in env or needle in cmd:
+        found[int(d)] = cmd.replace(b'\0', b' ').decode(errors='replace')
+if not found:
+    sys.exit(0)
+print('test.sh: %d process(es) left behind by the tests:' % len(found),
+      file=sys.stderr)
+for pid, cmd in sorted(found.items()):
+    print('  pid %d: %s' % (pid, cmd.strip()[:400]), file=sys.stderr)
+for pid in found:
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+deadline = time.monotonic() + 10
+while any(alive(p) for p in found) and time.monotonic() < deadline:
+    time.sleep(0.05)
+left = [p for p in found if alive(p)]
+print('test.sh: killed them%s' % (
+    ' (still alive: %s)' % left if left else ''), file=sys.stderr)
+sys.exit(1)
+EOF
+}
 # meson sets its own ASAN_OPTIONS/UBSAN_OPTIONS only when they are unset;
 # keep the plain stage free of any inherited ones.
 unset ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS || true
@@ -86,8 +182,9 @@ stage_done "build (plain)"
 
 stage "tests (plain)"
 # shellcheck disable=SC2086
-meson test -C build-test --print-errorlogs ${FERRY_TEST_ARGS:-} ||
+run_tests -C build-test --print-errorlogs ${FERRY_TEST_ARGS:-} ||
 	stage_failed "tests (plain)"
+leftovers || stage_failed "tests (plain): processes left behind"
 stage_done "tests (plain)"
 
 if [ "${FERRY_TEST_SKIP_ASAN:-0}" = 1 ]; then
@@ -120,7 +217,7 @@ LSAN_OPTIONS="suppressions=$top/tests/lsan.supp:print_suppressions=0"
 export ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS
 rc=0
 # shellcheck disable=SC2086
-meson test -C build-asan --print-errorlogs --timeout-multiplier 3 ${FERRY_TEST_ARGS:-} || rc=$?
+run_tests -C build-asan --print-errorlogs --timeout-multiplier 3 ${FERRY_TEST_ARGS:-} || rc=$?
 unset ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS
 reports=$(find "$san_dir" -type f -size +0 | sort)
 if [ -n "$reports" ]; then
@@ -140,6 +237,7 @@ if [ -n "$reports" ]; then
 	rc=1
 fi
 [ "$rc" = 0 ] || stage_failed "tests (asan+ubsan)"
+leftovers || stage_failed "tests (asan+ubsan): processes left behind"
 stage_done "tests (asan+ubsan)"
 [ -z "$failed" ] || fail "$failed"
 

@@ -15,7 +15,6 @@ guest's heartbeat does not continue on B.
 
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -76,8 +75,7 @@ def console_tail(host, n=6):
 
 
 def main():
-    signal.signal(signal.SIGTERM, ft._on_term)
-    signal.signal(signal.SIGINT, ft._on_term)
+    ft.install_signal_teardown()
     ft.require_environment(ferryd=True, guest=True)
     # default: the ferryctl built next to ferryd
     ferryctl = os.environ.get('FERRYCTL') or os.path.join(

@@ -26,6 +26,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import unittest
 
@@ -60,7 +61,6 @@ SYSTEM_PY = '/usr/bin/python3'
 HERE = os.path.dirname(os.path.abspath(__file__))
 DBUS_CALL = os.path.join(HERE, 'dbus-call.py')
 NOBODY = 65534
-RULE_SETTLE = 0.7          # polkitd reloads rules via inotify
 
 _live_hosts = []
 
@@ -170,6 +170,19 @@ def wait_for(predicate, timeout=10.0, interval=0.1, msg=None,
         time.sleep(interval)
 
 
+def holds_for(predicate, duration, interval=0.05, msg=None):
+    """Check that predicate() stays truthy for duration seconds (an
+    absence can only be observed over a window); raise AssertionError as
+    soon as it is not."""
+    deadline = time.monotonic() + duration
+    while True:
+        if not predicate():
+            raise AssertionError(msg or 'condition broken')
+        if time.monotonic() >= deadline:
+            return
+        time.sleep(interval)
+
+
 def dbus_error(exc):
     """(error name, message) of a GLib.Error coming from a D-Bus call."""
     name = Gio.DBusError.get_remote_error(exc)
@@ -203,10 +216,12 @@ def _gone(pid):
 
 def find_processes(needles, exe_prefix='qemu-system'):
     """PIDs of live processes whose argv[0] basename starts with exe_prefix
-    and whose command line mentions any of needles."""
+    ('' for any) and whose command line mentions any of needles; never
+    this process."""
     found = []
+    me = os.getpid()
     for d in os.listdir('/proc'):
-        if not d.isdigit():
+        if not d.isdigit() or int(d) == me:
             continue
         pid = int(d)
         try:
@@ -323,6 +338,10 @@ class Host:
         self._bus = None
         self._closed = False
         self.failed = False
+        # ferryds that died of a signal the harness did not send
+        self.ferryd_crashes = []
+        self._ferryd_sent = 0     # the signal the harness sent ferryd
+        self._rules_sync = 0
 
     # -- layout
     def _mk(self, *parts, mode=0o755):
@@ -357,6 +376,7 @@ class Host:
         return False
 
     def start(self):
+        _stop_if_terminating()
         _live_hosts.append(self)
         os.makedirs(self.tmp_root, exist_ok=True)
         self.dir = tempfile.mkdtemp(prefix='ferry-%s-' % self.name,
@@ -404,6 +424,7 @@ class Host:
         conf = os.path.join(self.bus_dir, 'system.conf')
         with open(conf, 'w') as f:
             f.write(BUS_CONF.format(address=self.address, extra=extra))
+        _stop_if_terminating()
         t = time.monotonic()
         with open(self.dbus_log, 'ab') as out:
             self.dbus_proc = subprocess.Popen(
@@ -430,6 +451,7 @@ class Host:
                   'mount --bind "$3" /usr/share/polkit-1/actions && '
                   'exec "$4"')
         env = dict(os.environ, DBUS_SYSTEM_BUS_ADDRESS=self.address)
+        _stop_if_terminating()
         t = time.monotonic()
         with open(self.polkitd_log, 'ab') as out:
             # unshare and sh exec: the Popen pid is polkitd's pid
@@ -454,12 +476,20 @@ class Host:
         if not self.ferryd_bin:
             raise RuntimeError('FERRYD is not set')
         assert self.ferryd_proc is None or self.ferryd_proc.poll() is not None
+        self._note_ferryd_end()
         argv = [self.ferryd_bin, '--state-dir', self.state_dir,
                 '--runtime-dir', self.runtime_dir,
                 '--config-dir', self.config_dir, '--verbose'] + \
             self.ferryd_args
         env = dict(os.environ, DBUS_SYSTEM_BUS_ADDRESS=self.address)
         env.pop('DBUS_SESSION_BUS_ADDRESS', None)
+        # a broken invariant (g_critical, g_return_if_fail) aborts ferryd
+        # and so fails the test that hit it
+        flags = [f for f in env.get('G_DEBUG', '').split(',') if f]
+        if 'fatal-criticals' not in flags:
+            flags.append('fatal-criticals')
+        env['G_DEBUG'] = ','.join(flags)
+        _stop_if_terminating()
         t = time.monotonic()
         with open(self.ferryd_log, 'ab') as out:
             out.write(('==== %s starting %s\n' % (
@@ -468,6 +498,7 @@ class Host:
             self.ferryd_proc = subprocess.Popen(
                 argv, env=env, stdin=subprocess.DEVNULL, stdout=out,
                 stderr=subprocess.STDOUT, preexec_fn=_pdeathsig)
+            self._ferryd_sent = 0
 
         def up():
             if self.ferryd_proc.poll() is not None:
@@ -489,12 +520,16 @@ class Host:
     def stop_ferryd(self, timeout=5.0):
         """SIGTERM ferryd and wait (SIGKILL after timeout); return its exit
         status."""
+        self._note_ferryd_end()
+        self._ferryd_sent = signal.SIGTERM
         rc = stop_process(self.ferryd_proc, signal.SIGTERM, timeout)
         self._wait_name_gone()
         return rc
 
     def kill_ferryd(self, sig=signal.SIGKILL):
         """Kill ferryd with sig (default SIGKILL: a crash) and reap it."""
+        self._note_ferryd_end()
+        self._ferryd_sent = sig
         rc = stop_process(self.ferryd_proc, sig, 5.0)
         self._wait_name_gone()
         return rc
@@ -513,6 +548,22 @@ class Host:
     def ferryd_running(self):
         return self.ferryd_proc is not None and self.ferryd_proc.poll() is None
 
+    def _note_ferryd_end(self):
+        """Remember a ferryd that died of a signal the harness did not send
+        (nor SIGKILL after a grace period): SIGTRAP is a g_critical made
+        fatal by G_DEBUG=fatal-criticals, SIGABRT a failed assertion or a
+        sanitizer, SIGSEGV a crash."""
+        p = self.ferryd_proc
+        if p is None or p.poll() is None or p.returncode >= 0 or \
+                -p.returncode in (self._ferryd_sent, signal.SIGKILL):
+            return
+        msg = 'ferryd (pid %d) of host %s died of signal %d (%s)' % (
+            p.pid, self.name, -p.returncode,
+            signal.Signals(-p.returncode).name)
+        if msg not in self.ferryd_crashes:
+            log(msg)
+            self.ferryd_crashes.append(msg)
+
     def close(self, failed=False):
         if self._closed:
             return
@@ -520,7 +571,11 @@ class Host:
         failed = failed or self.failed
         try:
             if self.ferryd_proc is not None:
+                self._note_ferryd_end()
+                if self.ferryd_proc.poll() is None:
+                    self._ferryd_sent = signal.SIGTERM
                 rc = stop_process(self.ferryd_proc, signal.SIGTERM, 5.0)
+                self._note_ferryd_end()
                 log('host %s: ferryd exited with %s' % (self.name, rc))
             if self.dir:
                 for pid in find_processes([self.runtime_dir, self.state_dir]):
@@ -540,21 +595,37 @@ class Host:
                     pass
                 stop_process(self.polkitd_proc, signal.SIGTERM, 5.0)
             stop_process(self.dbus_proc, signal.SIGTERM, 5.0)
-            if failed and self.dir and os.path.exists(self.ferryd_log):
-                print('\n===== host %s: ferryd log tail (%s) =====\n%s\n'
-                      '===== end of ferryd log =====' % (
-                          self.name, self.ferryd_log,
-                          _tail(self.ferryd_log, 80)),
-                      file=sys.stderr, flush=True)
-        finally:
-            if self in _live_hosts:
-                _live_hosts.remove(self)
             if self.dir:
-                if os.environ.get('FERRY_KEEP_TMP') or \
-                        (failed and os.environ.get('FERRY_KEEP_TMP_ON_FAIL')):
-                    log('host %s: keeping %s' % (self.name, self.dir))
-                else:
-                    shutil.rmtree(self.dir, ignore_errors=True)
+                # anything else running from this host's tree (an
+                # unprivileged caller a test left in the background, ...)
+                for pid in find_processes([self.dir + os.sep], ''):
+                    log('host %s: killing leftover process %d' % (
+                        self.name, pid))
+                    kill_and_reap(pid)
+            if failed or self.ferryd_crashes:
+                self._print_ferryd_log()
+        finally:
+            self._remove_tree(failed or bool(self.ferryd_crashes))
+        if self.ferryd_crashes and not failed:
+            raise AssertionError('; '.join(self.ferryd_crashes))
+
+    def _print_ferryd_log(self):
+        if self.dir and os.path.exists(self.ferryd_log):
+            print('\n===== host %s: ferryd log tail (%s) =====\n%s\n'
+                  '===== end of ferryd log =====' % (
+                      self.name, self.ferryd_log,
+                      _tail(self.ferryd_log, 80)),
+                  file=sys.stderr, flush=True)
+
+    def _remove_tree(self, failed):
+        if self in _live_hosts:
+            _live_hosts.remove(self)
+        if self.dir:
+            if os.environ.get('FERRY_KEEP_TMP') or \
+                    (failed and os.environ.get('FERRY_KEEP_TMP_ON_FAIL')):
+                log('host %s: keeping %s' % (self.name, self.dir))
+            else:
+                shutil.rmtree(self.dir, ignore_errors=True)
 
     # -- bus access as root
     def bus(self):
@@ -564,6 +635,16 @@ class Host:
                 Gio.DBusConnectionFlags.AUTHENTICATION_CLIENT |
                 Gio.DBusConnectionFlags.MESSAGE_BUS_CONNECTION, None, None)
         return self._bus
+
+    def name_owner(self, name):
+        """The unique name owning name on this host's bus."""
+        return self.call('/org/freedesktop/DBus', 'org.freedesktop.DBus',
+                         'GetNameOwner', GLib.Variant('(s)', (name,)), 5,
+                         dest='org.freedesktop.DBus')[0]
+
+    def monitor(self, rules=()):
+        """A BusMonitor of this host's bus."""
+        return BusMonitor(self.address, rules)
 
     def name_has_owner(self, name):
         r = self.bus().call_sync('org.freedesktop.DBus', '/org/freedesktop/DBus',
@@ -635,6 +716,7 @@ class Host:
                 'PATH=/usr/bin:/bin',
                 'DBUS_SYSTEM_BUS_ADDRESS=' + self.address] + extra + \
             list(argv)
+        _stop_if_terminating()
         if background:
             return subprocess.Popen(full, stdin=subprocess.DEVNULL,
                                     stdout=subprocess.PIPE,
@@ -670,9 +752,7 @@ class Host:
         return CallResult(*self.as_user(uid, argv, timeout=timeout + 30))
 
     # -- polkit rules
-    def add_rule(self, name, js, settle=RULE_SETTLE):
-        if not name.endswith('.rules'):
-            name += '.rules'
+    def _write_rules_file(self, name, js):
         final = os.path.join(self.rules_dir, name)
         tmp = os.path.join(self.rules_dir, '.' + name + '.tmp')
         with open(tmp, 'w') as f:
@@ -680,17 +760,56 @@ class Host:
         shutil.chown(tmp, 'polkitd', 'root')
         os.chmod(tmp, 0o644)
         os.rename(tmp, final)
-        time.sleep(settle)
         return final
 
-    def remove_rule(self, name, settle=RULE_SETTLE):
+    def sync_rules(self, timeout=10.0):
+        """Wait until polkitd has reloaded its rules from a listing of the
+        rules directory taken after every change made so far.  polkitd
+        reloads on inotify events, at a time of its choosing: a fresh
+        no-op rules file (replacing the previous one) logs a fresh token
+        when polkitd runs it, and that run belongs to a reload that
+        listed the directory after the file was created."""
+        self._rules_sync += 1
+        token = 'ferrytest: rules sync #%d.' % self._rules_sync
+        name = 'zz-ferrytest-sync-%d.rules' % self._rules_sync
+        if self._rules_sync > 1:
+            try:
+                os.unlink(os.path.join(
+                    self.rules_dir,
+                    'zz-ferrytest-sync-%d.rules' % (self._rules_sync - 1)))
+            except FileNotFoundError:
+                pass
+        self._write_rules_file(name, 'polkit.log("%s");\n' % token)
+
+        def loaded():
+            with open(self.polkitd_log, 'rb') as f:
+                return token.encode() in f.read()
+        try:
+            wait_for(loaded, timeout, 0.02)
+        except AssertionError:
+            raise AssertionError(
+                'polkitd of host %s did not reload its rules within %.0fs; '
+                'log tail:\n%s' % (self.name, timeout,
+                                   _tail(self.polkitd_log, 20))) from None
+
+    def add_rule(self, name, js):
+        """Install a polkit rules file; return once polkitd applies it."""
+        if not name.endswith('.rules'):
+            name += '.rules'
+        final = self._write_rules_file(name, js)
+        self.sync_rules()
+        return final
+
+    def remove_rule(self, name):
+        """Remove a polkit rules file; return once polkitd has forgotten
+        it."""
         if not name.endswith('.rules'):
             name += '.rules'
         try:
             os.unlink(os.path.join(self.rules_dir, name))
         except FileNotFoundError:
             pass
-        time.sleep(settle)
+        self.sync_rules()
 
     def allow_rule(self, name, action_id, user='nobody'):
         """Add a rule: action_id is granted to user."""
@@ -753,6 +872,79 @@ class Host:
 
     def ferryd_log_tail(self, n=60):
         return _tail(self.ferryd_log, n)
+
+
+class BusMessage:
+    """A message seen by a BusMonitor."""
+
+    def __init__(self, m):
+        self.type = m.get_message_type()
+        self.sender = m.get_sender()
+        self.destination = m.get_destination()
+        self.path = m.get_path()
+        self.interface = m.get_interface()
+        self.member = m.get_member()
+        body = m.get_body()
+        self.args = body.unpack() if body is not None else ()
+
+    def __repr__(self):
+        return '<%s %s -> %s %s %s.%s>' % (
+            self.type.value_nick, self.sender, self.destination, self.path,
+            self.interface, self.member)
+
+
+class BusMonitor:
+    """Watches a host's bus as a monitor (org.freedesktop.DBus.Monitoring,
+    allowed to root by BUS_CONF): .messages are the BusMessages matching
+    rules (match rules, e.g. "type='method_call',member='Foo'") sent
+    after the constructor returned.  A context manager."""
+
+    def __init__(self, address, rules=()):
+        self.messages = []
+        self.conn = Gio.DBusConnection.new_for_address_sync(
+            address,
+            Gio.DBusConnectionFlags.AUTHENTICATION_CLIENT |
+            Gio.DBusConnectionFlags.MESSAGE_BUS_CONNECTION, None, None)
+        self._me = self.conn.get_unique_name()
+        self._filter = self.conn.add_filter(self._on_message)
+        self.conn.call_sync('org.freedesktop.DBus', '/org/freedesktop/DBus',
+                            'org.freedesktop.DBus.Monitoring', 'BecomeMonitor',
+                            GLib.Variant('(asu)', (list(rules), 0)), None,
+                            Gio.DBusCallFlags.NONE, 5000, None)
+
+    def _on_message(self, conn, message, incoming):
+        # runs in GDBus' worker thread; the monitored messages are not for
+        # this connection: record them, and keep GDBus from answering
+        if not incoming or message.get_destination() == self._me:
+            return message
+        self.messages.append(BusMessage(message))
+        return None
+
+    def wait(self, predicate, timeout=10.0, msg=None):
+        """Wait for a message for which predicate(BusMessage) is true;
+        return it."""
+        def seen():
+            for m in list(self.messages):
+                if predicate(m):
+                    return m
+            return None
+        return wait_for(seen, timeout, 0.01, msg)
+
+    def close(self):
+        if self.conn is not None:
+            self.conn.remove_filter(self._filter)
+            try:
+                self.conn.close_sync(None)
+            except GLib.Error:
+                pass
+            self.conn = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
 
 
 class CallResult:
@@ -924,17 +1116,133 @@ def _cleanup_all():
 atexit.register(_cleanup_all)
 
 
+# ---------------------------------------------------------------- signals
+
+_terminating = threading.Event()
+_term_lock = threading.Lock()
+_watcher = None
+
+
+def _stop_if_terminating():
+    """Called before a host starts a process: once a teardown signal came,
+    the caller (the main thread, still running the test) starts nothing
+    more and waits for the teardown to end the process."""
+    if _terminating.is_set():
+        while True:
+            time.sleep(3600)
+
+
+def _comm(pid):
+    try:
+        with open('/proc/%d/comm' % pid) as f:
+            return f.read().strip()
+    except OSError:
+        return '?'
+
+
+def _kill_pids(pids, timeout=2.0):
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    deadline = time.monotonic() + timeout
+    while any(not _gone(p) for p in pids) and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+
+def _kill_everything():
+    """SIGKILL every process of every live host, without grace: meson
+    SIGKILLs the test's process group 0.5 s after its SIGTERM, and the
+    QEMUs, in their own session, would outlive it.  ferryd goes first (it
+    may be launching a QEMU); then every process whose command line
+    mentions a host's tree (its QEMUs, dbus-daemon, unprivileged callers)
+    and polkitd, again until nothing is left (a process forked meanwhile).
+    Never waits on a Popen (the main thread may be doing so); a Popen
+    already reaped is skipped (its pid may be another process's now)."""
+    killed = []
+
+    def known(hosts, which):
+        return [p.pid for h in hosts for p in which(h)
+                if p is not None and p.returncode is None and
+                not _gone(p.pid)]
+
+    pids = known(list(_live_hosts), lambda h: (h.ferryd_proc,))
+    for _ in range(5):
+        killed += ['%d(%s)' % (p, _comm(p)) for p in pids]
+        _kill_pids(pids)
+        hosts = list(_live_hosts)
+        dirs = [h.dir + os.sep for h in hosts if h.dir]
+        pids = set(known(hosts, lambda h: (h.ferryd_proc, h.polkitd_proc,
+                                           h.dbus_proc)))
+        if dirs:
+            pids.update(find_processes(dirs, ''))
+        if not pids:
+            break
+    log('killed: %s%s' % (' '.join(killed) or 'nothing',
+                          ' (left: %s)' % sorted(pids) if pids else ''))
+
+
+def _terminate(signum):
+    if not _term_lock.acquire(blocking=False):
+        # the other thread is tearing down and ends the process
+        while True:
+            time.sleep(3600)
+    _terminating.set()
+    try:
+        log('signal %d: tearing down' % signum)
+        _kill_everything()
+        for h in list(_live_hosts):
+            h._closed = True
+            h._print_ferryd_log()
+            h._remove_tree(failed=True)
+    except BaseException as e:  # noqa: BLE001
+        log('teardown: %r' % (e,))
+    finally:
+        sys.stderr.flush()
+        os._exit(128 + signum)
+
+
 def _on_term(signum, frame):
-    log('signal %d: tearing down' % signum)
-    _cleanup_all()
-    os._exit(128 + signum)
+    _terminate(signum)
+
+
+def _signal_watcher(fd):
+    while True:
+        try:
+            data = os.read(fd, 64)
+        except InterruptedError:
+            continue
+        if not data:
+            return
+        for signum in data:
+            if signum in (signal.SIGTERM, signal.SIGINT):
+                _terminate(signum)
+
+
+def install_signal_teardown():
+    """On SIGTERM/SIGINT (meson's timeout, Ctrl-C) kill all hosts and exit
+    128+signum.  A Python signal handler only runs once the main thread is
+    back in Python code, not while it is blocked in a GLib call (a D-Bus
+    call, a main context iteration): so the C-level handler also writes
+    the signal number to a wakeup fd, which a thread reads to tear down
+    at once, whatever the main thread is doing."""
+    global _watcher
+    signal.signal(signal.SIGTERM, _on_term)
+    signal.signal(signal.SIGINT, _on_term)
+    if _watcher is None:
+        r, w = os.pipe()
+        os.set_blocking(w, False)
+        signal.set_wakeup_fd(w, warn_on_full_buffer=False)
+        _watcher = threading.Thread(target=_signal_watcher, args=(r,),
+                                    name='ferrytest-signals', daemon=True)
+        _watcher.start()
 
 
 def main():
     """unittest.main() that tears hosts down on SIGTERM/SIGINT and exits 77
     (meson's SKIP) when every test was skipped."""
-    signal.signal(signal.SIGTERM, _on_term)
-    signal.signal(signal.SIGINT, _on_term)
+    install_signal_teardown()
     prog = unittest.main(exit=False, verbosity=2)
     res = prog.result
     if not res.wasSuccessful():

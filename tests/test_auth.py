@@ -150,12 +150,20 @@ class AuthTest(ferrytest.HostTestCase):
         h = self.host
         kf = ferrytest.guest_keyfile('auth-hung',
                                      kernel=h.placeholder_kernel())
+        ferryd = h.name_owner(ferrytest.BUS_NAME)
+        mon = h.monitor(["type='method_call',"
+                         "interface='org.freedesktop.PolicyKit1.Authority',"
+                         "member='CheckAuthorization'"])
+        self.addCleanup(mon.close)
         os.kill(h.polkitd_pid, signal.SIGSTOP)
         bg = res = None
         try:
             bg = self.nobody(ROOT_PATH, MANAGER_IFACE, 'DefineDomain',
                              V('(s)', (kf,)), background=True, timeout=60)
-            time.sleep(1.0)    # the check is now pending in ferryd
+            # the check is now pending in ferryd: it asked polkitd
+            mon.wait(lambda m: m.sender == ferryd and
+                     m.args[1] == ACTION_MANAGE, 30,
+                     msg='ferryd never asked polkitd about DefineDomain')
             for attempt in range(3):
                 t = time.monotonic()
                 v = h.get_prop(ROOT_PATH, MANAGER_IFACE, 'Version',

@@ -6,11 +6,11 @@ a rule dropped into the private rules directory takes effect (and stops
 when removed), unprivileged callers reach the bus, and teardown leaves
 nothing behind."""
 
+import json
 import os
 import signal
 import subprocess
 import tempfile
-import time
 import unittest
 
 import ferrytest
@@ -22,6 +22,33 @@ STANDIN_POLICY = '''<?xml version="1.0" encoding="UTF-8"?>
 <policyconfig>
 %s
 </policyconfig>
+'''
+# A test process (the harness' signal handling, a host, a QEMU of it in its
+# own session) that blocks in a D-Bus call to its stopped polkitd once told
+# to go.
+SIGTERM_CHILD = r'''
+import json, os, signal, subprocess, sys
+import ferrytest
+from ferrytest import GLib
+ferrytest.install_signal_teardown()
+h = ferrytest.Host('sigterm', start_ferryd=False, policy=sys.argv[1],
+                   bus_policy=sys.argv[2])
+h.start()
+qemu = subprocess.Popen(['qemu-system-x86_64', '-c',
+                         'import time; time.sleep(300)',
+                         h.runtime_dir + '/qemu/fake.qmp'],
+                        executable=sys.executable, start_new_session=True)
+os.kill(h.polkitd_pid, signal.SIGSTOP)
+print(json.dumps({'address': h.address, 'dir': h.dir,
+                  'me': h.bus().get_unique_name(),
+                  'pids': [h.dbus_proc.pid, h.polkitd_pid, qemu.pid]}),
+      flush=True)
+sys.stdin.readline()
+h.call('/org/freedesktop/PolicyKit1/Authority', ferrytest.PROPS_IFACE, 'Get',
+       GLib.Variant('(ss)', ('org.freedesktop.PolicyKit1.Authority',
+                             'BackendName')),
+       timeout=120, dest='org.freedesktop.PolicyKit1')
+sys.exit(3)
 '''
 STANDIN_ACTION = '''  <action id="%s">
     <description>stand-in</description>
@@ -68,7 +95,16 @@ class HarnessTest(unittest.TestCase):
     def _nobody_sleeper(self, h):
         p = h.as_user(ferrytest.NOBODY, ['sleep', '60'], background=True)
         self.addCleanup(lambda: (p.kill(), p.communicate()))
-        time.sleep(0.2)
+
+        # setpriv and env exec: the pid becomes nobody's sleep (polkitd
+        # reads the subject's uid and start time from /proc)
+        def is_sleep():
+            with open('/proc/%d/cmdline' % p.pid, 'rb') as f:
+                argv0 = f.read().split(b'\0')[0]
+            with open('/proc/%d/status' % p.pid) as f:
+                uids = [ln.split()[1:] for ln in f if ln.startswith('Uid:')]
+            return argv0 == b'sleep' and uids == [[str(ferrytest.NOBODY)] * 4]
+        ferrytest.wait_for(is_sleep, 10, 0.01, msg='nobody sleep started')
         return p
 
     def test_polkit_rules_take_effect(self):
@@ -159,6 +195,30 @@ class HarnessTest(unittest.TestCase):
         self.assertFalse(os.path.exists(d), 'tmp tree not removed')
         with open('/proc/self/mountinfo') as f:
             self.assertNotIn(d, f.read())
+
+    def test_sigterm_while_blocked_in_a_call(self):
+        """meson's timeout SIGTERM while the test waits in a D-Bus call:
+        the host is torn down at once, its QEMU (own session) too."""
+        child = subprocess.Popen(
+            [ferrytest.SYSTEM_PY, '-c', SIGTERM_CHILD, self.policy,
+             self.bus_policy or ''], stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE, text=True)
+        self.addCleanup(lambda: (child.kill(), child.communicate()))
+        info = json.loads(child.stdout.readline())
+        self.addCleanup(lambda: [ferrytest.kill_and_reap(p)
+                                 for p in info['pids']])
+        with ferrytest.BusMonitor(info['address'],
+                                  ["type='method_call'"]) as mon:
+            child.stdin.write('go\n')
+            child.stdin.flush()
+            mon.wait(lambda m: m.sender == info['me'] and
+                     m.member == 'Get', 10, msg='the call was not made')
+            child.send_signal(signal.SIGTERM)
+            rc = child.wait(5)
+        self.assertEqual(rc, 128 + signal.SIGTERM)
+        for pid in info['pids']:
+            self.assertTrue(ferrytest._gone(pid), 'pid %d survived' % pid)
+        self.assertFalse(os.path.exists(info['dir']), 'tmp tree not removed')
 
     def test_teardown_on_exception(self):
         h = self._host()

@@ -32,20 +32,24 @@ class SignalRecorder:
     def _on_signal(self, conn, sender, path, iface, member, params):
         self.signals.append((path, iface, member, params.unpack()))
 
-    def pump(self, seconds=0.0):
+    def pump(self):
+        """Dispatch the signals received so far."""
         ctx = GLib.MainContext.default()
-        end = time.monotonic() + seconds
-        while True:
-            while ctx.iteration(False):
-                pass
-            if time.monotonic() >= end:
-                break
-            time.sleep(0.02)
+        while ctx.iteration(False):
+            pass
 
     def of(self, path, member):
         self.pump()
         return [s[3] for s in self.signals
                 if s[0] == path and s[2] == member]
+
+    def wait(self, path, member, predicate=lambda args: True, timeout=10):
+        """Pump until path emitted member with args satisfying predicate;
+        return those args."""
+        return ferrytest.wait_for(
+            lambda: next((a for a in self.of(path, member) if predicate(a)),
+                         None), timeout, 0.02,
+            msg='no %s signal from %s' % (member, path))
 
     def close(self):
         self.bus.signal_unsubscribe(self.sub)
@@ -130,7 +134,7 @@ class MigrationTest(unittest.TestCase):
     def assert_untouched(self, name, dom_a, defined_on_b=False):
         """Guest still runs on A with its heartbeat intact; nothing on B."""
         self.assertEqual(self.a.domain_state(dom_a), 'running')
-        before = ferrytest.heartbeats(self.a.console_log(name))[-1]['n']
+        before = ferrytest.wait_heartbeats(self.a, name, 1)[-1]['n']
         ferrytest.wait_for(
             lambda: ferrytest.heartbeats(self.a.console_log(name))[-1]['n']
             >= before + 2, 10, msg='guest on A stopped beating')
@@ -169,7 +173,8 @@ class MigrationTest(unittest.TestCase):
             self.assertIn(key, stats)
         self.assertGreater(stats['memory-transferred'], 32 << 20)
         self.assertEqual(stats['mode'], 'precopy')
-        rec_a.pump(0.5)
+        # ferryd emits PhaseChanged(done) and Completed as it ends the job
+        rec_a.wait(path, 'Completed')
         self.assertEqual([s[0] for s in rec_a.of(path, 'PhaseChanged')],
                          PHASES)
         completed = rec_a.of(path, 'Completed')
@@ -181,6 +186,7 @@ class MigrationTest(unittest.TestCase):
         # destination side: an incoming Migration with all phases
         inc = self.incoming(name)
         self.assertIsNotNone(inc, 'no incoming migration on B')
+        rec_b.wait(inc, 'PhaseChanged', lambda args: args[0] == 'done')
         inc_props = self.b.get_all(inc, MIGRATION_IFACE)
         self.assertEqual(inc_props['Direction'], 'incoming')
         self.assertEqual(inc_props['State'], 'completed')
@@ -235,7 +241,7 @@ class MigrationTest(unittest.TestCase):
         self.assertEqual(props['State'], 'completed', props)
         self.assertEqual(props['Mode'], 'postcopy')
         self.assertEqual(props['Statistics']['mode'], 'postcopy')
-        rec.pump(0.3)
+        rec.wait(path, 'Completed')
         self.assertEqual(len(rec.of(path, 'PostCopyStarted')), 1)
         self.assertGreaterEqual(len(rec.of(path, 'Iteration')), 2)
         progress = [p[1]['Progress'] for p in
@@ -295,6 +301,9 @@ class MigrationTest(unittest.TestCase):
     def test_05_bad_input(self):
         name = 'bad'
         dom_a = ferrytest.start_guest(self.a, name)
+        # its working set filled (not zero pages): the slow migration
+        # below cannot end before it is cancelled
+        ferrytest.wait_heartbeats(self.a, name, 1)
         mgr = (ROOT_PATH, MANAGER_IFACE, 'Migrate')
         (before,) = self.a.call(ROOT_PATH, MANAGER_IFACE, 'ListMigrations')
 
@@ -356,6 +365,8 @@ class MigrationTest(unittest.TestCase):
     def test_06_unprivileged(self):
         name = 'priv'
         dom_a = ferrytest.start_guest(self.a, name)
+        # its working set filled: the 1 MiB/s migration lasts
+        ferrytest.wait_heartbeats(self.a, name, 1)
         path = self.migrate(name, {'max-bandwidth': GLib.Variant('t', 1 << 20),
                                    'postcopy': GLib.Variant('s', 'manual')})
         # watching works for everyone
@@ -388,10 +399,19 @@ class MigrationTest(unittest.TestCase):
         name = 'tune'
         dom_a = ferrytest.start_guest(self.a, name, memory=128,
                                       append='wss=64 rate=0 hb=200')
+        # a heartbeat on A before it goes (its count continues on B)
+        ferrytest.wait_heartbeats(self.a, name, 2)
         path = self.migrate_until_active(name, {'max-bandwidth': GLib.Variant('t', 1 << 20)})
-        time.sleep(1)
+        # it streams, at the cap: another MiB sent, and far from done
+        start = self.a.get_prop(path, MIGRATION_IFACE, 'MemoryProcessed')
+        ferrytest.wait_for(
+            lambda: self.a.get_prop(path, MIGRATION_IFACE, 'MemoryProcessed')
+            >= start + (1 << 20), 20, msg='the migration does not stream')
         self.assertNotIn(self.a.get_prop(path, MIGRATION_IFACE, 'State'),
                          FINAL, 'a 1 MiB/s migration of 64 MiB cannot be done')
+        self.assertGreater(
+            self.a.get_prop(path, MIGRATION_IFACE, 'MemoryRemaining'),
+            32 << 20, 'the bandwidth cap is not applied')
         self.assertDBusError(ERR + 'InvalidArgument', self.a.call, path,
                              MIGRATION_IFACE, 'SetMaxDowntime',
                              GLib.Variant('(t)', (0,)))
@@ -427,6 +447,7 @@ class MigrationTest(unittest.TestCase):
         dom_a = ferrytest.start_guest(self.a, name, memory=128,
                                       append='wss=48 rate=200 hb=200')
         ferrytest.wait_heartbeats(self.a, name, 2)
+        b_log = len(self.b.ferryd_log_text())
         path = self.migrate(name, {
             'postcopy': GLib.Variant('s', 'manual'),
             'max-bandwidth': GLib.Variant('t', 16 << 20),
@@ -442,9 +463,16 @@ class MigrationTest(unittest.TestCase):
         self.assertDBusError(ERR + 'NotSupported', self.a.call, path,
                              MIGRATION_IFACE, 'Cancel')
         inc = self.incoming(name)
-        # let the destination settle into post-copy (a pause in its first
-        # milliseconds makes QEMU fail the stream instead of pausing it)
-        time.sleep(1.5)
+        # Let the destination settle into post-copy: its QEMU reports
+        # postcopy-active once it listens for pages, but only pauses a
+        # broken stream (rather than failing it) once it has loaded the
+        # device state and runs the guest, which its RESUME event (in
+        # ferryd's --verbose QMP log) tells.
+        ferrytest.wait_for(
+            lambda: self.b.get_prop(inc, MIGRATION_IFACE, 'State') ==
+            'postcopy-active' and '"event": "RESUME"' in
+            self.b.ferryd_log_text()[b_log:], 20,
+            msg='the guest does not run on B in post-copy')
         self.assertEqual(self.a.get_prop(path, MIGRATION_IFACE, 'State'),
                          'postcopy-active')
         # the link breaks (operator pause cuts it the same way)
@@ -460,10 +488,13 @@ class MigrationTest(unittest.TestCase):
         # the guest is kept (paused), not lost: both QEMUs still exist
         self.assertIsNotNone(self.a.qemu_pid(name))
         self.assertIsNotNone(self.b.qemu_pid(name))
+        # The guest on B waits for pages that cannot come: no heartbeat
+        # (beyond one under way) in five heartbeat periods.  An absence
+        # needs a window: this one is bounded, and fails early.
         n = len(ferrytest.heartbeats(self.b.console_log(name)))
-        time.sleep(1)
-        self.assertLessEqual(len(ferrytest.heartbeats(self.b.console_log(name))),
-                             n + 1, 'guest on B still runs while paused')
+        ferrytest.holds_for(
+            lambda: len(ferrytest.heartbeats(self.b.console_log(name))) <=
+            n + 1, 5 * 0.2, msg='guest on B still runs while paused')
 
     def test_10_postcopy_auto_policy(self):
         name = 'auto'
@@ -540,7 +571,9 @@ class MigrationTest(unittest.TestCase):
         # a second Start must not run the guest twice
         self.assertDBusError(ERR + 'Busy', self.a.call, dom_a, DOMAIN_IFACE,
                              'Start')
-        # and it can still migrate
+        # and it can still migrate, once it has beaten on A (its count
+        # continues on B)
+        ferrytest.wait_heartbeats(self.a, name, 2)
         path = self.migrate(name)
         self.assertEqual(self.wait_final(path)['State'], 'completed')
         self.a.wait_state(dom_a, 'shutoff', 10)
@@ -594,10 +627,20 @@ class MigrationTest(unittest.TestCase):
         self.a.wait_state(dom_a, 'running', 10)
         self.b.start_ferryd()
         dom_b = ferrytest.domain_path(name)
-        time.sleep(1)
+        # the new ferryd settles what the old one left: it re-attaches to
+        # the QEMU (a domain appears), or drops it (its runtime files go,
+        # a half-arrived guest's QEMU is told to quit)
+        conf = os.path.join(self.b.runtime_dir, 'qemu', name + '.conf')
+        ferrytest.wait_for(
+            lambda: not os.path.exists(conf) or
+            dom_b in self.b.managed_objects(), 10,
+            msg='the new ferryd on B did not deal with the old QEMU')
         objects = self.b.managed_objects()
         if dom_b in objects:
             self.assertNotEqual(self.b.domain_state(dom_b), 'running')
+        else:
+            ferrytest.wait_for(lambda: self.b.qemu_pid(name) is None, 10,
+                               msg='the half-arrived QEMU stays on B')
         for hb in ferrytest.heartbeats(self.b.console_log(name)):
             self.fail('guest ran on B too: %r' % hb)
         self.assert_untouched(name, dom_a)
@@ -624,9 +667,8 @@ class MigrationTest(unittest.TestCase):
         name = 'rate'
         dom_a = ferrytest.start_guest(self.a, name, memory=128,
                                       append='wss=64 rate=50 hb=200')
-        # the working set is filled before the first heartbeat: a guest
-        # that has not filled it yet migrates as zero pages in an instant
-        ferrytest.wait_heartbeats(self.a, name, 2)
+        # its working set filled: 64 MiB at 8 MiB/s outlast the window
+        ferrytest.wait_heartbeats(self.a, name, 1)
         bus = self.a.bus()
         times = []
         sub = bus.signal_subscribe(
@@ -634,6 +676,7 @@ class MigrationTest(unittest.TestCase):
             None, MIGRATION_IFACE, 0, lambda *args: times.append(
                 time.monotonic()))
         path = self.migrate(name, {'max-bandwidth': GLib.Variant('t', 8 << 20)})
+        # a measurement window (a rate over 5 s), not a wait for an event
         ctx = GLib.MainContext.default()
         end = time.monotonic() + 5
         while time.monotonic() < end:
@@ -655,4 +698,4 @@ class MigrationTest(unittest.TestCase):
 
 
 if __name__ == '__main__':
-    unittest.main(verbosity=2)
+    ferrytest.main()

@@ -4,8 +4,93 @@
 
 #include "ferry-qemu.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <glib/gstdio.h>
+#include <signal.h>
+#include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* QEMU runs in its own session (the launcher calls setsid), so it does
+ * not die with this test: a failed assertion (SIGABRT), g_error or a
+ * fatal critical (SIGTRAP), meson's timeout (SIGTERM) or ^C would leave
+ * it running.  Kill and reap it then, and at exit.  Its pid is known
+ * once the launch has finished; before that, it is this process' child
+ * all the same.  Async-signal-safe: open, read, close, kill, waitpid. */
+static volatile sig_atomic_t qemu_pid;
+
+static void
+kill_and_reap (pid_t pid)
+{
+  kill (pid, SIGKILL);
+  while (waitpid (pid, NULL, 0) < 0 && errno == EINTR)
+    ;
+}
+
+static void
+reap_qemu (void)
+{
+  char path[64] = "/proc/self/task/";
+  char buf[512];
+  size_t len = strlen (path);
+  pid_t pid = qemu_pid, tid = getpid ();
+  char digits[16];
+  int n = 0, fd;
+  ssize_t got;
+
+  if (pid > 0)
+    kill_and_reap (pid);
+  qemu_pid = 0;
+  /* Children of the main thread (where GSubprocess forks): a QEMU whose
+   * launch never finished. */
+  do
+    digits[n++] = (char) ('0' + tid % 10);
+  while ((tid /= 10) > 0);
+  while (n > 0)
+    path[len++] = digits[--n];
+  memcpy (path + len, "/children", sizeof "/children");
+  fd = open (path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return;
+  got = read (fd, buf, sizeof buf - 1);
+  close (fd);
+  pid = 0;
+  for (ssize_t i = 0; i < got; i++)
+    {
+      if (buf[i] >= '0' && buf[i] <= '9')
+        pid = pid * 10 + (buf[i] - '0');
+      else if (pid > 0)
+        {
+          kill_and_reap (pid);
+          pid = 0;
+        }
+    }
+}
+
+static void
+fatal_signal_cb (int sig)
+{
+  int saved = errno;
+
+  reap_qemu ();
+  /* SA_RESETHAND restored the default action: die of sig once this
+   * returns (a returning SIGTRAP handler would let g_error go on). */
+  raise (sig);
+  errno = saved;
+}
+
+static void
+reap_qemu_on_exit (void)
+{
+  const int sigs[] = { SIGABRT, SIGTRAP, SIGTERM, SIGINT, SIGHUP };
+  struct sigaction sa = { .sa_handler = fatal_signal_cb, .sa_flags = SA_RESETHAND };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (sigs); i++)
+    sigaction (sigs[i], &sa, NULL);
+  atexit (reap_qemu);
+}
 
 typedef struct
 {
@@ -90,6 +175,8 @@ test_guest_under_qmp (void)
   ferry_qemu_launch_async (config, &launch, NULL, launched_cb, &f);
   g_main_loop_run (f.loop);
   g_assert_no_error (f.error);
+  qemu_pid = ferry_qemu_get_pid (f.qemu);
+  g_assert_cmpint (qemu_pid, >, 0);
   g_assert_cmpstr (ferry_qemu_get_run_state (f.qemu), ==, "running");
 
   /* The QMP socket is private. */
@@ -137,6 +224,7 @@ test_guest_under_qmp (void)
   ferry_qemu_terminate (f.qemu);
   while (!ferry_qemu_has_exited (f.qemu))
     g_main_context_iteration (NULL, TRUE);
+  qemu_pid = 0; /* reaped: the pid may be another process' soon */
   g_assert_cmpstr (ferry_qemu_get_run_state (f.qemu), ==, "shutoff");
   g_assert_false (g_file_test (qmp_path, G_FILE_TEST_EXISTS));
 
@@ -153,6 +241,7 @@ int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
+  reap_qemu_on_exit ();
   g_test_add_func ("/qemu/guest-under-qmp", test_guest_under_qmp);
   return g_test_run ();
 }
