@@ -1105,6 +1105,60 @@ class HostTestCase(unittest.TestCase):
                           'error message should mention %r: %r' % (c, res))
 
 
+FINAL_STATES = ('completed', 'failed', 'cancelled')
+
+
+class TwoHostTestCase(HostTestCase):
+    """Two hosts, A (self.a) and B (self.b), per test class, always torn
+    down; and the helpers of tests that migrate from A to B."""
+
+    a = b = None
+
+    @classmethod
+    def setUpClass(cls):
+        require_environment(guest=True)
+        cls._any_failed = False
+        cls.a = Host('A')
+        cls.a.__enter__()
+        try:
+            cls.b = Host('B')
+            cls.b.__enter__()
+        except BaseException:
+            cls.a.close(failed=True)
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        for h in (cls.b, cls.a):
+            if h is not None:
+                h.close(failed=cls._any_failed)
+        cls.a = cls.b = None
+
+    def migrate(self, name, options=None, host=None, dest=None):
+        """Manager.Migrate name from host (A) to dest (B's bus)."""
+        host = host or self.a
+        (path,) = host.call(ROOT_PATH, MANAGER_IFACE, 'Migrate',
+                            GLib.Variant('(ssa{sv})', (
+                                name, dest or self.b.address,
+                                options or {})))
+        return path
+
+    def migrate_until_active(self, name, options):
+        """Start migrating name with options; return once QEMU streams."""
+        path = self.migrate(name, options)
+        wait_for(lambda: self.a.get_prop(path, MIGRATION_IFACE, 'State') ==
+                 'active', 30, msg='migration never became active')
+        return path
+
+    def wait_final(self, path, host=None, timeout=60):
+        """The migration's properties once it ended."""
+        host = host or self.a
+        return wait_for(
+            lambda: host.get_prop(path, MIGRATION_IFACE, 'State') in
+            FINAL_STATES and host.get_all(path, MIGRATION_IFACE), timeout,
+            0.05, msg='migration %s did not end' % path)
+
+
 def _cleanup_all():
     for h in list(_live_hosts):
         try:

@@ -7,7 +7,6 @@ authorization."""
 
 import os
 import time
-import unittest
 
 from gi.repository import GLib
 
@@ -16,7 +15,7 @@ from ferrytest import (DOMAIN_IFACE, ERR, MANAGER_IFACE, MIGRATION_IFACE,
                        ROOT_PATH)
 
 PHASES = ['begin', 'prepare', 'perform', 'finish', 'confirm', 'done']
-FINAL = ('completed', 'failed', 'cancelled')
+FINAL = ferrytest.FINAL_STATES
 
 
 class SignalRecorder:
@@ -55,53 +54,9 @@ class SignalRecorder:
         self.bus.signal_unsubscribe(self.sub)
 
 
-class MigrationTest(unittest.TestCase):
-
-    @classmethod
-    def setUpClass(cls):
-        ferrytest.require_environment(guest=True)
-        cls.a = ferrytest.Host('A')
-        cls.a.__enter__()
-        cls.b = ferrytest.Host('B')
-        cls.b.__enter__()
-        cls.failed = False
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.b.close(failed=cls.failed)
-        cls.a.close(failed=cls.failed)
-
-    def run(self, result=None):
-        before = len(result.failures) + len(result.errors) if result else 0
-        r = super().run(result)
-        if result and len(result.failures) + len(result.errors) > before:
-            type(self).failed = True
-        return r
+class MigrationTest(ferrytest.TwoHostTestCase):
 
     # -- helpers ---------------------------------------------------------
-
-    def migrate(self, name, options=None, host=None, dest=None):
-        host = host or self.a
-        (path,) = host.call(ROOT_PATH, MANAGER_IFACE, 'Migrate',
-                            GLib.Variant('(ssa{sv})', (
-                                name, dest or self.b.address,
-                                options or {})))
-        return path
-
-    def migrate_until_active(self, name, options):
-        """Start migrating name with options; return once QEMU streams."""
-        path = self.migrate(name, options)
-        ferrytest.wait_for(
-            lambda: self.a.get_prop(path, MIGRATION_IFACE, 'State') ==
-            'active', 20, msg='migration never became active')
-        return path
-
-    def wait_final(self, path, host=None, timeout=60):
-        host = host or self.a
-        return ferrytest.wait_for(
-            lambda: host.get_prop(path, MIGRATION_IFACE, 'State') in FINAL
-            and host.get_all(path, MIGRATION_IFACE), timeout, 0.05,
-            msg='migration %s did not end' % path)
 
     def incoming(self, name):
         (paths,) = self.b.call(ROOT_PATH, MANAGER_IFACE, 'ListMigrations')
@@ -692,9 +647,6 @@ class MigrationTest(unittest.TestCase):
         self.assertLessEqual(rate, 5.0, 'PropertiesChanged not coalesced')
         self.a.call(dom_a, DOMAIN_IFACE, 'Shutdown', timeout=30)
 
-    assertDBusError = ferrytest.HostTestCase.assertDBusError
-
-    assertCallError = ferrytest.HostTestCase.assertCallError
 
 
 if __name__ == '__main__':

@@ -16,7 +16,6 @@ import ferrytest
 from ferrytest import (DOMAIN_IFACE, ERR, MANAGER_IFACE, MIGRATION_IFACE,
                        PEER_IFACE, ROOT_PATH)
 
-FINAL = ('completed', 'failed', 'cancelled')
 
 # Runs ferryd in a mount namespace of its own in which /dev/kvm (if the
 # machine has one) is an empty file: a host without usable KVM, on any
@@ -96,41 +95,9 @@ class PeerCallMonitor:
         self.conn.close_sync(None)
 
 
-class SafetyTest(ferrytest.HostTestCase):
-
-    @classmethod
-    def setUpClass(cls):
-        ferrytest.require_environment(guest=True)
-        cls.a = ferrytest.Host('A')
-        cls.a.__enter__()
-        cls.b = ferrytest.Host('B')
-        cls.b.__enter__()
-        cls._any_failed = False
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.b.close(failed=cls._any_failed)
-        cls.a.close(failed=cls._any_failed)
+class SafetyTest(ferrytest.TwoHostTestCase):
 
     # -- helpers ---------------------------------------------------------
-
-    def migrate(self, name, options=None, dest=None):
-        (path,) = self.a.call(ROOT_PATH, MANAGER_IFACE, 'Migrate',
-                              GLib.Variant('(ssa{sv})', (
-                                  name, dest or self.b.address,
-                                  options or {})))
-        return path
-
-    def wait_final(self, path, timeout=60):
-        return ferrytest.wait_for(
-            lambda: self.a.get_prop(path, MIGRATION_IFACE, 'State') in FINAL
-            and self.a.get_all(path, MIGRATION_IFACE), timeout, 0.05,
-            msg='migration %s did not end' % path)
-
-    def wait_active(self, path):
-        ferrytest.wait_for(
-            lambda: self.a.get_prop(path, MIGRATION_IFACE, 'State') ==
-            'active', 30, msg='migration never became active')
 
     def assert_only_on_a(self, name, dom_a):
         """The guest runs on A, beating, and nothing of it is on B."""
@@ -217,9 +184,8 @@ class SafetyTest(ferrytest.HostTestCase):
         dom_a = ferrytest.start_guest(self.a, name, memory=128,
                                       append='wss=64 rate=0 hb=200 panic=25')
         ferrytest.wait_heartbeats(self.a, name, 2)
-        path = self.migrate(name, {'max-bandwidth':
+        path = self.migrate_until_active(name, {'max-bandwidth':
                                    GLib.Variant('t', 2 << 20)})
-        self.wait_active(path)
         self.assertLess(
             len(ferrytest.heartbeats(self.a.console_log(name))), 25,
             'the guest panicked before the migration streamed')
@@ -307,10 +273,9 @@ class SafetyTest(ferrytest.HostTestCase):
                                       append='wss=64 rate=0 hb=200')
         ferrytest.wait_heartbeats(self.a, name, 2)
         port = free_port()
-        path = self.migrate(name, {
+        path = self.migrate_until_active(name, {
             'migrate-uri': GLib.Variant('s', 'tcp:127.0.0.1:%d' % port),
             'max-bandwidth': GLib.Variant('t', 16 << 20)})
-        self.wait_active(path)
         ferrytest.wait_for(lambda: port in tcp_ports_in_use(), 10,
                            msg='no stream on port %d' % port)
         # the limit is refused while it runs, as in the options
@@ -351,9 +316,8 @@ class SafetyTest(ferrytest.HostTestCase):
         dom_a = ferrytest.start_guest(self.a, name, memory=128,
                                       append='wss=64 rate=0 hb=200')
         ferrytest.wait_heartbeats(self.a, name, 2)
-        path = self.migrate(name, {'max-bandwidth':
+        path = self.migrate_until_active(name, {'max-bandwidth':
                                    GLib.Variant('t', 2 << 20)})
-        self.wait_active(path)
         # a crash and an immediate restart: the source's rollback then
         # talks to a ferryd that never heard of its migration
         self.b.kill_ferryd()
