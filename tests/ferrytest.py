@@ -1066,8 +1066,8 @@ class HostTestCase(unittest.TestCase):
     @classmethod
     def tearDownClass(cls):
         if cls.host is not None:
-            cls.host.close(failed=cls._any_failed)
-            cls.host = None
+            host, cls.host = cls.host, None
+            host.close(failed=cls._any_failed)
 
     def run(self, result=None):
         before = None

@@ -68,8 +68,10 @@ class MigrationTest(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        cls.b.close(failed=cls.failed)
-        cls.a.close(failed=cls.failed)
+        try:
+            cls.b.close(failed=cls.failed)
+        finally:
+            cls.a.close(failed=cls.failed)
 
     def run(self, result=None):
         before = len(result.failures) + len(result.errors) if result else 0
