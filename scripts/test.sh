@@ -90,6 +90,8 @@ unset FERRY_ALLOW_SKIP || true
 run_tmp=$(mktemp -d /tmp/ferry-run.XXXXXX)
 chmod 755 "$run_tmp" # nobody reaches the hosts' bus sockets
 cleanup() {
+	# after an interrupt or a failed build, too
+	leftovers || true
 	if [ -n "${FERRY_KEEP_TMP:-}" ]; then
 		echo "test.sh: keeping $run_tmp"
 	else

@@ -43,10 +43,12 @@ class FerryctlTest(ferrytest.HostTestCase):
 
     @classmethod
     def tearDownClass(cls):
-        if cls.other is not None:
-            cls.other.close(failed=cls._any_failed)
-            cls.other = None
-        super().tearDownClass()
+        try:
+            if cls.other is not None:
+                other, cls.other = cls.other, None
+                other.close(failed=cls._any_failed)
+        finally:
+            super().tearDownClass()
 
     def ferryctl(self, *args, host=None, timeout=120):
         """Run ferryctl --address <host bus> args with stdout/stderr piped
