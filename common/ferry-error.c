@@ -1,13 +1,14 @@
 /* ferry-error.c: the error domain and the conversion of foreign errors
  *
  * Every error that leaves ferryd over D-Bus goes through
- * ferry_error_to_dbus(), so callers only ever see org.ferryvm.Ferry1.Error.*
- * (or the bus' own AccessDenied for authorization).
+ * ferry_error_to_dbus() (through ferryd_error_to_dbus(), which adds the
+ * daemon's own domains), so callers only ever see
+ * org.ferryvm.Ferry1.Error.* (or the bus' own AccessDenied for
+ * authorization).
  */
 #define G_LOG_DOMAIN "ferry-error"
 
 #include "ferry-error.h"
-#include "ferry-qmp.h"
 
 static const GDBusErrorEntry ferry_error_entries[] = {
   { FERRY_ERROR_FAILED, "org.ferryvm.Ferry1.Error.Failed" },
@@ -93,9 +94,6 @@ ferry_error_to_dbus (const GError *error)
 
   if (error->domain == G_KEY_FILE_ERROR)
     return g_error_new_literal (FERRY_ERROR, FERRY_ERROR_INVALID_ARGUMENT, error->message);
-
-  if (error->domain == FERRY_QMP_ERROR)
-    return g_error_new (FERRY_ERROR, FERRY_ERROR_FAILED, "QEMU: %s", error->message);
 
   return g_error_new_literal (FERRY_ERROR, FERRY_ERROR_FAILED, error->message);
 }

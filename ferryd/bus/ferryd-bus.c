@@ -2,14 +2,14 @@
  *
  * Each method handler does three things only: authorize (through the
  * central table in ferry-auth.c), unpack arguments, call the engine or
- * the daemon, and convert errors at the boundary (ferry_error_to_dbus).
+ * the daemon, and convert errors at the boundary (ferryd_error_to_dbus).
  */
 #define G_LOG_DOMAIN "ferry-bus"
 
 #include "config.h"
 #include "ferry-bus.h"
 #include "ferry-dbus.h"
-#include "ferry-error.h"
+#include "ferryd-error.h"
 
 struct _FerryBus
 {
@@ -30,7 +30,7 @@ G_DEFINE_TYPE (FerryBus, ferry_bus, G_TYPE_OBJECT)
 static void
 return_error (GDBusMethodInvocation *invocation, const GError *error)
 {
-  g_autoptr (GError) converted = ferry_error_to_dbus (error);
+  g_autoptr (GError) converted = ferryd_error_to_dbus (error);
 
   g_dbus_method_invocation_return_gerror (invocation, converted);
 }

@@ -5,7 +5,7 @@
 #include "config.h"
 #include "ferry-compat.h"
 #include "ferry-migration-private.h"
-#include "ferry-error.h"
+#include "ferryd-error.h"
 #include "ferry-peer.h"
 #include "ferry-qmp-batch.h"
 
@@ -171,7 +171,7 @@ check_cancelled (FerryMigration *self)
 static GError *
 peer_error (const GError *error, const char *what)
 {
-  g_autoptr (GError) converted = ferry_error_to_dbus (error);
+  g_autoptr (GError) converted = ferryd_error_to_dbus (error);
   g_autofree char *name = g_dbus_error_get_remote_error (error);
 
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))

@@ -15,7 +15,7 @@
 #include "config.h"
 #include "ferry-compat.h"
 #include "ferry-migration-private.h"
-#include "ferry-error.h"
+#include "ferryd-error.h"
 #include "ferry-peer.h"
 #include "ferry-qmp-batch.h"
 
@@ -445,7 +445,7 @@ migration_finish (FerryMigration *self, State state, const GError *error)
     ferry_dbus_migration_set_mode (self->record, "postcopy");
   if (error)
     {
-      g_autoptr (GError) dbus_error = ferry_error_to_dbus (error);
+      g_autoptr (GError) dbus_error = ferryd_error_to_dbus (error);
       g_autofree char *name = g_dbus_error_encode_gerror (dbus_error);
 
       ferry_dbus_migration_set_error_name (self->record, name);
