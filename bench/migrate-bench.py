@@ -3,7 +3,7 @@
 """Ferry migration benchmark: the same guest migrated three ways.
 
   ferry  two Ferry hosts (private bus + real polkitd + ferryd each, from
-         tests/ferrytest.py), Manager.Migrate() over D-Bus
+         tests/e2e/ferrytest.py), Manager.Migrate() over D-Bus
   qmp    a plain QMP script (bench/qmpclient.py) with QEMU's default
          migration parameters
   virsh  `virsh migrate --live --p2p` between two private libvirtd hosts
@@ -34,7 +34,7 @@ import traceback
 HERE = os.path.dirname(os.path.abspath(__file__))
 SRC_ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
-sys.path.insert(0, os.path.join(SRC_ROOT, 'tests'))
+sys.path.insert(0, os.path.join(SRC_ROOT, 'tests', 'e2e'))
 
 import lvhost  # noqa: E402
 import qmpclient  # noqa: E402
@@ -843,7 +843,7 @@ def main():
             ap.error('unknown tool %s' % t)
     bd = os.path.abspath(args.build_dir)
     env_defaults = {
-        'FERRYD': os.path.join(bd, 'src', 'ferryd'),
+        'FERRYD': os.path.join(bd, 'ferryd', 'ferryd'),
         'FERRY_TEST_GUEST': os.path.join(bd, 'tests', 'guest',
                                          'ferry-test-guest.elf'),
         'FERRY_POLICY': os.path.join(bd, 'data', 'polkit',

@@ -8,7 +8,7 @@
 
 #include "config.h"
 #include "ferry-compat.h"
-#include "ferry-daemon.h"
+#include "ferryd-daemon.h"
 #include "ferry-error.h"
 
 #include <errno.h>

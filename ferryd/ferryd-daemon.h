@@ -3,7 +3,7 @@
 
 #include <gio/gio.h>
 
-#include "ferry-domain.h"
+#include "ferryd-domain.h"
 
 G_BEGIN_DECLS
 

@@ -5,7 +5,7 @@
  * adds the daemon's own (QMP), which common/ must not know about.
  */
 #include "ferryd-error.h"
-#include "ferry-qmp.h"
+#include "ferryd-qmp.h"
 
 /* Returns a new error in FERRY_ERROR (or the D-Bus domain for errors
  * that already are D-Bus errors, e.g. AccessDenied) suitable for

@@ -2,10 +2,10 @@
 #define G_LOG_DOMAIN "ferryd"
 
 #include "config.h"
-#include "ferry-auth.h"
-#include "ferry-bus.h"
-#include "ferry-daemon.h"
-#include "ferry-engine.h"
+#include "ferryd-auth.h"
+#include "ferryd-bus.h"
+#include "ferryd-daemon.h"
+#include "ferryd-engine.h"
 #include "ferry-error.h"
 
 #include <glib-unix.h>

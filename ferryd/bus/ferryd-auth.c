@@ -7,7 +7,7 @@
  */
 #define G_LOG_DOMAIN "ferry-auth"
 
-#include "ferry-auth.h"
+#include "ferryd-auth.h"
 
 #include <polkit/polkit.h>
 

@@ -7,7 +7,7 @@
 #define G_LOG_DOMAIN "ferry-bus"
 
 #include "config.h"
-#include "ferry-bus.h"
+#include "ferryd-bus.h"
 #include "ferry-dbus.h"
 #include "ferryd-error.h"
 

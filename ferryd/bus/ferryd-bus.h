@@ -4,9 +4,9 @@
 
 #include <gio/gio.h>
 
-#include "ferry-auth.h"
-#include "ferry-daemon.h"
-#include "ferry-engine.h"
+#include "ferryd-auth.h"
+#include "ferryd-daemon.h"
+#include "ferryd-engine.h"
 
 G_BEGIN_DECLS
 

@@ -7,9 +7,9 @@
 #define G_LOG_DOMAIN "ferry-engine"
 
 #include "config.h"
-#include "ferry-engine.h"
+#include "ferryd-engine.h"
 #include "ferry-error.h"
-#include "ferry-peer.h"
+#include "ferryd-peer.h"
 
 #define HISTORY_LENGTH 32
 

@@ -5,9 +5,9 @@
 
 #include <gio/gio.h>
 
-#include "ferry-daemon.h"
-#include "ferry-migration.h"
-#include "ferry-options.h"
+#include "ferryd-daemon.h"
+#include "ferryd-migration.h"
+#include "ferryd-options.h"
 
 G_BEGIN_DECLS
 

@@ -3,10 +3,10 @@
 
 #include "config.h"
 #include "ferry-compat.h"
-#include "ferry-migration-private.h"
+#include "ferryd-migration-private.h"
 #include "ferry-error.h"
-#include "ferry-peer.h"
-#include "ferry-qmp-batch.h"
+#include "ferryd-peer.h"
+#include "ferryd-qmp-batch.h"
 
 static gboolean stream_failed_timeout_cb (gpointer user_data);
 static void

@@ -6,8 +6,8 @@
  */
 #pragma once
 
-#include "ferry-migration.h"
-#include "ferry-qmp-batch.h"
+#include "ferryd-migration.h"
+#include "ferryd-qmp-batch.h"
 
 #define PEER_BUS_NAME "org.ferryvm.Ferry1"
 #define PEER_INTERFACE "org.ferryvm.Ferry1.Peer"

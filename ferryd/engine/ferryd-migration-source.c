@@ -4,10 +4,10 @@
 
 #include "config.h"
 #include "ferry-compat.h"
-#include "ferry-migration-private.h"
+#include "ferryd-migration-private.h"
 #include "ferryd-error.h"
-#include "ferry-peer.h"
-#include "ferry-qmp-batch.h"
+#include "ferryd-peer.h"
+#include "ferryd-qmp-batch.h"
 
 static GVariant *source_info (FerryMigration *self);
 static void rollback_step_done (FerryMigration *self);

@@ -14,10 +14,10 @@
 
 #include "config.h"
 #include "ferry-compat.h"
-#include "ferry-migration-private.h"
+#include "ferryd-migration-private.h"
 #include "ferryd-error.h"
-#include "ferry-peer.h"
-#include "ferry-qmp-batch.h"
+#include "ferryd-peer.h"
+#include "ferryd-qmp-batch.h"
 
 const char *const migration_phase_names[] = { "none",   "begin",   "prepare", "perform",
                                               "finish", "confirm", "done" };

@@ -3,10 +3,10 @@
 
 #include <gio/gio.h>
 
-#include "ferry-daemon.h"
+#include "ferryd-daemon.h"
 #include "ferry-dbus.h"
-#include "ferry-domain.h"
-#include "ferry-options.h"
+#include "ferryd-domain.h"
+#include "ferryd-options.h"
 
 G_BEGIN_DECLS
 

@@ -8,7 +8,7 @@
  */
 #define G_LOG_DOMAIN "ferry-options"
 
-#include "ferry-options.h"
+#include "ferryd-options.h"
 #include "ferry-error.h"
 
 typedef enum

@@ -8,7 +8,7 @@
  */
 #define G_LOG_DOMAIN "ferry-peer"
 
-#include "ferry-peer.h"
+#include "ferryd-peer.h"
 #include "ferry-error.h"
 
 #define CONNECT_FLAGS                                                                              \

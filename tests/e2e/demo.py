@@ -77,9 +77,11 @@ def console_tail(host, n=6):
 def main():
     ft.install_signal_teardown()
     ft.require_environment(ferryd=True, guest=True)
-    # default: the ferryctl built next to ferryd
+    # default: the ferryctl of the build tree ferryd comes from
+    # (<build>/ferryd/ferryd -> <build>/ferryctl/ferryctl)
     ferryctl = os.environ.get('FERRYCTL') or os.path.join(
-        os.path.dirname(os.environ['FERRYD']), 'ferryctl')
+        os.path.dirname(os.path.dirname(os.environ['FERRYD'])), 'ferryctl',
+        'ferryctl')
     if not os.access(ferryctl, os.X_OK):
         raise SystemExit('demo: ferryctl not found at %s (build first)'
                          % ferryctl)

@@ -1,11 +1,11 @@
 /* Unit tests: domain descriptions and migration options */
 #define G_LOG_DOMAIN "test-config"
 
-#include "ferry-domain-config.h"
-#include "ferry-domain.h"
+#include "ferryd-domain-config.h"
+#include "ferryd-domain.h"
 #include "ferry-error.h"
-#include "ferry-options.h"
-#include "ferry-qemu.h"
+#include "ferryd-options.h"
+#include "ferryd-qemu.h"
 
 static void
 test_config_valid (void)

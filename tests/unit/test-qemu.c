@@ -2,7 +2,7 @@
  * running the project's test guest */
 #define G_LOG_DOMAIN "test-qemu"
 
-#include "ferry-qemu.h"
+#include "ferryd-qemu.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -7,7 +7,7 @@
 #define G_LOG_DOMAIN "ferry-domain-config"
 
 #include "ferry-compat.h"
-#include "ferry-domain-config.h"
+#include "ferryd-domain-config.h"
 #include "ferry-error.h"
 
 #define MAX_MEMORY_MIB (1024 * 1024)

@@ -6,7 +6,7 @@
 #define G_LOG_DOMAIN "ferry-domain"
 
 #include "ferry-compat.h"
-#include "ferry-domain.h"
+#include "ferryd-domain.h"
 #include "ferry-error.h"
 
 /* How long the guest gets to power off before QEMU is told to quit. */

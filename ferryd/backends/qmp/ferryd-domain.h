@@ -3,8 +3,8 @@
 
 #include <gio/gio.h>
 
-#include "ferry-domain-config.h"
-#include "ferry-qemu.h"
+#include "ferryd-domain-config.h"
+#include "ferryd-qemu.h"
 
 G_BEGIN_DECLS
 

@@ -10,7 +10,7 @@
 
 #include "config.h"
 #include "ferry-compat.h"
-#include "ferry-qemu.h"
+#include "ferryd-qemu.h"
 #include "ferry-error.h"
 
 #include <errno.h>

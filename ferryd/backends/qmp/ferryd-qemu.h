@@ -3,8 +3,8 @@
 
 #include <gio/gio.h>
 
-#include "ferry-domain-config.h"
-#include "ferry-qmp.h"
+#include "ferryd-domain-config.h"
+#include "ferryd-qmp.h"
 
 G_BEGIN_DECLS
 

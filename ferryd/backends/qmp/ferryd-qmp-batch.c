@@ -6,7 +6,7 @@
  */
 #define G_LOG_DOMAIN "ferry-qmp"
 
-#include "ferry-qmp-batch.h"
+#include "ferryd-qmp-batch.h"
 
 typedef struct
 {

@@ -1,7 +1,7 @@
 /* ferry-qmp-batch.h: run several QMP commands in order, stop at the first error */
 #pragma once
 
-#include "ferry-qmp.h"
+#include "ferryd-qmp.h"
 
 G_BEGIN_DECLS
 

@@ -6,7 +6,7 @@
  */
 #define G_LOG_DOMAIN "ferry-qmp"
 
-#include "ferry-qmp.h"
+#include "ferryd-qmp.h"
 
 #include <gio/gunixsocketaddress.h>
 
