@@ -1,4 +1,4 @@
-/* ferry-daemon.c: host identity, directories and the domain registry
+/* ferryd-daemon.c: host identity, directories and the domain registry
  *
  * Domain descriptions are persisted as <state-dir>/domains/<name>.conf,
  * written atomically (g_file_set_contents renames a temporary file into
@@ -14,7 +14,7 @@
 #include <errno.h>
 #include <glib/gstdio.h>
 
-struct _FerryDaemon
+struct _FerrydDaemon
 {
   GObject parent_instance;
 
@@ -24,7 +24,7 @@ struct _FerryDaemon
   char *hostname;
   char *host_uuid;
   gboolean peer_extra_args; /* ferryd.conf [Peer] AllowExtraArgs */
-  GHashTable *domains;      /* name -> FerryDomain */
+  GHashTable *domains;      /* name -> FerrydDomain */
   GHashTable *persistent;   /* names with a description on disk */
 };
 
@@ -36,7 +36,7 @@ enum
 };
 static guint signals[N_SIGNALS];
 
-G_DEFINE_TYPE (FerryDaemon, ferry_daemon, G_TYPE_OBJECT)
+G_DEFINE_TYPE (FerrydDaemon, ferryd_daemon, G_TYPE_OBJECT)
 
 static const char *const backends[] = { "qmp", NULL };
 
@@ -47,43 +47,43 @@ static const char *const capabilities[] = {
 };
 
 const char *
-ferry_daemon_get_state_dir (FerryDaemon *self)
+ferryd_daemon_get_state_dir (FerrydDaemon *self)
 {
   return self->state_dir;
 }
 
 const char *
-ferry_daemon_get_runtime_dir (FerryDaemon *self)
+ferryd_daemon_get_runtime_dir (FerrydDaemon *self)
 {
   return self->runtime_dir;
 }
 
 const char *
-ferry_daemon_get_hostname (FerryDaemon *self)
+ferryd_daemon_get_hostname (FerrydDaemon *self)
 {
   return self->hostname;
 }
 
 const char *
-ferry_daemon_get_host_uuid (FerryDaemon *self)
+ferryd_daemon_get_host_uuid (FerrydDaemon *self)
 {
   return self->host_uuid;
 }
 
 const char *const *
-ferry_daemon_get_backends (FerryDaemon *self)
+ferryd_daemon_get_backends (FerrydDaemon *self)
 {
   return backends;
 }
 
 const char *const *
-ferry_daemon_get_capabilities (FerryDaemon *self)
+ferryd_daemon_get_capabilities (FerrydDaemon *self)
 {
   return capabilities;
 }
 
 gboolean
-ferry_daemon_peer_may_send_extra_args (FerryDaemon *self)
+ferryd_daemon_peer_may_send_extra_args (FerrydDaemon *self)
 {
   return self->peer_extra_args;
 }
@@ -92,7 +92,7 @@ ferry_daemon_peer_may_send_extra_args (FerryDaemon *self)
  * error (ferryd does not start with a setting it does not understand),
  * an unknown key a warning (a newer file on an older ferryd). */
 static gboolean
-load_config (FerryDaemon *self, GError **error)
+load_config (FerrydDaemon *self, GError **error)
 {
   static const char *const peer_keys[] = { "AllowExtraArgs", NULL };
   g_autofree char *path = g_build_filename (self->config_dir, "ferryd.conf", NULL);
@@ -135,36 +135,36 @@ load_config (FerryDaemon *self, GError **error)
   return TRUE;
 }
 
-FerryDomain *
-ferry_daemon_lookup_domain (FerryDaemon *self, const char *name)
+FerrydDomain *
+ferryd_daemon_lookup_domain (FerrydDaemon *self, const char *name)
 {
   return g_hash_table_lookup (self->domains, name);
 }
 
 GList *
-ferry_daemon_get_domains (FerryDaemon *self)
+ferryd_daemon_get_domains (FerrydDaemon *self)
 {
   return g_hash_table_get_values (self->domains);
 }
 
 gboolean
-ferry_daemon_is_persistent (FerryDaemon *self, FerryDomain *domain)
+ferryd_daemon_is_persistent (FerrydDaemon *self, FerrydDomain *domain)
 {
-  return g_hash_table_contains (self->persistent, ferry_domain_get_name (domain));
+  return g_hash_table_contains (self->persistent, ferryd_domain_get_name (domain));
 }
 
 static char *
-domain_path (FerryDaemon *self, const char *name)
+domain_path (FerrydDaemon *self, const char *name)
 {
   g_autofree char *file = g_strconcat (name, ".conf", NULL);
   return g_build_filename (self->state_dir, "domains", file, NULL);
 }
 
 static gboolean
-persist (FerryDaemon *self, const FerryDomainConfig *config, GError **error)
+persist (FerrydDaemon *self, const FerrydDomainConfig *config, GError **error)
 {
   g_autofree char *path = domain_path (self, config->name);
-  g_autofree char *data = ferry_domain_config_to_data (config);
+  g_autofree char *data = ferryd_domain_config_to_data (config);
   g_autoptr (GError) local_error = NULL;
 
   if (!g_file_set_contents_full (path, data, -1,
@@ -179,35 +179,35 @@ persist (FerryDaemon *self, const FerryDomainConfig *config, GError **error)
   return TRUE;
 }
 
-static FerryDomain *
-add_or_update (FerryDaemon *self, FerryDomainConfig *config)
+static FerrydDomain *
+add_or_update (FerrydDaemon *self, FerrydDomainConfig *config)
 {
-  FerryDomain *domain = g_hash_table_lookup (self->domains, config->name);
+  FerrydDomain *domain = g_hash_table_lookup (self->domains, config->name);
 
   if (domain)
     {
-      ferry_domain_set_config (domain, config);
+      ferryd_domain_set_config (domain, config);
       return domain;
     }
-  domain = ferry_domain_new (config, self->state_dir, self->runtime_dir);
-  g_hash_table_insert (self->domains, g_strdup (ferry_domain_get_name (domain)), domain);
+  domain = ferryd_domain_new (config, self->state_dir, self->runtime_dir);
+  g_hash_table_insert (self->domains, g_strdup (ferryd_domain_get_name (domain)), domain);
   g_signal_emit (self, signals[SIGNAL_DOMAIN_ADDED], 0, domain);
   return domain;
 }
 
-FerryDomain *
-ferry_daemon_adopt_domain (FerryDaemon *self,
-                           FerryDomainConfig *config,
-                           gboolean persist_it,
-                           GError **error)
+FerrydDomain *
+ferryd_daemon_adopt_domain (FerrydDaemon *self,
+                            FerrydDomainConfig *config,
+                            gboolean persist_it,
+                            GError **error)
 {
-  g_autoptr (FerryDomainConfig) owned = config;
-  FerryDomain *existing = g_hash_table_lookup (self->domains, config->name);
+  g_autoptr (FerrydDomainConfig) owned = config;
+  FerrydDomain *existing = g_hash_table_lookup (self->domains, config->name);
 
-  if (existing && ferry_domain_is_active (existing))
+  if (existing && ferryd_domain_is_active (existing))
     {
       g_set_error (error, FERRY_ERROR, FERRY_ERROR_BUSY, "Domain '%s' is %s", config->name,
-                   ferry_domain_get_state (existing));
+                   ferryd_domain_get_state (existing));
       return NULL;
     }
   if (persist_it && !persist (self, config, error))
@@ -215,25 +215,25 @@ ferry_daemon_adopt_domain (FerryDaemon *self,
   return add_or_update (self, g_steal_pointer (&owned));
 }
 
-FerryDomain *
-ferry_daemon_define_domain (FerryDaemon *self, const char *description, GError **error)
+FerrydDomain *
+ferryd_daemon_define_domain (FerrydDaemon *self, const char *description, GError **error)
 {
-  FerryDomainConfig *config = ferry_domain_config_parse (description, error);
-  FerryDomain *existing;
+  FerrydDomainConfig *config = ferryd_domain_config_parse (description, error);
+  FerrydDomain *existing;
 
   if (config == NULL)
     return NULL;
   /* Redefining keeps the domain's identity. */
   existing = g_hash_table_lookup (self->domains, config->name);
-  if (existing && !g_str_equal (ferry_domain_get_uuid (existing), config->uuid))
-    g_set_str (&config->uuid, ferry_domain_get_uuid (existing));
-  return ferry_daemon_adopt_domain (self, config, TRUE, error);
+  if (existing && !g_str_equal (ferryd_domain_get_uuid (existing), config->uuid))
+    g_set_str (&config->uuid, ferryd_domain_get_uuid (existing));
+  return ferryd_daemon_adopt_domain (self, config, TRUE, error);
 }
 
 gboolean
-ferry_daemon_persist_domain (FerryDaemon *self, FerryDomainConfig *config, GError **error)
+ferryd_daemon_persist_domain (FerrydDaemon *self, FerrydDomainConfig *config, GError **error)
 {
-  g_autoptr (FerryDomainConfig) owned = config;
+  g_autoptr (FerrydDomainConfig) owned = config;
 
   if (!persist (self, config, error))
     return FALSE;
@@ -242,15 +242,15 @@ ferry_daemon_persist_domain (FerryDaemon *self, FerryDomainConfig *config, GErro
 }
 
 gboolean
-ferry_daemon_undefine_domain (FerryDaemon *self, FerryDomain *domain, GError **error)
+ferryd_daemon_undefine_domain (FerrydDaemon *self, FerrydDomain *domain, GError **error)
 {
-  g_autofree char *path = domain_path (self, ferry_domain_get_name (domain));
-  g_autofree char *name = g_strdup (ferry_domain_get_name (domain));
+  g_autofree char *path = domain_path (self, ferryd_domain_get_name (domain));
+  g_autofree char *name = g_strdup (ferryd_domain_get_name (domain));
 
-  if (ferry_domain_is_active (domain))
+  if (ferryd_domain_is_active (domain))
     {
       g_set_error (error, FERRY_ERROR, FERRY_ERROR_BUSY, "Domain '%s' is %s", name,
-                   ferry_domain_get_state (domain));
+                   ferryd_domain_get_state (domain));
       return FALSE;
     }
   if (g_unlink (path) < 0 && errno != ENOENT)
@@ -269,7 +269,7 @@ ferry_daemon_undefine_domain (FerryDaemon *self, FerryDomain *domain, GError **e
 }
 
 static void
-load_domains (FerryDaemon *self)
+load_domains (FerrydDaemon *self)
 {
   g_autofree char *dir_path = g_build_filename (self->state_dir, "domains", NULL);
   g_autoptr (GDir) dir = g_dir_open (dir_path, 0, NULL);
@@ -282,13 +282,13 @@ load_domains (FerryDaemon *self)
       g_autofree char *path = NULL;
       g_autofree char *data = NULL;
       g_autoptr (GError) error = NULL;
-      FerryDomainConfig *config;
+      FerrydDomainConfig *config;
 
       if (!g_str_has_suffix (file, ".conf"))
         continue;
       path = g_build_filename (dir_path, file, NULL);
       if (!g_file_get_contents (path, &data, NULL, &error) ||
-          !(config = ferry_domain_config_parse (data, &error)))
+          !(config = ferryd_domain_config_parse (data, &error)))
         {
           g_warning ("Ignoring %s: %s", path, error->message);
           continue;
@@ -300,18 +300,18 @@ load_domains (FerryDaemon *self)
 
 typedef struct
 {
-  FerryDaemon *daemon;
-  FerryDomainConfig *config;
+  FerrydDaemon *daemon;
+  FerrydDomainConfig *config;
 } AttachData;
 
 static void
 attached_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   AttachData *data = user_data;
-  FerryDaemon *self = data->daemon;
+  FerrydDaemon *self = data->daemon;
   g_autoptr (GError) error = NULL;
-  g_autoptr (FerryQemu) qemu = ferry_qemu_attach_finish (result, &error);
-  FerryDomain *domain;
+  g_autoptr (FerrydQemu) qemu = ferryd_qemu_attach_finish (result, &error);
+  FerrydDomain *domain;
 
   if (qemu == NULL)
     {
@@ -331,18 +331,18 @@ attached_cb (GObject *source, GAsyncResult *result, gpointer user_data)
       domain = g_hash_table_lookup (self->domains, data->config->name);
       if (domain == NULL)
         domain = add_or_update (self, g_steal_pointer (&data->config)); /* transient */
-      ferry_domain_set_qemu (domain, qemu);
-      g_info ("re-attached to QEMU %d of domain %s", (int) ferry_qemu_get_pid (qemu),
-              ferry_domain_get_name (domain));
+      ferryd_domain_set_qemu (domain, qemu);
+      g_info ("re-attached to QEMU %d of domain %s", (int) ferryd_qemu_get_pid (qemu),
+              ferryd_domain_get_name (domain));
     }
-  ferry_domain_config_free (data->config);
+  ferryd_domain_config_free (data->config);
   g_object_unref (data->daemon);
   g_free (data);
 }
 
 /* QEMUs outlive ferryd: find the ones a previous instance started. */
 static void
-reattach_domains (FerryDaemon *self)
+reattach_domains (FerrydDaemon *self)
 {
   g_autofree char *dir_path = g_build_filename (self->runtime_dir, "qemu", NULL);
   g_autoptr (GDir) dir = g_dir_open (dir_path, 0, NULL);
@@ -352,24 +352,24 @@ reattach_domains (FerryDaemon *self)
     {
       g_autofree char *path = NULL;
       g_autofree char *text = NULL;
-      FerryDomainConfig *config;
+      FerrydDomainConfig *config;
       AttachData *data;
 
       if (!g_str_has_suffix (file, ".conf"))
         continue;
       path = g_build_filename (dir_path, file, NULL);
       if (!g_file_get_contents (path, &text, NULL, NULL) ||
-          !(config = ferry_domain_config_parse (text, NULL)))
+          !(config = ferryd_domain_config_parse (text, NULL)))
         continue;
       data = g_new0 (AttachData, 1);
       data->daemon = g_object_ref (self);
       data->config = config;
-      ferry_qemu_attach_async (self->runtime_dir, config->name, attached_cb, data);
+      ferryd_qemu_attach_async (self->runtime_dir, config->name, attached_cb, data);
     }
 }
 
 static char *
-load_host_uuid (FerryDaemon *self, GError **error)
+load_host_uuid (FerrydDaemon *self, GError **error)
 {
   g_autofree char *path = g_build_filename (self->state_dir, "host-uuid", NULL);
   g_autofree char *data = NULL;
@@ -383,13 +383,13 @@ load_host_uuid (FerryDaemon *self, GError **error)
   return g_steal_pointer (&uuid);
 }
 
-FerryDaemon *
-ferry_daemon_new (const char *state_dir,
-                  const char *runtime_dir,
-                  const char *config_dir,
-                  GError **error)
+FerrydDaemon *
+ferryd_daemon_new (const char *state_dir,
+                   const char *runtime_dir,
+                   const char *config_dir,
+                   GError **error)
 {
-  g_autoptr (FerryDaemon) self = g_object_new (FERRY_TYPE_DAEMON, NULL);
+  g_autoptr (FerrydDaemon) self = g_object_new (FERRYD_TYPE_DAEMON, NULL);
   const char *subdirs[] = { "domains", "console", "images" };
 
   self->state_dir = g_canonicalize_filename (state_dir, NULL);
@@ -425,9 +425,9 @@ ferry_daemon_new (const char *state_dir,
 }
 
 static void
-ferry_daemon_finalize (GObject *object)
+ferryd_daemon_finalize (GObject *object)
 {
-  FerryDaemon *self = FERRY_DAEMON (object);
+  FerrydDaemon *self = FERRYD_DAEMON (object);
 
   g_hash_table_unref (self->domains);
   g_hash_table_unref (self->persistent);
@@ -436,24 +436,24 @@ ferry_daemon_finalize (GObject *object)
   g_free (self->config_dir);
   g_free (self->hostname);
   g_free (self->host_uuid);
-  G_OBJECT_CLASS (ferry_daemon_parent_class)->finalize (object);
+  G_OBJECT_CLASS (ferryd_daemon_parent_class)->finalize (object);
 }
 
 static void
-ferry_daemon_class_init (FerryDaemonClass *klass)
+ferryd_daemon_class_init (FerrydDaemonClass *klass)
 {
-  G_OBJECT_CLASS (klass)->finalize = ferry_daemon_finalize;
+  G_OBJECT_CLASS (klass)->finalize = ferryd_daemon_finalize;
 
   signals[SIGNAL_DOMAIN_ADDED] =
       g_signal_new ("domain-added", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
-                    NULL, G_TYPE_NONE, 1, FERRY_TYPE_DOMAIN);
+                    NULL, G_TYPE_NONE, 1, FERRYD_TYPE_DOMAIN);
   signals[SIGNAL_DOMAIN_REMOVED] =
       g_signal_new ("domain-removed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
-                    NULL, G_TYPE_NONE, 1, FERRY_TYPE_DOMAIN);
+                    NULL, G_TYPE_NONE, 1, FERRYD_TYPE_DOMAIN);
 }
 
 static void
-ferry_daemon_init (FerryDaemon *self)
+ferryd_daemon_init (FerrydDaemon *self)
 {
   self->domains = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
   self->persistent = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);

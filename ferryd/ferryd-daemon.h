@@ -1,4 +1,4 @@
-/* ferry-daemon.h: the host: its identity, directories and domains */
+/* ferryd-daemon.h: the host: its identity, directories and domains */
 #pragma once
 
 #include <gio/gio.h>
@@ -7,39 +7,40 @@
 
 G_BEGIN_DECLS
 
-#define FERRY_TYPE_DAEMON (ferry_daemon_get_type ())
-G_DECLARE_FINAL_TYPE (FerryDaemon, ferry_daemon, FERRY, DAEMON, GObject)
+#define FERRYD_TYPE_DAEMON (ferryd_daemon_get_type ())
+G_DECLARE_FINAL_TYPE (FerrydDaemon, ferryd_daemon, FERRYD, DAEMON, GObject)
 
-FerryDaemon *ferry_daemon_new (const char *state_dir,
-                               const char *runtime_dir,
-                               const char *config_dir,
-                               GError **error);
+FerrydDaemon *ferryd_daemon_new (const char *state_dir,
+                                 const char *runtime_dir,
+                                 const char *config_dir,
+                                 GError **error);
 
-const char *ferry_daemon_get_state_dir (FerryDaemon *self);
-const char *ferry_daemon_get_runtime_dir (FerryDaemon *self);
-const char *ferry_daemon_get_hostname (FerryDaemon *self);
-const char *ferry_daemon_get_host_uuid (FerryDaemon *self);
-const char *const *ferry_daemon_get_backends (FerryDaemon *self);
-const char *const *ferry_daemon_get_capabilities (FerryDaemon *self);
+const char *ferryd_daemon_get_state_dir (FerrydDaemon *self);
+const char *ferryd_daemon_get_runtime_dir (FerrydDaemon *self);
+const char *ferryd_daemon_get_hostname (FerrydDaemon *self);
+const char *ferryd_daemon_get_host_uuid (FerrydDaemon *self);
+const char *const *ferryd_daemon_get_backends (FerrydDaemon *self);
+const char *const *ferryd_daemon_get_capabilities (FerrydDaemon *self);
 /* ferryd.conf [Peer] AllowExtraArgs: may a migration source's description
  * carry [QEMU] ExtraArgs onto this host's QEMU command line? */
-gboolean ferry_daemon_peer_may_send_extra_args (FerryDaemon *self);
+gboolean ferryd_daemon_peer_may_send_extra_args (FerrydDaemon *self);
 
-/* Domains: "domain-added" (FerryDomain *) is emitted for each new one. */
-FerryDomain *ferry_daemon_lookup_domain (FerryDaemon *self, const char *name);
-GList *ferry_daemon_get_domains (FerryDaemon *self);
-FerryDomain *
-ferry_daemon_define_domain (FerryDaemon *self, const char *description, GError **error);
+/* Domains: "domain-added" (FerrydDomain *) is emitted for each new one. */
+FerrydDomain *ferryd_daemon_lookup_domain (FerrydDaemon *self, const char *name);
+GList *ferryd_daemon_get_domains (FerrydDaemon *self);
+FerrydDomain *
+ferryd_daemon_define_domain (FerrydDaemon *self, const char *description, GError **error);
 /* Define (or refresh) a domain from a description that already has a
  * UUID, e.g. one received from a migration source. */
-FerryDomain *ferry_daemon_adopt_domain (FerryDaemon *self,
-                                        FerryDomainConfig *config,
-                                        gboolean persist,
-                                        GError **error);
+FerrydDomain *ferryd_daemon_adopt_domain (FerrydDaemon *self,
+                                          FerrydDomainConfig *config,
+                                          gboolean persist,
+                                          GError **error);
 /* Save the description of an existing domain, running or not (it takes
  * effect at the next start). Takes @config. */
-gboolean ferry_daemon_persist_domain (FerryDaemon *self, FerryDomainConfig *config, GError **error);
-gboolean ferry_daemon_undefine_domain (FerryDaemon *self, FerryDomain *domain, GError **error);
-gboolean ferry_daemon_is_persistent (FerryDaemon *self, FerryDomain *domain);
+gboolean
+ferryd_daemon_persist_domain (FerrydDaemon *self, FerrydDomainConfig *config, GError **error);
+gboolean ferryd_daemon_undefine_domain (FerrydDaemon *self, FerrydDomain *domain, GError **error);
+gboolean ferryd_daemon_is_persistent (FerrydDaemon *self, FerrydDomain *domain);
 
 G_END_DECLS

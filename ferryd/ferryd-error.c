@@ -13,7 +13,7 @@
 GError *
 ferryd_error_to_dbus (const GError *error)
 {
-  if (error->domain == FERRY_QMP_ERROR)
+  if (error->domain == FERRYD_QMP_ERROR)
     return g_error_new (FERRY_ERROR, FERRY_ERROR_FAILED, "QEMU: %s", error->message);
 
   return ferry_error_to_dbus (error);

@@ -16,10 +16,10 @@
 typedef struct
 {
   GMainLoop *loop;
-  FerryDaemon *daemon;
-  FerryEngine *engine;
-  FerryAuthority *authority;
-  FerryBus *bus;
+  FerrydDaemon *daemon;
+  FerrydEngine *engine;
+  FerrydAuthority *authority;
+  FerrydBus *bus;
   int exit_code;
 } Context;
 
@@ -39,7 +39,7 @@ on_bus_acquired (GDBusConnection *connection, const char *name, gpointer user_da
   Context *ctx = user_data;
   g_autoptr (GError) error = NULL;
 
-  ctx->bus = ferry_bus_new (connection, ctx->daemon, ctx->engine, ctx->authority, &error);
+  ctx->bus = ferryd_bus_new (connection, ctx->daemon, ctx->engine, ctx->authority, &error);
   if (ctx->bus == NULL)
     {
       g_printerr ("ferryd: cannot export objects: %s\n", error->message);
@@ -109,16 +109,16 @@ main (int argc, char **argv)
   /* Register the error domain before any error can cross the bus. */
   (void) FERRY_ERROR;
 
-  ctx.daemon = ferry_daemon_new (state_dir ? state_dir : FERRY_STATE_DIR,
-                                 runtime_dir ? runtime_dir : FERRY_RUNTIME_DIR,
-                                 config_dir ? config_dir : FERRY_CONFIG_DIR, &error);
+  ctx.daemon = ferryd_daemon_new (state_dir ? state_dir : FERRY_STATE_DIR,
+                                  runtime_dir ? runtime_dir : FERRY_RUNTIME_DIR,
+                                  config_dir ? config_dir : FERRY_CONFIG_DIR, &error);
   if (ctx.daemon == NULL)
     {
       g_printerr ("ferryd: %s\n", error->message);
       return 1;
     }
-  ctx.engine = ferry_engine_new (ctx.daemon);
-  ctx.authority = ferry_authority_new ();
+  ctx.engine = ferryd_engine_new (ctx.daemon);
+  ctx.authority = ferryd_authority_new ();
   ctx.loop = g_main_loop_new (NULL, FALSE);
   g_unix_signal_add (SIGTERM, on_signal, &ctx);
   g_unix_signal_add (SIGINT, on_signal, &ctx);
@@ -148,7 +148,7 @@ main (int argc, char **argv)
     g_main_loop_run (ctx.loop);
 
   g_bus_unown_name (owner_id);
-  ferry_engine_shutdown (ctx.engine);
+  ferryd_engine_shutdown (ctx.engine);
   g_clear_object (&ctx.bus);
   g_clear_object (&ctx.authority);
   g_clear_object (&ctx.engine);

@@ -1,6 +1,6 @@
-/* ferry-auth.c: the central method → polkit action table and async checks
+/* ferryd-auth.c: the central method → polkit action table and async checks
  *
- * Every privileged method goes through ferry_authority_dispatch() before
+ * Every privileged method goes through ferryd_authority_dispatch() before
  * its arguments are even looked at, so an unauthorized caller learns
  * nothing from argument errors. The subject is the real caller (its pid
  * and uid as the bus reports them), never ferryd.
@@ -52,7 +52,7 @@ static const AuthRule auth_rules[] = {
  * the peer action once stays allowed for the life of its connection. */
 #define PEER_CACHE_MAX 256
 
-struct _FerryAuthority
+struct _FerrydAuthority
 {
   GObject parent_instance;
   GHashTable *peer_cache;  /* unique bus name -> uid + 1 */
@@ -61,13 +61,13 @@ struct _FerryAuthority
   GPtrArray *waiting; /* CheckData waiting for the polkit proxy */
 };
 
-G_DEFINE_TYPE (FerryAuthority, ferry_authority, G_TYPE_OBJECT)
+G_DEFINE_TYPE (FerrydAuthority, ferryd_authority, G_TYPE_OBJECT)
 
 typedef struct
 {
-  FerryAuthority *authority;
+  FerrydAuthority *authority;
   GDBusMethodInvocation *invocation;
-  FerryAuthorizedFunc func;
+  FerrydAuthorizedFunc func;
   gpointer object;
   const char *action;
   const char *probe; /* NULL, or probed without interaction, then allowed */
@@ -95,7 +95,7 @@ lookup_rule (const char *interface, const char *method)
 }
 
 const char *
-ferry_authority_lookup_action (const char *interface, const char *method)
+ferryd_authority_lookup_action (const char *interface, const char *method)
 {
   const AuthRule *rule = lookup_rule (interface, method);
 
@@ -103,7 +103,7 @@ ferry_authority_lookup_action (const char *interface, const char *method)
 }
 
 gboolean
-ferry_invocation_get_probe (GDBusMethodInvocation *invocation, const char **why_not)
+ferryd_invocation_get_probe (GDBusMethodInvocation *invocation, const char **why_not)
 {
   const char *denied = g_object_get_data (G_OBJECT (invocation), "ferry-probe-denied");
 
@@ -113,7 +113,7 @@ ferry_invocation_get_probe (GDBusMethodInvocation *invocation, const char **why_
 }
 
 guint32
-ferry_invocation_get_uid (GDBusMethodInvocation *invocation)
+ferryd_invocation_get_uid (GDBusMethodInvocation *invocation)
 {
   return GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (invocation), "ferry-caller-uid")) - 1;
 }
@@ -202,7 +202,7 @@ check_cb (GObject *source, GAsyncResult *res, gpointer user_data)
 static void
 start_polkit_check (CheckData *data)
 {
-  FerryAuthority *self = data->authority;
+  FerrydAuthority *self = data->authority;
   g_autoptr (PolkitSubject) subject = NULL;
   PolkitCheckAuthorizationFlags flags = POLKIT_CHECK_AUTHORIZATION_FLAGS_NONE;
   GDBusMessage *message = g_dbus_method_invocation_get_message (data->invocation);
@@ -278,10 +278,10 @@ credentials_cb (GObject *source, GAsyncResult *res, gpointer user_data)
 }
 
 void
-ferry_authority_dispatch (FerryAuthority *self,
-                          GDBusMethodInvocation *invocation,
-                          FerryAuthorizedFunc func,
-                          gpointer object)
+ferryd_authority_dispatch (FerrydAuthority *self,
+                           GDBusMethodInvocation *invocation,
+                           FerrydAuthorizedFunc func,
+                           gpointer object)
 {
   CheckData *data;
   const AuthRule *rule = lookup_rule (g_dbus_method_invocation_get_interface_name (invocation),
@@ -327,7 +327,7 @@ ferry_authority_dispatch (FerryAuthority *self,
 static void
 polkit_ready_cb (GObject *source, GAsyncResult *res, gpointer user_data)
 {
-  g_autoptr (FerryAuthority) self = user_data;
+  g_autoptr (FerrydAuthority) self = user_data;
   g_autoptr (GPtrArray) waiting = NULL;
 
   self->polkit = polkit_authority_get_finish (res, &self->polkit_error);
@@ -340,35 +340,35 @@ polkit_ready_cb (GObject *source, GAsyncResult *res, gpointer user_data)
     start_polkit_check (g_ptr_array_index (waiting, i));
 }
 
-FerryAuthority *
-ferry_authority_new (void)
+FerrydAuthority *
+ferryd_authority_new (void)
 {
-  FerryAuthority *self = g_object_new (FERRY_TYPE_AUTHORITY, NULL);
+  FerrydAuthority *self = g_object_new (FERRYD_TYPE_AUTHORITY, NULL);
 
   polkit_authority_get_async (NULL, polkit_ready_cb, g_object_ref (self));
   return self;
 }
 
 static void
-ferry_authority_finalize (GObject *object)
+ferryd_authority_finalize (GObject *object)
 {
-  FerryAuthority *self = FERRY_AUTHORITY (object);
+  FerrydAuthority *self = FERRYD_AUTHORITY (object);
 
   g_clear_object (&self->polkit);
   g_clear_error (&self->polkit_error);
   g_hash_table_unref (self->peer_cache);
   g_ptr_array_unref (self->waiting);
-  G_OBJECT_CLASS (ferry_authority_parent_class)->finalize (object);
+  G_OBJECT_CLASS (ferryd_authority_parent_class)->finalize (object);
 }
 
 static void
-ferry_authority_class_init (FerryAuthorityClass *klass)
+ferryd_authority_class_init (FerrydAuthorityClass *klass)
 {
-  G_OBJECT_CLASS (klass)->finalize = ferry_authority_finalize;
+  G_OBJECT_CLASS (klass)->finalize = ferryd_authority_finalize;
 }
 
 static void
-ferry_authority_init (FerryAuthority *self)
+ferryd_authority_init (FerrydAuthority *self)
 {
   self->waiting = g_ptr_array_new ();
   self->peer_cache = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);

@@ -1,7 +1,7 @@
-/* ferry-bus.c: the thin D-Bus layer
+/* ferryd-bus.c: the thin D-Bus layer
  *
  * Each method handler does three things only: authorize (through the
- * central table in ferry-auth.c), unpack arguments, call the engine or
+ * central table in ferryd-auth.c), unpack arguments, call the engine or
  * the daemon, and convert errors at the boundary (ferryd_error_to_dbus).
  */
 #define G_LOG_DOMAIN "ferry-bus"
@@ -11,21 +11,21 @@
 #include "ferry-dbus.h"
 #include "ferryd-error.h"
 
-struct _FerryBus
+struct _FerrydBus
 {
   GObject parent_instance;
 
   GDBusConnection *connection;
-  FerryDaemon *daemon;
-  FerryEngine *engine;
-  FerryAuthority *authority;
+  FerrydDaemon *daemon;
+  FerrydEngine *engine;
+  FerrydAuthority *authority;
   GDBusObjectManagerServer *object_manager;
   FerryDBusManager *manager;
   FerryDBusPeer *peer;
-  GHashTable *domain_objects; /* FerryDomain* -> FerryDBusObjectSkeleton */
+  GHashTable *domain_objects; /* FerrydDomain* -> FerryDBusObjectSkeleton */
 };
 
-G_DEFINE_TYPE (FerryBus, ferry_bus, G_TYPE_OBJECT)
+G_DEFINE_TYPE (FerrydBus, ferryd_bus, G_TYPE_OBJECT)
 
 static void
 return_error (GDBusMethodInvocation *invocation, const GError *error)
@@ -35,10 +35,10 @@ return_error (GDBusMethodInvocation *invocation, const GError *error)
   g_dbus_method_invocation_return_gerror (invocation, converted);
 }
 
-static FerryDomain *
-lookup_domain_or_error (FerryBus *self, GDBusMethodInvocation *invocation, const char *name)
+static FerrydDomain *
+lookup_domain_or_error (FerrydBus *self, GDBusMethodInvocation *invocation, const char *name)
 {
-  FerryDomain *domain = ferry_daemon_lookup_domain (self->daemon, name);
+  FerrydDomain *domain = ferryd_daemon_lookup_domain (self->daemon, name);
 
   if (domain == NULL)
     g_dbus_method_invocation_return_error (invocation, FERRY_ERROR, FERRY_ERROR_NOT_FOUND,
@@ -46,8 +46,8 @@ lookup_domain_or_error (FerryBus *self, GDBusMethodInvocation *invocation, const
   return domain;
 }
 
-static FerryDomain *
-domain_for_invocation (FerryBus *self, GDBusMethodInvocation *invocation)
+static FerrydDomain *
+domain_for_invocation (FerrydBus *self, GDBusMethodInvocation *invocation)
 {
   const char *path = g_dbus_method_invocation_get_object_path (invocation);
   GHashTableIter iter;
@@ -65,30 +65,30 @@ domain_for_invocation (FerryBus *self, GDBusMethodInvocation *invocation)
 /* --- Migrate / Check, shared by Manager and Domain --- */
 
 static void
-do_migrate (FerryBus *self,
+do_migrate (FerrydBus *self,
             GDBusMethodInvocation *invocation,
-            FerryDomain *domain,
+            FerrydDomain *domain,
             const char *destination,
             GVariant *options_variant)
 {
   g_autoptr (GError) error = NULL;
-  FerryMigrateOptions *options = ferry_migrate_options_parse (options_variant, &error);
-  FerryMigration *migration;
+  FerrydMigrateOptions *options = ferryd_migrate_options_parse (options_variant, &error);
+  FerrydMigration *migration;
 
   if (options == NULL)
     {
       return_error (invocation, error);
       return;
     }
-  migration = ferry_engine_migrate (self->engine, domain, destination, options,
-                                    ferry_invocation_get_uid (invocation), &error);
+  migration = ferryd_engine_migrate (self->engine, domain, destination, options,
+                                     ferryd_invocation_get_uid (invocation), &error);
   if (migration == NULL)
     {
       return_error (invocation, error);
       return;
     }
   g_dbus_method_invocation_return_value (
-      invocation, g_variant_new ("(o)", ferry_migration_get_path (migration)));
+      invocation, g_variant_new ("(o)", ferryd_migration_get_path (migration)));
 }
 
 static void
@@ -96,7 +96,7 @@ check_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr (GDBusMethodInvocation) invocation = user_data;
   g_autoptr (GError) error = NULL;
-  GVariant *report = ferry_engine_check_finish (FERRY_ENGINE (source), result, &error);
+  GVariant *report = ferryd_engine_check_finish (FERRYD_ENGINE (source), result, &error);
 
   if (report == NULL)
     return_error (invocation, error);
@@ -105,14 +105,14 @@ check_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 }
 
 static void
-do_check (FerryBus *self,
+do_check (FerrydBus *self,
           GDBusMethodInvocation *invocation,
-          FerryDomain *domain,
+          FerrydDomain *domain,
           const char *destination,
           GVariant *options_variant)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (FerryMigrateOptions) options = ferry_migrate_options_parse (options_variant, &error);
+  g_autoptr (FerrydMigrateOptions) options = ferryd_migrate_options_parse (options_variant, &error);
   const char *why_not = NULL;
 
   if (options == NULL)
@@ -120,10 +120,10 @@ do_check (FerryBus *self,
       return_error (invocation, error);
       return;
     }
-  if (ferry_invocation_get_probe (invocation, &why_not))
+  if (ferryd_invocation_get_probe (invocation, &why_not))
     why_not = NULL;
-  ferry_engine_check_async (self->engine, domain, destination, options, why_not, NULL, check_cb,
-                            g_object_ref (invocation));
+  ferryd_engine_check_async (self->engine, domain, destination, options, why_not, NULL, check_cb,
+                             g_object_ref (invocation));
 }
 
 /* --- Manager --- */
@@ -131,30 +131,30 @@ do_check (FerryBus *self,
 static void
 manager_define_domain (gpointer object, GDBusMethodInvocation *invocation)
 {
-  FerryBus *self = object;
+  FerrydBus *self = object;
   const char *description;
   g_autoptr (GError) error = NULL;
   g_autofree char *path = NULL;
-  FerryDomain *domain;
+  FerrydDomain *domain;
 
   g_variant_get (g_dbus_method_invocation_get_parameters (invocation), "(&s)", &description);
-  domain = ferry_daemon_define_domain (self->daemon, description, &error);
+  domain = ferryd_daemon_define_domain (self->daemon, description, &error);
   if (domain == NULL)
     {
       return_error (invocation, error);
       return;
     }
-  path = ferry_domain_object_path (ferry_domain_get_name (domain));
+  path = ferryd_domain_object_path (ferryd_domain_get_name (domain));
   g_dbus_method_invocation_return_value (invocation, g_variant_new ("(o)", path));
 }
 
 static void
 manager_migrate (gpointer object, GDBusMethodInvocation *invocation)
 {
-  FerryBus *self = object;
+  FerrydBus *self = object;
   const char *name, *destination;
   g_autoptr (GVariant) options = NULL;
-  FerryDomain *domain;
+  FerrydDomain *domain;
 
   g_variant_get (g_dbus_method_invocation_get_parameters (invocation), "(&s&s@a{sv})", &name,
                  &destination, &options);
@@ -166,10 +166,10 @@ manager_migrate (gpointer object, GDBusMethodInvocation *invocation)
 static void
 manager_check (gpointer object, GDBusMethodInvocation *invocation)
 {
-  FerryBus *self = object;
+  FerrydBus *self = object;
   const char *name, *destination;
   g_autoptr (GVariant) options = NULL;
-  FerryDomain *domain;
+  FerrydDomain *domain;
 
   g_variant_get (g_dbus_method_invocation_get_parameters (invocation), "(&s&s@a{sv})", &name,
                  &destination, &options);
@@ -181,13 +181,13 @@ manager_check (gpointer object, GDBusMethodInvocation *invocation)
 static void
 manager_list_migrations (gpointer object, GDBusMethodInvocation *invocation)
 {
-  FerryBus *self = object;
-  g_autoptr (GList) migrations = ferry_engine_get_migrations (self->engine);
+  FerrydBus *self = object;
+  g_autoptr (GList) migrations = ferryd_engine_get_migrations (self->engine);
   GVariantBuilder builder;
 
   g_variant_builder_init (&builder, G_VARIANT_TYPE ("ao"));
   for (GList *l = migrations; l; l = l->next)
-    g_variant_builder_add (&builder, "o", ferry_migration_get_path (l->data));
+    g_variant_builder_add (&builder, "o", ferryd_migration_get_path (l->data));
   g_dbus_method_invocation_return_value (invocation, g_variant_new ("(ao)", &builder));
 }
 
@@ -195,8 +195,8 @@ manager_list_migrations (gpointer object, GDBusMethodInvocation *invocation)
   /* Connected swapped: the invocation is always the second argument. */                           \
   static gboolean on_##handler (gpointer user_data, GDBusMethodInvocation *invocation)             \
   {                                                                                                \
-    FerryBus *self = user_data;                                                                    \
-    ferry_authority_dispatch (self->authority, invocation, handler, self);                         \
+    FerrydBus *self = user_data;                                                                   \
+    ferryd_authority_dispatch (self->authority, invocation, handler, self);                        \
     return G_DBUS_METHOD_INVOCATION_HANDLED;                                                       \
   }
 
@@ -213,7 +213,7 @@ start_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr (GDBusMethodInvocation) invocation = user_data;
   g_autoptr (GError) error = NULL;
 
-  if (!ferry_domain_start_finish (FERRY_DOMAIN (source), result, &error))
+  if (!ferryd_domain_start_finish (FERRYD_DOMAIN (source), result, &error))
     return_error (invocation, error);
   else
     g_dbus_method_invocation_return_value (invocation, NULL);
@@ -222,10 +222,10 @@ start_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 static void
 domain_start (gpointer object, GDBusMethodInvocation *invocation)
 {
-  FerryDomain *domain = domain_for_invocation (object, invocation);
+  FerrydDomain *domain = domain_for_invocation (object, invocation);
 
   if (domain)
-    ferry_domain_start_async (domain, NULL, start_cb, g_object_ref (invocation));
+    ferryd_domain_start_async (domain, NULL, start_cb, g_object_ref (invocation));
 }
 
 static void
@@ -234,7 +234,7 @@ shutdown_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr (GDBusMethodInvocation) invocation = user_data;
   g_autoptr (GError) error = NULL;
 
-  if (!ferry_domain_shutdown_finish (FERRY_DOMAIN (source), result, &error))
+  if (!ferryd_domain_shutdown_finish (FERRYD_DOMAIN (source), result, &error))
     return_error (invocation, error);
   else
     g_dbus_method_invocation_return_value (invocation, NULL);
@@ -243,16 +243,16 @@ shutdown_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 static void
 domain_shutdown (gpointer object, GDBusMethodInvocation *invocation)
 {
-  FerryDomain *domain = domain_for_invocation (object, invocation);
+  FerrydDomain *domain = domain_for_invocation (object, invocation);
 
   if (domain)
-    ferry_domain_shutdown_async (domain, NULL, shutdown_cb, g_object_ref (invocation));
+    ferryd_domain_shutdown_async (domain, NULL, shutdown_cb, g_object_ref (invocation));
 }
 
 static void
 domain_migrate (gpointer object, GDBusMethodInvocation *invocation)
 {
-  FerryDomain *domain = domain_for_invocation (object, invocation);
+  FerrydDomain *domain = domain_for_invocation (object, invocation);
   const char *destination;
   g_autoptr (GVariant) options = NULL;
 
@@ -266,7 +266,7 @@ domain_migrate (gpointer object, GDBusMethodInvocation *invocation)
 static void
 domain_check (gpointer object, GDBusMethodInvocation *invocation)
 {
-  FerryDomain *domain = domain_for_invocation (object, invocation);
+  FerrydDomain *domain = domain_for_invocation (object, invocation);
   const char *destination;
   g_autoptr (GVariant) options = NULL;
 
@@ -284,11 +284,11 @@ DISPATCH (domain_check)
 
 /* --- Migration --- */
 
-static FerryMigration *
-migration_for_invocation (FerryBus *self, GDBusMethodInvocation *invocation)
+static FerrydMigration *
+migration_for_invocation (FerrydBus *self, GDBusMethodInvocation *invocation)
 {
   const char *path = g_dbus_method_invocation_get_object_path (invocation);
-  FerryMigration *migration = ferry_engine_lookup_migration (self->engine, path);
+  FerrydMigration *migration = ferryd_engine_lookup_migration (self->engine, path);
 
   if (migration == NULL)
     g_dbus_method_invocation_return_error (invocation, FERRY_ERROR, FERRY_ERROR_NOT_FOUND,
@@ -310,7 +310,7 @@ control_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr (GDBusMethodInvocation) invocation = user_data;
   g_autoptr (GError) error = NULL;
-  gboolean ok = ferry_migration_control_finish (FERRY_MIGRATION (source), result, &error);
+  gboolean ok = ferryd_migration_control_finish (FERRYD_MIGRATION (source), result, &error);
 
   finish_control (invocation, ok, error);
 }
@@ -318,7 +318,7 @@ control_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 static void
 migration_control (gpointer object, GDBusMethodInvocation *invocation)
 {
-  FerryMigration *migration = migration_for_invocation (object, invocation);
+  FerrydMigration *migration = migration_for_invocation (object, invocation);
   const char *method = g_dbus_method_invocation_get_method_name (invocation);
   GVariant *params = g_dbus_method_invocation_get_parameters (invocation);
   g_autoptr (GError) error = NULL;
@@ -331,27 +331,27 @@ migration_control (gpointer object, GDBusMethodInvocation *invocation)
       guint64 value;
       g_variant_get (params, "(t)", &value);
       if (g_str_equal (method, "SetMaxDowntime"))
-        ferry_migration_set_max_downtime_async (migration, value, NULL, control_cb,
-                                                g_object_ref (invocation));
-      else
-        ferry_migration_set_max_bandwidth_async (migration, value, NULL, control_cb,
+        ferryd_migration_set_max_downtime_async (migration, value, NULL, control_cb,
                                                  g_object_ref (invocation));
+      else
+        ferryd_migration_set_max_bandwidth_async (migration, value, NULL, control_cb,
+                                                  g_object_ref (invocation));
       return;
     }
   if (g_str_equal (method, "Pause"))
     {
-      ferry_migration_pause_async (migration, NULL, control_cb, g_object_ref (invocation));
+      ferryd_migration_pause_async (migration, NULL, control_cb, g_object_ref (invocation));
       return;
     }
   if (g_str_equal (method, "Cancel"))
-    ok = ferry_migration_cancel (migration, &error);
+    ok = ferryd_migration_cancel (migration, &error);
   else if (g_str_equal (method, "StartPostCopy"))
-    ok = ferry_migration_start_postcopy (migration, &error);
+    ok = ferryd_migration_start_postcopy (migration, &error);
   else if (g_str_equal (method, "Recover"))
     {
       const char *uri;
       g_variant_get (params, "(&s)", &uri);
-      ok = ferry_migration_recover (migration, uri, &error);
+      ok = ferryd_migration_recover (migration, uri, &error);
     }
   else
     g_assert_not_reached ();
@@ -361,11 +361,11 @@ migration_control (gpointer object, GDBusMethodInvocation *invocation)
 static void
 migration_get_statistics (gpointer object, GDBusMethodInvocation *invocation)
 {
-  FerryMigration *migration = migration_for_invocation (object, invocation);
+  FerrydMigration *migration = migration_for_invocation (object, invocation);
 
   if (migration)
     g_dbus_method_invocation_return_value (
-        invocation, g_variant_new ("(@a{sv})", ferry_migration_get_statistics (migration)));
+        invocation, g_variant_new ("(@a{sv})", ferryd_migration_get_statistics (migration)));
 }
 
 DISPATCH (migration_control)
@@ -376,12 +376,12 @@ DISPATCH (migration_get_statistics)
 static void
 peer_hello (gpointer object, GDBusMethodInvocation *invocation)
 {
-  FerryBus *self = object;
+  FerrydBus *self = object;
   g_autoptr (GVariant) info = NULL;
 
   g_variant_get (g_dbus_method_invocation_get_parameters (invocation), "(@a{sv})", &info);
   g_dbus_method_invocation_return_value (
-      invocation, g_variant_new ("(@a{sv})", ferry_engine_hello (self->engine, info)));
+      invocation, g_variant_new ("(@a{sv})", ferryd_engine_hello (self->engine, info)));
 }
 
 static void
@@ -389,7 +389,7 @@ prepare_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr (GDBusMethodInvocation) invocation = user_data;
   g_autoptr (GError) error = NULL;
-  GVariant *reply = ferry_engine_prepare_finish (FERRY_ENGINE (source), result, &error);
+  GVariant *reply = ferryd_engine_prepare_finish (FERRYD_ENGINE (source), result, &error);
 
   if (reply == NULL)
     return_error (invocation, error);
@@ -400,16 +400,16 @@ prepare_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 static void
 peer_prepare (gpointer object, GDBusMethodInvocation *invocation)
 {
-  FerryBus *self = object;
+  FerrydBus *self = object;
   const char *name, *persistent, *live;
   g_autoptr (GVariant) options = NULL;
   g_autoptr (GVariant) source_info = NULL;
 
   g_variant_get (g_dbus_method_invocation_get_parameters (invocation), "(&s&s&s@a{sv}@a{sv})",
                  &name, &persistent, &live, &options, &source_info);
-  ferry_engine_prepare_async (self->engine, g_dbus_method_invocation_get_connection (invocation),
-                              g_dbus_method_invocation_get_sender (invocation), name, persistent,
-                              live, options, source_info, prepare_cb, g_object_ref (invocation));
+  ferryd_engine_prepare_async (self->engine, g_dbus_method_invocation_get_connection (invocation),
+                               g_dbus_method_invocation_get_sender (invocation), name, persistent,
+                               live, options, source_info, prepare_cb, g_object_ref (invocation));
 }
 
 static void
@@ -417,7 +417,7 @@ finish_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr (GDBusMethodInvocation) invocation = user_data;
   g_autoptr (GError) error = NULL;
-  GVariant *reply = ferry_engine_finish_finish (FERRY_ENGINE (source), result, &error);
+  GVariant *reply = ferryd_engine_finish_finish (FERRYD_ENGINE (source), result, &error);
 
   if (reply == NULL)
     return_error (invocation, error);
@@ -428,21 +428,21 @@ finish_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 static void
 peer_finish (gpointer object, GDBusMethodInvocation *invocation)
 {
-  FerryBus *self = object;
+  FerrydBus *self = object;
   const char *path;
   gboolean completed;
   g_autoptr (GVariant) stats = NULL;
 
   g_variant_get (g_dbus_method_invocation_get_parameters (invocation), "(&ob@a{sv})", &path,
                  &completed, &stats);
-  ferry_engine_finish_async (self->engine, path, completed, stats, finish_cb,
-                             g_object_ref (invocation));
+  ferryd_engine_finish_async (self->engine, path, completed, stats, finish_cb,
+                              g_object_ref (invocation));
 }
 
 static void
 peer_abort (gpointer object, GDBusMethodInvocation *invocation)
 {
-  FerryBus *self = object;
+  FerrydBus *self = object;
   const char *path, *reason;
   g_autoptr (GError) error = NULL;
 
@@ -451,7 +451,7 @@ peer_abort (gpointer object, GDBusMethodInvocation *invocation)
   g_variant_get (g_dbus_method_invocation_get_parameters (invocation), "(&o&s)", &path, &reason);
   /* Two statements: in one call, C leaves open whether 'error' is read
    * before or after the abort fills it. */
-  ok = ferry_engine_abort (self->engine, path, reason, &error);
+  ok = ferryd_engine_abort (self->engine, path, reason, &error);
   finish_control (invocation, ok, error);
 }
 
@@ -464,7 +464,7 @@ DISPATCH (peer_abort)
 
 /* The exported Domain interface of @domain (a new reference), or NULL. */
 static FerryDBusDomain *
-domain_interface (FerryBus *self, FerryDomain *domain)
+domain_interface (FerrydBus *self, FerrydDomain *domain)
 {
   FerryDBusObject *object = g_hash_table_lookup (self->domain_objects, domain);
 
@@ -472,14 +472,14 @@ domain_interface (FerryBus *self, FerryDomain *domain)
 }
 
 static void
-domain_added_cb (FerryDaemon *daemon, FerryDomain *domain, FerryBus *self)
+domain_added_cb (FerrydDaemon *daemon, FerrydDomain *domain, FerrydBus *self)
 {
-  g_autofree char *path = ferry_domain_object_path (ferry_domain_get_name (domain));
+  g_autofree char *path = ferryd_domain_object_path (ferryd_domain_get_name (domain));
   g_autoptr (FerryDBusObjectSkeleton) object = ferry_dbus_object_skeleton_new (path);
   g_autoptr (FerryDBusDomain) iface = ferry_dbus_domain_skeleton_new ();
 
-  ferry_dbus_domain_set_name (iface, ferry_domain_get_name (domain));
-  ferry_dbus_domain_set_uuid (iface, ferry_domain_get_uuid (domain));
+  ferry_dbus_domain_set_name (iface, ferryd_domain_get_name (domain));
+  ferry_dbus_domain_set_uuid (iface, ferryd_domain_get_uuid (domain));
   ferry_dbus_domain_set_backend (iface, "qmp");
   ferry_dbus_domain_set_migration (iface, "/");
   g_object_bind_property (domain, "state-reason", iface, "state-reason", G_BINDING_SYNC_CREATE);
@@ -494,7 +494,7 @@ domain_added_cb (FerryDaemon *daemon, FerryDomain *domain, FerryBus *self)
 }
 
 static void
-domain_removed_cb (FerryDaemon *daemon, FerryDomain *domain, FerryBus *self)
+domain_removed_cb (FerrydDaemon *daemon, FerrydDomain *domain, FerrydBus *self)
 {
   GDBusObject *object = g_hash_table_lookup (self->domain_objects, domain);
 
@@ -506,12 +506,12 @@ domain_removed_cb (FerryDaemon *daemon, FerryDomain *domain, FerryBus *self)
 }
 
 static void
-migration_added_cb (FerryEngine *engine, FerryMigration *migration, FerryBus *self)
+migration_added_cb (FerrydEngine *engine, FerrydMigration *migration, FerrydBus *self)
 {
   g_autoptr (FerryDBusObjectSkeleton) object =
-      ferry_dbus_object_skeleton_new (ferry_migration_get_path (migration));
-  FerryDBusMigration *record = ferry_migration_get_record (migration);
-  FerryDomain *domain = ferry_migration_get_domain (migration);
+      ferry_dbus_object_skeleton_new (ferryd_migration_get_path (migration));
+  FerryDBusMigration *record = ferryd_migration_get_record (migration);
+  FerrydDomain *domain = ferryd_migration_get_domain (migration);
   g_autoptr (FerryDBusDomain) domain_iface = domain_interface (self, domain);
 
   g_signal_connect_swapped (record, "handle-cancel", G_CALLBACK (on_migration_control), self);
@@ -528,35 +528,35 @@ migration_added_cb (FerryEngine *engine, FerryMigration *migration, FerryBus *se
   ferry_dbus_object_skeleton_set_migration (object, record);
   g_dbus_object_manager_server_export (self->object_manager, G_DBUS_OBJECT_SKELETON (object));
   if (domain_iface)
-    ferry_dbus_domain_set_migration (domain_iface, ferry_migration_get_path (migration));
+    ferry_dbus_domain_set_migration (domain_iface, ferryd_migration_get_path (migration));
 }
 
 static void
-migration_finished_cb (FerryEngine *engine, FerryMigration *migration, FerryBus *self)
+migration_finished_cb (FerrydEngine *engine, FerrydMigration *migration, FerrydBus *self)
 {
-  FerryDomain *domain = ferry_migration_get_domain (migration);
+  FerrydDomain *domain = ferryd_migration_get_domain (migration);
   g_autoptr (FerryDBusDomain) domain_iface = domain_interface (self, domain);
 
   if (domain_iface && g_strcmp0 (ferry_dbus_domain_get_migration (domain_iface),
-                                 ferry_migration_get_path (migration)) == 0)
+                                 ferryd_migration_get_path (migration)) == 0)
     ferry_dbus_domain_set_migration (domain_iface, "/");
 }
 
 static void
-migration_removed_cb (FerryEngine *engine, FerryMigration *migration, FerryBus *self)
+migration_removed_cb (FerrydEngine *engine, FerrydMigration *migration, FerrydBus *self)
 {
   g_dbus_object_manager_server_unexport (self->object_manager,
-                                         ferry_migration_get_path (migration));
+                                         ferryd_migration_get_path (migration));
 }
 
-FerryBus *
-ferry_bus_new (GDBusConnection *connection,
-               FerryDaemon *daemon,
-               FerryEngine *engine,
-               FerryAuthority *authority,
-               GError **error)
+FerrydBus *
+ferryd_bus_new (GDBusConnection *connection,
+                FerrydDaemon *daemon,
+                FerrydEngine *engine,
+                FerrydAuthority *authority,
+                GError **error)
 {
-  g_autoptr (FerryBus) self = g_object_new (FERRY_TYPE_BUS, NULL);
+  g_autoptr (FerrydBus) self = g_object_new (FERRYD_TYPE_BUS, NULL);
   g_autoptr (GList) domains = NULL;
 
   self->connection = g_object_ref (connection);
@@ -567,10 +567,10 @@ ferry_bus_new (GDBusConnection *connection,
 
   self->manager = ferry_dbus_manager_skeleton_new ();
   ferry_dbus_manager_set_version (self->manager, PACKAGE_VERSION);
-  ferry_dbus_manager_set_hostname (self->manager, ferry_daemon_get_hostname (daemon));
-  ferry_dbus_manager_set_host_uuid (self->manager, ferry_daemon_get_host_uuid (daemon));
-  ferry_dbus_manager_set_backends (self->manager, ferry_daemon_get_backends (daemon));
-  ferry_dbus_manager_set_capabilities (self->manager, ferry_daemon_get_capabilities (daemon));
+  ferry_dbus_manager_set_hostname (self->manager, ferryd_daemon_get_hostname (daemon));
+  ferry_dbus_manager_set_host_uuid (self->manager, ferryd_daemon_get_host_uuid (daemon));
+  ferry_dbus_manager_set_backends (self->manager, ferryd_daemon_get_backends (daemon));
+  ferry_dbus_manager_set_capabilities (self->manager, ferryd_daemon_get_capabilities (daemon));
   g_signal_connect_swapped (self->manager, "handle-define-domain",
                             G_CALLBACK (on_manager_define_domain), self);
   g_signal_connect_swapped (self->manager, "handle-migrate", G_CALLBACK (on_manager_migrate), self);
@@ -597,7 +597,7 @@ ferry_bus_new (GDBusConnection *connection,
   g_signal_connect (engine, "migration-added", G_CALLBACK (migration_added_cb), self);
   g_signal_connect (engine, "migration-finished", G_CALLBACK (migration_finished_cb), self);
   g_signal_connect (engine, "migration-removed", G_CALLBACK (migration_removed_cb), self);
-  domains = ferry_daemon_get_domains (daemon);
+  domains = ferryd_daemon_get_domains (daemon);
   for (GList *l = domains; l; l = l->next)
     domain_added_cb (daemon, l->data, self);
   g_dbus_object_manager_server_set_connection (self->object_manager, connection);
@@ -605,9 +605,9 @@ ferry_bus_new (GDBusConnection *connection,
 }
 
 static void
-ferry_bus_dispose (GObject *object)
+ferryd_bus_dispose (GObject *object)
 {
-  FerryBus *self = FERRY_BUS (object);
+  FerrydBus *self = FERRYD_BUS (object);
 
   if (self->daemon)
     g_signal_handlers_disconnect_by_data (self->daemon, self);
@@ -625,17 +625,17 @@ ferry_bus_dispose (GObject *object)
   g_clear_object (&self->engine);
   g_clear_object (&self->daemon);
   g_clear_object (&self->connection);
-  G_OBJECT_CLASS (ferry_bus_parent_class)->dispose (object);
+  G_OBJECT_CLASS (ferryd_bus_parent_class)->dispose (object);
 }
 
 static void
-ferry_bus_class_init (FerryBusClass *klass)
+ferryd_bus_class_init (FerrydBusClass *klass)
 {
-  G_OBJECT_CLASS (klass)->dispose = ferry_bus_dispose;
+  G_OBJECT_CLASS (klass)->dispose = ferryd_bus_dispose;
 }
 
 static void
-ferry_bus_init (FerryBus *self)
+ferryd_bus_init (FerrydBus *self)
 {
   self->domain_objects = g_hash_table_new_full (NULL, NULL, NULL, g_object_unref);
 }

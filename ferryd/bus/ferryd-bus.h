@@ -1,4 +1,4 @@
-/* ferry-bus.h: the D-Bus layer: exports the host, its domains and
+/* ferryd-bus.h: the D-Bus layer: exports the host, its domains and
  * migrations, authorizes each call and hands it to the engine */
 #pragma once
 
@@ -12,13 +12,13 @@ G_BEGIN_DECLS
 
 #define FERRY_OBJECT_PATH "/org/ferryvm/Ferry1"
 
-#define FERRY_TYPE_BUS (ferry_bus_get_type ())
-G_DECLARE_FINAL_TYPE (FerryBus, ferry_bus, FERRY, BUS, GObject)
+#define FERRYD_TYPE_BUS (ferryd_bus_get_type ())
+G_DECLARE_FINAL_TYPE (FerrydBus, ferryd_bus, FERRYD, BUS, GObject)
 
-FerryBus *ferry_bus_new (GDBusConnection *connection,
-                         FerryDaemon *daemon,
-                         FerryEngine *engine,
-                         FerryAuthority *authority,
-                         GError **error);
+FerrydBus *ferryd_bus_new (GDBusConnection *connection,
+                           FerrydDaemon *daemon,
+                           FerrydEngine *engine,
+                           FerrydAuthority *authority,
+                           GError **error);
 
 G_END_DECLS

@@ -1,4 +1,4 @@
-/* ferry-engine.c: the migrations of this host and the peer protocol
+/* ferryd-engine.c: the migrations of this host and the peer protocol
  *
  * The engine creates Migration objects, numbers them (never reusing a
  * number within a daemon's life) and keeps a bounded history of finished
@@ -13,13 +13,13 @@
 
 #define HISTORY_LENGTH 32
 
-struct _FerryEngine
+struct _FerrydEngine
 {
   GObject parent_instance;
 
-  FerryDaemon *daemon;
+  FerrydDaemon *daemon;
   guint next_id;
-  GQueue migrations; /* of FerryMigration, oldest first */
+  GQueue migrations; /* of FerrydMigration, oldest first */
 };
 
 enum
@@ -31,27 +31,27 @@ enum
 };
 static guint signals[N_SIGNALS];
 
-G_DEFINE_TYPE (FerryEngine, ferry_engine, G_TYPE_OBJECT)
+G_DEFINE_TYPE (FerrydEngine, ferryd_engine, G_TYPE_OBJECT)
 
-FerryDaemon *
-ferry_engine_get_daemon (FerryEngine *self)
+FerrydDaemon *
+ferryd_engine_get_daemon (FerrydEngine *self)
 {
   return self->daemon;
 }
 
 static void
-prune_history (FerryEngine *self)
+prune_history (FerrydEngine *self)
 {
   guint finished = 0;
 
   for (GList *l = self->migrations.head; l; l = l->next)
-    finished += ferry_migration_is_finished (l->data);
+    finished += ferryd_migration_is_finished (l->data);
   for (GList *l = self->migrations.head; l && finished > HISTORY_LENGTH;)
     {
       GList *next = l->next;
-      FerryMigration *migration = l->data;
+      FerrydMigration *migration = l->data;
 
-      if (ferry_migration_is_finished (migration))
+      if (ferryd_migration_is_finished (migration))
         {
           g_queue_delete_link (&self->migrations, l);
           g_signal_emit (self, signals[SIGNAL_MIGRATION_REMOVED], 0, migration);
@@ -63,22 +63,22 @@ prune_history (FerryEngine *self)
 }
 
 static void
-migration_finished_cb (FerryMigration *migration, FerryEngine *self)
+migration_finished_cb (FerrydMigration *migration, FerrydEngine *self)
 {
   g_signal_emit (self, signals[SIGNAL_MIGRATION_FINISHED], 0, migration);
   prune_history (self);
 }
 
-static FerryMigration *
-add_migration (FerryEngine *self,
-               FerryDomain *domain,
+static FerrydMigration *
+add_migration (FerrydEngine *self,
+               FerrydDomain *domain,
                gboolean incoming,
-               FerryMigrateOptions *options,
+               FerrydMigrateOptions *options,
                const char *source,
                const char *destination,
                guint32 uid)
 {
-  FerryMigrationSetup setup = {
+  FerrydMigrationSetup setup = {
     .daemon = self->daemon,
     .domain = domain,
     .incoming = incoming,
@@ -87,10 +87,10 @@ add_migration (FerryEngine *self,
     .source = source,
     .destination = destination,
     .uid = uid,
-    .local_hostname = ferry_daemon_get_hostname (self->daemon),
-    .local_host_uuid = ferry_daemon_get_host_uuid (self->daemon),
+    .local_hostname = ferryd_daemon_get_hostname (self->daemon),
+    .local_host_uuid = ferryd_daemon_get_host_uuid (self->daemon),
   };
-  FerryMigration *migration = ferry_migration_new (&setup);
+  FerrydMigration *migration = ferryd_migration_new (&setup);
 
   g_queue_push_tail (&self->migrations, migration);
   g_signal_connect (migration, "finished", G_CALLBACK (migration_finished_cb), self);
@@ -98,19 +98,19 @@ add_migration (FerryEngine *self,
   return migration;
 }
 
-FerryMigration *
-ferry_engine_migrate (FerryEngine *self,
-                      FerryDomain *domain,
-                      const char *destination,
-                      FerryMigrateOptions *options,
-                      guint32 uid,
-                      GError **error)
+FerrydMigration *
+ferryd_engine_migrate (FerrydEngine *self,
+                       FerrydDomain *domain,
+                       const char *destination,
+                       FerrydMigrateOptions *options,
+                       guint32 uid,
+                       GError **error)
 {
-  g_autoptr (FerryMigrateOptions) owned = options;
-  FerryMigration *migration;
-  const char *state = ferry_domain_get_state (domain);
+  g_autoptr (FerrydMigrateOptions) owned = options;
+  FerrydMigration *migration;
+  const char *state = ferryd_domain_get_state (domain);
 
-  if (!ferry_peer_destination_is_valid (destination, error))
+  if (!ferryd_peer_destination_is_valid (destination, error))
     return NULL;
   if (options->tls)
     {
@@ -118,7 +118,7 @@ ferry_engine_migrate (FerryEngine *self,
                            "Option 'tls' is not supported by this version of ferryd");
       return NULL;
     }
-  if (options->copy_storage != FERRY_COPY_STORAGE_NONE)
+  if (options->copy_storage != FERRYD_COPY_STORAGE_NONE)
     {
       g_set_error_literal (error, FERRY_ERROR, FERRY_ERROR_NOT_SUPPORTED,
                            "Option 'copy-storage' is not supported by this version of ferryd");
@@ -131,22 +131,22 @@ ferry_engine_migrate (FerryEngine *self,
           "Offline migration (live=false) is not supported by this version of ferryd");
       return NULL;
     }
-  if (ferry_domain_get_migration (domain) != NULL)
+  if (ferryd_domain_get_migration (domain) != NULL)
     {
       g_set_error (error, FERRY_ERROR, FERRY_ERROR_BUSY, "Domain '%s' is already %s",
-                   ferry_domain_get_name (domain), state);
+                   ferryd_domain_get_name (domain), state);
       return NULL;
     }
   if (!g_str_equal (state, "running") && !g_str_equal (state, "paused"))
     {
       g_set_error (error, FERRY_ERROR, FERRY_ERROR_INVALID_ARGUMENT,
                    "Domain '%s' is %s; only a running or paused domain can migrate",
-                   ferry_domain_get_name (domain), state);
+                   ferryd_domain_get_name (domain), state);
       return NULL;
     }
   migration = add_migration (self, domain, FALSE, g_steal_pointer (&owned),
-                             ferry_daemon_get_hostname (self->daemon), destination, uid);
-  ferry_migration_run_outgoing (migration, destination);
+                             ferryd_daemon_get_hostname (self->daemon), destination, uid);
+  ferryd_migration_run_outgoing (migration, destination);
   return migration;
 }
 
@@ -161,8 +161,8 @@ typedef struct
   guint64 bandwidth;
   guint64 downtime;
   GDBusConnection *peer;
-  FerryDomain *domain;
-  FerryAccel accel; /* in use, or as described when not running */
+  FerrydDomain *domain;
+  FerrydAccel accel; /* in use, or as described when not running */
   gboolean destination_checked;
 } CheckData;
 
@@ -211,7 +211,7 @@ static void
 check_hello_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   GTask *task = user_data;
-  FerryEngine *self = g_task_get_source_object (task);
+  FerrydEngine *self = g_task_get_source_object (task);
   CheckData *data = g_task_get_task_data (task);
   g_autoptr (GError) error = NULL;
   g_autoptr (GVariant) reply =
@@ -222,7 +222,7 @@ check_hello_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autofree char *accel_blocker = NULL;
   const char *uuid = NULL, *dstate = NULL;
   g_autoptr (GStrvBuilder) both = g_strv_builder_new ();
-  const char *const *local = ferry_daemon_get_capabilities (self->daemon);
+  const char *const *local = ferryd_daemon_get_capabilities (self->daemon);
 
   if (reply == NULL)
     {
@@ -238,15 +238,15 @@ check_hello_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   g_variant_lookup (info, "host-uuid", "&s", &uuid);
   g_variant_lookup (info, "domain-state", "&s", &dstate);
   g_variant_lookup (info, "accelerators", "^a&s", &accels);
-  accel_blocker = ferry_qemu_accel_blocker (data->accel, accels);
+  accel_blocker = ferryd_qemu_accel_blocker (data->accel, accels);
   if (accel_blocker)
     g_ptr_array_add (data->blockers, g_steal_pointer (&accel_blocker));
-  if (g_strcmp0 (uuid, ferry_daemon_get_host_uuid (self->daemon)) == 0)
+  if (g_strcmp0 (uuid, ferryd_daemon_get_host_uuid (self->daemon)) == 0)
     g_ptr_array_add (data->blockers, g_strdup ("The destination is this host"));
   if (dstate && !g_str_equal (dstate, "shutoff") && !g_str_equal (dstate, "undefined"))
     g_ptr_array_add (data->blockers,
                      g_strdup_printf ("A domain named '%s' is already %s on the destination",
-                                      ferry_domain_get_name (data->domain), dstate));
+                                      ferryd_domain_get_name (data->domain), dstate));
   for (gsize i = 0; local[i]; i++)
     if (caps && g_strv_contains (caps, local[i]))
       g_strv_builder_add (both, local[i]);
@@ -263,7 +263,7 @@ check_connected_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr (GError) error = NULL;
   GVariantDict info;
 
-  data->peer = ferry_peer_connect_finish (result, &error);
+  data->peer = ferryd_peer_connect_finish (result, &error);
   if (data->peer == NULL)
     {
       g_ptr_array_add (data->blockers, g_strdup (error->message));
@@ -272,7 +272,7 @@ check_connected_cb (GObject *source, GAsyncResult *result, gpointer user_data)
     }
   g_variant_dict_init (&info, NULL);
   g_variant_dict_insert (&info, "api", "u", 1);
-  g_variant_dict_insert (&info, "domain", "s", ferry_domain_get_name (data->domain));
+  g_variant_dict_insert (&info, "domain", "s", ferryd_domain_get_name (data->domain));
   g_dbus_connection_call (
       data->peer, "org.ferryvm.Ferry1", "/org/ferryvm/Ferry1", "org.ferryvm.Ferry1.Peer", "Hello",
       g_variant_new ("(@a{sv})", g_variant_dict_end (&info)), G_VARIANT_TYPE ("(a{sv})"),
@@ -280,50 +280,50 @@ check_connected_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 }
 
 void
-ferry_engine_check_async (FerryEngine *self,
-                          FerryDomain *domain,
-                          const char *destination,
-                          FerryMigrateOptions *options,
-                          const char *no_contact_reason,
-                          GCancellable *cancellable,
-                          GAsyncReadyCallback callback,
-                          gpointer user_data)
+ferryd_engine_check_async (FerrydEngine *self,
+                           FerrydDomain *domain,
+                           const char *destination,
+                           FerrydMigrateOptions *options,
+                           const char *no_contact_reason,
+                           GCancellable *cancellable,
+                           GAsyncReadyCallback callback,
+                           gpointer user_data)
 {
   GTask *task = g_task_new (self, cancellable, callback, user_data);
   CheckData *data = g_new0 (CheckData, 1);
-  const char *state = ferry_domain_get_state (domain);
+  const char *state = ferryd_domain_get_state (domain);
   g_autoptr (GError) error = NULL;
 
-  g_task_set_source_tag (task, ferry_engine_check_async);
+  g_task_set_source_tag (task, ferryd_engine_check_async);
   g_task_set_task_data (task, data, (GDestroyNotify) check_data_free);
   data->blockers = g_ptr_array_new_with_free_func (g_free);
   data->warnings = g_ptr_array_new_with_free_func (g_free);
   data->domain = g_object_ref (domain);
-  data->memory = (guint64) ferry_domain_get_config (domain)->memory_mib << 20;
+  data->memory = (guint64) ferryd_domain_get_config (domain)->memory_mib << 20;
   data->bandwidth = options->max_bandwidth;
   data->downtime = options->max_downtime ? options->max_downtime : 50;
   data->features = g_new0 (char *, 1);
   data->accel =
-      ferry_domain_get_qemu (domain) && ferry_qemu_get_config (ferry_domain_get_qemu (domain))
-          ? ferry_qemu_get_config (ferry_domain_get_qemu (domain))->accel
-          : ferry_domain_get_config (domain)->accel;
+      ferryd_domain_get_qemu (domain) && ferryd_qemu_get_config (ferryd_domain_get_qemu (domain))
+          ? ferryd_qemu_get_config (ferryd_domain_get_qemu (domain))->accel
+          : ferryd_domain_get_config (domain)->accel;
 
   if (!g_str_equal (state, "running") && !g_str_equal (state, "paused"))
     g_ptr_array_add (data->blockers,
-                     g_strdup_printf ("Domain '%s' is %s", ferry_domain_get_name (domain), state));
+                     g_strdup_printf ("Domain '%s' is %s", ferryd_domain_get_name (domain), state));
   if (options->tls)
     g_ptr_array_add (data->blockers, g_strdup ("Option 'tls' is not supported yet"));
-  if (options->copy_storage != FERRY_COPY_STORAGE_NONE)
+  if (options->copy_storage != FERRYD_COPY_STORAGE_NONE)
     g_ptr_array_add (data->blockers, g_strdup ("Option 'copy-storage' is not supported yet"));
   if (!options->live)
     g_ptr_array_add (data->blockers,
                      g_strdup ("Offline migration (live=false) is not supported yet"));
   if (options->max_bandwidth && options->max_bandwidth < (G_GUINT64_CONSTANT (32) << 20) &&
-      options->postcopy == FERRY_POSTCOPY_OFF && !options->auto_converge)
+      options->postcopy == FERRYD_POSTCOPY_OFF && !options->auto_converge)
     g_ptr_array_add (data->warnings,
                      g_strdup ("A low bandwidth cap without post-copy or auto-converge may not "
                                "converge for a guest that writes memory quickly"));
-  if (!ferry_peer_destination_is_valid (destination, &error))
+  if (!ferryd_peer_destination_is_valid (destination, &error))
     {
       g_ptr_array_add (data->blockers, g_strdup (error->message));
       check_return (task);
@@ -341,27 +341,27 @@ ferry_engine_check_async (FerryEngine *self,
       check_return (task);
       return;
     }
-  ferry_peer_connect_async (destination, cancellable, check_connected_cb, task);
+  ferryd_peer_connect_async (destination, cancellable, check_connected_cb, task);
 }
 
 GVariant *
-ferry_engine_check_finish (FerryEngine *self, GAsyncResult *result, GError **error)
+ferryd_engine_check_finish (FerrydEngine *self, GAsyncResult *result, GError **error)
 {
   g_return_val_if_fail (g_task_is_valid (result, self), NULL);
   return g_task_propagate_pointer (G_TASK (result), error);
 }
 
-FerryMigration *
-ferry_engine_lookup_migration (FerryEngine *self, const char *object_path)
+FerrydMigration *
+ferryd_engine_lookup_migration (FerrydEngine *self, const char *object_path)
 {
   for (GList *l = self->migrations.head; l; l = l->next)
-    if (g_str_equal (ferry_migration_get_path (l->data), object_path))
+    if (g_str_equal (ferryd_migration_get_path (l->data), object_path))
       return l->data;
   return NULL;
 }
 
 GList *
-ferry_engine_get_migrations (FerryEngine *self)
+ferryd_engine_get_migrations (FerrydEngine *self)
 {
   return g_list_copy (self->migrations.head);
 }
@@ -369,7 +369,7 @@ ferry_engine_get_migrations (FerryEngine *self)
 /* --- peer protocol, destination side --- */
 
 GVariant *
-ferry_engine_hello (FerryEngine *self, GVariant *source_info)
+ferryd_engine_hello (FerrydEngine *self, GVariant *source_info)
 {
   GVariantBuilder builder;
   const char *domain_name = NULL;
@@ -378,24 +378,24 @@ ferry_engine_hello (FerryEngine *self, GVariant *source_info)
   g_variant_builder_add (&builder, "{sv}", "version", g_variant_new_string (PACKAGE_VERSION));
   g_variant_builder_add (&builder, "{sv}", "api", g_variant_new_uint32 (1));
   g_variant_builder_add (&builder, "{sv}", "hostname",
-                         g_variant_new_string (ferry_daemon_get_hostname (self->daemon)));
+                         g_variant_new_string (ferryd_daemon_get_hostname (self->daemon)));
   g_variant_builder_add (&builder, "{sv}", "host-uuid",
-                         g_variant_new_string (ferry_daemon_get_host_uuid (self->daemon)));
+                         g_variant_new_string (ferryd_daemon_get_host_uuid (self->daemon)));
   g_variant_builder_add (&builder, "{sv}", "capabilities",
-                         g_variant_new_strv (ferry_daemon_get_capabilities (self->daemon), -1));
+                         g_variant_new_strv (ferryd_daemon_get_capabilities (self->daemon), -1));
   g_variant_builder_add (&builder, "{sv}", "backends",
-                         g_variant_new_strv (ferry_daemon_get_backends (self->daemon), -1));
+                         g_variant_new_strv (ferryd_daemon_get_backends (self->daemon), -1));
   g_variant_builder_add (&builder, "{sv}", "accelerators",
-                         g_variant_new_strv (ferry_qemu_kvm_usable ()
+                         g_variant_new_strv (ferryd_qemu_kvm_usable ()
                                                  ? (const char *const[]){ "kvm", "tcg", NULL }
                                                  : (const char *const[]){ "tcg", NULL },
                                              -1));
   if (g_variant_lookup (source_info, "domain", "&s", &domain_name))
     {
-      FerryDomain *domain = ferry_daemon_lookup_domain (self->daemon, domain_name);
+      FerrydDomain *domain = ferryd_daemon_lookup_domain (self->daemon, domain_name);
       g_variant_builder_add (
           &builder, "{sv}", "domain-state",
-          g_variant_new_string (domain ? ferry_domain_get_state (domain) : "undefined"));
+          g_variant_new_string (domain ? ferryd_domain_get_state (domain) : "undefined"));
     }
   return g_variant_builder_end (&builder);
 }
@@ -404,51 +404,51 @@ static void
 prepared_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr (GTask) task = user_data;
-  FerryMigration *migration = FERRY_MIGRATION (source);
+  FerrydMigration *migration = FERRYD_MIGRATION (source);
   g_autoptr (GError) error = NULL;
-  g_autoptr (GVariant) reply = ferry_migration_prepare_incoming_finish (migration, result, &error);
+  g_autoptr (GVariant) reply = ferryd_migration_prepare_incoming_finish (migration, result, &error);
 
   if (reply == NULL)
     g_task_return_error (task, g_steal_pointer (&error));
   else
     g_task_return_pointer (task,
                            g_variant_ref_sink (g_variant_new (
-                               "(o@a{sv})", ferry_migration_get_path (migration), reply)),
+                               "(o@a{sv})", ferryd_migration_get_path (migration), reply)),
                            (GDestroyNotify) g_variant_unref);
 }
 
 void
-ferry_engine_prepare_async (FerryEngine *self,
-                            GDBusConnection *connection,
-                            const char *peer_name,
-                            const char *domain_name,
-                            const char *persistent_description,
-                            const char *live_description,
-                            GVariant *options_variant,
-                            GVariant *source_info,
-                            GAsyncReadyCallback callback,
-                            gpointer user_data)
+ferryd_engine_prepare_async (FerrydEngine *self,
+                             GDBusConnection *connection,
+                             const char *peer_name,
+                             const char *domain_name,
+                             const char *persistent_description,
+                             const char *live_description,
+                             GVariant *options_variant,
+                             GVariant *source_info,
+                             GAsyncReadyCallback callback,
+                             gpointer user_data)
 {
   g_autoptr (GTask) task = g_task_new (self, NULL, callback, user_data);
   g_autoptr (GError) error = NULL;
-  g_autoptr (FerryDomainConfig) live = NULL;
-  g_autoptr (FerryDomainConfig) persistent = NULL;
-  FerryMigrateOptions *options;
-  FerryDomain *domain;
-  FerryMigration *migration;
+  g_autoptr (FerrydDomainConfig) live = NULL;
+  g_autoptr (FerrydDomainConfig) persistent = NULL;
+  FerrydMigrateOptions *options;
+  FerrydDomain *domain;
+  FerrydMigration *migration;
   gboolean created;
   const char *source_host = "unknown";
 
-  options = ferry_migrate_options_parse (options_variant, &error);
+  options = ferryd_migrate_options_parse (options_variant, &error);
   if (options == NULL)
     {
       g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
-  live = ferry_domain_config_parse (live_description, &error);
-  if (live == NULL || !(persistent = ferry_domain_config_parse (persistent_description, &error)))
+  live = ferryd_domain_config_parse (live_description, &error);
+  if (live == NULL || !(persistent = ferryd_domain_config_parse (persistent_description, &error)))
     {
-      ferry_migrate_options_free (options);
+      ferryd_migrate_options_free (options);
       g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
@@ -456,7 +456,7 @@ ferry_engine_prepare_async (FerryEngine *self,
    * QEMU system emulator found on this host's PATH, never a path. */
   if (!g_str_has_prefix (live->qemu_binary, "qemu-system-") || strchr (live->qemu_binary, '/'))
     {
-      ferry_migrate_options_free (options);
+      ferryd_migrate_options_free (options);
       g_task_return_new_error (task, FERRY_ERROR, FERRY_ERROR_INVALID_ARGUMENT,
                                "Refusing QEMU binary '%s' from the source: only qemu-system-* "
                                "from this host's PATH",
@@ -465,10 +465,10 @@ ferry_engine_prepare_async (FerryEngine *self,
     }
   /* Arguments that reach root's QEMU unchecked: only where this host's
    * own configuration says a peer may send them. */
-  if (!ferry_daemon_peer_may_send_extra_args (self->daemon) &&
+  if (!ferryd_daemon_peer_may_send_extra_args (self->daemon) &&
       (live->extra_args[0] || persistent->extra_args[0]))
     {
-      ferry_migrate_options_free (options);
+      ferryd_migrate_options_free (options);
       g_task_return_new_error (task, FERRY_ERROR, FERRY_ERROR_PEER_REFUSED,
                                "Refusing [QEMU] ExtraArgs from the source: a peer may not add "
                                "arguments to this host's QEMU command line unless this host's "
@@ -477,55 +477,55 @@ ferry_engine_prepare_async (FerryEngine *self,
     }
   if (!g_str_equal (live->name, domain_name))
     {
-      ferry_migrate_options_free (options);
+      ferryd_migrate_options_free (options);
       g_task_return_new_error (task, FERRY_ERROR, FERRY_ERROR_INVALID_ARGUMENT,
                                "Domain name '%s' does not match the description ('%s')",
                                domain_name, live->name);
       return;
     }
-  domain = ferry_daemon_lookup_domain (self->daemon, domain_name);
-  if (domain && ferry_domain_is_active (domain))
+  domain = ferryd_daemon_lookup_domain (self->daemon, domain_name);
+  if (domain && ferryd_domain_is_active (domain))
     {
-      ferry_migrate_options_free (options);
+      ferryd_migrate_options_free (options);
       g_task_return_new_error (task, FERRY_ERROR, FERRY_ERROR_BUSY,
                                "A domain named '%s' is already %s on this host", domain_name,
-                               ferry_domain_get_state (domain));
+                               ferryd_domain_get_state (domain));
       return;
     }
   created = domain == NULL;
   if (domain == NULL)
     {
       /* Known only for the migration until Finish persists it (if asked). */
-      domain = ferry_daemon_adopt_domain (self->daemon, ferry_domain_config_copy (persistent),
-                                          FALSE, &error);
+      domain = ferryd_daemon_adopt_domain (self->daemon, ferryd_domain_config_copy (persistent),
+                                           FALSE, &error);
       if (domain == NULL)
         {
-          ferry_migrate_options_free (options);
+          ferryd_migrate_options_free (options);
           g_task_return_error (task, g_steal_pointer (&error));
           return;
         }
     }
   g_variant_lookup (source_info, "hostname", "&s", &source_host);
   migration = add_migration (self, domain, TRUE, options, source_host,
-                             ferry_daemon_get_hostname (self->daemon), 0);
-  ferry_migration_prepare_incoming_async (migration, connection, peer_name, live,
-                                          persistent_description, created, source_info, prepared_cb,
-                                          g_steal_pointer (&task));
+                             ferryd_daemon_get_hostname (self->daemon), 0);
+  ferryd_migration_prepare_incoming_async (migration, connection, peer_name, live,
+                                           persistent_description, created, source_info,
+                                           prepared_cb, g_steal_pointer (&task));
 }
 
 GVariant *
-ferry_engine_prepare_finish (FerryEngine *self, GAsyncResult *result, GError **error)
+ferryd_engine_prepare_finish (FerrydEngine *self, GAsyncResult *result, GError **error)
 {
   return g_task_propagate_pointer (G_TASK (result), error);
 }
 
-static FerryMigration *
-lookup_incoming (FerryEngine *self, const char *path, GError **error)
+static FerrydMigration *
+lookup_incoming (FerrydEngine *self, const char *path, GError **error)
 {
-  FerryMigration *migration = ferry_engine_lookup_migration (self, path);
+  FerrydMigration *migration = ferryd_engine_lookup_migration (self, path);
 
   /* A peer speaks only of migrations into this host. */
-  if (migration == NULL || !ferry_migration_is_incoming (migration))
+  if (migration == NULL || !ferryd_migration_is_incoming (migration))
     {
       g_set_error (error, FERRY_ERROR, FERRY_ERROR_NOT_FOUND, "No incoming migration at %s", path);
       return NULL;
@@ -539,7 +539,7 @@ finished_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr (GTask) task = user_data;
   g_autoptr (GError) error = NULL;
   GVariant *reply =
-      ferry_migration_finish_incoming_finish (FERRY_MIGRATION (source), result, &error);
+      ferryd_migration_finish_incoming_finish (FERRYD_MIGRATION (source), result, &error);
 
   if (reply == NULL)
     g_task_return_error (task, g_steal_pointer (&error));
@@ -548,89 +548,89 @@ finished_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 }
 
 void
-ferry_engine_finish_async (FerryEngine *self,
-                           const char *path,
-                           gboolean source_completed,
-                           GVariant *statistics,
-                           GAsyncReadyCallback callback,
-                           gpointer user_data)
+ferryd_engine_finish_async (FerrydEngine *self,
+                            const char *path,
+                            gboolean source_completed,
+                            GVariant *statistics,
+                            GAsyncReadyCallback callback,
+                            gpointer user_data)
 {
   g_autoptr (GTask) task = g_task_new (self, NULL, callback, user_data);
   g_autoptr (GError) error = NULL;
-  FerryMigration *migration = lookup_incoming (self, path, &error);
+  FerrydMigration *migration = lookup_incoming (self, path, &error);
 
   if (migration == NULL)
     {
       g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
-  ferry_migration_finish_incoming_async (migration, source_completed, statistics, finished_cb,
-                                         g_steal_pointer (&task));
+  ferryd_migration_finish_incoming_async (migration, source_completed, statistics, finished_cb,
+                                          g_steal_pointer (&task));
 }
 
 GVariant *
-ferry_engine_finish_finish (FerryEngine *self, GAsyncResult *result, GError **error)
+ferryd_engine_finish_finish (FerrydEngine *self, GAsyncResult *result, GError **error)
 {
   return g_task_propagate_pointer (G_TASK (result), error);
 }
 
 gboolean
-ferry_engine_abort (FerryEngine *self, const char *path, const char *reason, GError **error)
+ferryd_engine_abort (FerrydEngine *self, const char *path, const char *reason, GError **error)
 {
-  FerryMigration *migration = lookup_incoming (self, path, error);
+  FerrydMigration *migration = lookup_incoming (self, path, error);
 
   if (migration == NULL)
     return FALSE;
-  ferry_migration_abort_incoming (migration, reason);
+  ferryd_migration_abort_incoming (migration, reason);
   return TRUE;
 }
 
 void
-ferry_engine_shutdown (FerryEngine *self)
+ferryd_engine_shutdown (FerrydEngine *self)
 {
   for (GList *l = self->migrations.head; l; l = l->next)
-    ferry_migration_shutdown (l->data);
+    ferryd_migration_shutdown (l->data);
 }
 
-FerryEngine *
-ferry_engine_new (FerryDaemon *daemon)
+FerrydEngine *
+ferryd_engine_new (FerrydDaemon *daemon)
 {
-  FerryEngine *self = g_object_new (FERRY_TYPE_ENGINE, NULL);
+  FerrydEngine *self = g_object_new (FERRYD_TYPE_ENGINE, NULL);
 
   self->daemon = g_object_ref (daemon);
   return self;
 }
 
 static void
-ferry_engine_finalize (GObject *object)
+ferryd_engine_finalize (GObject *object)
 {
-  FerryEngine *self = FERRY_ENGINE (object);
+  FerrydEngine *self = FERRYD_ENGINE (object);
 
   for (GList *l = self->migrations.head; l; l = l->next)
     g_signal_handlers_disconnect_by_data (l->data, self);
   g_queue_clear_full (&self->migrations, g_object_unref);
   g_clear_object (&self->daemon);
-  G_OBJECT_CLASS (ferry_engine_parent_class)->finalize (object);
+  G_OBJECT_CLASS (ferryd_engine_parent_class)->finalize (object);
 }
 
 static void
-ferry_engine_class_init (FerryEngineClass *klass)
+ferryd_engine_class_init (FerrydEngineClass *klass)
 {
-  G_OBJECT_CLASS (klass)->finalize = ferry_engine_finalize;
+  G_OBJECT_CLASS (klass)->finalize = ferryd_engine_finalize;
 
   signals[SIGNAL_MIGRATION_ADDED] =
       g_signal_new ("migration-added", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
-                    NULL, G_TYPE_NONE, 1, FERRY_TYPE_MIGRATION);
+                    NULL, G_TYPE_NONE, 1, FERRYD_TYPE_MIGRATION);
   signals[SIGNAL_MIGRATION_FINISHED] =
       g_signal_new ("migration-finished", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL,
-                    NULL, NULL, G_TYPE_NONE, 1, FERRY_TYPE_MIGRATION);
+                    NULL, NULL, G_TYPE_NONE, 1, FERRYD_TYPE_MIGRATION);
   signals[SIGNAL_MIGRATION_REMOVED] =
       g_signal_new ("migration-removed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL,
-                    NULL, NULL, G_TYPE_NONE, 1, FERRY_TYPE_MIGRATION);
+                    NULL, NULL, G_TYPE_NONE, 1, FERRYD_TYPE_MIGRATION);
 }
 
 static void
-ferry_engine_init (FerryEngine *self)
+ferryd_engine_init (FerrydEngine *self)
 {
   g_queue_init (&self->migrations);
 }

@@ -1,4 +1,4 @@
-/* ferry-migration-dest.c: the destination side of a migration: Prepare and Finish */
+/* ferryd-migration-dest.c: the destination side of a migration: Prepare and Finish */
 #define G_LOG_DOMAIN "ferry-migration"
 
 #include "config.h"
@@ -10,10 +10,10 @@
 
 static gboolean stream_failed_timeout_cb (gpointer user_data);
 static void
-on_dest_event (FerryQmp *qmp, const char *name, JsonObject *data, gint64 ts, gpointer user_data);
-static void incoming_try_finish (FerryMigration *self);
-static void incoming_cleanup (FerryMigration *self);
-static void remove_created_domain (FerryMigration *self);
+on_dest_event (FerrydQmp *qmp, const char *name, JsonObject *data, gint64 ts, gpointer user_data);
+static void incoming_try_finish (FerrydMigration *self);
+static void incoming_cleanup (FerrydMigration *self);
+static void remove_created_domain (FerrydMigration *self);
 static void peer_vanished_cb (GDBusConnection *connection, const char *name, gpointer user_data);
 static gboolean finish_timeout_cb (gpointer user_data);
 static void incoming_ready_cb (GObject *source, GAsyncResult *result, gpointer user_data);
@@ -24,17 +24,17 @@ static void incoming_launched_cb (GObject *source, GAsyncResult *result, gpointe
 static gboolean
 stream_failed_timeout_cb (gpointer user_data)
 {
-  FerryMigration *self = user_data;
+  FerrydMigration *self = user_data;
 
   self->finish_timeout_id = 0;
-  ferry_migration_abort_incoming (self, "the incoming migration stream failed");
+  ferryd_migration_abort_incoming (self, "the incoming migration stream failed");
   return G_SOURCE_REMOVE;
 }
 
 static void
-on_dest_event (FerryQmp *qmp, const char *name, JsonObject *data, gint64 ts, gpointer user_data)
+on_dest_event (FerrydQmp *qmp, const char *name, JsonObject *data, gint64 ts, gpointer user_data)
 {
-  FerryMigration *self = user_data;
+  FerrydMigration *self = user_data;
   const char *status;
 
   if (self->finished)
@@ -65,7 +65,7 @@ on_dest_event (FerryQmp *qmp, const char *name, JsonObject *data, gint64 ts, gpo
       if (!self->resume_sent)
         {
           self->resume_sent = TRUE;
-          ferry_qmp_send (qmp, "cont", NULL);
+          ferryd_qmp_send (qmp, "cont", NULL);
         }
     }
   else if (g_str_equal (status, "postcopy-paused"))
@@ -91,11 +91,11 @@ on_dest_event (FerryQmp *qmp, const char *name, JsonObject *data, gint64 ts, gpo
 }
 
 static void
-incoming_try_finish (FerryMigration *self)
+incoming_try_finish (FerrydMigration *self)
 {
   g_autoptr (GTask) task = NULL;
   GVariantDict result;
-  FerryQemu *qemu;
+  FerrydQemu *qemu;
 
   if (!self->incoming_completed || self->finish_task == NULL)
     return;
@@ -104,7 +104,7 @@ incoming_try_finish (FerryMigration *self)
       if (!self->resume_sent)
         {
           self->resume_sent = TRUE;
-          ferry_qmp_send (ferry_qemu_get_qmp (self->qemu), "cont", NULL);
+          ferryd_qmp_send (ferryd_qemu_get_qmp (self->qemu), "cont", NULL);
         }
       return; /* RESUME brings us back here */
     }
@@ -113,17 +113,18 @@ incoming_try_finish (FerryMigration *self)
 
   /* The guest runs here now: the domain owns its QEMU. */
   qemu = g_object_ref (self->qemu);
-  ferry_qemu_set_arrived (qemu);
+  ferryd_qemu_set_arrived (qemu);
   migration_drop_qemu (self);
-  ferry_domain_set_migration (self->domain, NULL, FALSE);
-  ferry_domain_set_qemu (self->domain, qemu);
+  ferryd_domain_set_migration (self->domain, NULL, FALSE);
+  ferryd_domain_set_qemu (self->domain, qemu);
   g_object_unref (qemu);
   if (self->options->persist && self->persistent_description)
     {
       g_autoptr (GError) error = NULL;
-      FerryDomainConfig *config = ferry_domain_config_parse (self->persistent_description, &error);
+      FerrydDomainConfig *config =
+          ferryd_domain_config_parse (self->persistent_description, &error);
 
-      if (config == NULL || !ferry_daemon_persist_domain (self->daemon, config, &error))
+      if (config == NULL || !ferryd_daemon_persist_domain (self->daemon, config, &error))
         g_warning ("%s: cannot persist the domain: %s", self->path, error->message);
     }
   migration_set_phase (self, PHASE_CONFIRM);
@@ -136,38 +137,38 @@ incoming_try_finish (FerryMigration *self)
   g_variant_dict_insert (&result, "state", "s", self->crash_error ? "crashed" : "running");
   if (self->crash_error)
     g_variant_dict_insert (&result, "state-reason", "s",
-                           ferry_domain_get_state_reason (self->domain));
+                           ferryd_domain_get_state_reason (self->domain));
   g_task_return_pointer (task, g_variant_ref_sink (g_variant_dict_end (&result)),
                          (GDestroyNotify) g_variant_unref);
 }
 
 static void
-incoming_cleanup (FerryMigration *self)
+incoming_cleanup (FerrydMigration *self)
 {
-  FerryQemu *qemu = self->qemu;
+  FerrydQemu *qemu = self->qemu;
 
   if (qemu)
     {
       g_object_ref (qemu);
       migration_drop_qemu (self);
-      ferry_qemu_terminate (qemu);
+      ferryd_qemu_terminate (qemu);
       g_object_unref (qemu);
     }
 }
 
 static void
-remove_created_domain (FerryMigration *self)
+remove_created_domain (FerrydMigration *self)
 {
   g_autoptr (GError) error = NULL;
 
-  ferry_domain_set_migration (self->domain, NULL, FALSE);
-  if (self->created_domain && !ferry_daemon_is_persistent (self->daemon, self->domain))
-    if (!ferry_daemon_undefine_domain (self->daemon, self->domain, &error))
+  ferryd_domain_set_migration (self->domain, NULL, FALSE);
+  if (self->created_domain && !ferryd_daemon_is_persistent (self->daemon, self->domain))
+    if (!ferryd_daemon_undefine_domain (self->daemon, self->domain, &error))
       g_debug ("%s: %s", self->path, error->message);
 }
 
 void
-ferry_migration_abort_incoming (FerryMigration *self, const char *reason)
+ferryd_migration_abort_incoming (FerrydMigration *self, const char *reason)
 {
   g_autoptr (GError) error = NULL;
   gboolean cancelled = g_strcmp0 (reason, "cancelled") == 0;
@@ -188,17 +189,17 @@ ferry_migration_abort_incoming (FerryMigration *self, const char *reason)
 }
 
 void
-migration_incoming_crashed (FerryMigration *self)
+migration_incoming_crashed (FerrydMigration *self)
 {
   /* Before post-copy the guest does not run here (and the source holds
    * all of it): drop this copy. In post-copy it is the only one: keep
    * it; the end comes with the stream's (incoming_try_finish). */
   if (!self->postcopy_started)
-    ferry_migration_abort_incoming (self, self->crash_error->message);
+    ferryd_migration_abort_incoming (self, self->crash_error->message);
 }
 
 void
-migration_rollback_incoming (FerryMigration *self, GError *error)
+migration_rollback_incoming (FerrydMigration *self, GError *error)
 {
   g_autoptr (GError) owned = error;
 
@@ -210,7 +211,7 @@ migration_rollback_incoming (FerryMigration *self, GError *error)
 static void
 peer_vanished_cb (GDBusConnection *connection, const char *name, gpointer user_data)
 {
-  FerryMigration *self = user_data;
+  FerrydMigration *self = user_data;
 
   if (self->finished || self->finish_task)
     return;
@@ -221,25 +222,25 @@ peer_vanished_cb (GDBusConnection *connection, const char *name, gpointer user_d
       return;
     }
   g_warning ("%s: the source ferryd went away", self->path);
-  ferry_migration_abort_incoming (self, "the source ferryd disconnected");
+  ferryd_migration_abort_incoming (self, "the source ferryd disconnected");
 }
 
 static gboolean
 finish_timeout_cb (gpointer user_data)
 {
-  FerryMigration *self = user_data;
+  FerrydMigration *self = user_data;
 
   self->finish_timeout_id = 0;
-  ferry_migration_abort_incoming (self, "the guest did not resume in time");
+  ferryd_migration_abort_incoming (self, "the guest did not resume in time");
   return G_SOURCE_REMOVE;
 }
 
 void
-ferry_migration_finish_incoming_async (FerryMigration *self,
-                                       gboolean source_completed,
-                                       GVariant *statistics,
-                                       GAsyncReadyCallback callback,
-                                       gpointer user_data)
+ferryd_migration_finish_incoming_async (FerrydMigration *self,
+                                        gboolean source_completed,
+                                        GVariant *statistics,
+                                        GAsyncReadyCallback callback,
+                                        gpointer user_data)
 {
   g_autoptr (GTask) task = g_task_new (self, NULL, callback, user_data);
 
@@ -258,7 +259,7 @@ ferry_migration_finish_incoming_async (FerryMigration *self,
   if (!source_completed)
     {
       self->finish_task = g_steal_pointer (&task);
-      ferry_migration_abort_incoming (self, "the source reported failure");
+      ferryd_migration_abort_incoming (self, "the source reported failure");
       return;
     }
   self->finish_task = g_steal_pointer (&task);
@@ -267,7 +268,9 @@ ferry_migration_finish_incoming_async (FerryMigration *self,
 }
 
 GVariant *
-ferry_migration_finish_incoming_finish (FerryMigration *self, GAsyncResult *result, GError **error)
+ferryd_migration_finish_incoming_finish (FerrydMigration *self,
+                                         GAsyncResult *result,
+                                         GError **error)
 {
   return g_task_propagate_pointer (G_TASK (result), error);
 }
@@ -276,9 +279,9 @@ static void
 incoming_ready_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr (GTask) task = user_data;
-  FerryMigration *self = g_task_get_source_object (task);
+  FerrydMigration *self = g_task_get_source_object (task);
   g_autoptr (GError) error = NULL;
-  g_autoptr (JsonNode) reply = ferry_qmp_batch_run_finish (result, &error);
+  g_autoptr (JsonNode) reply = ferryd_qmp_batch_run_finish (result, &error);
   JsonArray *addresses;
   const char *data_host = self->data_host;
   gint64 port = 0;
@@ -326,16 +329,16 @@ static void
 incoming_launched_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr (GTask) task = user_data;
-  FerryMigration *self = g_task_get_source_object (task);
+  FerrydMigration *self = g_task_get_source_object (task);
   g_autoptr (GError) error = NULL;
-  FerryQmpBatch *batch;
+  FerrydQmpBatch *batch;
   JsonObject *params = json_object_new ();
   JsonObject *incoming = json_object_new ();
   const char *data_host = self->data_host;
   g_autofree char *listen = NULL;
   gboolean loopback = g_str_equal (data_host, "127.0.0.1") || g_str_equal (data_host, "localhost");
 
-  self->qemu = ferry_qemu_launch_finish (result, &error);
+  self->qemu = ferryd_qemu_launch_finish (result, &error);
   if (self->qemu == NULL || self->finished)
     {
       json_object_unref (params);
@@ -350,22 +353,22 @@ incoming_launched_cb (GObject *source, GAsyncResult *result, gpointer user_data)
             self, g_error_new_literal (FERRY_ERROR, FERRY_ERROR_FAILED, "QEMU failed to start"));
       return;
     }
-  self->event_id =
-      g_signal_connect (ferry_qemu_get_qmp (self->qemu), "event", G_CALLBACK (on_dest_event), self);
+  self->event_id = g_signal_connect (ferryd_qemu_get_qmp (self->qemu), "event",
+                                     G_CALLBACK (on_dest_event), self);
   self->exited_id =
       g_signal_connect (self->qemu, "exited", G_CALLBACK (migration_on_qemu_exited), self);
   migration_watch_crash (self);
 
-  batch = ferry_qmp_batch_new ();
-  ferry_qmp_batch_add (batch, "migrate-set-capabilities",
-                       migration_capabilities_args ((const char *const *) self->features, FALSE));
+  batch = ferryd_qmp_batch_new ();
+  ferryd_qmp_batch_add (batch, "migrate-set-capabilities",
+                        migration_capabilities_args ((const char *const *) self->features, FALSE));
   if (self->options->multifd_channels > 0)
     {
       json_object_set_int_member (params, "multifd-channels", self->options->multifd_channels);
       /* Both ends of a compressed multifd stream must know it. */
       if (g_strcmp0 (self->options->compression, "none") != 0)
         json_object_set_string_member (params, "multifd-compression", self->options->compression);
-      ferry_qmp_batch_add (batch, "migrate-set-parameters", params);
+      ferryd_qmp_batch_add (batch, "migrate-set-parameters", params);
     }
   else
     json_object_unref (params);
@@ -378,29 +381,29 @@ incoming_launched_cb (GObject *source, GAsyncResult *result, gpointer user_data)
     listen = g_strdup_printf ("tcp:%s:0", loopback ? "127.0.0.1" : "0.0.0.0");
   json_object_set_string_member (incoming, "uri", listen);
   json_object_set_boolean_member (incoming, "exit-on-error", FALSE);
-  ferry_qmp_batch_add (batch, "migrate-incoming", incoming);
-  ferry_qmp_batch_add (batch, "query-migrate", NULL);
-  ferry_qmp_batch_run_async (batch, ferry_qemu_get_qmp (self->qemu), NULL, incoming_ready_cb,
-                             g_steal_pointer (&task));
+  ferryd_qmp_batch_add (batch, "migrate-incoming", incoming);
+  ferryd_qmp_batch_add (batch, "query-migrate", NULL);
+  ferryd_qmp_batch_run_async (batch, ferryd_qemu_get_qmp (self->qemu), NULL, incoming_ready_cb,
+                              g_steal_pointer (&task));
 }
 
 void
-ferry_migration_prepare_incoming_async (FerryMigration *self,
-                                        GDBusConnection *connection,
-                                        const char *peer_name,
-                                        const FerryDomainConfig *live,
-                                        const char *persistent_description,
-                                        gboolean created_domain,
-                                        GVariant *info,
-                                        GAsyncReadyCallback callback,
-                                        gpointer user_data)
+ferryd_migration_prepare_incoming_async (FerrydMigration *self,
+                                         GDBusConnection *connection,
+                                         const char *peer_name,
+                                         const FerrydDomainConfig *live,
+                                         const char *persistent_description,
+                                         gboolean created_domain,
+                                         GVariant *info,
+                                         GAsyncReadyCallback callback,
+                                         gpointer user_data)
 {
   GTask *task = g_task_new (self, NULL, callback, user_data);
   /* Started paused (-S): the guest resumes here only in Finish, once the
    * source has confirmed, or when post-copy has begun (then the source
    * can never resume it). So it never runs on both hosts. */
-  FerryQemuLaunch launch = { ferry_domain_get_runtime_dir (self->domain),
-                             ferry_domain_get_state_dir (self->domain), TRUE, TRUE };
+  FerrydQemuLaunch launch = { ferryd_domain_get_runtime_dir (self->domain),
+                              ferryd_domain_get_state_dir (self->domain), TRUE, TRUE };
   g_autofree const char **features = NULL;
   const char *data_host = "127.0.0.1";
 
@@ -416,14 +419,16 @@ ferry_migration_prepare_incoming_async (FerryMigration *self,
   self->peer_connection = g_object_ref (connection);
   self->peer_watch_id = g_bus_watch_name_on_connection (
       connection, peer_name, G_BUS_NAME_WATCHER_FLAGS_NONE, NULL, peer_vanished_cb, self, NULL);
-  ferry_domain_set_migration (self->domain, G_OBJECT (self), TRUE);
+  ferryd_domain_set_migration (self->domain, G_OBJECT (self), TRUE);
   migration_set_phase (self, PHASE_PREPARE);
   migration_set_state (self, STATE_SETUP);
-  ferry_qemu_launch_async (live, &launch, NULL, incoming_launched_cb, task);
+  ferryd_qemu_launch_async (live, &launch, NULL, incoming_launched_cb, task);
 }
 
 GVariant *
-ferry_migration_prepare_incoming_finish (FerryMigration *self, GAsyncResult *result, GError **error)
+ferryd_migration_prepare_incoming_finish (FerrydMigration *self,
+                                          GAsyncResult *result,
+                                          GError **error)
 {
   return g_task_propagate_pointer (G_TASK (result), error);
 }

@@ -1,8 +1,8 @@
-/* ferry-migration-private.h: what the three parts of a migration share
+/* ferryd-migration-private.h: what the three parts of a migration share
  *
- * ferry-migration.c (the object, phases, progress, the end),
- * ferry-migration-source.c (the source side) and
- * ferry-migration-dest.c (the destination side).
+ * ferryd-migration.c (the object, phases, progress, the end),
+ * ferryd-migration-source.c (the source side) and
+ * ferryd-migration-dest.c (the destination side).
  */
 #pragma once
 
@@ -51,16 +51,16 @@ typedef enum
   STATE_CANCELLED,
 } State;
 
-struct _FerryMigration
+struct _FerrydMigration
 {
   GObject parent_instance;
 
-  FerryDaemon *daemon;
-  FerryDomain *domain;
+  FerrydDaemon *daemon;
+  FerrydDomain *domain;
   gboolean incoming;
   char *path;
   FerryDBusMigration *record;
-  FerryMigrateOptions *options;
+  FerrydMigrateOptions *options;
   char *local_hostname;
   char *local_host_uuid;
   Phase phase;
@@ -69,7 +69,7 @@ struct _FerryMigration
   gboolean cancel_requested;
   gboolean finished;
 
-  FerryQemu *qemu;
+  FerrydQemu *qemu;
   gulong event_id;
   gulong exited_id;
   gulong crashed_id;
@@ -127,28 +127,28 @@ struct _FerryMigration
 extern const char *const migration_phase_names[];
 extern const char *const migration_state_names[];
 
-void migration_set_phase (FerryMigration *self, Phase phase);
-void migration_set_state (FerryMigration *self, State state);
+void migration_set_phase (FerrydMigration *self, Phase phase);
+void migration_set_state (FerrydMigration *self, State state);
 gboolean migration_state_is_final (State state);
-JsonObject *migration_ram_info (FerryMigration *self);
+JsonObject *migration_ram_info (FerrydMigration *self);
 guint64 migration_get_u64 (JsonObject *object, const char *member);
 guint64 migration_transfer_rate (JsonObject *ram);
 guint64 migration_dirty_rate (JsonObject *ram);
-GVariant *migration_build_statistics (FerryMigration *self);
-void migration_update_progress (FerryMigration *self);
-void migration_policy_action (FerryMigration *self, const char *action, const char *reason);
-void migration_start_sampling (FerryMigration *self);
-void migration_stop_sampling (FerryMigration *self);
-void migration_sample_now (FerryMigration *self);
-void migration_drop_qemu (FerryMigration *self);
-void migration_finish (FerryMigration *self, State state, const GError *error);
-gboolean migration_note_postcopy_started (FerryMigration *self, gint64 ts);
+GVariant *migration_build_statistics (FerrydMigration *self);
+void migration_update_progress (FerrydMigration *self);
+void migration_policy_action (FerrydMigration *self, const char *action, const char *reason);
+void migration_start_sampling (FerrydMigration *self);
+void migration_stop_sampling (FerrydMigration *self);
+void migration_sample_now (FerrydMigration *self);
+void migration_drop_qemu (FerrydMigration *self);
+void migration_finish (FerrydMigration *self, State state, const GError *error);
+gboolean migration_note_postcopy_started (FerrydMigration *self, gint64 ts);
 JsonObject *migration_capabilities_args (const char *const *enabled, gboolean source);
-void migration_on_qemu_exited (FerryQemu *qemu, gpointer user_data);
+void migration_on_qemu_exited (FerrydQemu *qemu, gpointer user_data);
 /* Follow @self->qemu's crashes (connects crashed_id). */
-void migration_watch_crash (FerryMigration *self);
-void migration_rollback (FerryMigration *self, GError *error);
-void migration_send_peer_abort (FerryMigration *self, const char *reason);
-void migration_rollback_incoming (FerryMigration *self, GError *error);
-void migration_outgoing_crashed (FerryMigration *self);
-void migration_incoming_crashed (FerryMigration *self);
+void migration_watch_crash (FerrydMigration *self);
+void migration_rollback (FerrydMigration *self, GError *error);
+void migration_send_peer_abort (FerrydMigration *self, const char *reason);
+void migration_rollback_incoming (FerrydMigration *self, GError *error);
+void migration_outgoing_crashed (FerrydMigration *self);
+void migration_incoming_crashed (FerrydMigration *self);

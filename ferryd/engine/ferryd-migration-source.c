@@ -1,4 +1,4 @@
-/* ferry-migration-source.c: the source side of a migration: Begin, Perform, Confirm,
+/* ferryd-migration-source.c: the source side of a migration: Begin, Perform, Confirm,
  * and the controls of a running source */
 #define G_LOG_DOMAIN "ferry-migration"
 
@@ -9,17 +9,17 @@
 #include "ferryd-peer.h"
 #include "ferryd-qmp-batch.h"
 
-static GVariant *source_info (FerryMigration *self);
-static void rollback_step_done (FerryMigration *self);
+static GVariant *source_info (FerrydMigration *self);
+static void rollback_step_done (FerrydMigration *self);
 static void source_resumed_cb (GObject *source, GAsyncResult *result, gpointer user_data);
 static void peer_abort_cb (GObject *source, GAsyncResult *result, gpointer user_data);
-static gboolean check_cancelled (FerryMigration *self);
+static gboolean check_cancelled (FerrydMigration *self);
 static GError *peer_error (const GError *error, const char *what);
 static void migrate_sent_cb (GObject *source, GAsyncResult *result, gpointer user_data);
 static gboolean timeout_cb (gpointer user_data);
-static void perform (FerryMigration *self);
+static void perform (FerrydMigration *self);
 static void prepare_cb (GObject *source, GAsyncResult *result, gpointer user_data);
-static GStrv choose_features (FerryMigration *self, const char *const *peer_caps, GError **error);
+static GStrv choose_features (FerrydMigration *self, const char *const *peer_caps, GError **error);
 static void hello_cb (GObject *source, GAsyncResult *result, gpointer user_data);
 static void peer_closed_cb (GDBusConnection *connection,
                             gboolean remote_peer_vanished,
@@ -27,19 +27,19 @@ static void peer_closed_cb (GDBusConnection *connection,
                             gpointer user_data);
 static void peer_connected_cb (GObject *source, GAsyncResult *result, gpointer user_data);
 static void machines_cb (GObject *source, GAsyncResult *result, gpointer user_data);
-static void confirm_success (FerryMigration *self);
+static void confirm_success (FerrydMigration *self);
 static void peer_finish_cb (GObject *source, GAsyncResult *result, gpointer user_data);
-static GVariant *finish_statistics (FerryMigration *self);
+static GVariant *finish_statistics (FerrydMigration *self);
 static void final_query_cb (GObject *source, GAsyncResult *result, gpointer user_data);
 static void migration_failed_query_cb (GObject *source, GAsyncResult *result, gpointer user_data);
 static void
-on_source_event (FerryQmp *qmp, const char *name, JsonObject *data, gint64 ts, gpointer user_data);
-static gboolean require_active_source (FerryMigration *self, const char *what, GError **error);
+on_source_event (FerrydQmp *qmp, const char *name, JsonObject *data, gint64 ts, gpointer user_data);
+static gboolean require_active_source (FerrydMigration *self, const char *what, GError **error);
 
 /* --- source side --- */
 
 static GVariant *
-source_info (FerryMigration *self)
+source_info (FerrydMigration *self)
 {
   GVariantBuilder builder;
 
@@ -50,14 +50,14 @@ source_info (FerryMigration *self)
   g_variant_builder_add (&builder, "{sv}", "host-uuid",
                          g_variant_new_string (self->local_host_uuid));
   g_variant_builder_add (&builder, "{sv}", "domain",
-                         g_variant_new_string (ferry_domain_get_name (self->domain)));
+                         g_variant_new_string (ferryd_domain_get_name (self->domain)));
   if (self->features)
     g_variant_builder_add (&builder, "{sv}", "features",
                            g_variant_new_strv ((const char *const *) self->features, -1));
   g_variant_builder_add (&builder, "{sv}", "begin-time",
                          g_variant_new_uint64 ((guint64) self->begin_us));
   {
-    g_autofree char *host = ferry_peer_data_host (self->peer_address);
+    g_autofree char *host = ferryd_peer_data_host (self->peer_address);
     g_variant_builder_add (&builder, "{sv}", "data-host", g_variant_new_string (host));
   }
   return g_variant_builder_end (&builder);
@@ -67,7 +67,7 @@ source_info (FerryMigration *self)
  * runs on the source, record the error. Takes @error. */
 
 void
-migration_rollback (FerryMigration *self, GError *error)
+migration_rollback (FerrydMigration *self, GError *error)
 {
   g_autoptr (GError) owned = error;
   State final = self->cancel_requested ? STATE_CANCELLED : STATE_FAILED;
@@ -91,11 +91,11 @@ migration_rollback (FerryMigration *self, GError *error)
   self->rollback_state = final;
   self->rollback_waiting = TRUE;
   self->rollback_pending = 1; /* released below */
-  if (self->qemu && !ferry_qemu_has_exited (self->qemu) && !ferry_qemu_is_crashed (self->qemu) &&
+  if (self->qemu && !ferryd_qemu_has_exited (self->qemu) && !ferryd_qemu_is_crashed (self->qemu) &&
       self->stopped_for_migration)
     {
       self->rollback_pending++;
-      ferry_qemu_resume_async (self->qemu, source_resumed_cb, g_object_ref (self));
+      ferryd_qemu_resume_async (self->qemu, source_resumed_cb, g_object_ref (self));
     }
   if (self->peer && self->peer_migration && !self->abort_done)
     {
@@ -107,7 +107,7 @@ migration_rollback (FerryMigration *self, GError *error)
 
 /* One part of the rollback is over; the last one ends the migration. */
 static void
-rollback_step_done (FerryMigration *self)
+rollback_step_done (FerrydMigration *self)
 {
   if (--self->rollback_pending == 0)
     migration_finish (self, self->rollback_state, self->rollback_error);
@@ -116,10 +116,10 @@ rollback_step_done (FerryMigration *self)
 static void
 source_resumed_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  g_autoptr (FerryMigration) self = user_data;
+  g_autoptr (FerrydMigration) self = user_data;
   g_autoptr (GError) error = NULL;
 
-  if (!ferry_qemu_resume_finish (FERRY_QEMU (source), result, &error))
+  if (!ferryd_qemu_resume_finish (FERRYD_QEMU (source), result, &error))
     g_warning ("%s: the guest could not be resumed on the source: %s", self->path, error->message);
   rollback_step_done (self);
 }
@@ -127,7 +127,7 @@ source_resumed_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 static void
 peer_abort_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  g_autoptr (FerryMigration) self = user_data;
+  g_autoptr (FerrydMigration) self = user_data;
   g_autoptr (GError) error = NULL;
   g_autoptr (GVariant) reply =
       g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, &error);
@@ -141,7 +141,7 @@ peer_abort_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 
 /* Tell the destination to drop its half-started guest (once). */
 void
-migration_send_peer_abort (FerryMigration *self, const char *reason)
+migration_send_peer_abort (FerrydMigration *self, const char *reason)
 {
   if (self->abort_sent || self->peer == NULL || self->peer_migration == NULL)
     return;
@@ -154,7 +154,7 @@ migration_send_peer_abort (FerryMigration *self, const char *reason)
 /* Between the steps of Begin and Prepare: stop here if the migration
  * was cancelled or its guest crashed meanwhile. */
 static gboolean
-check_cancelled (FerryMigration *self)
+check_cancelled (FerrydMigration *self)
 {
   if (self->crash_error)
     {
@@ -198,9 +198,9 @@ peer_error (const GError *error, const char *what)
 static void
 migrate_sent_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  g_autoptr (FerryMigration) self = user_data;
+  g_autoptr (FerrydMigration) self = user_data;
   g_autoptr (GError) error = NULL;
-  g_autoptr (JsonNode) reply = ferry_qmp_batch_run_finish (result, &error);
+  g_autoptr (JsonNode) reply = ferryd_qmp_batch_run_finish (result, &error);
 
   if (reply == NULL)
     {
@@ -212,14 +212,14 @@ migrate_sent_cb (GObject *source, GAsyncResult *result, gpointer user_data)
     }
   self->migrate_sent = TRUE;
   if (self->cancel_requested || self->crash_error)
-    ferry_qmp_send (ferry_qemu_get_qmp (self->qemu), "migrate_cancel", NULL);
+    ferryd_qmp_send (ferryd_qemu_get_qmp (self->qemu), "migrate_cancel", NULL);
   migration_start_sampling (self);
 }
 
 static gboolean
 timeout_cb (gpointer user_data)
 {
-  FerryMigration *self = user_data;
+  FerrydMigration *self = user_data;
   g_autofree char *reason =
       g_strdup_printf ("migration did not complete within %u s", self->options->timeout);
 
@@ -229,30 +229,30 @@ timeout_cb (gpointer user_data)
   if (g_str_equal (self->options->timeout_action, "postcopy"))
     {
       migration_policy_action (self, "start-postcopy", reason);
-      ferry_migration_start_postcopy (self, NULL);
+      ferryd_migration_start_postcopy (self, NULL);
     }
   else if (g_str_equal (self->options->timeout_action, "pause"))
     {
       /* A paused guest dirties nothing: pre-copy then converges. */
       migration_policy_action (self, "pause-guest", reason);
       self->stopped_for_migration = TRUE;
-      ferry_qmp_send (ferry_qemu_get_qmp (self->qemu), "stop", NULL);
+      ferryd_qmp_send (ferryd_qemu_get_qmp (self->qemu), "stop", NULL);
     }
   else
     {
       migration_policy_action (self, "abort", reason);
       self->cancel_requested = FALSE;
       self->abort_reason = g_strdup (reason);
-      ferry_qmp_send (ferry_qemu_get_qmp (self->qemu), "migrate_cancel", NULL);
+      ferryd_qmp_send (ferryd_qemu_get_qmp (self->qemu), "migrate_cancel", NULL);
     }
   return G_SOURCE_REMOVE;
 }
 
 static void
-perform (FerryMigration *self)
+perform (FerrydMigration *self)
 {
-  FerryMigrateOptions *o = self->options;
-  FerryQmpBatch *batch = ferry_qmp_batch_new ();
+  FerrydMigrateOptions *o = self->options;
+  FerrydQmpBatch *batch = ferryd_qmp_batch_new ();
   JsonObject *params = json_object_new ();
   JsonObject *migrate = json_object_new ();
   guint64 bandwidth = o->max_bandwidth ? o->max_bandwidth : UNLIMITED_BANDWIDTH;
@@ -272,21 +272,21 @@ perform (FerryMigration *self)
   if (g_strcmp0 (o->compression, "none") != 0 && o->multifd_channels > 0)
     json_object_set_string_member (params, "multifd-compression", o->compression);
 
-  ferry_qmp_batch_add (batch, "migrate-set-capabilities",
-                       migration_capabilities_args ((const char *const *) self->features, TRUE));
-  ferry_qmp_batch_add (batch, "migrate-set-parameters", params);
+  ferryd_qmp_batch_add (batch, "migrate-set-capabilities",
+                        migration_capabilities_args ((const char *const *) self->features, TRUE));
+  ferryd_qmp_batch_add (batch, "migrate-set-parameters", params);
   json_object_set_string_member (migrate, "uri", self->migrate_uri);
-  ferry_qmp_batch_add (batch, "migrate", migrate);
+  ferryd_qmp_batch_add (batch, "migrate", migrate);
   if (o->timeout > 0)
     self->timeout_id = g_timeout_add_seconds (o->timeout, timeout_cb, self);
-  ferry_qmp_batch_run_async (batch, ferry_qemu_get_qmp (self->qemu), NULL, migrate_sent_cb,
-                             g_object_ref (self));
+  ferryd_qmp_batch_run_async (batch, ferryd_qemu_get_qmp (self->qemu), NULL, migrate_sent_cb,
+                              g_object_ref (self));
 }
 
 static void
 prepare_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  g_autoptr (FerryMigration) self = user_data;
+  g_autoptr (FerrydMigration) self = user_data;
   g_autoptr (GError) error = NULL;
   g_autoptr (GVariant) reply =
       g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, &error);
@@ -313,14 +313,14 @@ prepare_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 }
 
 static GStrv
-choose_features (FerryMigration *self, const char *const *peer_caps, GError **error)
+choose_features (FerrydMigration *self, const char *const *peer_caps, GError **error)
 {
-  FerryMigrateOptions *o = self->options;
+  FerrydMigrateOptions *o = self->options;
   g_autoptr (GStrvBuilder) features = g_strv_builder_new ();
   gboolean peer_has_ack = peer_caps && g_strv_contains (peer_caps, "switchover-ack");
 
   gboolean postcopy =
-      o->postcopy != FERRY_POSTCOPY_OFF || g_str_equal (o->timeout_action, "postcopy");
+      o->postcopy != FERRYD_POSTCOPY_OFF || g_str_equal (o->timeout_action, "postcopy");
 
   /* The return path costs downtime here (the source waits for the
    * destination's load to migration_finish); only features that need it get it. */
@@ -358,7 +358,7 @@ choose_features (FerryMigration *self, const char *const *peer_caps, GError **er
 static void
 hello_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  g_autoptr (FerryMigration) self = user_data;
+  g_autoptr (FerrydMigration) self = user_data;
   g_autoptr (GError) error = NULL;
   g_autoptr (GVariant) reply =
       g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, &error);
@@ -368,12 +368,12 @@ hello_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   guint32 api = 0;
   g_autofree char *persistent = NULL;
   g_autofree char *live = NULL;
-  g_autoptr (FerryDomainConfig) live_config = NULL;
+  g_autoptr (FerrydDomainConfig) live_config = NULL;
   g_autofree const char **accels = NULL;
   g_autofree char *accel_blocker = NULL;
-  const FerryDomainConfig *live_source = self->qemu && ferry_qemu_get_config (self->qemu)
-                                             ? ferry_qemu_get_config (self->qemu)
-                                             : ferry_domain_get_config (self->domain);
+  const FerrydDomainConfig *live_source = self->qemu && ferryd_qemu_get_config (self->qemu)
+                                              ? ferryd_qemu_get_config (self->qemu)
+                                              : ferryd_domain_get_config (self->domain);
 
   if (reply == NULL)
     {
@@ -400,7 +400,7 @@ hello_cb (GObject *source, GAsyncResult *result, gpointer user_data)
                                                      "The destination is this host"));
       return;
     }
-  accel_blocker = ferry_qemu_accel_blocker (live_source->accel, accels);
+  accel_blocker = ferryd_qemu_accel_blocker (live_source->accel, accels);
   if (accel_blocker)
     {
       migration_rollback (
@@ -415,15 +415,15 @@ hello_cb (GObject *source, GAsyncResult *result, gpointer user_data)
     }
 
   migration_set_phase (self, PHASE_PREPARE);
-  persistent = ferry_domain_config_to_data (ferry_domain_get_config (self->domain));
+  persistent = ferryd_domain_config_to_data (ferryd_domain_get_config (self->domain));
   /* What runs, as it runs (the accelerator in use, say): the persistent
    * description may say less (Accel=auto). */
-  live_config = ferry_domain_config_copy (live_source);
+  live_config = ferryd_domain_config_copy (live_source);
   if (self->resolved_machine)
     g_set_str (&live_config->machine, self->resolved_machine);
-  live = ferry_domain_config_to_data (live_config);
+  live = ferryd_domain_config_to_data (live_config);
   g_dbus_connection_call (self->peer, PEER_BUS_NAME, PEER_PATH, PEER_INTERFACE, "Prepare",
-                          g_variant_new ("(sss@a{sv}@a{sv})", ferry_domain_get_name (self->domain),
+                          g_variant_new ("(sss@a{sv}@a{sv})", ferryd_domain_get_name (self->domain),
                                          persistent, live, self->options->variant,
                                          source_info (self)),
                           G_VARIANT_TYPE ("(oa{sv})"), G_DBUS_CALL_FLAGS_NONE,
@@ -438,7 +438,7 @@ peer_closed_cb (GDBusConnection *connection,
                 GError *error,
                 gpointer user_data)
 {
-  FerryMigration *self = user_data;
+  FerrydMigration *self = user_data;
 
   if (self->finished)
     return;
@@ -457,10 +457,10 @@ peer_closed_cb (GDBusConnection *connection,
 static void
 peer_connected_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  g_autoptr (FerryMigration) self = user_data;
+  g_autoptr (FerrydMigration) self = user_data;
   g_autoptr (GError) error = NULL;
 
-  self->peer = ferry_peer_connect_finish (result, &error);
+  self->peer = ferryd_peer_connect_finish (result, &error);
   if (self->peer == NULL)
     {
       migration_rollback (self, g_steal_pointer (&error));
@@ -479,9 +479,9 @@ peer_connected_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 static void
 machines_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  g_autoptr (FerryMigration) self = user_data;
-  g_autoptr (JsonNode) reply = ferry_qmp_execute_finish (FERRY_QMP (source), result, NULL);
-  const char *configured = ferry_domain_get_config (self->domain)->machine;
+  g_autoptr (FerrydMigration) self = user_data;
+  g_autoptr (JsonNode) reply = ferryd_qmp_execute_finish (FERRYD_QMP (source), result, NULL);
+  const char *configured = ferryd_domain_get_config (self->domain)->machine;
 
   /* Both sides must run the same versioned machine type; an alias such
    * as "q35" is resolved on the source (research pitfall 6). */
@@ -498,56 +498,56 @@ machines_cb (GObject *source, GAsyncResult *result, gpointer user_data)
     }
   if (check_cancelled (self))
     return;
-  ferry_peer_connect_async (self->peer_address, self->cancellable, peer_connected_cb,
-                            g_object_ref (self));
+  ferryd_peer_connect_async (self->peer_address, self->cancellable, peer_connected_cb,
+                             g_object_ref (self));
 }
 
 void
-ferry_migration_run_outgoing (FerryMigration *self, const char *peer_address)
+ferryd_migration_run_outgoing (FerrydMigration *self, const char *peer_address)
 {
   self->peer_address = g_strdup (peer_address);
   self->begin_us = g_get_real_time ();
-  self->qemu = g_object_ref (ferry_domain_get_qemu (self->domain));
-  self->event_id = g_signal_connect (ferry_qemu_get_qmp (self->qemu), "event",
+  self->qemu = g_object_ref (ferryd_domain_get_qemu (self->domain));
+  self->event_id = g_signal_connect (ferryd_qemu_get_qmp (self->qemu), "event",
                                      G_CALLBACK (on_source_event), self);
   self->exited_id =
       g_signal_connect (self->qemu, "exited", G_CALLBACK (migration_on_qemu_exited), self);
   migration_watch_crash (self);
-  ferry_domain_set_migration (self->domain, G_OBJECT (self), FALSE);
+  ferryd_domain_set_migration (self->domain, G_OBJECT (self), FALSE);
   migration_set_phase (self, PHASE_BEGIN);
   migration_set_state (self, STATE_SETUP);
-  ferry_qmp_execute_async (ferry_qemu_get_qmp (self->qemu), "query-machines", NULL, NULL,
-                           machines_cb, g_object_ref (self));
+  ferryd_qmp_execute_async (ferryd_qemu_get_qmp (self->qemu), "query-machines", NULL, NULL,
+                            machines_cb, g_object_ref (self));
 }
 
 /* Finish (destination) → Confirm (source) */
 
 static void
-confirm_success (FerryMigration *self)
+confirm_success (FerrydMigration *self)
 {
   g_autoptr (GError) error = NULL;
-  FerryQemu *qemu = self->qemu ? g_object_ref (self->qemu) : NULL;
+  FerrydQemu *qemu = self->qemu ? g_object_ref (self->qemu) : NULL;
 
   migration_set_phase (self, PHASE_CONFIRM);
   /* The guest now runs on the destination: stop the source QEMU. */
   if (qemu)
     {
       migration_drop_qemu (self);
-      ferry_qemu_terminate (qemu);
+      ferryd_qemu_terminate (qemu);
       g_object_unref (qemu);
     }
-  ferry_domain_set_qemu (self->domain, NULL);
+  ferryd_domain_set_qemu (self->domain, NULL);
   /* The guest is on the destination either way; it may have crashed there. */
   migration_finish (self, self->crash_error ? STATE_FAILED : STATE_COMPLETED, self->crash_error);
   if (self->crash_error == NULL && self->options->undefine_source &&
-      !ferry_daemon_undefine_domain (self->daemon, self->domain, &error))
+      !ferryd_daemon_undefine_domain (self->daemon, self->domain, &error))
     g_warning ("%s: cannot undefine the source domain: %s", self->path, error->message);
 }
 
 static void
 peer_finish_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  g_autoptr (FerryMigration) self = user_data;
+  g_autoptr (FerrydMigration) self = user_data;
   g_autoptr (GError) error = NULL;
   g_autoptr (GVariant) reply =
       g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, &error);
@@ -588,7 +588,7 @@ peer_finish_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 /* What the destination learns in Finish: the source's statistics and
  * when the source stopped, so it can tell the real downtime too. */
 static GVariant *
-finish_statistics (FerryMigration *self)
+finish_statistics (FerrydMigration *self)
 {
   g_autoptr (GVariant) stats = g_variant_ref_sink (migration_build_statistics (self));
   GVariantDict dict;
@@ -601,8 +601,8 @@ finish_statistics (FerryMigration *self)
 static void
 final_query_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  g_autoptr (FerryMigration) self = user_data;
-  g_autoptr (JsonNode) reply = ferry_qmp_execute_finish (FERRY_QMP (source), result, NULL);
+  g_autoptr (FerrydMigration) self = user_data;
+  g_autoptr (JsonNode) reply = ferryd_qmp_execute_finish (FERRYD_QMP (source), result, NULL);
 
   if (reply && JSON_NODE_HOLDS_OBJECT (reply))
     {
@@ -629,8 +629,8 @@ final_query_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 static void
 migration_failed_query_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  g_autoptr (FerryMigration) self = user_data;
-  g_autoptr (JsonNode) reply = ferry_qmp_execute_finish (FERRY_QMP (source), result, NULL);
+  g_autoptr (FerrydMigration) self = user_data;
+  g_autoptr (JsonNode) reply = ferryd_qmp_execute_finish (FERRYD_QMP (source), result, NULL);
   const char *desc = NULL;
   const char *reason = self->abort_reason;
 
@@ -647,9 +647,9 @@ migration_failed_query_cb (GObject *source, GAsyncResult *result, gpointer user_
 }
 
 static void
-on_source_event (FerryQmp *qmp, const char *name, JsonObject *data, gint64 ts, gpointer user_data)
+on_source_event (FerrydQmp *qmp, const char *name, JsonObject *data, gint64 ts, gpointer user_data)
 {
-  FerryMigration *self = user_data;
+  FerrydMigration *self = user_data;
   const char *status;
 
   if (self->finished)
@@ -718,8 +718,8 @@ on_source_event (FerryQmp *qmp, const char *name, JsonObject *data, gint64 ts, g
   else if (g_str_equal (status, "completed"))
     {
       migration_stop_sampling (self);
-      ferry_qmp_execute_async (qmp, "query-migrate", NULL, NULL, final_query_cb,
-                               g_object_ref (self));
+      ferryd_qmp_execute_async (qmp, "query-migrate", NULL, NULL, final_query_cb,
+                                g_object_ref (self));
     }
   else if ((g_str_equal (status, "failed") || g_str_equal (status, "cancelled")) &&
            self->crash_error)
@@ -735,15 +735,15 @@ on_source_event (FerryQmp *qmp, const char *name, JsonObject *data, gint64 ts, g
           migration_set_state (self, STATE_POSTCOPY_PAUSED);
           return;
         }
-      ferry_qmp_execute_async (qmp, "query-migrate", NULL, NULL, migration_failed_query_cb,
-                               g_object_ref (self));
+      ferryd_qmp_execute_async (qmp, "query-migrate", NULL, NULL, migration_failed_query_cb,
+                                g_object_ref (self));
     }
   else if (g_str_equal (status, "cancelled"))
     {
       migration_stop_sampling (self);
       if (self->abort_reason)
-        ferry_qmp_execute_async (qmp, "query-migrate", NULL, NULL, migration_failed_query_cb,
-                                 g_object_ref (self));
+        ferryd_qmp_execute_async (qmp, "query-migrate", NULL, NULL, migration_failed_query_cb,
+                                  g_object_ref (self));
       else
         {
           self->cancel_requested = TRUE;
@@ -754,7 +754,7 @@ on_source_event (FerryQmp *qmp, const char *name, JsonObject *data, gint64 ts, g
 }
 
 void
-migration_outgoing_crashed (FerryMigration *self)
+migration_outgoing_crashed (FerrydMigration *self)
 {
   /* In post-copy the source's guest is stopped for good; before the
    * stream, the next step sees crash_error (check_cancelled,
@@ -763,11 +763,11 @@ migration_outgoing_crashed (FerryMigration *self)
     return;
   /* QEMU reports the stream cancelled (or completed): either way the
    * rollback follows there, without resuming the guest. */
-  ferry_qmp_send (ferry_qemu_get_qmp (self->qemu), "migrate_cancel", NULL);
+  ferryd_qmp_send (ferryd_qemu_get_qmp (self->qemu), "migrate_cancel", NULL);
 }
 
 static gboolean
-require_active_source (FerryMigration *self, const char *what, GError **error)
+require_active_source (FerrydMigration *self, const char *what, GError **error)
 {
   if (self->incoming)
     {
@@ -785,7 +785,7 @@ require_active_source (FerryMigration *self, const char *what, GError **error)
 }
 
 gboolean
-ferry_migration_start_postcopy (FerryMigration *self, GError **error)
+ferryd_migration_start_postcopy (FerrydMigration *self, GError **error)
 {
   if (!require_active_source (self, "Switching to post-copy", error))
     return FALSE;
@@ -806,7 +806,7 @@ ferry_migration_start_postcopy (FerryMigration *self, GError **error)
     return TRUE;
   self->postcopy_requested = TRUE;
   /* If pre-copy completes first, the outcome is reported as pre-copy. */
-  ferry_qmp_send (ferry_qemu_get_qmp (self->qemu), "migrate-start-postcopy", NULL);
+  ferryd_qmp_send (ferryd_qemu_get_qmp (self->qemu), "migrate-start-postcopy", NULL);
   return TRUE;
 }
 
@@ -829,10 +829,10 @@ static void
 control_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr (GTask) task = user_data;
-  FerryMigration *self = g_task_get_source_object (task);
+  FerrydMigration *self = g_task_get_source_object (task);
   ControlData *data = g_task_get_task_data (task);
   g_autoptr (GError) error = NULL;
-  g_autoptr (JsonNode) reply = ferry_qmp_execute_finish (FERRY_QMP (source), result, &error);
+  g_autoptr (JsonNode) reply = ferryd_qmp_execute_finish (FERRYD_QMP (source), result, &error);
 
   if (reply == NULL)
     {
@@ -848,7 +848,7 @@ control_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 /* Runs @command (takes @args) on the source QEMU; @refusal, when set, is
  * returned instead (taken). */
 static void
-control_async (FerryMigration *self,
+control_async (FerrydMigration *self,
                gpointer source_tag,
                const char *what,
                GError *refusal,
@@ -875,8 +875,8 @@ control_async (FerryMigration *self,
       g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
-  ferry_qmp_execute_async (ferry_qemu_get_qmp (self->qemu), command, args, cancellable,
-                           control_done_cb, g_steal_pointer (&task));
+  ferryd_qmp_execute_async (ferryd_qemu_get_qmp (self->qemu), command, args, cancellable,
+                            control_done_cb, g_steal_pointer (&task));
 }
 
 static JsonObject *
@@ -889,66 +889,66 @@ parameter_args (const char *name, guint64 value)
 }
 
 void
-ferry_migration_set_max_downtime_async (FerryMigration *self,
-                                        guint64 ms,
-                                        GCancellable *cancellable,
-                                        GAsyncReadyCallback callback,
-                                        gpointer user_data)
-{
-  GError *refusal = NULL;
-
-  if (ms == 0 || ms > FERRY_MAX_DOWNTIME_MS)
-    refusal = g_error_new (FERRY_ERROR, FERRY_ERROR_INVALID_ARGUMENT,
-                           "Maximum downtime must be from 1 to %" G_GUINT64_FORMAT " ms",
-                           FERRY_MAX_DOWNTIME_MS);
-  control_async (self, ferry_migration_set_max_downtime_async, "Tuning", refusal,
-                 "migrate-set-parameters", parameter_args ("downtime-limit", ms), ms, cancellable,
-                 callback, user_data);
-}
-
-void
-ferry_migration_set_max_bandwidth_async (FerryMigration *self,
-                                         guint64 bps,
+ferryd_migration_set_max_downtime_async (FerrydMigration *self,
+                                         guint64 ms,
                                          GCancellable *cancellable,
                                          GAsyncReadyCallback callback,
                                          gpointer user_data)
 {
   GError *refusal = NULL;
 
-  if (bps > FERRY_MAX_BANDWIDTH)
+  if (ms == 0 || ms > FERRYD_MAX_DOWNTIME_MS)
+    refusal = g_error_new (FERRY_ERROR, FERRY_ERROR_INVALID_ARGUMENT,
+                           "Maximum downtime must be from 1 to %" G_GUINT64_FORMAT " ms",
+                           FERRYD_MAX_DOWNTIME_MS);
+  control_async (self, ferryd_migration_set_max_downtime_async, "Tuning", refusal,
+                 "migrate-set-parameters", parameter_args ("downtime-limit", ms), ms, cancellable,
+                 callback, user_data);
+}
+
+void
+ferryd_migration_set_max_bandwidth_async (FerrydMigration *self,
+                                          guint64 bps,
+                                          GCancellable *cancellable,
+                                          GAsyncReadyCallback callback,
+                                          gpointer user_data)
+{
+  GError *refusal = NULL;
+
+  if (bps > FERRYD_MAX_BANDWIDTH)
     refusal = g_error_new (FERRY_ERROR, FERRY_ERROR_INVALID_ARGUMENT,
                            "Bandwidth must be from 0 (unlimited) to %" G_GUINT64_FORMAT " bytes/s",
-                           FERRY_MAX_BANDWIDTH);
-  control_async (self, ferry_migration_set_max_bandwidth_async, "Tuning", refusal,
+                           FERRYD_MAX_BANDWIDTH);
+  control_async (self, ferryd_migration_set_max_bandwidth_async, "Tuning", refusal,
                  "migrate-set-parameters",
                  parameter_args ("max-bandwidth", bps ? bps : UNLIMITED_BANDWIDTH), 0, cancellable,
                  callback, user_data);
 }
 
 void
-ferry_migration_pause_async (FerryMigration *self,
-                             GCancellable *cancellable,
-                             GAsyncReadyCallback callback,
-                             gpointer user_data)
+ferryd_migration_pause_async (FerrydMigration *self,
+                              GCancellable *cancellable,
+                              GAsyncReadyCallback callback,
+                              gpointer user_data)
 {
   GError *refusal = NULL;
 
   if (!self->incoming && !self->finished && self->state != STATE_POSTCOPY_ACTIVE)
     refusal = g_error_new_literal (FERRY_ERROR, FERRY_ERROR_NOT_SUPPORTED,
                                    "Only a migration in post-copy can be paused");
-  control_async (self, ferry_migration_pause_async, "Pausing", refusal, "migrate-pause", NULL, 0,
+  control_async (self, ferryd_migration_pause_async, "Pausing", refusal, "migrate-pause", NULL, 0,
                  cancellable, callback, user_data);
 }
 
 gboolean
-ferry_migration_control_finish (FerryMigration *self, GAsyncResult *result, GError **error)
+ferryd_migration_control_finish (FerrydMigration *self, GAsyncResult *result, GError **error)
 {
   g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
   return g_task_propagate_boolean (G_TASK (result), error);
 }
 
 gboolean
-ferry_migration_recover (FerryMigration *self, const char *uri, GError **error)
+ferryd_migration_recover (FerrydMigration *self, const char *uri, GError **error)
 {
   g_set_error_literal (error, FERRY_ERROR, FERRY_ERROR_NOT_SUPPORTED,
                        "Post-copy recovery is not implemented yet");

@@ -1,4 +1,4 @@
-/* ferry-migration.c: one migration as a state machine
+/* ferryd-migration.c: one migration as a state machine
  *
  * Phases follow libvirt's version 3 protocol (Begin, Prepare, Perform,
  * Finish, Confirm) on both hosts; every failure goes through Confirm,
@@ -45,44 +45,44 @@ enum
 };
 static guint signals[N_SIGNALS];
 
-G_DEFINE_TYPE (FerryMigration, ferry_migration, G_TYPE_OBJECT)
+G_DEFINE_TYPE (FerrydMigration, ferryd_migration, G_TYPE_OBJECT)
 
-static void apply_policy (FerryMigration *self);
+static void apply_policy (FerrydMigration *self);
 static void sample_cb (GObject *source, GAsyncResult *result, gpointer user_data);
 static gboolean sample_tick (gpointer user_data);
-static void ferry_migration_dispose (GObject *object);
-static void ferry_migration_finalize (GObject *object);
-static void ferry_migration_class_init (FerryMigrationClass *klass);
-static void ferry_migration_init (FerryMigration *self);
+static void ferryd_migration_dispose (GObject *object);
+static void ferryd_migration_finalize (GObject *object);
+static void ferryd_migration_class_init (FerrydMigrationClass *klass);
+static void ferryd_migration_init (FerrydMigration *self);
 
 /* --- accessors --- */
 
 const char *
-ferry_migration_get_path (FerryMigration *self)
+ferryd_migration_get_path (FerrydMigration *self)
 {
   return self->path;
 }
 
 FerryDBusMigration *
-ferry_migration_get_record (FerryMigration *self)
+ferryd_migration_get_record (FerrydMigration *self)
 {
   return self->record;
 }
 
-FerryDomain *
-ferry_migration_get_domain (FerryMigration *self)
+FerrydDomain *
+ferryd_migration_get_domain (FerrydMigration *self)
 {
   return self->domain;
 }
 
 gboolean
-ferry_migration_is_incoming (FerryMigration *self)
+ferryd_migration_is_incoming (FerrydMigration *self)
 {
   return self->incoming;
 }
 
 gboolean
-ferry_migration_is_finished (FerryMigration *self)
+ferryd_migration_is_finished (FerrydMigration *self)
 {
   return self->finished;
 }
@@ -90,7 +90,7 @@ ferry_migration_is_finished (FerryMigration *self)
 /* --- phases and states --- */
 
 void
-migration_set_phase (FerryMigration *self, Phase phase)
+migration_set_phase (FerrydMigration *self, Phase phase)
 {
   GVariantBuilder stamps;
   GVariantIter iter;
@@ -129,7 +129,7 @@ migration_state_is_final (State state)
 }
 
 void
-migration_set_state (FerryMigration *self, State state)
+migration_set_state (FerrydMigration *self, State state)
 {
   if (self->state == state)
     return;
@@ -147,7 +147,7 @@ migration_set_state (FerryMigration *self, State state)
 /* --- statistics and progress --- */
 
 JsonObject *
-migration_ram_info (FerryMigration *self)
+migration_ram_info (FerrydMigration *self)
 {
   if (self->info && json_object_has_member (self->info, "ram"))
     return json_object_get_object_member (self->info, "ram");
@@ -185,7 +185,7 @@ migration_dirty_rate (JsonObject *ram)
 }
 
 GVariant *
-migration_build_statistics (FerryMigration *self)
+migration_build_statistics (FerrydMigration *self)
 {
   GVariantBuilder builder;
   JsonObject *ram = migration_ram_info (self);
@@ -235,7 +235,7 @@ migration_build_statistics (FerryMigration *self)
 }
 
 GVariant *
-ferry_migration_get_statistics (FerryMigration *self)
+ferryd_migration_get_statistics (FerrydMigration *self)
 {
   if (self->statistics)
     return g_variant_ref (self->statistics);
@@ -243,7 +243,7 @@ ferry_migration_get_statistics (FerryMigration *self)
 }
 
 void
-migration_update_progress (FerryMigration *self)
+migration_update_progress (FerrydMigration *self)
 {
   JsonObject *ram = migration_ram_info (self);
   guint64 total = migration_get_u64 (ram, "total");
@@ -305,19 +305,19 @@ migration_update_progress (FerryMigration *self)
 /* --- convergence policy --- */
 
 void
-migration_policy_action (FerryMigration *self, const char *action, const char *reason)
+migration_policy_action (FerrydMigration *self, const char *action, const char *reason)
 {
   g_info ("%s: policy: %s (%s)", self->path, action, reason);
   ferry_dbus_migration_emit_policy_action (self->record, action, reason);
 }
 
 static void
-apply_policy (FerryMigration *self)
+apply_policy (FerrydMigration *self)
 {
   JsonObject *ram = migration_ram_info (self);
   g_autofree char *reason = NULL;
 
-  if (self->options->postcopy != FERRY_POSTCOPY_AUTO || self->postcopy_requested ||
+  if (self->options->postcopy != FERRYD_POSTCOPY_AUTO || self->postcopy_requested ||
       self->state != STATE_ACTIVE || self->pass < 2)
     return;
   if (g_strcmp0 (ferry_dbus_migration_get_converging (self->record), "no") != 0)
@@ -329,7 +329,7 @@ apply_policy (FerryMigration *self)
       self->pass, migration_dirty_rate (ram), migration_transfer_rate (ram),
       migration_get_u64 (self->info, "expected-downtime"), self->downtime_limit);
   migration_policy_action (self, "start-postcopy", reason);
-  ferry_migration_start_postcopy (self, NULL);
+  ferryd_migration_start_postcopy (self, NULL);
 }
 
 /* --- sampling --- */
@@ -337,8 +337,8 @@ apply_policy (FerryMigration *self)
 static void
 sample_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  g_autoptr (FerryMigration) self = user_data;
-  g_autoptr (JsonNode) reply = ferry_qmp_execute_finish (FERRY_QMP (source), result, NULL);
+  g_autoptr (FerrydMigration) self = user_data;
+  g_autoptr (JsonNode) reply = ferryd_qmp_execute_finish (FERRYD_QMP (source), result, NULL);
 
   self->sampling = FALSE;
   if (reply == NULL || !JSON_NODE_HOLDS_OBJECT (reply) || self->finished)
@@ -356,14 +356,14 @@ sample_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 }
 
 void
-migration_sample_now (FerryMigration *self)
+migration_sample_now (FerrydMigration *self)
 {
-  FerryQmp *qmp = self->qemu ? ferry_qemu_get_qmp (self->qemu) : NULL;
+  FerrydQmp *qmp = self->qemu ? ferryd_qemu_get_qmp (self->qemu) : NULL;
 
-  if (qmp == NULL || ferry_qmp_is_closed (qmp) || self->sampling)
+  if (qmp == NULL || ferryd_qmp_is_closed (qmp) || self->sampling)
     return;
   self->sampling = TRUE;
-  ferry_qmp_execute_async (qmp, "query-migrate", NULL, NULL, sample_cb, g_object_ref (self));
+  ferryd_qmp_execute_async (qmp, "query-migrate", NULL, NULL, sample_cb, g_object_ref (self));
 }
 
 static gboolean
@@ -374,14 +374,14 @@ sample_tick (gpointer user_data)
 }
 
 void
-migration_start_sampling (FerryMigration *self)
+migration_start_sampling (FerrydMigration *self)
 {
   if (self->sample_id == 0 && !self->incoming)
     self->sample_id = g_timeout_add (SAMPLE_INTERVAL_MS, sample_tick, self);
 }
 
 void
-migration_stop_sampling (FerryMigration *self)
+migration_stop_sampling (FerrydMigration *self)
 {
   g_clear_handle_id (&self->sample_id, g_source_remove);
   g_clear_handle_id (&self->timeout_id, g_source_remove);
@@ -390,18 +390,18 @@ migration_stop_sampling (FerryMigration *self)
 /* --- the end --- */
 
 void
-migration_drop_qemu (FerryMigration *self)
+migration_drop_qemu (FerrydMigration *self)
 {
   if (self->qemu == NULL)
     return;
-  g_clear_signal_handler (&self->event_id, ferry_qemu_get_qmp (self->qemu));
+  g_clear_signal_handler (&self->event_id, ferryd_qemu_get_qmp (self->qemu));
   g_clear_signal_handler (&self->exited_id, self->qemu);
   g_clear_signal_handler (&self->crashed_id, self->qemu);
   g_clear_object (&self->qemu);
 }
 
 void
-migration_finish (FerryMigration *self, State state, const GError *error)
+migration_finish (FerrydMigration *self, State state, const GError *error)
 {
   if (self->finished)
     return;
@@ -456,7 +456,7 @@ migration_finish (FerryMigration *self, State state, const GError *error)
   migration_set_state (self, state);
   migration_set_phase (self, PHASE_DONE);
   migration_drop_qemu (self);
-  ferry_domain_set_migration (self->domain, NULL, FALSE);
+  ferryd_domain_set_migration (self->domain, NULL, FALSE);
 
   if (state == STATE_COMPLETED)
     ferry_dbus_migration_emit_completed (self->record, self->statistics);
@@ -472,7 +472,7 @@ migration_finish (FerryMigration *self, State state, const GError *error)
 /* QEMU said post-copy runs: from here on neither host holds the whole
  * guest. Returns FALSE if that was known already. */
 gboolean
-migration_note_postcopy_started (FerryMigration *self, gint64 ts)
+migration_note_postcopy_started (FerrydMigration *self, gint64 ts)
 {
   if (self->postcopy_started)
     return FALSE;
@@ -508,9 +508,9 @@ migration_capabilities_args (const char *const *enabled, gboolean source)
 }
 
 void
-migration_on_qemu_exited (FerryQemu *qemu, gpointer user_data)
+migration_on_qemu_exited (FerrydQemu *qemu, gpointer user_data)
 {
-  FerryMigration *self = user_data;
+  FerrydMigration *self = user_data;
 
   if (self->finished)
     return;
@@ -539,15 +539,15 @@ migration_on_qemu_exited (FerryQemu *qemu, gpointer user_data)
 static void
 qemu_run_state_cb (GObject *qemu, GParamSpec *pspec, gpointer user_data)
 {
-  FerryMigration *self = user_data;
+  FerrydMigration *self = user_data;
 
-  if (self->finished || self->crash_error || !ferry_qemu_is_crashed (FERRY_QEMU (qemu)))
+  if (self->finished || self->crash_error || !ferryd_qemu_is_crashed (FERRYD_QEMU (qemu)))
     return;
   self->crash_error = g_error_new (
       FERRY_ERROR, FERRY_ERROR_MIGRATION_FAILED,
       "The guest crashed on the %s host during the migration (%s); it is kept there, paused, "
       "for inspection",
-      self->incoming ? "destination" : "source", ferry_qemu_get_state_reason (FERRY_QEMU (qemu)));
+      self->incoming ? "destination" : "source", ferryd_qemu_get_state_reason (FERRYD_QEMU (qemu)));
   g_warning ("%s: %s", self->path, self->crash_error->message);
   if (self->incoming)
     migration_incoming_crashed (self);
@@ -556,7 +556,7 @@ qemu_run_state_cb (GObject *qemu, GParamSpec *pspec, gpointer user_data)
 }
 
 void
-migration_watch_crash (FerryMigration *self)
+migration_watch_crash (FerrydMigration *self)
 {
   self->crashed_id =
       g_signal_connect (self->qemu, "notify::run-state", G_CALLBACK (qemu_run_state_cb), self);
@@ -565,7 +565,7 @@ migration_watch_crash (FerryMigration *self)
 /* --- control --- */
 
 gboolean
-ferry_migration_cancel (FerryMigration *self, GError **error)
+ferryd_migration_cancel (FerrydMigration *self, GError **error)
 {
   if (self->finished)
     {
@@ -582,7 +582,7 @@ ferry_migration_cancel (FerryMigration *self, GError **error)
     }
   if (self->incoming)
     {
-      ferry_migration_abort_incoming (self, "cancelled on the destination");
+      ferryd_migration_abort_incoming (self, "cancelled on the destination");
       return TRUE;
     }
   if (self->cancel_requested)
@@ -591,7 +591,7 @@ ferry_migration_cancel (FerryMigration *self, GError **error)
   g_cancellable_cancel (self->cancellable);
   if (self->migrate_sent && self->qemu)
     {
-      ferry_qmp_send (ferry_qemu_get_qmp (self->qemu), "migrate_cancel", NULL);
+      ferryd_qmp_send (ferryd_qemu_get_qmp (self->qemu), "migrate_cancel", NULL);
       /* In pre-copy the source holds the whole guest: the destination can
        * drop its copy now, while QEMU winds the stream down. */
       migration_send_peer_abort (self, "cancelled");
@@ -600,7 +600,7 @@ ferry_migration_cancel (FerryMigration *self, GError **error)
 }
 
 void
-ferry_migration_shutdown (FerryMigration *self)
+ferryd_migration_shutdown (FerrydMigration *self)
 {
   /* Guests outlive ferryd; only timers and watches stop here. */
   migration_stop_sampling (self);
@@ -611,12 +611,12 @@ ferry_migration_shutdown (FerryMigration *self)
 
 /* --- object --- */
 
-FerryMigration *
-ferry_migration_new (const FerryMigrationSetup *setup)
+FerrydMigration *
+ferryd_migration_new (const FerrydMigrationSetup *setup)
 {
-  FerryMigration *self = g_object_new (FERRY_TYPE_MIGRATION, NULL);
+  FerrydMigration *self = g_object_new (FERRYD_TYPE_MIGRATION, NULL);
   g_autofree char *domain_path = NULL;
-  const char *name = ferry_domain_get_name (setup->domain);
+  const char *name = ferryd_domain_get_name (setup->domain);
 
   self->daemon = g_object_ref (setup->daemon);
   self->domain = g_object_ref (setup->domain);
@@ -628,7 +628,7 @@ ferry_migration_new (const FerryMigrationSetup *setup)
   self->downtime_limit =
       self->options->max_downtime ? self->options->max_downtime : DEFAULT_DOWNTIME_MS;
 
-  domain_path = ferry_domain_object_path (name);
+  domain_path = ferryd_domain_object_path (name);
 
   self->record = ferry_dbus_migration_skeleton_new ();
   ferry_dbus_migration_set_domain (self->record, domain_path);
@@ -653,9 +653,9 @@ ferry_migration_new (const FerryMigrationSetup *setup)
 }
 
 static void
-ferry_migration_dispose (GObject *object)
+ferryd_migration_dispose (GObject *object)
 {
-  FerryMigration *self = FERRY_MIGRATION (object);
+  FerrydMigration *self = FERRYD_MIGRATION (object);
 
   migration_stop_sampling (self);
   migration_drop_qemu (self);
@@ -666,19 +666,19 @@ ferry_migration_dispose (GObject *object)
     g_signal_handlers_disconnect_by_data (self->peer, self);
   g_clear_object (&self->peer);
   g_clear_object (&self->peer_connection);
-  G_OBJECT_CLASS (ferry_migration_parent_class)->dispose (object);
+  G_OBJECT_CLASS (ferryd_migration_parent_class)->dispose (object);
 }
 
 static void
-ferry_migration_finalize (GObject *object)
+ferryd_migration_finalize (GObject *object)
 {
-  FerryMigration *self = FERRY_MIGRATION (object);
+  FerrydMigration *self = FERRYD_MIGRATION (object);
 
   g_clear_object (&self->record);
   g_clear_object (&self->domain);
   g_clear_object (&self->daemon);
   g_clear_object (&self->cancellable);
-  ferry_migrate_options_free (self->options);
+  ferryd_migrate_options_free (self->options);
   g_clear_pointer (&self->info, json_object_unref);
   g_clear_pointer (&self->statistics, g_variant_unref);
   g_clear_pointer (&self->source_statistics, g_variant_unref);
@@ -696,23 +696,23 @@ ferry_migration_finalize (GObject *object)
   g_free (self->data_host);
   g_free (self->peer_name);
   g_free (self->persistent_description);
-  G_OBJECT_CLASS (ferry_migration_parent_class)->finalize (object);
+  G_OBJECT_CLASS (ferryd_migration_parent_class)->finalize (object);
 }
 
 static void
-ferry_migration_class_init (FerryMigrationClass *klass)
+ferryd_migration_class_init (FerrydMigrationClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
 
-  object_class->dispose = ferry_migration_dispose;
-  object_class->finalize = ferry_migration_finalize;
+  object_class->dispose = ferryd_migration_dispose;
+  object_class->finalize = ferryd_migration_finalize;
 
   signals[SIGNAL_FINISHED] = g_signal_new ("finished", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                                            0, NULL, NULL, NULL, G_TYPE_NONE, 0);
 }
 
 static void
-ferry_migration_init (FerryMigration *self)
+ferryd_migration_init (FerrydMigration *self)
 {
   self->cancellable = g_cancellable_new ();
 }

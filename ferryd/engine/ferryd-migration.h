@@ -1,4 +1,4 @@
-/* ferry-migration.h: one migration, as a state machine over the five phases */
+/* ferryd-migration.h: one migration, as a state machine over the five phases */
 #pragma once
 
 #include <gio/gio.h>
@@ -10,88 +10,89 @@
 
 G_BEGIN_DECLS
 
-#define FERRY_TYPE_MIGRATION (ferry_migration_get_type ())
-G_DECLARE_FINAL_TYPE (FerryMigration, ferry_migration, FERRY, MIGRATION, GObject)
+#define FERRYD_TYPE_MIGRATION (ferryd_migration_get_type ())
+G_DECLARE_FINAL_TYPE (FerrydMigration, ferryd_migration, FERRYD, MIGRATION, GObject)
 
-const char *ferry_migration_get_path (FerryMigration *self);
+const char *ferryd_migration_get_path (FerrydMigration *self);
 /* The public record: the D-Bus Migration properties and signals. The
  * engine writes it; the D-Bus layer only exports it. */
-FerryDBusMigration *ferry_migration_get_record (FerryMigration *self);
-FerryDomain *ferry_migration_get_domain (FerryMigration *self);
-gboolean ferry_migration_is_finished (FerryMigration *self);
-gboolean ferry_migration_is_incoming (FerryMigration *self);
+FerryDBusMigration *ferryd_migration_get_record (FerrydMigration *self);
+FerrydDomain *ferryd_migration_get_domain (FerrydMigration *self);
+gboolean ferryd_migration_is_finished (FerrydMigration *self);
+gboolean ferryd_migration_is_incoming (FerrydMigration *self);
 
-gboolean ferry_migration_cancel (FerryMigration *self, GError **error);
-gboolean ferry_migration_start_postcopy (FerryMigration *self, GError **error);
+gboolean ferryd_migration_cancel (FerrydMigration *self, GError **error);
+gboolean ferryd_migration_start_postcopy (FerrydMigration *self, GError **error);
 /* Controls QEMU must accept: they complete once it has (or refused), and
- * each finishes with ferry_migration_control_finish(). */
-void ferry_migration_set_max_downtime_async (FerryMigration *self,
-                                             guint64 ms,
-                                             GCancellable *cancellable,
-                                             GAsyncReadyCallback callback,
-                                             gpointer user_data);
-void ferry_migration_set_max_bandwidth_async (FerryMigration *self,
-                                              guint64 bps,
+ * each finishes with ferryd_migration_control_finish(). */
+void ferryd_migration_set_max_downtime_async (FerrydMigration *self,
+                                              guint64 ms,
                                               GCancellable *cancellable,
                                               GAsyncReadyCallback callback,
                                               gpointer user_data);
-void ferry_migration_pause_async (FerryMigration *self,
-                                  GCancellable *cancellable,
-                                  GAsyncReadyCallback callback,
-                                  gpointer user_data);
+void ferryd_migration_set_max_bandwidth_async (FerrydMigration *self,
+                                               guint64 bps,
+                                               GCancellable *cancellable,
+                                               GAsyncReadyCallback callback,
+                                               gpointer user_data);
+void ferryd_migration_pause_async (FerrydMigration *self,
+                                   GCancellable *cancellable,
+                                   GAsyncReadyCallback callback,
+                                   gpointer user_data);
 gboolean
-ferry_migration_control_finish (FerryMigration *self, GAsyncResult *result, GError **error);
-gboolean ferry_migration_recover (FerryMigration *self, const char *uri, GError **error);
-GVariant *ferry_migration_get_statistics (FerryMigration *self);
+ferryd_migration_control_finish (FerrydMigration *self, GAsyncResult *result, GError **error);
+gboolean ferryd_migration_recover (FerrydMigration *self, const char *uri, GError **error);
+GVariant *ferryd_migration_get_statistics (FerrydMigration *self);
 
 G_END_DECLS
 
-/* --- engine-facing API (ferry-engine.c) --- */
+/* --- engine-facing API (ferryd-engine.c) --- */
 
 G_BEGIN_DECLS
 
 typedef struct
 {
-  FerryDaemon *daemon;
-  FerryDomain *domain;
+  FerrydDaemon *daemon;
+  FerrydDomain *domain;
   gboolean incoming;
   guint id;
-  FerryMigrateOptions *options; /* transfer full */
-  const char *source;           /* host names as shown in Source/Destination */
+  FerrydMigrateOptions *options; /* transfer full */
+  const char *source;            /* host names as shown in Source/Destination */
   const char *destination;
   guint32 uid;
   const char *local_hostname;
   const char *local_host_uuid;
-} FerryMigrationSetup;
+} FerrydMigrationSetup;
 
-FerryMigration *ferry_migration_new (const FerryMigrationSetup *setup);
+FerrydMigration *ferryd_migration_new (const FerrydMigrationSetup *setup);
 
 /* Source side: run Begin → Prepare → Perform → Finish → Confirm. */
-void ferry_migration_run_outgoing (FerryMigration *self, const char *peer_address);
+void ferryd_migration_run_outgoing (FerrydMigration *self, const char *peer_address);
 
 /* Destination side. */
-void ferry_migration_prepare_incoming_async (FerryMigration *self,
-                                             GDBusConnection *connection,
-                                             const char *peer_name,
-                                             const FerryDomainConfig *live,
-                                             const char *persistent_description,
-                                             gboolean created_domain,
-                                             GVariant *source_info,
+void ferryd_migration_prepare_incoming_async (FerrydMigration *self,
+                                              GDBusConnection *connection,
+                                              const char *peer_name,
+                                              const FerrydDomainConfig *live,
+                                              const char *persistent_description,
+                                              gboolean created_domain,
+                                              GVariant *source_info,
+                                              GAsyncReadyCallback callback,
+                                              gpointer user_data);
+GVariant *ferryd_migration_prepare_incoming_finish (FerrydMigration *self,
+                                                    GAsyncResult *result,
+                                                    GError **error);
+void ferryd_migration_finish_incoming_async (FerrydMigration *self,
+                                             gboolean source_completed,
+                                             GVariant *statistics,
                                              GAsyncReadyCallback callback,
                                              gpointer user_data);
-GVariant *ferry_migration_prepare_incoming_finish (FerryMigration *self,
+GVariant *ferryd_migration_finish_incoming_finish (FerrydMigration *self,
                                                    GAsyncResult *result,
                                                    GError **error);
-void ferry_migration_finish_incoming_async (FerryMigration *self,
-                                            gboolean source_completed,
-                                            GVariant *statistics,
-                                            GAsyncReadyCallback callback,
-                                            gpointer user_data);
-GVariant *
-ferry_migration_finish_incoming_finish (FerryMigration *self, GAsyncResult *result, GError **error);
-void ferry_migration_abort_incoming (FerryMigration *self, const char *reason);
+void ferryd_migration_abort_incoming (FerrydMigration *self, const char *reason);
 
 /* The daemon is stopping: leave guests as they are, fail cleanly. */
-void ferry_migration_shutdown (FerryMigration *self);
+void ferryd_migration_shutdown (FerrydMigration *self);
 
 G_END_DECLS

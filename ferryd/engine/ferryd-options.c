@@ -1,4 +1,4 @@
-/* ferry-options.c: parse and validate migration options
+/* ferryd-options.c: parse and validate migration options
  *
  * Unknown keys and wrong types are errors that name the key: a misspelt
  * option silently ignored could make a migration behave in a way the
@@ -39,26 +39,30 @@ static const char *const compression_choices[] = { "none", "zlib", "zstd", NULL 
 
 #define OPT(key, kind, field, choices)                                                             \
   {                                                                                                \
-    key, kind, G_STRUCT_OFFSET (FerryMigrateOptions, field), choices, 0, 0, NULL                   \
+    key, kind, G_STRUCT_OFFSET (FerrydMigrateOptions, field), choices, 0, 0, NULL                  \
   }
 #define OPT_RANGE(key, kind, field, min, max, unit)                                                \
   {                                                                                                \
-    key, kind, G_STRUCT_OFFSET (FerryMigrateOptions, field), NULL, min, max, unit                  \
+    key, kind, G_STRUCT_OFFSET (FerrydMigrateOptions, field), NULL, min, max, unit                 \
   }
 
 static const OptionSpec option_specs[] = {
   OPT ("live", KIND_BOOL, live, NULL),
   OPT ("postcopy", KIND_ENUM, postcopy, postcopy_choices),
-  OPT_RANGE ("max-bandwidth", KIND_UINT64, max_bandwidth, 0, FERRY_MAX_BANDWIDTH, "bytes/s"),
+  OPT_RANGE ("max-bandwidth", KIND_UINT64, max_bandwidth, 0, FERRYD_MAX_BANDWIDTH, "bytes/s"),
   OPT_RANGE ("max-postcopy-bandwidth",
              KIND_UINT64,
              max_postcopy_bandwidth,
              0,
-             FERRY_MAX_BANDWIDTH,
+             FERRYD_MAX_BANDWIDTH,
              "bytes/s"),
-  OPT_RANGE (
-      "switchover-bandwidth", KIND_UINT64, switchover_bandwidth, 0, FERRY_MAX_BANDWIDTH, "bytes/s"),
-  OPT_RANGE ("max-downtime", KIND_UINT64, max_downtime, 1, FERRY_MAX_DOWNTIME_MS, "ms"),
+  OPT_RANGE ("switchover-bandwidth",
+             KIND_UINT64,
+             switchover_bandwidth,
+             0,
+             FERRYD_MAX_BANDWIDTH,
+             "bytes/s"),
+  OPT_RANGE ("max-downtime", KIND_UINT64, max_downtime, 1, FERRYD_MAX_DOWNTIME_MS, "ms"),
   OPT ("auto-converge", KIND_BOOL, auto_converge, NULL),
   OPT_RANGE ("multifd-channels", KIND_UINT32, multifd_channels, 0, 255, "channels"),
   OPT ("compression", KIND_STRING, compression, compression_choices),
@@ -133,7 +137,7 @@ choice_index (const OptionSpec *spec, const char *value, GError **error)
 }
 
 static gboolean
-parse_one (FerryMigrateOptions *options, const OptionSpec *spec, GVariant *value, GError **error)
+parse_one (FerrydMigrateOptions *options, const OptionSpec *spec, GVariant *value, GError **error)
 {
   gpointer field = G_STRUCT_MEMBER_P (options, spec->offset);
   guint64 number;
@@ -199,10 +203,10 @@ wrong_type:
   return FALSE;
 }
 
-FerryMigrateOptions *
-ferry_migrate_options_parse (GVariant *variant, GError **error)
+FerrydMigrateOptions *
+ferryd_migrate_options_parse (GVariant *variant, GError **error)
 {
-  g_autoptr (FerryMigrateOptions) options = g_new0 (FerryMigrateOptions, 1);
+  g_autoptr (FerrydMigrateOptions) options = g_new0 (FerrydMigrateOptions, 1);
   GVariantIter iter;
   const char *key;
   GVariant *value;
@@ -236,7 +240,7 @@ ferry_migrate_options_parse (GVariant *variant, GError **error)
   if (!ok)
     return NULL;
 
-  if (options->multifd_channels > 0 && options->postcopy != FERRY_POSTCOPY_OFF)
+  if (options->multifd_channels > 0 && options->postcopy != FERRYD_POSTCOPY_OFF)
     {
       g_set_error_literal (error, FERRY_ERROR, FERRY_ERROR_INVALID_ARGUMENT,
                            "Options 'multifd-channels' and 'postcopy' cannot be combined: QEMU "
@@ -251,7 +255,7 @@ ferry_migrate_options_parse (GVariant *variant, GError **error)
                    options->compression);
       return NULL;
     }
-  if (options->copy_storage == FERRY_COPY_STORAGE_NONE)
+  if (options->copy_storage == FERRYD_COPY_STORAGE_NONE)
     {
       const char *needs = options->disks                ? "disks"
                           : options->synchronous_writes ? "synchronous-writes"
@@ -263,7 +267,7 @@ ferry_migrate_options_parse (GVariant *variant, GError **error)
           return NULL;
         }
     }
-  if (options->migrate_uri && !ferry_migrate_uri_parse (options->migrate_uri, NULL, NULL))
+  if (options->migrate_uri && !ferryd_migrate_uri_parse (options->migrate_uri, NULL, NULL))
     {
       g_set_error (error, FERRY_ERROR, FERRY_ERROR_INVALID_ARGUMENT,
                    "Invalid value '%s' for option 'migrate-uri': expected tcp:HOST:PORT with a "
@@ -276,7 +280,7 @@ ferry_migrate_options_parse (GVariant *variant, GError **error)
 }
 
 void
-ferry_migrate_options_free (FerryMigrateOptions *options)
+ferryd_migrate_options_free (FerrydMigrateOptions *options)
 {
   if (options == NULL)
     return;
@@ -290,7 +294,7 @@ ferry_migrate_options_free (FerryMigrateOptions *options)
 }
 
 gboolean
-ferry_migrate_uri_parse (const char *uri, char **host, guint16 *port)
+ferryd_migrate_uri_parse (const char *uri, char **host, guint16 *port)
 {
   const char *rest, *colon;
   g_autofree char *name = NULL;
@@ -316,7 +320,7 @@ ferry_migrate_uri_parse (const char *uri, char **host, guint16 *port)
 }
 
 const char *
-ferry_postcopy_mode_to_string (FerryPostcopyMode mode)
+ferryd_postcopy_mode_to_string (FerrydPostcopyMode mode)
 {
   return postcopy_choices[mode];
 }

@@ -1,4 +1,4 @@
-/* ferry-peer.c: reach a destination ferryd over D-Bus
+/* ferryd-peer.c: reach a destination ferryd over D-Bus
  *
  * The peer link is the destination host's own system bus. For local
  * test hosts that is a plain D-Bus address; for remote hosts the bus is
@@ -30,7 +30,7 @@ parse_ssh (const char *destination, char **target)
 }
 
 gboolean
-ferry_peer_destination_is_valid (const char *destination, GError **error)
+ferryd_peer_destination_is_valid (const char *destination, GError **error)
 {
   if (parse_ssh (destination, NULL))
     return TRUE;
@@ -59,7 +59,7 @@ ferry_peer_destination_is_valid (const char *destination, GError **error)
 }
 
 char *
-ferry_peer_data_host (const char *destination)
+ferryd_peer_data_host (const char *destination)
 {
   g_autofree char *target = NULL;
   const char *at;
@@ -100,17 +100,17 @@ address_ready_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 }
 
 void
-ferry_peer_connect_async (const char *destination,
-                          GCancellable *cancellable,
-                          GAsyncReadyCallback callback,
-                          gpointer user_data)
+ferryd_peer_connect_async (const char *destination,
+                           GCancellable *cancellable,
+                           GAsyncReadyCallback callback,
+                           gpointer user_data)
 {
   g_autoptr (GTask) task = g_task_new (NULL, cancellable, callback, user_data);
   g_autoptr (GError) error = NULL;
   g_autofree char *target = NULL;
 
   g_task_set_task_data (task, g_strdup (destination), g_free);
-  if (!ferry_peer_destination_is_valid (destination, &error))
+  if (!ferryd_peer_destination_is_valid (destination, &error))
     {
       g_task_return_error (task, g_steal_pointer (&error));
       return;
@@ -142,7 +142,7 @@ ferry_peer_connect_async (const char *destination,
 }
 
 GDBusConnection *
-ferry_peer_connect_finish (GAsyncResult *result, GError **error)
+ferryd_peer_connect_finish (GAsyncResult *result, GError **error)
 {
   return g_task_propagate_pointer (G_TASK (result), error);
 }

@@ -1,4 +1,4 @@
-/* ferry-peer.h: the link from a source ferryd to a destination ferryd */
+/* ferryd-peer.h: the link from a source ferryd to a destination ferryd */
 #pragma once
 
 #include <gio/gio.h>
@@ -7,16 +7,16 @@ G_BEGIN_DECLS
 
 /* Connect to the destination's bus: a D-Bus address ("unix:path=...")
  * or "ssh://[user@]host" (through ssh and systemd-stdio-bridge). */
-void ferry_peer_connect_async (const char *destination,
-                               GCancellable *cancellable,
-                               GAsyncReadyCallback callback,
-                               gpointer user_data);
-GDBusConnection *ferry_peer_connect_finish (GAsyncResult *result, GError **error);
+void ferryd_peer_connect_async (const char *destination,
+                                GCancellable *cancellable,
+                                GAsyncReadyCallback callback,
+                                gpointer user_data);
+GDBusConnection *ferryd_peer_connect_finish (GAsyncResult *result, GError **error);
 
-gboolean ferry_peer_destination_is_valid (const char *destination, GError **error);
+gboolean ferryd_peer_destination_is_valid (const char *destination, GError **error);
 
 /* The host name the destination should listen on and the source connect
  * to for the migration data stream. */
-char *ferry_peer_data_host (const char *destination);
+char *ferryd_peer_data_host (const char *destination);
 
 G_END_DECLS

@@ -11,14 +11,14 @@ static void
 test_config_valid (void)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (FerryDomainConfig) config = ferry_domain_config_parse (
+  g_autoptr (FerrydDomainConfig) config = ferryd_domain_config_parse (
       "[Domain]\nName=demo\nMemory=256          # MiB\nCPUs=2\nMachine=q35\n"
       "Kernel=/boot/guest.elf\nAppend=dirty-mib=64 rate=20000\n"
       "[Disk vda]\nPath=demo.qcow2\nFormat=qcow2\n[QEMU]\nBinary=qemu-system-x86_64\n"
       "ExtraArgs=-device 'virtio-rng-pci'\n",
       &error);
   g_autofree char *data = NULL;
-  g_autoptr (FerryDomainConfig) again = NULL;
+  g_autoptr (FerrydDomainConfig) again = NULL;
 
   g_assert_no_error (error);
   g_assert_cmpstr (config->name, ==, "demo");
@@ -26,13 +26,13 @@ test_config_valid (void)
   g_assert_cmpuint (config->cpus, ==, 2);
   g_assert_cmpstr (config->append, ==, "dirty-mib=64 rate=20000");
   g_assert_cmpuint (config->disks->len, ==, 1);
-  g_assert_cmpstr (((FerryDiskConfig *) config->disks->pdata[0])->format, ==, "qcow2");
+  g_assert_cmpstr (((FerrydDiskConfig *) config->disks->pdata[0])->format, ==, "qcow2");
   g_assert_cmpstrv (config->extra_args, ((const char *[]){ "-device", "virtio-rng-pci", NULL }));
   g_assert_true (g_uuid_string_is_valid (config->uuid));
 
   /* The serialised form parses back to the same thing, UUID included. */
-  data = ferry_domain_config_to_data (config);
-  again = ferry_domain_config_parse (data, &error);
+  data = ferryd_domain_config_to_data (config);
+  again = ferryd_domain_config_parse (data, &error);
   g_assert_no_error (error);
   g_assert_cmpstr (again->uuid, ==, config->uuid);
   g_assert_cmpstrv (again->extra_args, config->extra_args);
@@ -65,7 +65,7 @@ test_config_invalid (void)
   for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
     {
       g_autoptr (GError) error = NULL;
-      g_autoptr (FerryDomainConfig) config = ferry_domain_config_parse (cases[i].text, &error);
+      g_autoptr (FerrydDomainConfig) config = ferryd_domain_config_parse (cases[i].text, &error);
 
       g_assert_null (config);
       g_assert_error (error, FERRY_ERROR, FERRY_ERROR_INVALID_ARGUMENT);
@@ -75,22 +75,22 @@ test_config_invalid (void)
     }
 }
 
-static FerryMigrateOptions *
+static FerrydMigrateOptions *
 parse_options (const char *text, GError **error)
 {
-  return ferry_migrate_options_parse (g_variant_new_parsed (text), error);
+  return ferryd_migrate_options_parse (g_variant_new_parsed (text), error);
 }
 
 static void
 test_options (void)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (FerryMigrateOptions) defaults = parse_options ("@a{sv} {}", &error);
-  g_autoptr (FerryMigrateOptions) options = NULL;
+  g_autoptr (FerrydMigrateOptions) defaults = parse_options ("@a{sv} {}", &error);
+  g_autoptr (FerrydMigrateOptions) options = NULL;
 
   g_assert_no_error (error);
   g_assert_true (defaults->live);
-  g_assert_cmpint (defaults->postcopy, ==, FERRY_POSTCOPY_OFF);
+  g_assert_cmpint (defaults->postcopy, ==, FERRYD_POSTCOPY_OFF);
   g_assert_cmpuint (defaults->max_bandwidth, ==, 0);
 
   /* Integer options take any non-negative integer type. */
@@ -101,7 +101,7 @@ test_options (void)
   g_assert_no_error (error);
   g_assert_cmpuint (options->max_bandwidth, ==, 1048576);
   g_assert_cmpuint (options->max_downtime, ==, 100);
-  g_assert_cmpint (options->postcopy, ==, FERRY_POSTCOPY_AUTO);
+  g_assert_cmpint (options->postcopy, ==, FERRYD_POSTCOPY_AUTO);
   g_assert_true (options->persist);
   g_assert_cmpstrv (options->disks, ((const char *[]){ "vda", NULL }));
 }
@@ -144,7 +144,7 @@ test_options_invalid (void)
   for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
     {
       g_autoptr (GError) error = NULL;
-      g_autoptr (FerryMigrateOptions) options = parse_options (cases[i].text, &error);
+      g_autoptr (FerrydMigrateOptions) options = parse_options (cases[i].text, &error);
 
       g_assert_null (options);
       g_assert_error (error, FERRY_ERROR, FERRY_ERROR_INVALID_ARGUMENT);
@@ -158,7 +158,7 @@ static void
 test_options_limits (void)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (FerryMigrateOptions) options =
+  g_autoptr (FerrydMigrateOptions) options =
       parse_options ("{'max-bandwidth': <uint64 9223372036854775807>, 'max-downtime': "
                      "<uint64 2000000>, 'multifd-channels': <uint32 255>, 'compression': <'zstd'>, "
                      "'migrate-uri': <'tcp:[::1]:4444'>}",
@@ -169,7 +169,7 @@ test_options_limits (void)
   g_assert_no_error (error);
   g_assert_cmpuint (options->max_bandwidth, ==, G_MAXINT64);
   g_assert_cmpuint (options->max_downtime, ==, 2000000);
-  g_assert_true (ferry_migrate_uri_parse (options->migrate_uri, &host, &port));
+  g_assert_true (ferryd_migrate_uri_parse (options->migrate_uri, &host, &port));
   g_assert_cmpstr (host, ==, "[::1]");
   g_assert_cmpuint (port, ==, 4444);
 }
@@ -178,28 +178,28 @@ static void
 test_accel (void)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (FerryDomainConfig) config =
-      ferry_domain_config_parse ("[Domain]\nName=x\nMemory=64\n", &error);
-  g_autoptr (FerryDomainConfig) tcg = NULL;
+  g_autoptr (FerrydDomainConfig) config =
+      ferryd_domain_config_parse ("[Domain]\nName=x\nMemory=64\n", &error);
+  g_autoptr (FerrydDomainConfig) tcg = NULL;
   g_autofree char *data = NULL;
-  FerryAccel resolved = FERRY_ACCEL_AUTO;
+  FerrydAccel resolved = FERRYD_ACCEL_AUTO;
 
   g_assert_no_error (error);
-  g_assert_cmpint (config->accel, ==, FERRY_ACCEL_AUTO);
-  config->accel = FERRY_ACCEL_TCG;
-  data = ferry_domain_config_to_data (config);
-  tcg = ferry_domain_config_parse (data, &error);
+  g_assert_cmpint (config->accel, ==, FERRYD_ACCEL_AUTO);
+  config->accel = FERRYD_ACCEL_TCG;
+  data = ferryd_domain_config_to_data (config);
+  tcg = ferryd_domain_config_parse (data, &error);
   g_assert_no_error (error);
-  g_assert_cmpint (tcg->accel, ==, FERRY_ACCEL_TCG);
+  g_assert_cmpint (tcg->accel, ==, FERRYD_ACCEL_TCG);
 
   /* auto picks what the host has; tcg is always there. */
-  g_assert_true (ferry_qemu_resolve_accel (FERRY_ACCEL_AUTO, &resolved, &error));
-  g_assert_cmpint (resolved, ==, ferry_qemu_kvm_usable () ? FERRY_ACCEL_KVM : FERRY_ACCEL_TCG);
-  g_assert_true (ferry_qemu_resolve_accel (FERRY_ACCEL_TCG, &resolved, &error));
-  g_assert_cmpint (resolved, ==, FERRY_ACCEL_TCG);
-  if (!ferry_qemu_kvm_usable ())
+  g_assert_true (ferryd_qemu_resolve_accel (FERRYD_ACCEL_AUTO, &resolved, &error));
+  g_assert_cmpint (resolved, ==, ferryd_qemu_kvm_usable () ? FERRYD_ACCEL_KVM : FERRYD_ACCEL_TCG);
+  g_assert_true (ferryd_qemu_resolve_accel (FERRYD_ACCEL_TCG, &resolved, &error));
+  g_assert_cmpint (resolved, ==, FERRYD_ACCEL_TCG);
+  if (!ferryd_qemu_kvm_usable ())
     {
-      g_assert_false (ferry_qemu_resolve_accel (FERRY_ACCEL_KVM, &resolved, &error));
+      g_assert_false (ferryd_qemu_resolve_accel (FERRYD_ACCEL_KVM, &resolved, &error));
       g_assert_error (error, FERRY_ERROR, FERRY_ERROR_NOT_SUPPORTED);
     }
 }
@@ -209,29 +209,29 @@ test_accel_blocker (void)
 {
   const char *const both[] = { "kvm", "tcg", NULL };
   const char *const tcg_only[] = { "tcg", NULL };
-  g_autofree char *blocker = ferry_qemu_accel_blocker (FERRY_ACCEL_KVM, tcg_only);
+  g_autofree char *blocker = ferryd_qemu_accel_blocker (FERRYD_ACCEL_KVM, tcg_only);
 
   g_assert_nonnull (blocker);
   g_assert_nonnull (strstr (blocker, "kvm"));
-  g_assert_null (ferry_qemu_accel_blocker (FERRY_ACCEL_KVM, both));
-  g_assert_null (ferry_qemu_accel_blocker (FERRY_ACCEL_TCG, tcg_only));
+  g_assert_null (ferryd_qemu_accel_blocker (FERRYD_ACCEL_KVM, both));
+  g_assert_null (ferryd_qemu_accel_blocker (FERRYD_ACCEL_TCG, tcg_only));
   /* unknown on either side: nothing to compare */
-  g_assert_null (ferry_qemu_accel_blocker (FERRY_ACCEL_AUTO, tcg_only));
-  g_assert_null (ferry_qemu_accel_blocker (FERRY_ACCEL_KVM, NULL));
+  g_assert_null (ferryd_qemu_accel_blocker (FERRYD_ACCEL_AUTO, tcg_only));
+  g_assert_null (ferryd_qemu_accel_blocker (FERRYD_ACCEL_KVM, NULL));
 }
 
 static void
 test_argv (void)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (FerryDomainConfig) config =
-      ferry_domain_config_parse ("[Domain]\nName=x\nMemory=64\nAccel=tcg\n", &error);
-  FerryQemuLaunch launch = { "/run/x", "/var/x", FALSE, FALSE };
+  g_autoptr (FerrydDomainConfig) config =
+      ferryd_domain_config_parse ("[Domain]\nName=x\nMemory=64\nAccel=tcg\n", &error);
+  FerrydQemuLaunch launch = { "/run/x", "/var/x", FALSE, FALSE };
   g_auto (GStrv) argv = NULL;
   g_autofree char *line = NULL;
 
   g_assert_no_error (error);
-  argv = ferry_qemu_build_argv (config, &launch, 3);
+  argv = ferryd_qemu_build_argv (config, &launch, 3);
   line = g_strjoinv (" ", argv);
   /* the accelerator asked for, whatever the host has; every guest can
    * tell it panicked, and its QEMU stays for inspection */
@@ -245,20 +245,20 @@ test_crash_states (void)
   const struct
   {
     const char *status;
-    FerryAccel accel;
+    FerrydAccel accel;
     const char *log;
     const char *state;
     const char *reason;
   } cases[] = {
-    { "running", FERRY_ACCEL_KVM, NULL, "running", NULL },
-    { "paused", FERRY_ACCEL_TCG, NULL, "paused", NULL },
-    { "finish-migrate", FERRY_ACCEL_TCG, NULL, "paused", NULL },
-    { "inmigrate", FERRY_ACCEL_TCG, NULL, "inmigrate", NULL },
-    { "postmigrate", FERRY_ACCEL_TCG, NULL, "postmigrate", NULL },
-    { "guest-panicked", FERRY_ACCEL_TCG, NULL, "crashed", "guest panicked" },
-    { "internal-error", FERRY_ACCEL_KVM, "KVM internal error. Suberror: 1\nemulation failure\n",
+    { "running", FERRYD_ACCEL_KVM, NULL, "running", NULL },
+    { "paused", FERRYD_ACCEL_TCG, NULL, "paused", NULL },
+    { "finish-migrate", FERRYD_ACCEL_TCG, NULL, "paused", NULL },
+    { "inmigrate", FERRYD_ACCEL_TCG, NULL, "inmigrate", NULL },
+    { "postmigrate", FERRYD_ACCEL_TCG, NULL, "postmigrate", NULL },
+    { "guest-panicked", FERRYD_ACCEL_TCG, NULL, "crashed", "guest panicked" },
+    { "internal-error", FERRYD_ACCEL_KVM, "KVM internal error. Suberror: 1\nemulation failure\n",
       "crashed", "KVM internal error: emulation failure; Accel=tcg runs this guest without KVM" },
-    { "internal-error", FERRY_ACCEL_KVM, "", "crashed",
+    { "internal-error", FERRYD_ACCEL_KVM, "", "crashed",
       "KVM internal error: see QEMU's log; Accel=tcg runs this guest without KVM" },
   };
 
@@ -266,7 +266,7 @@ test_crash_states (void)
     {
       g_autofree char *reason = NULL;
       const char *state =
-          ferry_qemu_run_state_for_status (cases[i].status, cases[i].accel, cases[i].log, &reason);
+          ferryd_qemu_run_state_for_status (cases[i].status, cases[i].accel, cases[i].log, &reason);
       g_assert_cmpstr (state, ==, cases[i].state);
       g_assert_cmpstr (reason, ==, cases[i].reason);
     }
@@ -288,7 +288,7 @@ test_object_paths (void)
 
   for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
     {
-      g_autofree char *path = ferry_domain_object_path (cases[i].name);
+      g_autofree char *path = ferryd_domain_object_path (cases[i].name);
       g_assert_cmpstr (path, ==, cases[i].path);
       g_assert_true (g_variant_is_object_path (path));
     }

@@ -95,7 +95,7 @@ reap_qemu_on_exit (void)
 typedef struct
 {
   GMainLoop *loop;
-  FerryQemu *qemu;
+  FerrydQemu *qemu;
   GError *error;
   JsonNode *reply;
   gboolean done;
@@ -107,7 +107,7 @@ launched_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   Fixture *f = user_data;
 
-  f->qemu = ferry_qemu_launch_finish (result, &f->error);
+  f->qemu = ferryd_qemu_launch_finish (result, &f->error);
   g_main_loop_quit (f->loop);
 }
 
@@ -116,12 +116,12 @@ executed_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   Fixture *f = user_data;
 
-  f->reply = ferry_qmp_execute_finish (FERRY_QMP (source), result, &f->error);
+  f->reply = ferryd_qmp_execute_finish (FERRYD_QMP (source), result, &f->error);
   f->done = TRUE;
 }
 
 static void
-event_cb (FerryQmp *qmp, const char *name, JsonObject *data, gint64 ts, gpointer user_data)
+event_cb (FerrydQmp *qmp, const char *name, JsonObject *data, gint64 ts, gpointer user_data)
 {
   Fixture *f = user_data;
 
@@ -141,7 +141,7 @@ execute (Fixture *f, const char *command)
 {
   g_clear_pointer (&f->reply, json_node_unref);
   f->done = FALSE;
-  ferry_qmp_execute_async (ferry_qemu_get_qmp (f->qemu), command, NULL, NULL, executed_cb, f);
+  ferryd_qmp_execute_async (ferryd_qemu_get_qmp (f->qemu), command, NULL, NULL, executed_cb, f);
   while (!f->done)
     g_main_context_iteration (NULL, TRUE);
   return f->reply;
@@ -156,8 +156,8 @@ test_guest_under_qmp (void)
   g_autofree char *console = NULL;
   g_autofree char *text = NULL;
   g_autofree char *qmp_path = NULL;
-  g_autoptr (FerryDomainConfig) config = NULL;
-  FerryQemuLaunch launch = { tmp, tmp, FALSE, FALSE };
+  g_autoptr (FerrydDomainConfig) config = NULL;
+  FerrydQemuLaunch launch = { tmp, tmp, FALSE, FALSE };
   Fixture f = { 0 };
   struct stat st;
   guint timeout;
@@ -166,18 +166,18 @@ test_guest_under_qmp (void)
   description = g_strdup_printf ("[Domain]\nName=unit\nMemory=32\nAccel=tcg\nKernel=%s\n"
                                  "Append=wss=8 rate=4 hb=100 chk=2\n",
                                  guest);
-  config = ferry_domain_config_parse (description, &f.error);
+  config = ferryd_domain_config_parse (description, &f.error);
   g_assert_no_error (f.error);
 
   f.loop = g_main_loop_new (NULL, FALSE);
   f.events = g_ptr_array_new_with_free_func (g_free);
   timeout = g_timeout_add_seconds (30, timeout_cb, NULL);
-  ferry_qemu_launch_async (config, &launch, NULL, launched_cb, &f);
+  ferryd_qemu_launch_async (config, &launch, NULL, launched_cb, &f);
   g_main_loop_run (f.loop);
   g_assert_no_error (f.error);
-  qemu_pid = ferry_qemu_get_pid (f.qemu);
+  qemu_pid = ferryd_qemu_get_pid (f.qemu);
   g_assert_cmpint (qemu_pid, >, 0);
-  g_assert_cmpstr (ferry_qemu_get_run_state (f.qemu), ==, "running");
+  g_assert_cmpstr (ferryd_qemu_get_run_state (f.qemu), ==, "running");
 
   /* The QMP socket is private. */
   qmp_path = g_build_filename (tmp, "qemu", "unit.qmp", NULL);
@@ -185,25 +185,25 @@ test_guest_under_qmp (void)
   g_assert_cmpint (st.st_mode & 0777, ==, 0600);
 
   /* Replies and events interleave on one socket. */
-  g_signal_connect (ferry_qemu_get_qmp (f.qemu), "event", G_CALLBACK (event_cb), &f);
+  g_signal_connect (ferryd_qemu_get_qmp (f.qemu), "event", G_CALLBACK (event_cb), &f);
   g_assert_nonnull (execute (&f, "stop"));
   while (f.events->len == 0)
     g_main_context_iteration (NULL, TRUE);
   g_assert_cmpstr (f.events->pdata[0], ==, "STOP");
   /* STOP does not say why; the run state follows QEMU's own status. */
-  while (g_str_equal (ferry_qemu_get_run_state (f.qemu), "running"))
+  while (g_str_equal (ferryd_qemu_get_run_state (f.qemu), "running"))
     g_main_context_iteration (NULL, TRUE);
-  g_assert_cmpstr (ferry_qemu_get_run_state (f.qemu), ==, "paused");
-  g_assert_cmpstr (ferry_qemu_get_state_reason (f.qemu), ==, "");
+  g_assert_cmpstr (ferryd_qemu_get_run_state (f.qemu), ==, "paused");
+  g_assert_cmpstr (ferryd_qemu_get_state_reason (f.qemu), ==, "");
   g_assert_nonnull (execute (&f, "cont"));
   while (f.events->len < 2)
     g_main_context_iteration (NULL, TRUE);
   g_assert_cmpstr (f.events->pdata[1], ==, "RESUME");
-  g_assert_cmpstr (ferry_qemu_get_run_state (f.qemu), ==, "running");
+  g_assert_cmpstr (ferryd_qemu_get_run_state (f.qemu), ==, "running");
 
   /* A QEMU error comes back as a GError, and the connection survives. */
   g_assert_null (execute (&f, "no-such-command"));
-  g_assert_error (f.error, FERRY_QMP_ERROR, FERRY_QMP_ERROR_COMMAND);
+  g_assert_error (f.error, FERRYD_QMP_ERROR, FERRYD_QMP_ERROR_COMMAND);
   g_clear_error (&f.error);
   g_assert_nonnull (execute (&f, "query-status"));
 
@@ -221,11 +221,11 @@ test_guest_under_qmp (void)
   g_assert_null (strstr (text, "err=1"));
 
   /* Terminate: the process is reaped and its runtime files are gone. */
-  ferry_qemu_terminate (f.qemu);
-  while (!ferry_qemu_has_exited (f.qemu))
+  ferryd_qemu_terminate (f.qemu);
+  while (!ferryd_qemu_has_exited (f.qemu))
     g_main_context_iteration (NULL, TRUE);
   qemu_pid = 0; /* reaped: the pid may be another process' soon */
-  g_assert_cmpstr (ferry_qemu_get_run_state (f.qemu), ==, "shutoff");
+  g_assert_cmpstr (ferryd_qemu_get_run_state (f.qemu), ==, "shutoff");
   g_assert_false (g_file_test (qmp_path, G_FILE_TEST_EXISTS));
 
   g_source_remove (timeout);

@@ -1,4 +1,4 @@
-/* ferry-domain-config.c: parse and validate domain descriptions
+/* ferryd-domain-config.c: parse and validate domain descriptions
  *
  * Validation is strict on purpose: a typo in a key would otherwise be
  * silently ignored and the guest would start with defaults the operator
@@ -14,7 +14,7 @@
 #define MAX_CPUS 256
 
 static void
-disk_config_free (FerryDiskConfig *disk)
+disk_config_free (FerrydDiskConfig *disk)
 {
   g_free (disk->id);
   g_free (disk->path);
@@ -23,7 +23,7 @@ disk_config_free (FerryDiskConfig *disk)
 }
 
 void
-ferry_domain_config_free (FerryDomainConfig *config)
+ferryd_domain_config_free (FerrydDomainConfig *config)
 {
   if (config == NULL)
     return;
@@ -40,7 +40,7 @@ ferry_domain_config_free (FerryDomainConfig *config)
 }
 
 gboolean
-ferry_domain_name_is_valid (const char *name)
+ferryd_domain_name_is_valid (const char *name)
 {
   gsize len = strlen (name);
 
@@ -123,22 +123,22 @@ get_uint (GKeyFile *keyfile,
 }
 
 static gboolean
-parse_disk (GKeyFile *keyfile, const char *group, FerryDomainConfig *config, GError **error)
+parse_disk (GKeyFile *keyfile, const char *group, FerrydDomainConfig *config, GError **error)
 {
   static const char *const allowed[] = { "Path", "Format", NULL };
   g_autofree char *format = NULL;
-  FerryDiskConfig *disk;
+  FerrydDiskConfig *disk;
   const char *id = group + strlen ("Disk ");
 
   if (!check_keys (keyfile, group, allowed, error))
     return FALSE;
-  if (!ferry_domain_name_is_valid (id))
+  if (!ferryd_domain_name_is_valid (id))
     {
       g_set_error (error, FERRY_ERROR, FERRY_ERROR_INVALID_ARGUMENT,
                    "Invalid disk name in group [%s]", group);
       return FALSE;
     }
-  disk = g_new0 (FerryDiskConfig, 1);
+  disk = g_new0 (FerrydDiskConfig, 1);
   g_ptr_array_add (config->disks, disk);
   disk->id = g_strdup (id);
   disk->path = get_value (keyfile, group, "Path");
@@ -172,25 +172,25 @@ parse_disk (GKeyFile *keyfile, const char *group, FerryDomainConfig *config, GEr
 static const char *const accel_names[] = { "auto", "kvm", "tcg", NULL };
 
 const char *
-ferry_accel_to_string (FerryAccel accel)
+ferryd_accel_to_string (FerrydAccel accel)
 {
   return accel_names[accel];
 }
 
 static gboolean
-parse_accel (GKeyFile *keyfile, FerryDomainConfig *config, GError **error)
+parse_accel (GKeyFile *keyfile, FerrydDomainConfig *config, GError **error)
 {
   g_autofree char *value = get_value (keyfile, "Domain", "Accel");
 
   if (value == NULL || value[0] == '\0')
     {
-      config->accel = FERRY_ACCEL_AUTO;
+      config->accel = FERRYD_ACCEL_AUTO;
       return TRUE;
     }
   for (int i = 0; accel_names[i]; i++)
     if (g_str_equal (accel_names[i], value))
       {
-        config->accel = (FerryAccel) i;
+        config->accel = (FerrydAccel) i;
         return TRUE;
       }
   g_set_error (error, FERRY_ERROR, FERRY_ERROR_INVALID_ARGUMENT,
@@ -209,14 +209,14 @@ is_safe_word (const char *value)
   return value[0] != '\0';
 }
 
-FerryDomainConfig *
-ferry_domain_config_parse (const char *description, GError **error)
+FerrydDomainConfig *
+ferryd_domain_config_parse (const char *description, GError **error)
 {
   static const char *const domain_keys[] = { "Name",     "UUID",  "Memory", "CPUs",   "Machine",
                                              "CPUModel", "Accel", "Kernel", "Append", NULL };
   static const char *const qemu_keys[] = { "Binary", "ExtraArgs", NULL };
   g_autoptr (GKeyFile) keyfile = g_key_file_new ();
-  g_autoptr (FerryDomainConfig) config = g_new0 (FerryDomainConfig, 1);
+  g_autoptr (FerrydDomainConfig) config = g_new0 (FerrydDomainConfig, 1);
   g_autoptr (GError) local_error = NULL;
   g_auto (GStrv) groups = NULL;
   g_autofree char *extra = NULL;
@@ -261,7 +261,7 @@ ferry_domain_config_parse (const char *description, GError **error)
                            "Missing required key 'Name' in group [Domain]");
       return NULL;
     }
-  if (!ferry_domain_name_is_valid (config->name))
+  if (!ferryd_domain_name_is_valid (config->name))
     {
       g_set_error (error, FERRY_ERROR, FERRY_ERROR_INVALID_ARGUMENT,
                    "Invalid value '%s' for key 'Name' in group [Domain]: use 1-64 letters, "
@@ -332,7 +332,7 @@ ferry_domain_config_parse (const char *description, GError **error)
 }
 
 char *
-ferry_domain_config_to_data (const FerryDomainConfig *config)
+ferryd_domain_config_to_data (const FerrydDomainConfig *config)
 {
   g_autoptr (GKeyFile) keyfile = g_key_file_new ();
   g_autofree char *extra = NULL;
@@ -343,14 +343,14 @@ ferry_domain_config_to_data (const FerryDomainConfig *config)
   g_key_file_set_uint64 (keyfile, "Domain", "CPUs", config->cpus);
   g_key_file_set_string (keyfile, "Domain", "Machine", config->machine);
   g_key_file_set_string (keyfile, "Domain", "CPUModel", config->cpu_model);
-  g_key_file_set_string (keyfile, "Domain", "Accel", ferry_accel_to_string (config->accel));
+  g_key_file_set_string (keyfile, "Domain", "Accel", ferryd_accel_to_string (config->accel));
   if (config->kernel)
     g_key_file_set_string (keyfile, "Domain", "Kernel", config->kernel);
   if (config->append)
     g_key_file_set_string (keyfile, "Domain", "Append", config->append);
   for (guint i = 0; i < config->disks->len; i++)
     {
-      FerryDiskConfig *disk = g_ptr_array_index (config->disks, i);
+      FerrydDiskConfig *disk = g_ptr_array_index (config->disks, i);
       g_autofree char *group = g_strconcat ("Disk ", disk->id, NULL);
 
       g_key_file_set_string (keyfile, group, "Path", disk->path);
@@ -373,11 +373,11 @@ ferry_domain_config_to_data (const FerryDomainConfig *config)
   return g_key_file_to_data (keyfile, NULL, NULL);
 }
 
-FerryDomainConfig *
-ferry_domain_config_copy (const FerryDomainConfig *config)
+FerrydDomainConfig *
+ferryd_domain_config_copy (const FerrydDomainConfig *config)
 {
-  g_autofree char *data = ferry_domain_config_to_data (config);
-  FerryDomainConfig *copy = ferry_domain_config_parse (data, NULL);
+  g_autofree char *data = ferryd_domain_config_to_data (config);
+  FerrydDomainConfig *copy = ferryd_domain_config_parse (data, NULL);
 
   g_assert (copy != NULL);
   return copy;

@@ -1,4 +1,4 @@
-/* ferry-domain-config.h: the keyfile description of a QMP-backend domain */
+/* ferryd-domain-config.h: the keyfile description of a QMP-backend domain */
 #pragma once
 
 #include <glib.h>
@@ -10,17 +10,17 @@ typedef struct
   char *id;     /* from the group name "[Disk <id>]" */
   char *path;   /* as written; relative paths resolve against <state-dir>/images */
   char *format; /* raw or qcow2 */
-} FerryDiskConfig;
+} FerrydDiskConfig;
 
 /* The accelerator a guest runs with. AUTO resolves to KVM or TCG when
  * the guest starts; a running guest's live description always names the
  * one in use, so its destination runs it the same way. */
 typedef enum
 {
-  FERRY_ACCEL_AUTO,
-  FERRY_ACCEL_KVM,
-  FERRY_ACCEL_TCG,
-} FerryAccel;
+  FERRYD_ACCEL_AUTO,
+  FERRYD_ACCEL_KVM,
+  FERRYD_ACCEL_TCG,
+} FerrydAccel;
 
 typedef struct
 {
@@ -30,21 +30,21 @@ typedef struct
   guint cpus;
   char *machine;
   char *cpu_model;
-  FerryAccel accel;
+  FerrydAccel accel;
   char *kernel;
   char *append;
-  GPtrArray *disks; /* of FerryDiskConfig */
+  GPtrArray *disks; /* of FerrydDiskConfig */
   char *qemu_binary;
   GStrv extra_args;
-} FerryDomainConfig;
+} FerrydDomainConfig;
 
-FerryDomainConfig *ferry_domain_config_parse (const char *description, GError **error);
-char *ferry_domain_config_to_data (const FerryDomainConfig *config);
-FerryDomainConfig *ferry_domain_config_copy (const FerryDomainConfig *config);
-void ferry_domain_config_free (FerryDomainConfig *config);
-gboolean ferry_domain_name_is_valid (const char *name);
-const char *ferry_accel_to_string (FerryAccel accel);
+FerrydDomainConfig *ferryd_domain_config_parse (const char *description, GError **error);
+char *ferryd_domain_config_to_data (const FerrydDomainConfig *config);
+FerrydDomainConfig *ferryd_domain_config_copy (const FerrydDomainConfig *config);
+void ferryd_domain_config_free (FerrydDomainConfig *config);
+gboolean ferryd_domain_name_is_valid (const char *name);
+const char *ferryd_accel_to_string (FerrydAccel accel);
 
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (FerryDomainConfig, ferry_domain_config_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (FerrydDomainConfig, ferryd_domain_config_free)
 
 G_END_DECLS

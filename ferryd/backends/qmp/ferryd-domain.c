@@ -1,4 +1,4 @@
-/* ferry-domain.c: a QMP-backend domain and the state it is in
+/* ferryd-domain.c: a QMP-backend domain and the state it is in
  *
  * The public State is derived, never stored: it comes from the migration
  * the domain takes part in, else from its QEMU process' run state.
@@ -12,14 +12,14 @@
 /* How long the guest gets to power off before QEMU is told to quit. */
 #define SHUTDOWN_GRACE_MS 3000
 
-struct _FerryDomain
+struct _FerrydDomain
 {
   GObject parent_instance;
 
-  FerryDomainConfig *config;
+  FerrydDomainConfig *config;
   char *state_dir;
   char *runtime_dir;
-  FerryQemu *qemu;
+  FerrydQemu *qemu;
   gulong qemu_notify_id;
   GObject *migration;
   gboolean migration_incoming;
@@ -37,18 +37,18 @@ enum
 };
 static GParamSpec *props[N_PROPS];
 
-G_DEFINE_TYPE (FerryDomain, ferry_domain, G_TYPE_OBJECT)
+G_DEFINE_TYPE (FerrydDomain, ferryd_domain, G_TYPE_OBJECT)
 
 static const char *
-compute_state (FerryDomain *self)
+compute_state (FerrydDomain *self)
 {
   const char *run_state;
 
   if (self->migration)
     return self->migration_incoming ? "incoming" : "migrating";
-  if (self->qemu == NULL || ferry_qemu_has_exited (self->qemu))
+  if (self->qemu == NULL || ferryd_qemu_has_exited (self->qemu))
     return "shutoff";
-  run_state = ferry_qemu_get_run_state (self->qemu);
+  run_state = ferryd_qemu_get_run_state (self->qemu);
   if (g_str_equal (run_state, "running"))
     return "running";
   if (g_str_equal (run_state, "shutoff"))
@@ -59,15 +59,15 @@ compute_state (FerryDomain *self)
 }
 
 static const char *
-compute_state_reason (FerryDomain *self)
+compute_state_reason (FerrydDomain *self)
 {
   if (self->migration || self->qemu == NULL)
     return "";
-  return ferry_qemu_get_state_reason (self->qemu);
+  return ferryd_qemu_get_state_reason (self->qemu);
 }
 
 static void
-update_state (FerryDomain *self)
+update_state (FerrydDomain *self)
 {
   /* The reason first: a client that sees State change reads it. */
   if (g_set_str (&self->state_reason, compute_state_reason (self)))
@@ -83,17 +83,17 @@ update_state (FerryDomain *self)
 static void
 qemu_run_state_cb (GObject *qemu, GParamSpec *pspec, gpointer user_data)
 {
-  FerryDomain *self = user_data;
+  FerrydDomain *self = user_data;
 
   /* An exited QEMU is dropped so the domain can be started again. */
-  if (ferry_qemu_has_exited (FERRY_QEMU (qemu)) && self->migration == NULL)
-    ferry_domain_set_qemu (self, NULL);
+  if (ferryd_qemu_has_exited (FERRYD_QEMU (qemu)) && self->migration == NULL)
+    ferryd_domain_set_qemu (self, NULL);
   else
     update_state (self);
 }
 
 void
-ferry_domain_set_qemu (FerryDomain *self, FerryQemu *qemu)
+ferryd_domain_set_qemu (FerrydDomain *self, FerrydQemu *qemu)
 {
   if (self->qemu == qemu)
     return;
@@ -111,8 +111,8 @@ ferry_domain_set_qemu (FerryDomain *self, FerryQemu *qemu)
   update_state (self);
 }
 
-FerryQemu *
-ferry_domain_get_qemu (FerryDomain *self)
+FerrydQemu *
+ferryd_domain_get_qemu (FerrydDomain *self)
 {
   return self->qemu;
 }
@@ -120,7 +120,7 @@ ferry_domain_get_qemu (FerryDomain *self)
 /* sd_bus_path_encode: ASCII letters stay, digits too except in the first
  * place (a label may not start with one), every other byte is _xx. */
 char *
-ferry_domain_object_path (const char *name)
+ferryd_domain_object_path (const char *name)
 {
   GString *path = g_string_new ("/org/ferryvm/Ferry1/domain/");
 
@@ -137,74 +137,74 @@ ferry_domain_object_path (const char *name)
 }
 
 const char *
-ferry_domain_get_name (FerryDomain *self)
+ferryd_domain_get_name (FerrydDomain *self)
 {
   return self->config->name;
 }
 
 const char *
-ferry_domain_get_uuid (FerryDomain *self)
+ferryd_domain_get_uuid (FerrydDomain *self)
 {
   return self->config->uuid;
 }
 
-const FerryDomainConfig *
-ferry_domain_get_config (FerryDomain *self)
+const FerrydDomainConfig *
+ferryd_domain_get_config (FerrydDomain *self)
 {
   return self->config;
 }
 
 void
-ferry_domain_set_config (FerryDomain *self, FerryDomainConfig *config)
+ferryd_domain_set_config (FerrydDomain *self, FerrydDomainConfig *config)
 {
   g_return_if_fail (g_str_equal (config->name, self->config->name));
-  ferry_domain_config_free (self->config);
+  ferryd_domain_config_free (self->config);
   self->config = config;
 }
 
 const char *
-ferry_domain_get_state (FerryDomain *self)
+ferryd_domain_get_state (FerrydDomain *self)
 {
   return self->state;
 }
 
 const char *
-ferry_domain_get_state_reason (FerryDomain *self)
+ferryd_domain_get_state_reason (FerrydDomain *self)
 {
   return self->state_reason;
 }
 
 gboolean
-ferry_domain_is_active (FerryDomain *self)
+ferryd_domain_is_active (FerrydDomain *self)
 {
   return self->starting || self->migration != NULL || !g_str_equal (self->state, "shutoff");
 }
 
 const char *
-ferry_domain_get_state_dir (FerryDomain *self)
+ferryd_domain_get_state_dir (FerrydDomain *self)
 {
   return self->state_dir;
 }
 
 const char *
-ferry_domain_get_runtime_dir (FerryDomain *self)
+ferryd_domain_get_runtime_dir (FerrydDomain *self)
 {
   return self->runtime_dir;
 }
 
 GObject *
-ferry_domain_get_migration (FerryDomain *self)
+ferryd_domain_get_migration (FerrydDomain *self)
 {
   return self->migration;
 }
 
 void
-ferry_domain_set_migration (FerryDomain *self, GObject *migration, gboolean incoming)
+ferryd_domain_set_migration (FerrydDomain *self, GObject *migration, gboolean incoming)
 {
   self->migration = migration; /* the engine owns it and clears it here */
   self->migration_incoming = incoming;
-  if (migration == NULL && self->qemu && ferry_qemu_has_exited (self->qemu))
-    ferry_domain_set_qemu (self, NULL);
+  if (migration == NULL && self->qemu && ferryd_qemu_has_exited (self->qemu))
+    ferryd_domain_set_qemu (self, NULL);
   update_state (self);
 }
 
@@ -212,9 +212,9 @@ static void
 launch_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr (GTask) task = user_data;
-  FerryDomain *self = g_task_get_source_object (task);
+  FerrydDomain *self = g_task_get_source_object (task);
   g_autoptr (GError) error = NULL;
-  g_autoptr (FerryQemu) qemu = ferry_qemu_launch_finish (result, &error);
+  g_autoptr (FerrydQemu) qemu = ferryd_qemu_launch_finish (result, &error);
 
   self->starting = FALSE;
   if (qemu == NULL)
@@ -223,31 +223,31 @@ launch_cb (GObject *source, GAsyncResult *result, gpointer user_data)
       g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
-  ferry_domain_set_qemu (self, qemu);
+  ferryd_domain_set_qemu (self, qemu);
   g_task_return_boolean (task, TRUE);
 }
 
 void
-ferry_domain_start_async (FerryDomain *self,
-                          GCancellable *cancellable,
-                          GAsyncReadyCallback callback,
-                          gpointer user_data)
+ferryd_domain_start_async (FerrydDomain *self,
+                           GCancellable *cancellable,
+                           GAsyncReadyCallback callback,
+                           gpointer user_data)
 {
   g_autoptr (GTask) task = g_task_new (self, cancellable, callback, user_data);
-  FerryQemuLaunch launch = { self->runtime_dir, self->state_dir, FALSE, FALSE };
+  FerrydQemuLaunch launch = { self->runtime_dir, self->state_dir, FALSE, FALSE };
 
-  if (ferry_domain_is_active (self))
+  if (ferryd_domain_is_active (self))
     {
       g_task_return_new_error (task, FERRY_ERROR, FERRY_ERROR_BUSY, "Domain '%s' is already %s",
                                self->config->name, self->starting ? "starting" : self->state);
       return;
     }
   self->starting = TRUE;
-  ferry_qemu_launch_async (self->config, &launch, cancellable, launch_cb, g_steal_pointer (&task));
+  ferryd_qemu_launch_async (self->config, &launch, cancellable, launch_cb, g_steal_pointer (&task));
 }
 
 gboolean
-ferry_domain_start_finish (FerryDomain *self, GAsyncResult *result, GError **error)
+ferryd_domain_start_finish (FerrydDomain *self, GAsyncResult *result, GError **error)
 {
   return g_task_propagate_boolean (G_TASK (result), error);
 }
@@ -258,17 +258,17 @@ shutdown_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr (GTask) task = user_data;
   g_autoptr (GError) error = NULL;
 
-  if (!ferry_qemu_shutdown_finish (FERRY_QEMU (source), result, &error))
+  if (!ferryd_qemu_shutdown_finish (FERRYD_QEMU (source), result, &error))
     g_task_return_error (task, g_steal_pointer (&error));
   else
     g_task_return_boolean (task, TRUE);
 }
 
 void
-ferry_domain_shutdown_async (FerryDomain *self,
-                             GCancellable *cancellable,
-                             GAsyncReadyCallback callback,
-                             gpointer user_data)
+ferryd_domain_shutdown_async (FerrydDomain *self,
+                              GCancellable *cancellable,
+                              GAsyncReadyCallback callback,
+                              gpointer user_data)
 {
   g_autoptr (GTask) task = g_task_new (self, cancellable, callback, user_data);
 
@@ -279,25 +279,25 @@ ferry_domain_shutdown_async (FerryDomain *self,
                                self->state);
       return;
     }
-  if (self->qemu == NULL || ferry_qemu_has_exited (self->qemu))
+  if (self->qemu == NULL || ferryd_qemu_has_exited (self->qemu))
     {
       g_task_return_new_error (task, FERRY_ERROR, FERRY_ERROR_FAILED, "Domain '%s' is not running",
                                self->config->name);
       return;
     }
-  ferry_qemu_shutdown_async (self->qemu, SHUTDOWN_GRACE_MS, shutdown_cb, g_steal_pointer (&task));
+  ferryd_qemu_shutdown_async (self->qemu, SHUTDOWN_GRACE_MS, shutdown_cb, g_steal_pointer (&task));
 }
 
 gboolean
-ferry_domain_shutdown_finish (FerryDomain *self, GAsyncResult *result, GError **error)
+ferryd_domain_shutdown_finish (FerrydDomain *self, GAsyncResult *result, GError **error)
 {
   return g_task_propagate_boolean (G_TASK (result), error);
 }
 
-FerryDomain *
-ferry_domain_new (FerryDomainConfig *config, const char *state_dir, const char *runtime_dir)
+FerrydDomain *
+ferryd_domain_new (FerrydDomainConfig *config, const char *state_dir, const char *runtime_dir)
 {
-  FerryDomain *self = g_object_new (FERRY_TYPE_DOMAIN, NULL);
+  FerrydDomain *self = g_object_new (FERRYD_TYPE_DOMAIN, NULL);
 
   self->config = config;
   self->state_dir = g_strdup (state_dir);
@@ -306,33 +306,33 @@ ferry_domain_new (FerryDomainConfig *config, const char *state_dir, const char *
 }
 
 static void
-ferry_domain_dispose (GObject *object)
+ferryd_domain_dispose (GObject *object)
 {
-  FerryDomain *self = FERRY_DOMAIN (object);
+  FerrydDomain *self = FERRYD_DOMAIN (object);
 
   if (self->qemu)
     g_clear_signal_handler (&self->qemu_notify_id, self->qemu);
   g_clear_object (&self->qemu);
-  G_OBJECT_CLASS (ferry_domain_parent_class)->dispose (object);
+  G_OBJECT_CLASS (ferryd_domain_parent_class)->dispose (object);
 }
 
 static void
-ferry_domain_finalize (GObject *object)
+ferryd_domain_finalize (GObject *object)
 {
-  FerryDomain *self = FERRY_DOMAIN (object);
+  FerrydDomain *self = FERRYD_DOMAIN (object);
 
-  ferry_domain_config_free (self->config);
+  ferryd_domain_config_free (self->config);
   g_free (self->state_dir);
   g_free (self->runtime_dir);
   g_free (self->state);
   g_free (self->state_reason);
-  G_OBJECT_CLASS (ferry_domain_parent_class)->finalize (object);
+  G_OBJECT_CLASS (ferryd_domain_parent_class)->finalize (object);
 }
 
 static void
-ferry_domain_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
+ferryd_domain_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
 {
-  FerryDomain *self = FERRY_DOMAIN (object);
+  FerrydDomain *self = FERRYD_DOMAIN (object);
 
   switch (prop_id)
     {
@@ -348,13 +348,13 @@ ferry_domain_get_property (GObject *object, guint prop_id, GValue *value, GParam
 }
 
 static void
-ferry_domain_class_init (FerryDomainClass *klass)
+ferryd_domain_class_init (FerrydDomainClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
 
-  object_class->dispose = ferry_domain_dispose;
-  object_class->finalize = ferry_domain_finalize;
-  object_class->get_property = ferry_domain_get_property;
+  object_class->dispose = ferryd_domain_dispose;
+  object_class->finalize = ferryd_domain_finalize;
+  object_class->get_property = ferryd_domain_get_property;
 
   props[PROP_STATE] =
       g_param_spec_string ("state", NULL, NULL, "shutoff",
@@ -366,7 +366,7 @@ ferry_domain_class_init (FerryDomainClass *klass)
 }
 
 static void
-ferry_domain_init (FerryDomain *self)
+ferryd_domain_init (FerrydDomain *self)
 {
   self->state = g_strdup ("shutoff");
   self->state_reason = g_strdup ("");

@@ -1,4 +1,4 @@
-/* ferry-domain.h: a domain of the QMP backend (engine side, no D-Bus) */
+/* ferryd-domain.h: a domain of the QMP backend (engine side, no D-Bus) */
 #pragma once
 
 #include <gio/gio.h>
@@ -8,49 +8,49 @@
 
 G_BEGIN_DECLS
 
-#define FERRY_TYPE_DOMAIN (ferry_domain_get_type ())
-G_DECLARE_FINAL_TYPE (FerryDomain, ferry_domain, FERRY, DOMAIN, GObject)
+#define FERRYD_TYPE_DOMAIN (ferryd_domain_get_type ())
+G_DECLARE_FINAL_TYPE (FerrydDomain, ferryd_domain, FERRYD, DOMAIN, GObject)
 
-FerryDomain *
-ferry_domain_new (FerryDomainConfig *config, const char *state_dir, const char *runtime_dir);
+FerrydDomain *
+ferryd_domain_new (FerrydDomainConfig *config, const char *state_dir, const char *runtime_dir);
 
 /* The D-Bus object path of the domain called @name (the Domain object,
  * and the Migration records that point at it). */
-char *ferry_domain_object_path (const char *name);
+char *ferryd_domain_object_path (const char *name);
 
-const char *ferry_domain_get_name (FerryDomain *self);
-const char *ferry_domain_get_uuid (FerryDomain *self);
-const FerryDomainConfig *ferry_domain_get_config (FerryDomain *self);
-void ferry_domain_set_config (FerryDomain *self, FerryDomainConfig *config);
+const char *ferryd_domain_get_name (FerrydDomain *self);
+const char *ferryd_domain_get_uuid (FerrydDomain *self);
+const FerrydDomainConfig *ferryd_domain_get_config (FerrydDomain *self);
+void ferryd_domain_set_config (FerrydDomain *self, FerrydDomainConfig *config);
 /* running, paused, shutoff, migrating, incoming, crashed (notify::state) */
-const char *ferry_domain_get_state (FerryDomain *self);
+const char *ferryd_domain_get_state (FerrydDomain *self);
 /* Why the domain is in its state, in words; "" when nothing to say
  * (notify::state-reason) */
-const char *ferry_domain_get_state_reason (FerryDomain *self);
-gboolean ferry_domain_is_active (FerryDomain *self);
-FerryQemu *ferry_domain_get_qemu (FerryDomain *self);
-const char *ferry_domain_get_state_dir (FerryDomain *self);
-const char *ferry_domain_get_runtime_dir (FerryDomain *self);
+const char *ferryd_domain_get_state_reason (FerrydDomain *self);
+gboolean ferryd_domain_is_active (FerrydDomain *self);
+FerrydQemu *ferryd_domain_get_qemu (FerrydDomain *self);
+const char *ferryd_domain_get_state_dir (FerrydDomain *self);
+const char *ferryd_domain_get_runtime_dir (FerrydDomain *self);
 
 /* The migration this domain is part of (an opaque object owned by the
  * engine) and its direction; NULL when none. */
-GObject *ferry_domain_get_migration (FerryDomain *self);
-void ferry_domain_set_migration (FerryDomain *self, GObject *migration, gboolean incoming);
+GObject *ferryd_domain_get_migration (FerrydDomain *self);
+void ferryd_domain_set_migration (FerrydDomain *self, GObject *migration, gboolean incoming);
 
 /* Hand the domain a running QEMU (after an incoming migration) or drop
  * it (after an outgoing one). */
-void ferry_domain_set_qemu (FerryDomain *self, FerryQemu *qemu);
+void ferryd_domain_set_qemu (FerrydDomain *self, FerrydQemu *qemu);
 
-void ferry_domain_start_async (FerryDomain *self,
-                               GCancellable *cancellable,
-                               GAsyncReadyCallback callback,
-                               gpointer user_data);
-gboolean ferry_domain_start_finish (FerryDomain *self, GAsyncResult *result, GError **error);
+void ferryd_domain_start_async (FerrydDomain *self,
+                                GCancellable *cancellable,
+                                GAsyncReadyCallback callback,
+                                gpointer user_data);
+gboolean ferryd_domain_start_finish (FerrydDomain *self, GAsyncResult *result, GError **error);
 
-void ferry_domain_shutdown_async (FerryDomain *self,
-                                  GCancellable *cancellable,
-                                  GAsyncReadyCallback callback,
-                                  gpointer user_data);
-gboolean ferry_domain_shutdown_finish (FerryDomain *self, GAsyncResult *result, GError **error);
+void ferryd_domain_shutdown_async (FerrydDomain *self,
+                                   GCancellable *cancellable,
+                                   GAsyncReadyCallback callback,
+                                   gpointer user_data);
+gboolean ferryd_domain_shutdown_finish (FerrydDomain *self, GAsyncResult *result, GError **error);
 
 G_END_DECLS

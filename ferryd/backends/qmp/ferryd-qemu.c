@@ -1,4 +1,4 @@
-/* ferry-qemu.c: launch, watch and stop a QEMU process
+/* ferryd-qemu.c: launch, watch and stop a QEMU process
  *
  * The QMP socket is created and bound by ferryd itself (mode 0600) and
  * handed to QEMU as an inherited listening fd, so there is no window in
@@ -24,14 +24,14 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-struct _FerryQemu
+struct _FerrydQemu
 {
   GObject parent_instance;
 
   GSubprocess *process;
   GPid pid;
-  FerryQmp *qmp;
-  FerryDomainConfig *config; /* the live description */
+  FerrydQmp *qmp;
+  FerrydDomainConfig *config; /* the live description */
   char *run_state;
   char *state_reason;
   char *log_path;
@@ -60,10 +60,10 @@ enum
 };
 static guint signals[N_SIGNALS];
 
-G_DEFINE_TYPE (FerryQemu, ferry_qemu, G_TYPE_OBJECT)
+G_DEFINE_TYPE (FerrydQemu, ferryd_qemu, G_TYPE_OBJECT)
 
 static void
-set_run_state (FerryQemu *self, const char *state)
+set_run_state (FerrydQemu *self, const char *state)
 {
   if (g_set_str (&self->run_state, state))
     {
@@ -73,25 +73,25 @@ set_run_state (FerryQemu *self, const char *state)
 }
 
 const char *
-ferry_qemu_get_run_state (FerryQemu *self)
+ferryd_qemu_get_run_state (FerrydQemu *self)
 {
   return self->run_state;
 }
 
 const char *
-ferry_qemu_get_state_reason (FerryQemu *self)
+ferryd_qemu_get_state_reason (FerrydQemu *self)
 {
   return self->state_reason ? self->state_reason : "";
 }
 
 gboolean
-ferry_qemu_is_crashed (FerryQemu *self)
+ferryd_qemu_is_crashed (FerrydQemu *self)
 {
   return g_strcmp0 (self->run_state, "crashed") == 0;
 }
 
-const FerryDomainConfig *
-ferry_qemu_get_config (FerryQemu *self)
+const FerrydDomainConfig *
+ferryd_qemu_get_config (FerrydQemu *self)
 {
   return self->config;
 }
@@ -100,9 +100,9 @@ ferry_qemu_get_config (FerryQemu *self)
  * migration that completed while it was stopped: postmigrate) is still
  * the crashed guest. Only its end (shutoff) or a resumed guest clear it. */
 static void
-set_crashed (FerryQemu *self, const char *reason)
+set_crashed (FerrydQemu *self, const char *reason)
 {
-  if (ferry_qemu_is_crashed (self))
+  if (ferryd_qemu_is_crashed (self))
     return;
   g_set_str (&self->state_reason, reason);
   g_warning ("QEMU %d: the guest crashed: %s", (int) self->pid, reason);
@@ -110,9 +110,9 @@ set_crashed (FerryQemu *self, const char *reason)
 }
 
 static void
-set_run_state_keeping_crash (FerryQemu *self, const char *state)
+set_run_state_keeping_crash (FerrydQemu *self, const char *state)
 {
-  if (ferry_qemu_is_crashed (self) && !g_str_equal (state, "running") &&
+  if (ferryd_qemu_is_crashed (self) && !g_str_equal (state, "running") &&
       !g_str_equal (state, "shutoff"))
     return;
   g_clear_pointer (&self->state_reason, g_free);
@@ -120,7 +120,7 @@ set_run_state_keeping_crash (FerryQemu *self, const char *state)
 }
 
 gboolean
-ferry_qemu_kvm_usable (void)
+ferryd_qemu_kvm_usable (void)
 {
   int fd = open ("/dev/kvm", O_RDWR | O_CLOEXEC);
   gboolean usable;
@@ -134,11 +134,11 @@ ferry_qemu_kvm_usable (void)
 }
 
 gboolean
-ferry_qemu_resolve_accel (FerryAccel wanted, FerryAccel *resolved, GError **error)
+ferryd_qemu_resolve_accel (FerrydAccel wanted, FerrydAccel *resolved, GError **error)
 {
-  gboolean kvm = ferry_qemu_kvm_usable ();
+  gboolean kvm = ferryd_qemu_kvm_usable ();
 
-  if (wanted == FERRY_ACCEL_KVM && !kvm)
+  if (wanted == FERRYD_ACCEL_KVM && !kvm)
     {
       g_set_error_literal (
           error, FERRY_ERROR, FERRY_ERROR_NOT_SUPPORTED,
@@ -146,19 +146,19 @@ ferry_qemu_resolve_accel (FerryAccel wanted, FerryAccel *resolved, GError **erro
           "or not accessible); Accel=tcg or Accel=auto runs the guest without KVM");
       return FALSE;
     }
-  if (wanted == FERRY_ACCEL_AUTO)
-    *resolved = kvm ? FERRY_ACCEL_KVM : FERRY_ACCEL_TCG;
+  if (wanted == FERRYD_ACCEL_AUTO)
+    *resolved = kvm ? FERRYD_ACCEL_KVM : FERRYD_ACCEL_TCG;
   else
     *resolved = wanted;
   return TRUE;
 }
 
 char *
-ferry_qemu_accel_blocker (FerryAccel in_use, const char *const *peer_accels)
+ferryd_qemu_accel_blocker (FerrydAccel in_use, const char *const *peer_accels)
 {
-  const char *name = ferry_accel_to_string (in_use);
+  const char *name = ferryd_accel_to_string (in_use);
 
-  if (in_use == FERRY_ACCEL_AUTO || peer_accels == NULL || g_strv_contains (peer_accels, name))
+  if (in_use == FERRYD_ACCEL_AUTO || peer_accels == NULL || g_strv_contains (peer_accels, name))
     return NULL;
   return g_strdup_printf ("The guest runs with %s here, and the destination cannot run it with "
                           "%s (it offers: %s)",
@@ -166,10 +166,10 @@ ferry_qemu_accel_blocker (FerryAccel in_use, const char *const *peer_accels)
 }
 
 const char *
-ferry_qemu_run_state_for_status (const char *status,
-                                 FerryAccel accel,
-                                 const char *log_tail,
-                                 char **reason)
+ferryd_qemu_run_state_for_status (const char *status,
+                                  FerrydAccel accel,
+                                  const char *log_tail,
+                                  char **reason)
 {
   static const char *const kept[] = { "running", "inmigrate", "postmigrate", NULL };
 
@@ -185,7 +185,7 @@ ferry_qemu_run_state_for_status (const char *status,
        * cannot emulate an instruction); TCG runs such a guest. */
       const char *what = log_tail && strstr (log_tail, "emulation failure") ? "emulation failure"
                                                                             : "see QEMU's log";
-      if (accel == FERRY_ACCEL_TCG)
+      if (accel == FERRYD_ACCEL_TCG)
         *reason = g_strdup_printf ("QEMU internal error: %s", what);
       else
         *reason =
@@ -199,25 +199,25 @@ ferry_qemu_run_state_for_status (const char *status,
 }
 
 gboolean
-ferry_qemu_has_exited (FerryQemu *self)
+ferryd_qemu_has_exited (FerrydQemu *self)
 {
   return self->exited;
 }
 
 GPid
-ferry_qemu_get_pid (FerryQemu *self)
+ferryd_qemu_get_pid (FerrydQemu *self)
 {
   return self->pid;
 }
 
-FerryQmp *
-ferry_qemu_get_qmp (FerryQemu *self)
+FerrydQmp *
+ferryd_qemu_get_qmp (FerrydQemu *self)
 {
   return self->qmp;
 }
 
 char *
-ferry_qemu_resolve_disk_path (const char *state_dir, const char *path)
+ferryd_qemu_resolve_disk_path (const char *state_dir, const char *path)
 {
   if (g_path_is_absolute (path))
     return g_strdup (path);
@@ -232,18 +232,20 @@ builder_take (GStrvBuilder *builder, char *value)
 }
 
 GStrv
-ferry_qemu_build_argv (const FerryDomainConfig *config, const FerryQemuLaunch *launch, int qmp_fd)
+ferryd_qemu_build_argv (const FerrydDomainConfig *config,
+                        const FerrydQemuLaunch *launch,
+                        int qmp_fd)
 {
   g_autoptr (GStrvBuilder) argv = g_strv_builder_new ();
   g_autofree char *console = g_build_filename (launch->state_dir, "console", config->name, NULL);
   g_autofree char *console_log = g_strconcat (console, ".log", NULL);
 
-  g_return_val_if_fail (config->accel != FERRY_ACCEL_AUTO, NULL);
+  g_return_val_if_fail (config->accel != FERRYD_ACCEL_AUTO, NULL);
   g_strv_builder_add_many (argv, config->qemu_binary, "-name", config->name, "-uuid", config->uuid,
                            NULL);
   builder_take (argv, g_strdup ("-machine"));
   builder_take (argv, g_strdup (config->machine));
-  g_strv_builder_add_many (argv, "-accel", ferry_accel_to_string (config->accel), "-cpu",
+  g_strv_builder_add_many (argv, "-accel", ferryd_accel_to_string (config->accel), "-cpu",
                            config->cpu_model, NULL);
   g_strv_builder_add (argv, "-m");
   builder_take (argv, g_strdup_printf ("%u", config->memory_mib));
@@ -272,8 +274,8 @@ ferry_qemu_build_argv (const FerryDomainConfig *config, const FerryQemuLaunch *l
     g_strv_builder_add_many (argv, "-append", config->append, NULL);
   for (guint i = 0; i < config->disks->len; i++)
     {
-      FerryDiskConfig *disk = g_ptr_array_index (config->disks, i);
-      g_autofree char *path = ferry_qemu_resolve_disk_path (launch->state_dir, disk->path);
+      FerrydDiskConfig *disk = g_ptr_array_index (config->disks, i);
+      g_autofree char *path = ferryd_qemu_resolve_disk_path (launch->state_dir, disk->path);
 
       g_strv_builder_add (argv, "-blockdev");
       builder_take (argv,
@@ -298,7 +300,7 @@ ferry_qemu_build_argv (const FerryDomainConfig *config, const FerryQemuLaunch *l
 /* The process is gone: tell everyone once and remove its runtime files
  * (so a restarted ferryd does not try to re-attach to it). */
 static void
-mark_exited (FerryQemu *self)
+mark_exited (FerrydQemu *self)
 {
   g_autoptr (GPtrArray) waiters = NULL;
 
@@ -308,7 +310,7 @@ mark_exited (FerryQemu *self)
   self->exited = TRUE;
   g_clear_handle_id (&self->escalate_id, g_source_remove);
   if (self->qmp)
-    ferry_qmp_close (self->qmp);
+    ferryd_qmp_close (self->qmp);
   if (self->qmp_path)
     (void) g_unlink (self->qmp_path);
   if (self->conf_path)
@@ -327,7 +329,7 @@ mark_exited (FerryQemu *self)
 static void
 process_exited_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  g_autoptr (FerryQemu) self = user_data;
+  g_autoptr (FerrydQemu) self = user_data;
 
   g_subprocess_wait_finish (G_SUBPROCESS (source), result, NULL);
   if (g_subprocess_get_if_signaled (G_SUBPROCESS (source)))
@@ -342,9 +344,9 @@ process_exited_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 /* A re-attached QEMU is not our child: its QMP socket closing is how we
  * learn it exited. */
 static void
-attached_qmp_closed_cb (FerryQmp *qmp, gpointer user_data)
+attached_qmp_closed_cb (FerrydQmp *qmp, gpointer user_data)
 {
-  FerryQemu *self = user_data;
+  FerrydQemu *self = user_data;
 
   if (self->process == NULL)
     {
@@ -357,7 +359,7 @@ static char *read_log_tail (const char *path, gsize max);
 
 /* Takes the query-status answer: the run state and, for a crash, why. */
 static void
-apply_status (FerryQemu *self, JsonNode *reply)
+apply_status (FerrydQemu *self, JsonNode *reply)
 {
   const char *status = "running";
   const char *state;
@@ -369,8 +371,8 @@ apply_status (FerryQemu *self, JsonNode *reply)
                                                          "running");
   if (g_str_equal (status, "internal-error"))
     tail = read_log_tail (self->log_path, 16384); /* the reason precedes a register dump */
-  state = ferry_qemu_run_state_for_status (
-      status, self->config ? self->config->accel : FERRY_ACCEL_AUTO, tail, &reason);
+  state = ferryd_qemu_run_state_for_status (
+      status, self->config ? self->config->accel : FERRYD_ACCEL_AUTO, tail, &reason);
   if (reason)
     set_crashed (self, reason);
   else
@@ -380,23 +382,23 @@ apply_status (FerryQemu *self, JsonNode *reply)
 static void
 stopped_status_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  g_autoptr (FerryQemu) self = user_data;
-  g_autoptr (JsonNode) reply = ferry_qmp_execute_finish (FERRY_QMP (source), result, NULL);
+  g_autoptr (FerrydQemu) self = user_data;
+  g_autoptr (JsonNode) reply = ferryd_qmp_execute_finish (FERRYD_QMP (source), result, NULL);
 
   if (reply && !self->exited)
     apply_status (self, reply);
 }
 
 static void
-qmp_event_cb (FerryQmp *qmp, const char *name, JsonObject *data, gint64 ts, gpointer user_data)
+qmp_event_cb (FerrydQmp *qmp, const char *name, JsonObject *data, gint64 ts, gpointer user_data)
 {
-  FerryQemu *self = user_data;
+  FerrydQemu *self = user_data;
 
   /* STOP does not say why: a pause, a migration's switch-over, or a
    * vCPU that KVM could not run (internal-error). QEMU's run status does. */
   if (g_str_equal (name, "STOP"))
-    ferry_qmp_execute_async (qmp, "query-status", NULL, NULL, stopped_status_cb,
-                             g_object_ref (self));
+    ferryd_qmp_execute_async (qmp, "query-status", NULL, NULL, stopped_status_cb,
+                              g_object_ref (self));
   else if (g_str_equal (name, "RESUME"))
     set_run_state_keeping_crash (self, "running");
   else if (g_str_equal (name, "GUEST_PANICKED"))
@@ -407,7 +409,7 @@ qmp_event_cb (FerryQmp *qmp, const char *name, JsonObject *data, gint64 ts, gpoi
 
 typedef struct
 {
-  FerryQemu *qemu;
+  FerrydQemu *qemu;
   GCancellable *cancellable;
   char *failure;
 } LaunchData;
@@ -469,7 +471,7 @@ query_status_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr (GTask) task = user_data;
   LaunchData *data = g_task_get_task_data (task);
   g_autoptr (GError) error = NULL;
-  g_autoptr (JsonNode) reply = ferry_qmp_execute_finish (FERRY_QMP (source), result, &error);
+  g_autoptr (JsonNode) reply = ferryd_qmp_execute_finish (FERRYD_QMP (source), result, &error);
 
   if (reply == NULL)
     {
@@ -486,7 +488,7 @@ qmp_connected_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr (GTask) task = user_data;
   LaunchData *data = g_task_get_task_data (task);
   g_autoptr (GError) error = NULL;
-  FerryQmp *qmp = ferry_qmp_connect_finish (result, &error);
+  FerrydQmp *qmp = ferryd_qmp_connect_finish (result, &error);
 
   if (qmp == NULL)
     {
@@ -495,8 +497,8 @@ qmp_connected_cb (GObject *source, GAsyncResult *result, gpointer user_data)
     }
   data->qemu->qmp = qmp;
   g_signal_connect_object (qmp, "event", G_CALLBACK (qmp_event_cb), data->qemu, 0);
-  ferry_qmp_execute_async (qmp, "query-status", NULL, NULL, query_status_cb,
-                           g_steal_pointer (&task));
+  ferryd_qmp_execute_async (qmp, "query-status", NULL, NULL, query_status_cb,
+                            g_steal_pointer (&task));
 }
 
 static int
@@ -535,11 +537,11 @@ child_setup (gpointer user_data)
 }
 
 void
-ferry_qemu_launch_async (const FerryDomainConfig *config,
-                         const FerryQemuLaunch *launch,
-                         GCancellable *cancellable,
-                         GAsyncReadyCallback callback,
-                         gpointer user_data)
+ferryd_qemu_launch_async (const FerrydDomainConfig *config,
+                          const FerrydQemuLaunch *launch,
+                          GCancellable *cancellable,
+                          GAsyncReadyCallback callback,
+                          gpointer user_data)
 {
   g_autoptr (GTask) task = g_task_new (NULL, cancellable, callback, user_data);
   g_autoptr (GSubprocessLauncher) launcher = NULL;
@@ -549,16 +551,16 @@ ferry_qemu_launch_async (const FerryDomainConfig *config,
   g_autofree char *qmp_path = NULL;
   g_auto (GStrv) argv = NULL;
   g_autofree char *cmdline = NULL;
-  g_autoptr (FerryDomainConfig) live = ferry_domain_config_copy (config);
+  g_autoptr (FerrydDomainConfig) live = ferryd_domain_config_copy (config);
   LaunchData *data = g_new0 (LaunchData, 1);
   int fd;
   const int child_fd = 3;
 
-  g_task_set_source_tag (task, ferry_qemu_launch_async);
+  g_task_set_source_tag (task, ferryd_qemu_launch_async);
   g_task_set_task_data (task, data, (GDestroyNotify) launch_data_free);
   data->cancellable = cancellable ? g_object_ref (cancellable) : NULL;
 
-  if (!ferry_qemu_resolve_accel (config->accel, &live->accel, &error))
+  if (!ferryd_qemu_resolve_accel (config->accel, &live->accel, &error))
     {
       g_task_return_error (task, g_steal_pointer (&error));
       return;
@@ -579,7 +581,7 @@ ferry_qemu_launch_async (const FerryDomainConfig *config,
       return;
     }
 
-  data->qemu = g_object_new (FERRY_TYPE_QEMU, NULL);
+  data->qemu = g_object_new (FERRYD_TYPE_QEMU, NULL);
   data->qemu->config = g_steal_pointer (&live);
   config = data->qemu->config;
   data->qemu->log_path = g_strdup_printf ("%s/%s.log", qemu_dir, config->name);
@@ -593,7 +595,7 @@ ferry_qemu_launch_async (const FerryDomainConfig *config,
       return;
     }
   {
-    g_autofree char *text = ferry_domain_config_to_data (config);
+    g_autofree char *text = ferryd_domain_config_to_data (config);
     if (!g_file_set_contents_full (data->qemu->conf_path, text, -1, G_FILE_SET_CONTENTS_CONSISTENT,
                                    0600, &error))
       {
@@ -602,10 +604,10 @@ ferry_qemu_launch_async (const FerryDomainConfig *config,
         return;
       }
   }
-  argv = ferry_qemu_build_argv (config, launch, child_fd);
+  argv = ferryd_qemu_build_argv (config, launch, child_fd);
   cmdline = g_strjoinv (" ", argv);
   g_info ("domain %s: starting QEMU with the %s accelerator", config->name,
-          ferry_accel_to_string (config->accel));
+          ferryd_accel_to_string (config->accel));
   g_debug ("starting %s", cmdline);
 
   launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDERR_MERGE);
@@ -622,11 +624,11 @@ ferry_qemu_launch_async (const FerryDomainConfig *config,
   data->qemu->pid =
       (GPid) g_ascii_strtoll (g_subprocess_get_identifier (data->qemu->process), NULL, 10);
   g_subprocess_wait_async (data->qemu->process, NULL, process_exited_cb, g_object_ref (data->qemu));
-  ferry_qmp_connect_async (qmp_path, cancellable, qmp_connected_cb, g_steal_pointer (&task));
+  ferryd_qmp_connect_async (qmp_path, cancellable, qmp_connected_cb, g_steal_pointer (&task));
 }
 
-FerryQemu *
-ferry_qemu_launch_finish (GAsyncResult *result, GError **error)
+FerrydQemu *
+ferryd_qemu_launch_finish (GAsyncResult *result, GError **error)
 {
   return g_task_propagate_pointer (G_TASK (result), error);
 }
@@ -641,8 +643,8 @@ static void
 attach_incoming_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr (GTask) task = user_data;
-  FerryQemu *self = g_task_get_task_data (task);
-  g_autoptr (JsonNode) reply = ferry_qmp_execute_finish (FERRY_QMP (source), result, NULL);
+  FerrydQemu *self = g_task_get_task_data (task);
+  g_autoptr (JsonNode) reply = ferryd_qmp_execute_finish (FERRYD_QMP (source), result, NULL);
   const char *status = NULL;
 
   if (reply && JSON_NODE_HOLDS_OBJECT (reply))
@@ -671,9 +673,9 @@ static void
 attach_status_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr (GTask) task = user_data;
-  FerryQemu *self = g_task_get_task_data (task);
+  FerrydQemu *self = g_task_get_task_data (task);
   g_autoptr (GError) error = NULL;
-  g_autoptr (JsonNode) reply = ferry_qmp_execute_finish (FERRY_QMP (source), result, &error);
+  g_autoptr (JsonNode) reply = ferryd_qmp_execute_finish (FERRYD_QMP (source), result, &error);
 
   if (reply == NULL)
     {
@@ -683,8 +685,8 @@ attach_status_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   apply_status (self, reply);
   if (g_file_test (self->incoming_path, G_FILE_TEST_EXISTS))
     {
-      ferry_qmp_execute_async (self->qmp, "query-migrate", NULL, NULL, attach_incoming_cb,
-                               g_steal_pointer (&task));
+      ferryd_qmp_execute_async (self->qmp, "query-migrate", NULL, NULL, attach_incoming_cb,
+                                g_steal_pointer (&task));
       return;
     }
   g_task_return_pointer (task, g_object_ref (self), g_object_unref);
@@ -694,50 +696,50 @@ static void
 attach_connected_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr (GTask) task = user_data;
-  FerryQemu *self = g_task_get_task_data (task);
+  FerrydQemu *self = g_task_get_task_data (task);
   g_autoptr (GError) error = NULL;
 
-  self->qmp = ferry_qmp_connect_finish (result, &error);
+  self->qmp = ferryd_qmp_connect_finish (result, &error);
   if (self->qmp == NULL)
     {
       g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
-  self->pid = ferry_qmp_get_peer_pid (self->qmp);
+  self->pid = ferryd_qmp_get_peer_pid (self->qmp);
   g_signal_connect_object (self->qmp, "event", G_CALLBACK (qmp_event_cb), self, 0);
   g_signal_connect_object (self->qmp, "closed", G_CALLBACK (attached_qmp_closed_cb), self, 0);
-  ferry_qmp_execute_async (self->qmp, "query-status", NULL, NULL, attach_status_cb,
-                           g_steal_pointer (&task));
+  ferryd_qmp_execute_async (self->qmp, "query-status", NULL, NULL, attach_status_cb,
+                            g_steal_pointer (&task));
 }
 
 void
-ferry_qemu_attach_async (const char *runtime_dir,
-                         const char *name,
-                         GAsyncReadyCallback callback,
-                         gpointer user_data)
+ferryd_qemu_attach_async (const char *runtime_dir,
+                          const char *name,
+                          GAsyncReadyCallback callback,
+                          gpointer user_data)
 {
   GTask *task = g_task_new (NULL, NULL, callback, user_data);
-  FerryQemu *self = g_object_new (FERRY_TYPE_QEMU, NULL);
+  FerrydQemu *self = g_object_new (FERRYD_TYPE_QEMU, NULL);
   g_autofree char *live = NULL;
 
   self->qmp_path = g_strdup_printf ("%s/qemu/%s.qmp", runtime_dir, name);
   self->conf_path = g_strdup_printf ("%s/qemu/%s.conf", runtime_dir, name);
   self->log_path = g_strdup_printf ("%s/qemu/%s.log", runtime_dir, name);
   if (g_file_get_contents (self->conf_path, &live, NULL, NULL))
-    self->config = ferry_domain_config_parse (live, NULL);
+    self->config = ferryd_domain_config_parse (live, NULL);
   self->incoming_path = g_strdup_printf ("%s/qemu/%s.incoming", runtime_dir, name);
   g_task_set_task_data (task, self, g_object_unref);
-  ferry_qmp_connect_async (self->qmp_path, NULL, attach_connected_cb, task);
+  ferryd_qmp_connect_async (self->qmp_path, NULL, attach_connected_cb, task);
 }
 
-FerryQemu *
-ferry_qemu_attach_finish (GAsyncResult *result, GError **error)
+FerrydQemu *
+ferryd_qemu_attach_finish (GAsyncResult *result, GError **error)
 {
   return g_task_propagate_pointer (G_TASK (result), error);
 }
 
 void
-ferry_qemu_set_arrived (FerryQemu *self)
+ferryd_qemu_set_arrived (FerrydQemu *self)
 {
   if (self->incoming_path)
     (void) g_unlink (self->incoming_path);
@@ -761,9 +763,9 @@ static void
 resume_cont_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   GTask *task = user_data;
-  FerryQemu *self = g_task_get_source_object (task);
+  FerrydQemu *self = g_task_get_source_object (task);
   g_autoptr (GError) error = NULL;
-  g_autoptr (JsonNode) reply = ferry_qmp_execute_finish (FERRY_QMP (source), result, &error);
+  g_autoptr (JsonNode) reply = ferryd_qmp_execute_finish (FERRYD_QMP (source), result, &error);
   guint attempts = GPOINTER_TO_UINT (g_task_get_task_data (task)) + 1;
 
   if (reply)
@@ -787,19 +789,19 @@ resume_cont_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 static void
 resume_try (GTask *task)
 {
-  FerryQemu *self = g_task_get_source_object (task);
+  FerrydQemu *self = g_task_get_source_object (task);
 
-  if (self->exited || self->qmp == NULL || ferry_qmp_is_closed (self->qmp))
+  if (self->exited || self->qmp == NULL || ferryd_qmp_is_closed (self->qmp))
     {
       g_task_return_new_error (task, FERRY_ERROR, FERRY_ERROR_FAILED, "QEMU is gone");
       g_object_unref (task);
       return;
     }
-  ferry_qmp_execute_async (self->qmp, "cont", NULL, NULL, resume_cont_cb, task);
+  ferryd_qmp_execute_async (self->qmp, "cont", NULL, NULL, resume_cont_cb, task);
 }
 
 void
-ferry_qemu_resume_async (FerryQemu *self, GAsyncReadyCallback callback, gpointer user_data)
+ferryd_qemu_resume_async (FerrydQemu *self, GAsyncReadyCallback callback, gpointer user_data)
 {
   GTask *task = g_task_new (self, NULL, callback, user_data);
 
@@ -808,7 +810,7 @@ ferry_qemu_resume_async (FerryQemu *self, GAsyncReadyCallback callback, gpointer
 }
 
 gboolean
-ferry_qemu_resume_finish (FerryQemu *self, GAsyncResult *result, GError **error)
+ferryd_qemu_resume_finish (FerrydQemu *self, GAsyncResult *result, GError **error)
 {
   return g_task_propagate_boolean (G_TASK (result), error);
 }
@@ -818,13 +820,13 @@ ferry_qemu_resume_finish (FerryQemu *self, GAsyncResult *result, GError **error)
 static gboolean
 escalate_cb (gpointer user_data)
 {
-  FerryQemu *self = user_data;
+  FerrydQemu *self = user_data;
 
   self->shutdown_step++;
-  if (self->shutdown_step == 1 && self->qmp && !ferry_qmp_is_closed (self->qmp))
+  if (self->shutdown_step == 1 && self->qmp && !ferryd_qmp_is_closed (self->qmp))
     {
       g_debug ("guest did not power off; quitting QEMU %d", (int) self->pid);
-      ferry_qmp_send (self->qmp, "quit", NULL);
+      ferryd_qmp_send (self->qmp, "quit", NULL);
       return G_SOURCE_CONTINUE;
     }
   g_debug ("killing QEMU %d", (int) self->pid);
@@ -837,10 +839,10 @@ escalate_cb (gpointer user_data)
 }
 
 void
-ferry_qemu_shutdown_async (FerryQemu *self,
-                           guint grace_ms,
-                           GAsyncReadyCallback callback,
-                           gpointer user_data)
+ferryd_qemu_shutdown_async (FerrydQemu *self,
+                            guint grace_ms,
+                            GAsyncReadyCallback callback,
+                            gpointer user_data)
 {
   GTask *task = g_task_new (self, NULL, callback, user_data);
 
@@ -851,76 +853,76 @@ ferry_qemu_shutdown_async (FerryQemu *self,
       return;
     }
   g_ptr_array_add (self->exit_waiters, task);
-  if (self->escalate_id == 0 && ferry_qemu_is_crashed (self))
+  if (self->escalate_id == 0 && ferryd_qemu_is_crashed (self))
     {
       /* A crashed guest cannot power down: quit QEMU, kill it if need be. */
       self->shutdown_step = 1;
-      if (self->qmp && !ferry_qmp_is_closed (self->qmp))
-        ferry_qmp_send (self->qmp, "quit", NULL);
+      if (self->qmp && !ferryd_qmp_is_closed (self->qmp))
+        ferryd_qmp_send (self->qmp, "quit", NULL);
       self->escalate_id = g_timeout_add (grace_ms, escalate_cb, self);
     }
   else if (self->escalate_id == 0)
     {
       self->shutdown_step = 0;
-      if (self->qmp && !ferry_qmp_is_closed (self->qmp))
-        ferry_qmp_send (self->qmp, "system_powerdown", NULL);
+      if (self->qmp && !ferryd_qmp_is_closed (self->qmp))
+        ferryd_qmp_send (self->qmp, "system_powerdown", NULL);
       self->escalate_id = g_timeout_add (grace_ms, escalate_cb, self);
     }
 }
 
 gboolean
-ferry_qemu_shutdown_finish (FerryQemu *self, GAsyncResult *result, GError **error)
+ferryd_qemu_shutdown_finish (FerrydQemu *self, GAsyncResult *result, GError **error)
 {
   return g_task_propagate_boolean (G_TASK (result), error);
 }
 
 void
-ferry_qemu_terminate (FerryQemu *self)
+ferryd_qemu_terminate (FerrydQemu *self)
 {
   if (self->exited)
     return;
   g_clear_handle_id (&self->escalate_id, g_source_remove);
   self->shutdown_step = 1;
-  if (self->qmp && !ferry_qmp_is_closed (self->qmp))
-    ferry_qmp_send (self->qmp, "quit", NULL);
+  if (self->qmp && !ferryd_qmp_is_closed (self->qmp))
+    ferryd_qmp_send (self->qmp, "quit", NULL);
   /* SIGKILL if quit is not honoured promptly. */
   self->escalate_id = g_timeout_add (2000, escalate_cb, self);
 }
 
 static void
-ferry_qemu_dispose (GObject *object)
+ferryd_qemu_dispose (GObject *object)
 {
-  FerryQemu *self = FERRY_QEMU (object);
+  FerrydQemu *self = FERRYD_QEMU (object);
 
   g_clear_handle_id (&self->escalate_id, g_source_remove);
   if (self->qmp)
-    ferry_qmp_close (self->qmp);
+    ferryd_qmp_close (self->qmp);
   g_clear_object (&self->qmp);
-  G_OBJECT_CLASS (ferry_qemu_parent_class)->dispose (object);
+  G_OBJECT_CLASS (ferryd_qemu_parent_class)->dispose (object);
 }
 
 static void
-ferry_qemu_finalize (GObject *object)
+ferryd_qemu_finalize (GObject *object)
 {
-  FerryQemu *self = FERRY_QEMU (object);
+  FerrydQemu *self = FERRYD_QEMU (object);
 
   g_clear_object (&self->process);
   g_clear_object (&self->cancellable);
   g_clear_pointer (&self->exit_waiters, g_ptr_array_unref);
-  ferry_domain_config_free (self->config);
+  ferryd_domain_config_free (self->config);
   g_free (self->run_state);
   g_free (self->state_reason);
   g_free (self->log_path);
   g_free (self->qmp_path);
   g_free (self->conf_path);
   g_free (self->incoming_path);
-  G_OBJECT_CLASS (ferry_qemu_parent_class)->finalize (object);
+  G_OBJECT_CLASS (ferryd_qemu_parent_class)->finalize (object);
 }
 
 static void
-ferry_qemu_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
+ferryd_qemu_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
 {
-  FerryQemu *self = FERRY_QEMU (object);
+  FerrydQemu *self = FERRYD_QEMU (object);
 
   switch (prop_id)
     {
@@ -933,13 +935,13 @@ ferry_qemu_get_property (GObject *object, guint prop_id, GValue *value, GParamSp
 }
 
 static void
-ferry_qemu_class_init (FerryQemuClass *klass)
+ferryd_qemu_class_init (FerrydQemuClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
 
-  object_class->dispose = ferry_qemu_dispose;
-  object_class->finalize = ferry_qemu_finalize;
-  object_class->get_property = ferry_qemu_get_property;
+  object_class->dispose = ferryd_qemu_dispose;
+  object_class->finalize = ferryd_qemu_finalize;
+  object_class->get_property = ferryd_qemu_get_property;
 
   props[PROP_RUN_STATE] =
       g_param_spec_string ("run-state", NULL, NULL, "shutoff",
@@ -951,7 +953,7 @@ ferry_qemu_class_init (FerryQemuClass *klass)
 }
 
 static void
-ferry_qemu_init (FerryQemu *self)
+ferryd_qemu_init (FerrydQemu *self)
 {
   self->run_state = g_strdup ("starting");
   self->exit_waiters = g_ptr_array_new_with_free_func (g_object_unref);

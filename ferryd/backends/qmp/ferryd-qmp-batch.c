@@ -1,4 +1,4 @@
-/* ferry-qmp-batch.c: sequential QMP command lists
+/* ferryd-qmp-batch.c: sequential QMP command lists
  *
  * Migration set-up is a fixed sequence (capabilities, parameters, then
  * migrate); running it as one asynchronous batch keeps the engine free
@@ -14,11 +14,11 @@ typedef struct
   JsonObject *arguments;
 } Step;
 
-struct _FerryQmpBatch
+struct _FerrydQmpBatch
 {
   GArray *steps;
   guint next;
-  FerryQmp *qmp;
+  FerrydQmp *qmp;
 };
 
 static void
@@ -29,17 +29,17 @@ step_clear (Step *step)
 }
 
 static void
-batch_free (FerryQmpBatch *batch)
+batch_free (FerrydQmpBatch *batch)
 {
   g_array_unref (batch->steps);
   g_clear_object (&batch->qmp);
   g_free (batch);
 }
 
-FerryQmpBatch *
-ferry_qmp_batch_new (void)
+FerrydQmpBatch *
+ferryd_qmp_batch_new (void)
 {
-  FerryQmpBatch *batch = g_new0 (FerryQmpBatch, 1);
+  FerrydQmpBatch *batch = g_new0 (FerrydQmpBatch, 1);
 
   batch->steps = g_array_new (FALSE, TRUE, sizeof (Step));
   g_array_set_clear_func (batch->steps, (GDestroyNotify) step_clear);
@@ -47,7 +47,7 @@ ferry_qmp_batch_new (void)
 }
 
 void
-ferry_qmp_batch_add (FerryQmpBatch *batch, const char *command, JsonObject *arguments)
+ferryd_qmp_batch_add (FerrydQmpBatch *batch, const char *command, JsonObject *arguments)
 {
   Step step = { g_strdup (command), arguments };
 
@@ -60,10 +60,10 @@ static void
 step_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr (GTask) task = user_data;
-  FerryQmpBatch *batch = g_task_get_task_data (task);
+  FerrydQmpBatch *batch = g_task_get_task_data (task);
   Step *step = &g_array_index (batch->steps, Step, batch->next - 1);
   g_autoptr (GError) error = NULL;
-  JsonNode *reply = ferry_qmp_execute_finish (FERRY_QMP (source), result, &error);
+  JsonNode *reply = ferryd_qmp_execute_finish (FERRYD_QMP (source), result, &error);
 
   if (reply == NULL)
     {
@@ -83,19 +83,19 @@ step_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 static void
 run_next (GTask *task)
 {
-  FerryQmpBatch *batch = g_task_get_task_data (task);
+  FerrydQmpBatch *batch = g_task_get_task_data (task);
   Step *step = &g_array_index (batch->steps, Step, batch->next++);
 
-  ferry_qmp_execute_async (batch->qmp, step->command, step->arguments,
-                           g_task_get_cancellable (task), step_cb, task);
+  ferryd_qmp_execute_async (batch->qmp, step->command, step->arguments,
+                            g_task_get_cancellable (task), step_cb, task);
 }
 
 void
-ferry_qmp_batch_run_async (FerryQmpBatch *batch,
-                           FerryQmp *qmp,
-                           GCancellable *cancellable,
-                           GAsyncReadyCallback callback,
-                           gpointer user_data)
+ferryd_qmp_batch_run_async (FerrydQmpBatch *batch,
+                            FerrydQmp *qmp,
+                            GCancellable *cancellable,
+                            GAsyncReadyCallback callback,
+                            gpointer user_data)
 {
   GTask *task = g_task_new (NULL, cancellable, callback, user_data);
 
@@ -112,7 +112,7 @@ ferry_qmp_batch_run_async (FerryQmpBatch *batch,
 }
 
 JsonNode *
-ferry_qmp_batch_run_finish (GAsyncResult *result, GError **error)
+ferryd_qmp_batch_run_finish (GAsyncResult *result, GError **error)
 {
   return g_task_propagate_pointer (G_TASK (result), error);
 }

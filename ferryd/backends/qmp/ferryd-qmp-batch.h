@@ -1,21 +1,21 @@
-/* ferry-qmp-batch.h: run several QMP commands in order, stop at the first error */
+/* ferryd-qmp-batch.h: run several QMP commands in order, stop at the first error */
 #pragma once
 
 #include "ferryd-qmp.h"
 
 G_BEGIN_DECLS
 
-typedef struct _FerryQmpBatch FerryQmpBatch;
+typedef struct _FerrydQmpBatch FerrydQmpBatch;
 
-FerryQmpBatch *ferry_qmp_batch_new (void);
+FerrydQmpBatch *ferryd_qmp_batch_new (void);
 /* Takes ownership of @arguments (may be NULL). */
-void ferry_qmp_batch_add (FerryQmpBatch *batch, const char *command, JsonObject *arguments);
+void ferryd_qmp_batch_add (FerrydQmpBatch *batch, const char *command, JsonObject *arguments);
 /* Consumes the batch; the result is the reply of the last command. */
-void ferry_qmp_batch_run_async (FerryQmpBatch *batch,
-                                FerryQmp *qmp,
-                                GCancellable *cancellable,
-                                GAsyncReadyCallback callback,
-                                gpointer user_data);
-JsonNode *ferry_qmp_batch_run_finish (GAsyncResult *result, GError **error);
+void ferryd_qmp_batch_run_async (FerrydQmpBatch *batch,
+                                 FerrydQmp *qmp,
+                                 GCancellable *cancellable,
+                                 GAsyncReadyCallback callback,
+                                 gpointer user_data);
+JsonNode *ferryd_qmp_batch_run_finish (GAsyncResult *result, GError **error);
 
 G_END_DECLS

@@ -1,4 +1,4 @@
-/* ferry-qmp.c: asynchronous QMP client on GIO sockets with json-glib
+/* ferryd-qmp.c: asynchronous QMP client on GIO sockets with json-glib
  *
  * Signals:
  *   "event" (const char *name, JsonObject *data, gint64 timestamp_us)
@@ -10,9 +10,9 @@
 
 #include <gio/gunixsocketaddress.h>
 
-G_DEFINE_QUARK (ferry - qmp - error - quark, ferry_qmp_error)
+G_DEFINE_QUARK (ferry - qmp - error - quark, ferryd_qmp_error)
 
-struct _FerryQmp
+struct _FerrydQmp
 {
   GObject parent_instance;
 
@@ -31,7 +31,7 @@ struct _FerryQmp
   gboolean closed;
 };
 
-G_DEFINE_TYPE (FerryQmp, ferry_qmp, G_TYPE_OBJECT)
+G_DEFINE_TYPE (FerrydQmp, ferryd_qmp, G_TYPE_OBJECT)
 
 enum
 {
@@ -41,11 +41,11 @@ enum
 };
 static guint signals[N_SIGNALS];
 
-static void read_next_line (FerryQmp *self);
-static void flush_writes (FerryQmp *self);
+static void read_next_line (FerrydQmp *self);
+static void flush_writes (FerrydQmp *self);
 
 static void
-fail_all_pending (FerryQmp *self, const GError *error)
+fail_all_pending (FerrydQmp *self, const GError *error)
 {
   g_autoptr (GList) tasks = g_hash_table_get_values (self->pending);
 
@@ -66,7 +66,7 @@ fail_all_pending (FerryQmp *self, const GError *error)
 }
 
 static void
-close_with_error (FerryQmp *self, const GError *error)
+close_with_error (FerrydQmp *self, const GError *error)
 {
   if (self->closed)
     return;
@@ -84,17 +84,17 @@ close_with_error (FerryQmp *self, const GError *error)
 }
 
 void
-ferry_qmp_close (FerryQmp *self)
+ferryd_qmp_close (FerrydQmp *self)
 {
   g_autoptr (GError) error =
-      g_error_new_literal (FERRY_QMP_ERROR, FERRY_QMP_ERROR_CLOSED, "QMP connection closed");
+      g_error_new_literal (FERRYD_QMP_ERROR, FERRYD_QMP_ERROR_CLOSED, "QMP connection closed");
 
-  g_return_if_fail (FERRY_IS_QMP (self));
+  g_return_if_fail (FERRYD_IS_QMP (self));
   close_with_error (self, error);
 }
 
 GPid
-ferry_qmp_get_peer_pid (FerryQmp *self)
+ferryd_qmp_get_peer_pid (FerrydQmp *self)
 {
   g_autoptr (GCredentials) credentials = NULL;
 
@@ -105,7 +105,7 @@ ferry_qmp_get_peer_pid (FerryQmp *self)
 }
 
 gboolean
-ferry_qmp_is_closed (FerryQmp *self)
+ferryd_qmp_is_closed (FerrydQmp *self)
 {
   return self->closed;
 }
@@ -113,13 +113,13 @@ ferry_qmp_is_closed (FerryQmp *self)
 static void
 write_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  g_autoptr (FerryQmp) self = user_data;
+  g_autoptr (FerrydQmp) self = user_data;
   g_autoptr (GError) error = NULL;
 
   self->writing = FALSE;
   if (!g_output_stream_write_all_finish (G_OUTPUT_STREAM (source), result, NULL, &error))
     {
-      g_autoptr (GError) closed = g_error_new (FERRY_QMP_ERROR, FERRY_QMP_ERROR_CLOSED,
+      g_autoptr (GError) closed = g_error_new (FERRYD_QMP_ERROR, FERRYD_QMP_ERROR_CLOSED,
                                                "QMP write failed: %s", error->message);
       close_with_error (self, closed);
       return;
@@ -129,7 +129,7 @@ write_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 }
 
 static void
-flush_writes (FerryQmp *self)
+flush_writes (FerrydQmp *self)
 {
   GBytes *bytes;
   gsize size;
@@ -145,7 +145,7 @@ flush_writes (FerryQmp *self)
 }
 
 static void
-queue_message (FerryQmp *self, const char *command, JsonObject *arguments, const char *id)
+queue_message (FerrydQmp *self, const char *command, JsonObject *arguments, const char *id)
 {
   g_autoptr (JsonBuilder) builder = json_builder_new ();
   g_autoptr (JsonNode) root = NULL;
@@ -182,11 +182,11 @@ error_from_reply (JsonObject *reply)
   const char *klass = json_object_get_string_member_with_default (err, "class", "GenericError");
   const char *desc = json_object_get_string_member_with_default (err, "desc", "unknown error");
 
-  return g_error_new (FERRY_QMP_ERROR, FERRY_QMP_ERROR_COMMAND, "%s (%s)", desc, klass);
+  return g_error_new (FERRYD_QMP_ERROR, FERRYD_QMP_ERROR_COMMAND, "%s (%s)", desc, klass);
 }
 
 static void
-handle_event (FerryQmp *self, JsonObject *message)
+handle_event (FerrydQmp *self, JsonObject *message)
 {
   const char *name = json_object_get_string_member_with_default (message, "event", "");
   JsonObject *data = NULL;
@@ -207,7 +207,7 @@ handle_event (FerryQmp *self, JsonObject *message)
 }
 
 static void
-handle_message (FerryQmp *self, JsonObject *message)
+handle_message (FerrydQmp *self, JsonObject *message)
 {
   const char *id;
   g_autofree char *key = NULL;
@@ -248,14 +248,14 @@ handle_message (FerryQmp *self, JsonObject *message)
     g_task_return_pointer (task, json_node_copy (json_object_get_member (message, "return")),
                            (GDestroyNotify) json_node_unref);
   else
-    g_task_return_new_error (task, FERRY_QMP_ERROR, FERRY_QMP_ERROR_PROTOCOL,
+    g_task_return_new_error (task, FERRYD_QMP_ERROR, FERRYD_QMP_ERROR_PROTOCOL,
                              "QMP reply without return or error");
 }
 
 static void
 read_line_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  g_autoptr (FerryQmp) self = user_data;
+  g_autoptr (FerrydQmp) self = user_data;
   g_autoptr (GError) error = NULL;
   g_autofree char *line = NULL;
   g_autoptr (JsonParser) parser = NULL;
@@ -267,7 +267,7 @@ read_line_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   if (line == NULL)
     {
       g_autoptr (GError) closed =
-          g_error_new (FERRY_QMP_ERROR, FERRY_QMP_ERROR_CLOSED, "QMP connection lost: %s",
+          g_error_new (FERRYD_QMP_ERROR, FERRYD_QMP_ERROR_CLOSED, "QMP connection lost: %s",
                        error ? error->message : "end of stream");
       close_with_error (self, closed);
       return;
@@ -281,7 +281,7 @@ read_line_cb (GObject *source, GAsyncResult *result, gpointer user_data)
           !JSON_NODE_HOLDS_OBJECT ((root = json_parser_get_root (parser))))
         {
           g_autoptr (GError) bad =
-              g_error_new (FERRY_QMP_ERROR, FERRY_QMP_ERROR_PROTOCOL, "malformed QMP message: %s",
+              g_error_new (FERRYD_QMP_ERROR, FERRYD_QMP_ERROR_PROTOCOL, "malformed QMP message: %s",
                            error ? error->message : line);
           close_with_error (self, bad);
           return;
@@ -293,7 +293,7 @@ read_line_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 }
 
 static void
-read_next_line (FerryQmp *self)
+read_next_line (FerrydQmp *self)
 {
   g_data_input_stream_read_line_async (self->input, G_PRIORITY_DEFAULT, self->cancellable,
                                        read_line_cb, g_object_ref (self));
@@ -305,7 +305,7 @@ connected_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr (GTask) task = user_data;
   g_autoptr (GError) error = NULL;
   GSocketConnection *connection;
-  FerryQmp *self;
+  FerrydQmp *self;
 
   connection = g_socket_client_connect_finish (G_SOCKET_CLIENT (source), result, &error);
   if (connection == NULL)
@@ -313,7 +313,7 @@ connected_cb (GObject *source, GAsyncResult *result, gpointer user_data)
       g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
-  self = g_object_new (FERRY_TYPE_QMP, NULL);
+  self = g_object_new (FERRYD_TYPE_QMP, NULL);
   self->connection = connection;
   self->input = g_data_input_stream_new (g_io_stream_get_input_stream (G_IO_STREAM (connection)));
   g_data_input_stream_set_newline_type (self->input, G_DATA_STREAM_NEWLINE_TYPE_ANY);
@@ -324,45 +324,45 @@ connected_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 }
 
 void
-ferry_qmp_connect_async (const char *socket_path,
-                         GCancellable *cancellable,
-                         GAsyncReadyCallback callback,
-                         gpointer user_data)
+ferryd_qmp_connect_async (const char *socket_path,
+                          GCancellable *cancellable,
+                          GAsyncReadyCallback callback,
+                          gpointer user_data)
 {
   g_autoptr (GSocketClient) client = g_socket_client_new ();
   g_autoptr (GSocketAddress) address = g_unix_socket_address_new (socket_path);
   GTask *task = g_task_new (NULL, cancellable, callback, user_data);
 
-  g_task_set_source_tag (task, ferry_qmp_connect_async);
+  g_task_set_source_tag (task, ferryd_qmp_connect_async);
   g_socket_client_connect_async (client, G_SOCKET_CONNECTABLE (address), cancellable, connected_cb,
                                  task);
 }
 
-FerryQmp *
-ferry_qmp_connect_finish (GAsyncResult *result, GError **error)
+FerrydQmp *
+ferryd_qmp_connect_finish (GAsyncResult *result, GError **error)
 {
-  FerryQmp *self = g_task_propagate_pointer (G_TASK (result), error);
+  FerrydQmp *self = g_task_propagate_pointer (G_TASK (result), error);
 
   /* The handshake task held the only reference besides the read loop. */
   return self;
 }
 
 void
-ferry_qmp_execute_async (FerryQmp *self,
-                         const char *command,
-                         JsonObject *arguments,
-                         GCancellable *cancellable,
-                         GAsyncReadyCallback callback,
-                         gpointer user_data)
+ferryd_qmp_execute_async (FerrydQmp *self,
+                          const char *command,
+                          JsonObject *arguments,
+                          GCancellable *cancellable,
+                          GAsyncReadyCallback callback,
+                          gpointer user_data)
 {
   g_autoptr (GTask) task = g_task_new (self, cancellable, callback, user_data);
   g_autofree char *id = NULL;
 
-  g_task_set_source_tag (task, ferry_qmp_execute_async);
+  g_task_set_source_tag (task, ferryd_qmp_execute_async);
   g_task_set_task_data (task, g_strdup (command), g_free);
   if (self->closed)
     {
-      g_task_return_new_error (task, FERRY_QMP_ERROR, FERRY_QMP_ERROR_CLOSED,
+      g_task_return_new_error (task, FERRYD_QMP_ERROR, FERRYD_QMP_ERROR_CLOSED,
                                "QMP connection is closed (command %s)", command);
       return;
     }
@@ -372,7 +372,7 @@ ferry_qmp_execute_async (FerryQmp *self,
 }
 
 JsonNode *
-ferry_qmp_execute_finish (FerryQmp *self, GAsyncResult *result, GError **error)
+ferryd_qmp_execute_finish (FerrydQmp *self, GAsyncResult *result, GError **error)
 {
   g_return_val_if_fail (g_task_is_valid (result, self), NULL);
   return g_task_propagate_pointer (G_TASK (result), error);
@@ -383,22 +383,22 @@ send_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autofree char *command = user_data;
   g_autoptr (GError) error = NULL;
-  g_autoptr (JsonNode) reply = ferry_qmp_execute_finish (FERRY_QMP (source), result, &error);
+  g_autoptr (JsonNode) reply = ferryd_qmp_execute_finish (FERRYD_QMP (source), result, &error);
 
   if (reply == NULL)
     g_debug ("%s: %s", command, error->message);
 }
 
 void
-ferry_qmp_send (FerryQmp *self, const char *command, JsonObject *arguments)
+ferryd_qmp_send (FerrydQmp *self, const char *command, JsonObject *arguments)
 {
-  ferry_qmp_execute_async (self, command, arguments, NULL, send_cb, g_strdup (command));
+  ferryd_qmp_execute_async (self, command, arguments, NULL, send_cb, g_strdup (command));
 }
 
 static void
-ferry_qmp_finalize (GObject *object)
+ferryd_qmp_finalize (GObject *object)
 {
-  FerryQmp *self = FERRY_QMP (object);
+  FerrydQmp *self = FERRYD_QMP (object);
 
   g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
@@ -407,15 +407,15 @@ ferry_qmp_finalize (GObject *object)
   g_clear_object (&self->input);
   g_clear_object (&self->output);
   g_clear_object (&self->connection);
-  G_OBJECT_CLASS (ferry_qmp_parent_class)->finalize (object);
+  G_OBJECT_CLASS (ferryd_qmp_parent_class)->finalize (object);
 }
 
 static void
-ferry_qmp_class_init (FerryQmpClass *klass)
+ferryd_qmp_class_init (FerrydQmpClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
 
-  object_class->finalize = ferry_qmp_finalize;
+  object_class->finalize = ferryd_qmp_finalize;
 
   signals[SIGNAL_EVENT] = g_signal_new (
       "event", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST | G_SIGNAL_DETAILED, 0, NULL, NULL,
@@ -425,7 +425,7 @@ ferry_qmp_class_init (FerryQmpClass *klass)
 }
 
 static void
-ferry_qmp_init (FerryQmp *self)
+ferryd_qmp_init (FerrydQmp *self)
 {
   self->cancellable = g_cancellable_new ();
   self->pending = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);

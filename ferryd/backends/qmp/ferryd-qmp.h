@@ -1,4 +1,4 @@
-/* ferry-qmp.h: an asynchronous QEMU Machine Protocol client
+/* ferryd-qmp.h: an asynchronous QEMU Machine Protocol client
  *
  * Protocol only: greeting, capability negotiation, commands with ids,
  * replies and events interleaved on one socket. No migration policy here.
@@ -10,41 +10,41 @@
 
 G_BEGIN_DECLS
 
-#define FERRY_QMP_ERROR (ferry_qmp_error_quark ())
+#define FERRYD_QMP_ERROR (ferryd_qmp_error_quark ())
 
 typedef enum
 {
-  FERRY_QMP_ERROR_COMMAND,  /* QEMU answered {"error": ...} */
-  FERRY_QMP_ERROR_PROTOCOL, /* malformed or unexpected data */
-  FERRY_QMP_ERROR_CLOSED,   /* the connection is gone */
-} FerryQmpError;
+  FERRYD_QMP_ERROR_COMMAND,  /* QEMU answered {"error": ...} */
+  FERRYD_QMP_ERROR_PROTOCOL, /* malformed or unexpected data */
+  FERRYD_QMP_ERROR_CLOSED,   /* the connection is gone */
+} FerrydQmpError;
 
-GQuark ferry_qmp_error_quark (void);
+GQuark ferryd_qmp_error_quark (void);
 
-#define FERRY_TYPE_QMP (ferry_qmp_get_type ())
-G_DECLARE_FINAL_TYPE (FerryQmp, ferry_qmp, FERRY, QMP, GObject)
+#define FERRYD_TYPE_QMP (ferryd_qmp_get_type ())
+G_DECLARE_FINAL_TYPE (FerrydQmp, ferryd_qmp, FERRYD, QMP, GObject)
 
-void ferry_qmp_connect_async (const char *socket_path,
-                              GCancellable *cancellable,
-                              GAsyncReadyCallback callback,
-                              gpointer user_data);
-FerryQmp *ferry_qmp_connect_finish (GAsyncResult *result, GError **error);
+void ferryd_qmp_connect_async (const char *socket_path,
+                               GCancellable *cancellable,
+                               GAsyncReadyCallback callback,
+                               gpointer user_data);
+FerrydQmp *ferryd_qmp_connect_finish (GAsyncResult *result, GError **error);
 
-void ferry_qmp_execute_async (FerryQmp *self,
-                              const char *command,
-                              JsonObject *arguments,
-                              GCancellable *cancellable,
-                              GAsyncReadyCallback callback,
-                              gpointer user_data);
-JsonNode *ferry_qmp_execute_finish (FerryQmp *self, GAsyncResult *result, GError **error);
+void ferryd_qmp_execute_async (FerrydQmp *self,
+                               const char *command,
+                               JsonObject *arguments,
+                               GCancellable *cancellable,
+                               GAsyncReadyCallback callback,
+                               gpointer user_data);
+JsonNode *ferryd_qmp_execute_finish (FerrydQmp *self, GAsyncResult *result, GError **error);
 
 /* Fire and forget: errors are logged at debug level. */
-void ferry_qmp_send (FerryQmp *self, const char *command, JsonObject *arguments);
+void ferryd_qmp_send (FerrydQmp *self, const char *command, JsonObject *arguments);
 
 /* The pid of the process at the other end of the socket (0 if unknown). */
-GPid ferry_qmp_get_peer_pid (FerryQmp *self);
+GPid ferryd_qmp_get_peer_pid (FerrydQmp *self);
 
-gboolean ferry_qmp_is_closed (FerryQmp *self);
-void ferry_qmp_close (FerryQmp *self);
+gboolean ferryd_qmp_is_closed (FerrydQmp *self);
+void ferryd_qmp_close (FerrydQmp *self);
 
 G_END_DECLS
