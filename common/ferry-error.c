@@ -9,17 +9,18 @@
 #define G_LOG_DOMAIN "ferry-error"
 
 #include "ferry-error.h"
+#include "ferry-names.h"
 
 static const GDBusErrorEntry ferry_error_entries[] = {
-  { FERRY_ERROR_FAILED, "org.ferryvm.Ferry1.Error.Failed" },
-  { FERRY_ERROR_INVALID_ARGUMENT, "org.ferryvm.Ferry1.Error.InvalidArgument" },
-  { FERRY_ERROR_NOT_FOUND, "org.ferryvm.Ferry1.Error.NotFound" },
-  { FERRY_ERROR_NOT_SUPPORTED, "org.ferryvm.Ferry1.Error.NotSupported" },
-  { FERRY_ERROR_BUSY, "org.ferryvm.Ferry1.Error.Busy" },
-  { FERRY_ERROR_PEER_UNREACHABLE, "org.ferryvm.Ferry1.Error.PeerUnreachable" },
-  { FERRY_ERROR_PEER_REFUSED, "org.ferryvm.Ferry1.Error.PeerRefused" },
-  { FERRY_ERROR_MIGRATION_FAILED, "org.ferryvm.Ferry1.Error.MigrationFailed" },
-  { FERRY_ERROR_CANCELLED, "org.ferryvm.Ferry1.Error.Cancelled" },
+  { FERRY_ERROR_FAILED, FERRY_ERROR_NAME_PREFIX "Failed" },
+  { FERRY_ERROR_INVALID_ARGUMENT, FERRY_ERROR_NAME_PREFIX "InvalidArgument" },
+  { FERRY_ERROR_NOT_FOUND, FERRY_ERROR_NAME_PREFIX "NotFound" },
+  { FERRY_ERROR_NOT_SUPPORTED, FERRY_ERROR_NAME_PREFIX "NotSupported" },
+  { FERRY_ERROR_BUSY, FERRY_ERROR_NAME_PREFIX "Busy" },
+  { FERRY_ERROR_PEER_UNREACHABLE, FERRY_ERROR_NAME_PREFIX "PeerUnreachable" },
+  { FERRY_ERROR_PEER_REFUSED, FERRY_ERROR_NAME_PREFIX "PeerRefused" },
+  { FERRY_ERROR_MIGRATION_FAILED, FERRY_ERROR_NAME_PREFIX "MigrationFailed" },
+  { FERRY_ERROR_CANCELLED, FERRY_ERROR_NAME_PREFIX "Cancelled" },
 };
 
 GQuark
@@ -38,7 +39,7 @@ ferry_error_to_dbus_name (FerryError code)
   for (gsize i = 0; i < G_N_ELEMENTS (ferry_error_entries); i++)
     if (ferry_error_entries[i].error_code == (gint) code)
       return ferry_error_entries[i].dbus_error_name;
-  return "org.ferryvm.Ferry1.Error.Failed";
+  return FERRY_ERROR_NAME_PREFIX "Failed";
 }
 
 static FerryError
@@ -84,7 +85,7 @@ ferry_error_to_dbus (const GError *error)
       g_autoptr (GError) copy = g_error_copy (error);
 
       g_dbus_error_strip_remote_error (copy);
-      if (g_str_has_prefix (name, "org.ferryvm.Ferry1.Error."))
+      if (g_str_has_prefix (name, FERRY_ERROR_NAME_PREFIX))
         return g_dbus_error_new_for_dbus_error (name, copy->message);
       return g_error_new (FERRY_ERROR, FERRY_ERROR_FAILED, "%s: %s", name, copy->message);
     }

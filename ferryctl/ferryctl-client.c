@@ -62,7 +62,7 @@ manager_proxy (FerryctlClient *client, GError **error)
   return ferry_dbus_manager_proxy_new_sync (client->connection,
                                             G_DBUS_PROXY_FLAGS_DO_NOT_LOAD_PROPERTIES |
                                                 G_DBUS_PROXY_FLAGS_DO_NOT_CONNECT_SIGNALS,
-                                            FERRYCTL_BUS_NAME, FERRYCTL_ROOT_PATH, NULL, error);
+                                            FERRY_BUS_NAME, FERRY_OBJECT_PATH, NULL, error);
 }
 
 /* A call guarded by polkit: interactive authorization allowed, no timeout. */
@@ -124,8 +124,8 @@ list_interfaces (FerryctlClient *client, const char *interface_name, GError **er
   GList *result = NULL;
 
   manager = ferry_dbus_object_manager_client_new_sync (
-      client->connection, G_DBUS_OBJECT_MANAGER_CLIENT_FLAGS_DO_NOT_AUTO_START, FERRYCTL_BUS_NAME,
-      FERRYCTL_ROOT_PATH, NULL, error);
+      client->connection, G_DBUS_OBJECT_MANAGER_CLIENT_FLAGS_DO_NOT_AUTO_START, FERRY_BUS_NAME,
+      FERRY_OBJECT_PATH, NULL, error);
   if (manager == NULL)
     return NULL;
   owner = g_dbus_object_manager_client_get_name_owner (G_DBUS_OBJECT_MANAGER_CLIENT (manager));
@@ -134,14 +134,14 @@ list_interfaces (FerryctlClient *client, const char *interface_name, GError **er
       /* Not running: activate it with a real call, which also gives the
        * error to report when it cannot be started. */
       g_autoptr (GVariant) reply = g_dbus_connection_call_sync (
-          client->connection, FERRYCTL_BUS_NAME, FERRYCTL_ROOT_PATH, "org.freedesktop.DBus.Peer",
+          client->connection, FERRY_BUS_NAME, FERRY_OBJECT_PATH, "org.freedesktop.DBus.Peer",
           "Ping", NULL, NULL, G_DBUS_CALL_FLAGS_NONE, -1, NULL, error);
       if (reply == NULL)
         return NULL;
       g_clear_object (&manager);
       manager = ferry_dbus_object_manager_client_new_sync (
-          client->connection, G_DBUS_OBJECT_MANAGER_CLIENT_FLAGS_NONE, FERRYCTL_BUS_NAME,
-          FERRYCTL_ROOT_PATH, NULL, error);
+          client->connection, G_DBUS_OBJECT_MANAGER_CLIENT_FLAGS_NONE, FERRY_BUS_NAME,
+          FERRY_OBJECT_PATH, NULL, error);
       if (manager == NULL)
         return NULL;
     }
@@ -179,7 +179,7 @@ GList *
 ferryctl_client_list_domains (FerryctlClient *client, GError **error)
 {
   g_autoptr (GError) local = NULL;
-  GList *list = list_interfaces (client, "org.ferryvm.Ferry1.Domain", &local);
+  GList *list = list_interfaces (client, FERRY_DOMAIN_INTERFACE, &local);
 
   if (local != NULL)
     {
@@ -193,7 +193,7 @@ GList *
 ferryctl_client_list_migrations (FerryctlClient *client, GError **error)
 {
   g_autoptr (GError) local = NULL;
-  GList *list = list_interfaces (client, "org.ferryvm.Ferry1.Migration", &local);
+  GList *list = list_interfaces (client, FERRY_MIGRATION_INTERFACE, &local);
 
   if (local != NULL)
     {
@@ -224,7 +224,7 @@ ferryctl_client_get_migration (FerryctlClient *client, const char *path, GError 
   /* Properties are loaded after the signal match is in place: nothing
    * that happens from here on is missed. */
   migration = ferry_dbus_migration_proxy_new_sync (client->connection, G_DBUS_PROXY_FLAGS_NONE,
-                                                   FERRYCTL_BUS_NAME, path, NULL, error);
+                                                   FERRY_BUS_NAME, path, NULL, error);
   if (migration == NULL)
     return NULL;
   names = g_dbus_proxy_get_cached_property_names (G_DBUS_PROXY (migration));
@@ -232,14 +232,14 @@ ferryctl_client_get_migration (FerryctlClient *client, const char *path, GError 
     return g_steal_pointer (&migration);
 
   /* No properties: ask again to learn why. */
-  reply = g_dbus_connection_call_sync (client->connection, FERRYCTL_BUS_NAME, path,
+  reply = g_dbus_connection_call_sync (client->connection, FERRY_BUS_NAME, path,
                                        "org.freedesktop.DBus.Properties", "GetAll",
-                                       g_variant_new ("(s)", "org.ferryvm.Ferry1.Migration"), NULL,
+                                       g_variant_new ("(s)", FERRY_MIGRATION_INTERFACE), NULL,
                                        G_DBUS_CALL_FLAGS_NONE, -1, NULL, &local);
   if (reply != NULL)
     /* ferryd was not running and this call activated it: start over. */
     return ferry_dbus_migration_proxy_new_sync (client->connection, G_DBUS_PROXY_FLAGS_NONE,
-                                                FERRYCTL_BUS_NAME, path, NULL, error);
+                                                FERRY_BUS_NAME, path, NULL, error);
   if (!is_unknown_object_error (local))
     {
       g_propagate_error (error, g_steal_pointer (&local));
@@ -306,11 +306,11 @@ ferryctl_migration_path_from_id (const char *id)
   const char *number = id;
   guint64 n;
 
-  if (g_str_has_prefix (id, FERRYCTL_MIGRATION_PREFIX))
-    number = id + strlen (FERRYCTL_MIGRATION_PREFIX);
+  if (g_str_has_prefix (id, FERRY_MIGRATION_PATH_PREFIX))
+    number = id + strlen (FERRY_MIGRATION_PATH_PREFIX);
   if (!g_ascii_string_to_unsigned (number, 10, 0, G_MAXUINT64, &n, NULL))
     return NULL;
-  return g_strdup_printf (FERRYCTL_MIGRATION_PREFIX "%" G_GUINT64_FORMAT, n);
+  return g_strdup_printf (FERRY_MIGRATION_PATH_PREFIX "%" G_GUINT64_FORMAT, n);
 }
 
 guint64
@@ -318,8 +318,8 @@ ferryctl_migration_id_from_path (const char *path)
 {
   guint64 n = 0;
 
-  if (path != NULL && g_str_has_prefix (path, FERRYCTL_MIGRATION_PREFIX))
-    g_ascii_string_to_unsigned (path + strlen (FERRYCTL_MIGRATION_PREFIX), 10, 0, G_MAXUINT64, &n,
+  if (path != NULL && g_str_has_prefix (path, FERRY_MIGRATION_PATH_PREFIX))
+    g_ascii_string_to_unsigned (path + strlen (FERRY_MIGRATION_PATH_PREFIX), 10, 0, G_MAXUINT64, &n,
                                 NULL);
   return n;
 }

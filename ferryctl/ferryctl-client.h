@@ -5,14 +5,12 @@
 #include <gio/gio.h>
 
 #include "ferry-dbus.h"
+#include "ferry-names.h"
 
 G_BEGIN_DECLS
 
-#define FERRYCTL_BUS_NAME "org.ferryvm.Ferry1"
-#define FERRYCTL_ROOT_PATH "/org/ferryvm/Ferry1"
-#define FERRYCTL_MIGRATION_PREFIX FERRYCTL_ROOT_PATH "/migration/"
-#define FERRYCTL_ERROR_NOT_FOUND "org.ferryvm.Ferry1.Error.NotFound"
-#define FERRYCTL_ERROR_CANCELLED "org.ferryvm.Ferry1.Error.Cancelled"
+#define FERRYCTL_ERROR_NOT_FOUND FERRY_ERROR_NAME_PREFIX "NotFound"
+#define FERRYCTL_ERROR_CANCELLED FERRY_ERROR_NAME_PREFIX "Cancelled"
 
 typedef struct _FerryctlClient FerryctlClient;
 

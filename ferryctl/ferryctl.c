@@ -185,7 +185,7 @@ get_migration (Globals *g,
 
   if (path == NULL)
     return usage_error ("'%s' is not a migration ID (a number, or a path under %s)", id,
-                        FERRYCTL_MIGRATION_PREFIX);
+                        FERRY_MIGRATION_PATH_PREFIX);
   client = ferryctl_client_new (g->address, &error);
   if (client == NULL)
     return report_error (error);
@@ -312,7 +312,7 @@ commands_summary (void)
       g_autofree char *line = g_strdup_printf ("  %-14s %s", commands[i].name, commands[i].usage);
       g_string_append_printf (s, "%s\n", g_strchomp (line));
     }
-  g_string_append (s, "\nID is the number n of /org/ferryvm/Ferry1/migration/n, or that path.\n"
+  g_string_append (s, "\nID is the number n of " FERRY_MIGRATION_PATH_PREFIX "n, or that path.\n"
                       "Ctrl-C stops following a migration; it does not cancel it.");
   return g_string_free (s, FALSE);
 }

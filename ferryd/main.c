@@ -7,11 +7,10 @@
 #include "ferryd-daemon.h"
 #include "ferryd-engine.h"
 #include "ferry-error.h"
+#include "ferry-names.h"
 
 #include <glib-unix.h>
 #include <locale.h>
-
-#define FERRY_BUS_NAME "org.ferryvm.Ferry1"
 
 typedef struct
 {

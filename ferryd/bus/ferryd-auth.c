@@ -22,7 +22,7 @@ typedef struct
   const char *probe;
 } AuthRule;
 
-#define IFACE(x) "org.ferryvm.Ferry1." x
+#define IFACE(x) FERRY_INTERFACE_PREFIX x
 
 static const AuthRule auth_rules[] = {
   { IFACE ("Manager"), "DefineDomain", FERRY_ACTION_MANAGE_DOMAINS },

@@ -3,12 +3,9 @@
 
 #include <gio/gio.h>
 
-G_BEGIN_DECLS
+#include "ferry-names.h"
 
-#define FERRY_ACTION_MIGRATE "org.ferryvm.ferry1.migrate"
-#define FERRY_ACTION_CONTROL "org.ferryvm.ferry1.control"
-#define FERRY_ACTION_MANAGE_DOMAINS "org.ferryvm.ferry1.manage-domains"
-#define FERRY_ACTION_PEER "org.ferryvm.ferry1.peer"
+G_BEGIN_DECLS
 
 #define FERRYD_TYPE_AUTHORITY (ferryd_authority_get_type ())
 G_DECLARE_FINAL_TYPE (FerrydAuthority, ferryd_authority, FERRYD, AUTHORITY, GObject)

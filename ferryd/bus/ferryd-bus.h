@@ -4,13 +4,13 @@
 
 #include <gio/gio.h>
 
+#include "ferry-names.h"
+
 #include "ferryd-auth.h"
 #include "ferryd-daemon.h"
 #include "ferryd-engine.h"
 
 G_BEGIN_DECLS
-
-#define FERRY_OBJECT_PATH "/org/ferryvm/Ferry1"
 
 #define FERRYD_TYPE_BUS (ferryd_bus_get_type ())
 G_DECLARE_FINAL_TYPE (FerrydBus, ferryd_bus, FERRYD, BUS, GObject)

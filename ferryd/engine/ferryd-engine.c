@@ -9,6 +9,7 @@
 #include "config.h"
 #include "ferryd-engine.h"
 #include "ferry-error.h"
+#include "ferry-names.h"
 #include "ferryd-peer.h"
 
 #define HISTORY_LENGTH 32
@@ -273,10 +274,10 @@ check_connected_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   g_variant_dict_init (&info, NULL);
   g_variant_dict_insert (&info, "api", "u", 1);
   g_variant_dict_insert (&info, "domain", "s", ferryd_domain_get_name (data->domain));
-  g_dbus_connection_call (
-      data->peer, "org.ferryvm.Ferry1", "/org/ferryvm/Ferry1", "org.ferryvm.Ferry1.Peer", "Hello",
-      g_variant_new ("(@a{sv})", g_variant_dict_end (&info)), G_VARIANT_TYPE ("(a{sv})"),
-      G_DBUS_CALL_FLAGS_NONE, 10000, NULL, check_hello_cb, task);
+  g_dbus_connection_call (data->peer, FERRY_BUS_NAME, FERRY_OBJECT_PATH, FERRY_PEER_INTERFACE,
+                          "Hello", g_variant_new ("(@a{sv})", g_variant_dict_end (&info)),
+                          G_VARIANT_TYPE ("(a{sv})"), G_DBUS_CALL_FLAGS_NONE, 10000, NULL,
+                          check_hello_cb, task);
 }
 
 void

@@ -6,12 +6,10 @@
  */
 #pragma once
 
+#include "ferry-names.h"
 #include "ferryd-migration.h"
 #include "ferryd-qmp-batch.h"
 
-#define PEER_BUS_NAME "org.ferryvm.Ferry1"
-#define PEER_INTERFACE "org.ferryvm.Ferry1.Peer"
-#define PEER_PATH "/org/ferryvm/Ferry1"
 #define PEER_CALL_TIMEOUT_MS 60000
 #define SAMPLE_INTERVAL_MS 250
 /* QEMU's rate limit when the operator sets none: effectively unlimited. */

@@ -146,8 +146,8 @@ migration_send_peer_abort (FerrydMigration *self, const char *reason)
   if (self->abort_sent || self->peer == NULL || self->peer_migration == NULL)
     return;
   self->abort_sent = TRUE;
-  g_dbus_connection_call (self->peer, PEER_BUS_NAME, PEER_PATH, PEER_INTERFACE, "Abort",
-                          g_variant_new ("(os)", self->peer_migration, reason), NULL,
+  g_dbus_connection_call (self->peer, FERRY_BUS_NAME, FERRY_OBJECT_PATH, FERRY_PEER_INTERFACE,
+                          "Abort", g_variant_new ("(os)", self->peer_migration, reason), NULL,
                           G_DBUS_CALL_FLAGS_NONE, 10000, NULL, peer_abort_cb, g_object_ref (self));
 }
 
@@ -180,7 +180,7 @@ peer_error (const GError *error, const char *what)
   if (g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_ACCESS_DENIED) ||
       g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_SERVICE_UNKNOWN) || name == NULL ||
       g_str_equal (name, "org.freedesktop.DBus.Error.AccessDenied") ||
-      g_str_has_prefix (name, "org.ferryvm.Ferry1.Error."))
+      g_str_has_prefix (name, FERRY_ERROR_NAME_PREFIX))
     {
       gboolean unreachable = name == NULL ||
                              g_str_equal (name, "org.freedesktop.DBus.Error.ServiceUnknown") ||
@@ -422,14 +422,14 @@ hello_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   if (self->resolved_machine)
     g_set_str (&live_config->machine, self->resolved_machine);
   live = ferryd_domain_config_to_data (live_config);
-  g_dbus_connection_call (self->peer, PEER_BUS_NAME, PEER_PATH, PEER_INTERFACE, "Prepare",
-                          g_variant_new ("(sss@a{sv}@a{sv})", ferryd_domain_get_name (self->domain),
-                                         persistent, live, self->options->variant,
-                                         source_info (self)),
-                          G_VARIANT_TYPE ("(oa{sv})"), G_DBUS_CALL_FLAGS_NONE,
-                          /* Not cancellable: a cancelled Prepare must still
-                           * be answered so its destination can be aborted. */
-                          PEER_CALL_TIMEOUT_MS, NULL, prepare_cb, g_object_ref (self));
+  g_dbus_connection_call (
+      self->peer, FERRY_BUS_NAME, FERRY_OBJECT_PATH, FERRY_PEER_INTERFACE, "Prepare",
+      g_variant_new ("(sss@a{sv}@a{sv})", ferryd_domain_get_name (self->domain), persistent, live,
+                     self->options->variant, source_info (self)),
+      G_VARIANT_TYPE ("(oa{sv})"), G_DBUS_CALL_FLAGS_NONE,
+      /* Not cancellable: a cancelled Prepare must still
+       * be answered so its destination can be aborted. */
+      PEER_CALL_TIMEOUT_MS, NULL, prepare_cb, g_object_ref (self));
 }
 
 static void
@@ -470,8 +470,8 @@ peer_connected_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   g_signal_connect_object (self->peer, "closed", G_CALLBACK (peer_closed_cb), self, 0);
   if (check_cancelled (self))
     return;
-  g_dbus_connection_call (self->peer, PEER_BUS_NAME, PEER_PATH, PEER_INTERFACE, "Hello",
-                          g_variant_new ("(@a{sv})", source_info (self)),
+  g_dbus_connection_call (self->peer, FERRY_BUS_NAME, FERRY_OBJECT_PATH, FERRY_PEER_INTERFACE,
+                          "Hello", g_variant_new ("(@a{sv})", source_info (self)),
                           G_VARIANT_TYPE ("(a{sv})"), G_DBUS_CALL_FLAGS_NONE, PEER_CALL_TIMEOUT_MS,
                           self->cancellable, hello_cb, g_object_ref (self));
 }
@@ -620,7 +620,7 @@ final_query_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   self->end_us = g_get_real_time ();
   migration_set_phase (self, PHASE_FINISH);
   g_dbus_connection_call (
-      self->peer, PEER_BUS_NAME, PEER_PATH, PEER_INTERFACE, "Finish",
+      self->peer, FERRY_BUS_NAME, FERRY_OBJECT_PATH, FERRY_PEER_INTERFACE, "Finish",
       g_variant_new ("(ob@a{sv})", self->peer_migration, TRUE, finish_statistics (self)),
       G_VARIANT_TYPE ("(a{sv})"), G_DBUS_CALL_FLAGS_NONE, PEER_CALL_TIMEOUT_MS, NULL,
       peer_finish_cb, g_object_ref (self));
@@ -709,8 +709,7 @@ on_source_event (FerrydQmp *qmp, const char *name, JsonObject *data, gint64 ts, 
       /* Neither side holds the whole guest: both stay paused until
        * Recover. Never roll back here. */
       migration_set_state (self, STATE_POSTCOPY_PAUSED);
-      ferry_dbus_migration_set_error_name (self->record,
-                                           "org.ferryvm.Ferry1.Error.MigrationFailed");
+      ferry_dbus_migration_set_error_name (self->record, FERRY_ERROR_NAME_PREFIX "MigrationFailed");
       ferry_dbus_migration_set_error_message (
           self->record, "Post-copy link lost: the guest is paused on both hosts, nothing is lost; "
                         "resuming it with Recover is planned, not implemented yet");

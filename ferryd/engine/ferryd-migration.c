@@ -624,7 +624,7 @@ ferryd_migration_new (const FerrydMigrationSetup *setup)
   self->options = setup->options;
   self->local_hostname = g_strdup (setup->local_hostname);
   self->local_host_uuid = g_strdup (setup->local_host_uuid);
-  self->path = g_strdup_printf ("/org/ferryvm/Ferry1/migration/%u", setup->id);
+  self->path = g_strdup_printf (FERRY_MIGRATION_PATH_PREFIX "%u", setup->id);
   self->downtime_limit =
       self->options->max_downtime ? self->options->max_downtime : DEFAULT_DOWNTIME_MS;
 

@@ -8,6 +8,7 @@
 #include "ferry-compat.h"
 #include "ferryd-domain.h"
 #include "ferry-error.h"
+#include "ferry-names.h"
 
 /* How long the guest gets to power off before QEMU is told to quit. */
 #define SHUTDOWN_GRACE_MS 3000
@@ -122,7 +123,7 @@ ferryd_domain_get_qemu (FerrydDomain *self)
 char *
 ferryd_domain_object_path (const char *name)
 {
-  GString *path = g_string_new ("/org/ferryvm/Ferry1/domain/");
+  GString *path = g_string_new (FERRY_DOMAIN_PATH_PREFIX);
 
   if (*name == '\0')
     g_string_append_c (path, '_');
