@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ferry-compat.h: helpers from newer GLib than Debian 12's 2.74 */
 #pragma once
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ferry-error.c: the error domain and the conversion of foreign errors
  *
  * Every error that leaves ferryd over D-Bus goes through

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ferry-error.h: Ferry's error domain, mapped to org.ferryvm.Ferry1.Error.* */
 #pragma once
 

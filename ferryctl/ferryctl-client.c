@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ferryctl-client.c: every D-Bus call ferryctl makes
  *
  * The generated FerryDBus proxies do the marshalling. Privileged calls go

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ferryctl-client.h: every D-Bus call ferryctl makes, in one place, so
  * that they can move into a client library later */
 #pragma once

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ferryctl-format.c: human-readable sizes, rates, durations and values */
 #define G_LOG_DOMAIN "ferryctl-format"
 

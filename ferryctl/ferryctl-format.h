@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ferryctl-format.h: human-readable sizes, rates, durations and values */
 #pragma once
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ferryctl-json.c: GVariant to JSON
  *
  * ferryctl links only GLib/GIO, and every value it prints already is a

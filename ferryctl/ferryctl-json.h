@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ferryctl-json.h: GVariant to JSON for ferryctl --json */
 #pragma once
 

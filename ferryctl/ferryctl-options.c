@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ferryctl-options.c: migration options on the command line -> a{sv}
  *
  * One table lists each option: its flag, its key in the Options a{sv}

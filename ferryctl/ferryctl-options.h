@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ferryctl-options.h: migration options on the command line -> a{sv} */
 #pragma once
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ferryctl-progress.c: how a followed migration is shown
  *
  * On a terminal one line is redrawn in place:

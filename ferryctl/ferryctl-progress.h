@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ferryctl-progress.h: how a followed migration is shown: a redrawn
  * progress bar on a terminal, plain lines otherwise, or JSON events */
 #pragma once

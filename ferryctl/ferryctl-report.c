@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ferryctl-report.c: the output of list, show and check, as aligned text
  * or as one JSON document */
 #define G_LOG_DOMAIN "ferryctl-report"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ferryctl-report.h: the output of list, show and check */
 #pragma once
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ferryctl-watch.c: follow one migration until it ends
  *
  * Driven only by the migration's PropertiesChanged and signals, no

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ferryctl-watch.h: follow one migration until it ends */
 #pragma once
 

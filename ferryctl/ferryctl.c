@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ferryctl.c: the command line: options, commands, exit status
  *
  *   0 ok · 1 failure · 2 usage · 3 authorization refused · 4 not found ·

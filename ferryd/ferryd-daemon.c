@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ferryd-daemon.c: host identity, directories and the domain registry
  *
  * Domain descriptions are persisted as <state-dir>/domains/<name>.conf,

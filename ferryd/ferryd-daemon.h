@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ferryd-daemon.h: the host: its identity, directories and domains */
 #pragma once
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* main.c: ferryd, the Ferry live-migration service */
 #define G_LOG_DOMAIN "ferryd"
 

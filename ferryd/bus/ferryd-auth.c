@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ferryd-auth.c: the central method → polkit action table and async checks
  *
  * Every privileged method goes through ferryd_authority_dispatch() before

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ferryd-auth.h: per-caller authorization of D-Bus methods through polkit */
 #pragma once
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ferryd-bus.c: the thin D-Bus layer
  *
  * Each method handler does three things only: authorize (through the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ferryd-bus.h: the D-Bus layer: exports the host, its domains and
  * migrations, authorizes each call and hands it to the engine */
 #pragma once

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ferryd-engine.c: the migrations of this host and the peer protocol
  *
  * The engine creates Migration objects, numbers them (never reusing a

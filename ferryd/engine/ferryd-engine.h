@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ferryd-engine.h: the migration engine: migrations of this host, both
  * directions, and the peer protocol entry points (no D-Bus types except
  * the Migration record) */

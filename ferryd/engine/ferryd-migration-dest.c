@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ferryd-migration-dest.c: the destination side of a migration: Prepare and Finish */
 #define G_LOG_DOMAIN "ferry-migration"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ferryd-migration-private.h: what the three parts of a migration share
  *
  * ferryd-migration.c (the object, phases, progress, the end),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ferryd-migration-source.c: the source side of a migration: Begin, Perform, Confirm,
  * and the controls of a running source */
 #define G_LOG_DOMAIN "ferry-migration"

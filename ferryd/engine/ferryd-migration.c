@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ferryd-migration.c: one migration as a state machine
  *
  * Phases follow libvirt's version 3 protocol (Begin, Prepare, Perform,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ferryd-migration.h: one migration, as a state machine over the five phases */
 #pragma once
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ferryd-options.c: parse and validate migration options
  *
  * Unknown keys and wrong types are errors that name the key: a misspelt

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ferryd-options.h: the migration options a{sv} of the D-Bus API, validated */
 #pragma once
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ferryd-peer.c: reach a destination ferryd over D-Bus
  *
  * The peer link is the destination host's own system bus. For local

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ferryd-peer.h: the link from a source ferryd to a destination ferryd */
 #pragma once
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Ferry test guest: fills a working set with a known pattern, rewrites it at
  * a given rate, checks it, and prints heartbeats on COM1.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Unit tests: domain descriptions and migration options */
 #define G_LOG_DOMAIN "test-config"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Unit test: the QMP client and the QEMU supervisor against a real QEMU
  * running the project's test guest */
 #define G_LOG_DOMAIN "test-qemu"

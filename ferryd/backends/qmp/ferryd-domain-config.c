@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ferryd-domain-config.c: parse and validate domain descriptions
  *
  * Validation is strict on purpose: a typo in a key would otherwise be

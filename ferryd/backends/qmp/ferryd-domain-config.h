@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ferryd-domain-config.h: the keyfile description of a QMP-backend domain */
 #pragma once
 

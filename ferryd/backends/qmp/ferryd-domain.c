@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ferryd-domain.c: a QMP-backend domain and the state it is in
  *
  * The public State is derived, never stored: it comes from the migration

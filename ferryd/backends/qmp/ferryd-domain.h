@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ferryd-domain.h: a domain of the QMP backend (engine side, no D-Bus) */
 #pragma once
 

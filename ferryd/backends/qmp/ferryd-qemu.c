@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ferryd-qemu.c: launch, watch and stop a QEMU process
  *
  * The QMP socket is created and bound by ferryd itself (mode 0600) and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ferryd-qemu.h: one supervised QEMU process and its QMP connection */
 #pragma once
 

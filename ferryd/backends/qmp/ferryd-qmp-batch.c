@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ferryd-qmp-batch.c: sequential QMP command lists
  *
  * Migration set-up is a fixed sequence (capabilities, parameters, then

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ferryd-qmp-batch.h: run several QMP commands in order, stop at the first error */
 #pragma once
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ferryd-qmp.c: asynchronous QMP client on GIO sockets with json-glib
  *
  * Signals:

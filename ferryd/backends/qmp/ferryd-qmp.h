@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ferryd-qmp.h: an asynchronous QEMU Machine Protocol client
  *
  * Protocol only: greeting, capability negotiation, commands with ids,
