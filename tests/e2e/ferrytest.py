@@ -737,7 +737,7 @@ class Host:
 
     def call_as(self, uid, path, iface, method, args=None, timeout=25.0,
                 dest=BUS_NAME, background=False):
-        """Method call through tests/dbus-call.py as uid.  Returns
+        """Method call through tests/e2e/dbus-call.py as uid.  Returns
         CallResult (ok, reply text / error name + message) or, with
         background=True, the Popen (use CallResult.from_proc)."""
         argv = self.dbus_call_argv(path, iface, method, args, timeout, dest)
@@ -948,7 +948,7 @@ class BusMonitor:
 
 
 class CallResult:
-    """Outcome of tests/dbus-call.py: .ok, .reply (text), .error_name,
+    """Outcome of tests/e2e/dbus-call.py: .ok, .reply (text), .error_name,
     .error_message, .rc, .stdout, .stderr."""
 
     _ERR = re.compile(r'^ERROR (\S+?): (.*)$', re.S)
