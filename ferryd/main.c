@@ -76,6 +76,8 @@ main (int argc, char **argv)
   g_autofree char *state_dir = NULL;
   g_autofree char *runtime_dir = NULL;
   g_autofree char *config_dir = NULL;
+  g_autofree char *libvirt_uri = NULL;
+  g_autofree char *tls_listen = NULL;
   g_autoptr (GDBusConnection) connection = NULL;
   Context ctx = { 0 };
   guint owner_id = 0;
@@ -86,6 +88,10 @@ main (int argc, char **argv)
     { "state-dir", 0, 0, G_OPTION_ARG_FILENAME, &state_dir, "State directory", "DIR" },
     { "runtime-dir", 0, 0, G_OPTION_ARG_FILENAME, &runtime_dir, "Runtime directory", "DIR" },
     { "config-dir", 0, 0, G_OPTION_ARG_FILENAME, &config_dir, "Configuration directory", "DIR" },
+    { "libvirt-uri", 0, 0, G_OPTION_ARG_STRING, &libvirt_uri,
+      "libvirt connection of the libvirt backend (planned; 'none' = off)", "URI" },
+    { "tls-listen", 0, 0, G_OPTION_ARG_STRING, &tls_listen,
+      "Open the TLS peer listener (planned, not implemented yet)", "ADDR:PORT" },
     { "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, "Log debug messages", NULL },
     { NULL },
   };
@@ -105,6 +111,18 @@ main (int argc, char **argv)
     }
   if (verbose)
     g_log_set_debug_enabled (TRUE);
+  /* A listener that does not exist must not look as if it did. */
+  if (tls_listen)
+    {
+      g_printerr ("ferryd: --tls-listen: the TLS peer listener is not implemented yet\n");
+      return 2;
+    }
+  /* DESIGN §5: without libvirt, ferryd runs with the QMP backend alone
+   * and says so once. */
+  if (g_strcmp0 (libvirt_uri, "none") != 0)
+    g_message ("libvirt backend (%s): not available in this version of ferryd; running with "
+               "the QMP backend alone",
+               libvirt_uri ? libvirt_uri : "qemu:///system");
 
   /* Register the error domain before any error can cross the bus. */
   (void) FERRY_ERROR;

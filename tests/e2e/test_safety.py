@@ -9,6 +9,7 @@ Two real ferryd hosts, real polkitd, real QEMU (TCG) and the test guest."""
 import os
 import socket
 import stat
+import subprocess
 
 from gi.repository import Gio, GLib
 
@@ -299,6 +300,20 @@ class SafetyTest(ferrytest.TwoHostTestCase):
         self.assertEqual(path, '/org/ferryvm/Ferry1/domain/_31vm')
         self.assertEqual(path, ferrytest.domain_path('1vm'))
         self.assertEqual(self.a.get_prop(path, DOMAIN_IFACE, 'Name'), '1vm')
+
+    # -- daemon flags of DESIGN §5 -----------------------------------------
+
+    def test_daemon_flags(self):
+        with ferrytest.Host('D', ferryd_args=['--libvirt-uri', 'none']) as d:
+            self.assertEqual(d.get_prop(ROOT_PATH, MANAGER_IFACE, 'Backends'),
+                             ['qmp'])
+        # a listener that does not exist must not seem to
+        r = subprocess.run([os.environ['FERRYD'], '--tls-listen',
+                            '127.0.0.1:7777', '--address',
+                            'unix:path=/nonexistent'],
+                           capture_output=True, text=True, timeout=30)
+        self.assertEqual(r.returncode, 2, r)
+        self.assertIn('not implemented', r.stderr)
 
     # -- a destination that does not know the migration ------------------
 
