@@ -167,6 +167,7 @@ async function main() {
                 throw new Error("phase timeline lacks " + p + ": " + timeline);
         }
         if (screenshotDone) {
+            await sleep(500);    // the progress bar's width transition
             await page.screenshot({ path: screenshotDone, fullPage: true });
             step("screenshot after completion: " + screenshotDone);
         }
