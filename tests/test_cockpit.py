@@ -21,6 +21,8 @@ import tempfile
 import threading
 import time
 
+from gi.repository import GLib
+
 import ferrytest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -90,7 +92,9 @@ class Browser:
         self.port = None
         ferrytest.add_cleanup(self.kill)
 
-    def start_ws(self):
+    def start_ws(self, uid=None):
+        """Start cockpit-ws --local-session: its bridge runs as root, or
+        as uid (a session user without rights).  Return the page's URL."""
         self.port = free_port()
         env = dict(os.environ,
                    DBUS_SYSTEM_BUS_ADDRESS=self.host.address,
@@ -102,6 +106,14 @@ class Browser:
         env.pop('DBUS_SESSION_BUS_ADDRESS', None)
         argv = [cockpit_ws(), '--local-session=cockpit-bridge',
                 '--port', str(self.port), '--address', '127.0.0.1']
+        if uid is not None:
+            home = os.path.join(self.dir, 'home')
+            os.makedirs(home)
+            os.chown(home, uid, uid)
+            env.update(HOME=home, USER='nobody', LOGNAME='nobody')
+            env.pop('XDG_RUNTIME_DIR', None)
+            argv = ['setpriv', '--reuid=%d' % uid, '--regid=%d' % uid,
+                    '--clear-groups'] + argv
         ferrytest.log('starting %s' % ' '.join(argv))
         with open(self.ws_log, 'ab') as out:
             self.ws = subprocess.Popen(
@@ -125,8 +137,9 @@ class Browser:
     def log_tail(self):
         return ferrytest._tail(self.ws_log, 40)
 
-    def run_page_test(self, env, timeout):
-        """Run page-test.js; return (exit status, output)."""
+    def run_page_test(self, env, timeout, on_line=None):
+        """Run page-test.js; return (exit status, output).  on_line(line)
+        is called (in a reader thread) for each line it prints."""
         full = dict(os.environ, USER_DATA_DIR=self.profile,
                     CHROMIUM=CHROMIUM, **env)
         full.pop('DBUS_SESSION_BUS_ADDRESS', None)
@@ -141,6 +154,12 @@ class Browser:
                 line = raw.decode(errors='replace').rstrip('\n')
                 lines.append(line)
                 print(line, file=sys.stderr, flush=True)
+                if on_line is not None:
+                    try:
+                        on_line(line)
+                    except Exception as e:  # noqa: BLE001
+                        lines.append('on_line(%r) failed: %r' % (line, e))
+                        print(lines[-1], file=sys.stderr, flush=True)
         reader = threading.Thread(target=pump, daemon=True)
         reader.start()
         try:
@@ -208,36 +227,27 @@ class CockpitTest(ferrytest.TwoHostTestCase):
     def tearDown(self):
         self.browser.close()
 
-    def test_01_migrate_from_page(self):
-        name = 'web'
-        ferrytest.start_guest(self.a, name, memory=128,
-                              append='wss=64 rate=0 hb=200')
-        ferrytest.wait_heartbeats(self.a, name, 3)
-        url = self.browser.start_ws()
-        shot = os.environ.get('FERRY_COCKPIT_SCREENSHOT') or \
-            os.path.abspath('cockpit-ferry.png')
-        shot_done = os.path.splitext(shot)[0] + '-completed.png'
+    def page_test(self, scenario, name, timeout=150, **env):
         t = time.monotonic()
-        rc, out = self.browser.run_page_test({
-            'COCKPIT_URL': url,
-            'FERRY_DOMAIN': name,
-            'FERRY_DEST': self.b.address,
-            'SCREENSHOT': shot,
-            'SCREENSHOT_DONE': shot_done,
-        }, timeout=150)
-        ferrytest.log('page-test.js ended with %s after %.1fs' % (
-            rc, time.monotonic() - t))
+        on_line = env.pop('on_line', None)
+        rc, out = self.browser.run_page_test(dict(
+            SCENARIO=scenario, COCKPIT_URL=self.url, FERRY_DOMAIN=name,
+            FERRY_DEST=self.b.address, **env), timeout, on_line)
+        ferrytest.log('page-test.js (%s) ended with %s after %.1fs' % (
+            scenario, rc, time.monotonic() - t))
         self.assertEqual(rc, 0, 'the browser test failed:\n%s\n'
                          '----- cockpit-ws log -----\n%s' % (
                              out[-6000:], self.browser.log_tail()))
-        self.assertTrue(os.path.getsize(shot) > 10000, 'no screenshot')
+        return out
 
-        # what the page said is what happened: the guest carries on on B
-        props = self.wait_final(self.last_migration(), timeout=10)
-        self.assertEqual(props['State'], 'completed', props)
-        self.assertEqual(props['Options'].get('max-bandwidth'), 16 << 20,
-                         'the dialog did not pass 16 MiB/s in bytes/s: %r'
-                         % props['Options'])
+    def start_guest(self, name, append='wss=64 rate=0 hb=200'):
+        path = ferrytest.start_guest(self.a, name, memory=128, append=append)
+        ferrytest.wait_heartbeats(self.a, name, 3)
+        return path
+
+    def assert_continues_on_b(self, name):
+        """The guest left A and its heartbeat continues A's count on B,
+        with zero memory errors."""
         dom = ferrytest.domain_path(name)
         self.assertEqual(self.b.domain_state(dom), 'running')
         ferrytest.wait_for(lambda: self.a.qemu_pid(name) is None, 10,
@@ -252,6 +262,93 @@ class CockpitTest(ferrytest.TwoHostTestCase):
             self.assertEqual(hb.get('err'), 0, 'memory errors on B: %r' % hb)
             self.assertEqual(hb.get('verify_bad'), 0, hb)
         self.b.call(dom, ferrytest.DOMAIN_IFACE, 'Shutdown', timeout=30)
+
+    def assert_still_on_a(self, name, dom_a):
+        """The guest runs on A with its heartbeat intact; no QEMU on B."""
+        self.a.wait_state(dom_a, 'running', 10)
+        before = ferrytest.heartbeats(self.a.console_log(name))[-1]['n']
+        ferrytest.wait_for(
+            lambda: ferrytest.heartbeats(self.a.console_log(name))[-1]['n']
+            >= before + 2, 10, msg='guest on A stopped beating')
+        for hb in ferrytest.heartbeats(self.a.console_log(name)):
+            self.assertEqual(hb.get('err'), 0, hb)
+        self.assertIsNone(self.b.qemu_pid(name), 'QEMU left on B')
+        self.a.call(dom_a, ferrytest.DOMAIN_IFACE, 'Shutdown', timeout=30)
+
+    def test_01_migrate_from_page(self):
+        name = 'web'
+        self.start_guest(name)
+        self.url = self.browser.start_ws()
+        shot = os.environ.get('FERRY_COCKPIT_SCREENSHOT') or \
+            os.path.abspath('cockpit-ferry.png')
+        shot_done = os.path.splitext(shot)[0] + '-completed.png'
+        self.page_test('migrate', name, SCREENSHOT=shot,
+                       SCREENSHOT_DONE=shot_done)
+        self.assertTrue(os.path.getsize(shot) > 10000, 'no screenshot')
+
+        # what the page said is what happened: the guest carries on on B
+        props = self.wait_final(self.last_migration(), timeout=10)
+        self.assertEqual(props['State'], 'completed', props)
+        self.assertEqual(dict(props['Options']), {'max-bandwidth': 16 << 20},
+                         'the dialog must pass just the options given, '
+                         '16 MiB/s in bytes/s')
+        self.assert_continues_on_b(name)
+
+    def test_02_cancel_from_page(self):
+        name = 'cxl'
+        dom_a = self.start_guest(name)
+        self.url = self.browser.start_ws()
+        self.page_test('cancel', name)
+        props = self.wait_final(self.last_migration(), timeout=10)
+        self.assertEqual(props['State'], 'cancelled', props)
+        self.assert_still_on_a(name, dom_a)
+
+    def test_03_postcopy_from_page(self):
+        name = 'pc'
+        # dirtying 200 MiB/s over a 16 MiB/s link never converges
+        self.start_guest(name, append='wss=48 rate=200 hb=200')
+        self.url = self.browser.start_ws()
+        self.page_test('postcopy', name)
+        props = self.wait_final(self.last_migration(), timeout=10)
+        self.assertEqual(props['State'], 'completed', props)
+        self.assertEqual(props['Mode'], 'postcopy')
+        self.assertEqual(props['Options'].get('postcopy'), 'manual')
+        self.assert_continues_on_b(name)
+
+    def test_04_unprivileged(self):
+        name = 'watch'
+        dom_a = self.start_guest(name)
+        self.url = self.browser.start_ws(uid=ferrytest.NOBODY)
+        started_file = os.path.join(self.browser.dir, 'started')
+        started = []
+
+        def on_line(line):
+            # the page is open and its Migrate was refused: start one
+            # as root, which the page must show at once
+            if line.strip() != 'READY':
+                return
+            path = self.migrate(name, {
+                'max-bandwidth': GLib.Variant('t', 4 << 20)})
+            ms = int(time.time() * 1000)
+            started.append(path)
+            tmp = started_file + '.tmp'
+            with open(tmp, 'w') as f:
+                f.write(str(ms))
+            os.rename(tmp, started_file)
+
+        self.page_test('unprivileged', name, STARTED_FILE=started_file,
+                       on_line=on_line)
+        self.assertEqual(len(started), 1)
+        # the refused Migrate made no migration; the refused Cancel
+        # cancelled nothing
+        self.assertEqual(self.last_migration(), started[0])
+        self.assertNotIn(
+            self.a.get_prop(started[0], ferrytest.MIGRATION_IFACE, 'State'),
+            ferrytest.FINAL_STATES)
+        self.a.call(started[0], ferrytest.MIGRATION_IFACE, 'Cancel')
+        props = self.wait_final(started[0], timeout=30)
+        self.assertEqual(props['State'], 'cancelled', props)
+        self.assert_still_on_a(name, dom_a)
 
     def last_migration(self):
         (paths,) = self.a.call(ferrytest.ROOT_PATH, ferrytest.MANAGER_IFACE,
