@@ -315,7 +315,20 @@ class CockpitTest(ferrytest.TwoHostTestCase):
         self.assertEqual(props['Options'].get('postcopy'), 'manual')
         self.assert_continues_on_b(name)
 
-    def test_04_unprivileged(self):
+    def test_04_postcopy_auto_from_page(self):
+        name = 'auto'
+        self.start_guest(name, append='wss=48 rate=200 hb=200')
+        self.url = self.browser.start_ws()
+        self.page_test('auto', name)
+        props = self.wait_final(self.last_migration(), timeout=10)
+        self.assertEqual(props['State'], 'completed', props)
+        self.assertEqual(props['Mode'], 'postcopy')
+        self.assertEqual(dict(props['Options']), {
+            'postcopy': 'auto', 'max-bandwidth': 16 << 20,
+            'max-downtime': 50})
+        self.assert_continues_on_b(name)
+
+    def test_05_unprivileged(self):
         name = 'watch'
         dom_a = self.start_guest(name)
         self.url = self.browser.start_ws(uid=ferrytest.NOBODY)

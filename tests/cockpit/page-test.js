@@ -3,7 +3,7 @@
 // Drives Ferry's Cockpit page in headless Chromium (playwright-core with the
 // Debian chromium; no browser download).  Run by tests/test_cockpit.py:
 //
-//   SCENARIO       migrate (default), cancel, postcopy or unprivileged
+//   SCENARIO       migrate (default), cancel, postcopy, auto or unprivileged
 //   COCKPIT_URL    the page, http://127.0.0.1:PORT/cockpit/@localhost/ferry/index.html
 //   FERRY_DOMAIN   the running domain to migrate
 //   FERRY_DEST     the destination (the second host's bus address)
@@ -263,6 +263,26 @@ const scenarios = {
         await start.click();
         step("clicked Start post-copy");
         await checkCompleted(page, mrow, "postcopy");
+        await noAlerts(page);
+    },
+
+    // post-copy auto: ferryd's policy switches to post-copy by itself and
+    // says why in a PolicyAction signal, which the details list
+    async auto(page) {
+        const row = await openPage(page);
+        const dialog = await migrateViaDialog(page, row, {
+            destination: need("FERRY_DEST"), bandwidth: 16, downtime: 50, postcopy: "auto"
+        });
+        await dialog.waitFor({ state: "hidden" });
+        const mrow = migrationRow(page, domain);
+        await waitText(page, mrow.locator(".ferry-phase"), ["perform"], 60000);
+        await checkCompleted(page, mrow, "postcopy");
+        const policy = details(page).getByRole("list", { name: "Policy actions" });
+        await policy.waitFor();
+        const text = flat(await policy.innerText());
+        step("policy actions: " + text);
+        if (!/start-postcopy: pre-copy is not converging/.test(text))
+            throw new Error("the policy action and its reason are not shown: " + text);
         await noAlerts(page);
     },
 
