@@ -148,7 +148,7 @@
             text: "×",
         });
         close.addEventListener("click", () => alert.remove());
-        alert.insertBefore(close, alert.firstChild);
+        alert.appendChild(close);
         box.appendChild(alert);
         return alert;
     }
