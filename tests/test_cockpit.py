@@ -363,6 +363,27 @@ class CockpitTest(ferrytest.TwoHostTestCase):
         self.assertEqual(props['State'], 'cancelled', props)
         self.assert_still_on_a(name, dom_a)
 
+    def test_06_in_the_shell(self):
+        """The package as Cockpit sees it: "Migrations" in the menu, the
+        page working in the shell's frame."""
+        name = 'shown'
+        dom_a = ferrytest.define_guest(self.a, name)
+        self.a.call(dom_a, ferrytest.DOMAIN_IFACE, 'Start')
+        self.a.wait_state(dom_a, 'running', 30)
+        r = subprocess.run(['cockpit-bridge', '--packages'], env=dict(
+            os.environ, XDG_DATA_DIRS=self.browser.xdg_data_dirs),
+            capture_output=True, text=True, timeout=30)
+        line = next((ln for ln in r.stdout.splitlines()
+                     if ln.split()[:1] == ['ferry']), '')
+        self.assertIn('Migrations', line, 'cockpit-bridge --packages:\n' +
+                      r.stdout + r.stderr)
+        self.assertTrue(line.rstrip().endswith(os.path.join('cockpit',
+                                                            'ferry')), line)
+        self.url = self.browser.start_ws()
+        self.page_test('shell', name, SHELL_URL='http://127.0.0.1:%d/ferry'
+                       % self.browser.port)
+        self.a.call(dom_a, ferrytest.DOMAIN_IFACE, 'Shutdown', timeout=30)
+
     def last_migration(self):
         (paths,) = self.a.call(ferrytest.ROOT_PATH, ferrytest.MANAGER_IFACE,
                                'ListMigrations')

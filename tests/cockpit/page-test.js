@@ -3,7 +3,8 @@
 // Drives Ferry's Cockpit page in headless Chromium (playwright-core with the
 // Debian chromium; no browser download).  Run by tests/test_cockpit.py:
 //
-//   SCENARIO       migrate (default), cancel, postcopy, auto or unprivileged
+//   SCENARIO       migrate (default), cancel, postcopy, auto, unprivileged or shell
+//   SHELL_URL      (shell) the page in Cockpit's shell
 //   COCKPIT_URL    the page, http://127.0.0.1:PORT/cockpit/@localhost/ferry/index.html
 //   FERRY_DOMAIN   the running domain to migrate
 //   FERRY_DEST     the destination (the second host's bus address)
@@ -286,6 +287,25 @@ const scenarios = {
         await noAlerts(page);
     },
 
+    // in Cockpit's shell: the menu has "Migrations", and the page works
+    // in the shell's frame (SHELL_URL, e.g. http://127.0.0.1:PORT/ferry)
+    async shell(page) {
+        const shellUrl = need("SHELL_URL");
+        step("opening " + shellUrl);
+        await page.goto(shellUrl);
+        const link = page.getByRole("link", { name: "Migrations", exact: true });
+        await link.waitFor();
+        step("menu entry: " + await link.getAttribute("href"));
+        const frame = page.frameLocator("iframe[name$='/ferry']");
+        await frame.locator("body[data-ready='true']").waitFor({ timeout: 30000 });
+        await frame.getByRole("table", { name: "Domains" }).getByRole("row")
+                .filter({ has: frame.getByRole("rowheader", { name: domain, exact: true }) })
+                .getByRole("cell", { name: "running", exact: true }).waitFor();
+        step("the page in the shell's frame lists " + domain);
+        if (await frame.getByRole("alert").count() !== 0)
+            throw new Error("unexpected alert: " + flat(await frame.getByRole("alert").first().innerText()));
+    },
+
     // a user without rights: sees domains and migrations; Migrate and
     // Cancel show ferryd's "not authorized" in an alert; a migration
     // started elsewhere appears within a second and its progress moves
@@ -357,8 +377,11 @@ async function main() {
         const page = context.pages()[0] || await context.newPage();
         page.setDefaultTimeout(30000);
         page.on("console", m => {
-            if (m.type() === "error")
-                consoleErrors.push(m.text());
+            // in the shell, the shell's own pages complain about what this
+            // machine lacks (systemd, ...): only the errors of ours count
+            const ours = scenario !== "shell" || (m.location().url || "").includes("/ferry/");
+            if (m.type() === "error" && ours)
+                consoleErrors.push(m.text() + " (" + (m.location().url || "?") + ")");
             if (m.type() === "error" || m.type() === "warning")
                 step("browser console " + m.type() + ": " + m.text());
         });
