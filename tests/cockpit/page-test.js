@@ -241,7 +241,7 @@ const scenarios = {
     async postcopy(page) {
         const row = await openPage(page);
         const dialog = await migrateViaDialog(page, row, {
-            destination: need("FERRY_DEST"), bandwidth: 16, postcopy: "manual"
+            destination: need("FERRY_DEST"), bandwidth: 8, postcopy: "manual"
         });
         await dialog.waitFor({ state: "hidden" });
         const mrow = migrationRow(page, domain);
@@ -272,7 +272,7 @@ const scenarios = {
     async auto(page) {
         const row = await openPage(page);
         const dialog = await migrateViaDialog(page, row, {
-            destination: need("FERRY_DEST"), bandwidth: 16, downtime: 50, postcopy: "auto"
+            destination: need("FERRY_DEST"), bandwidth: 8, downtime: 50, postcopy: "auto"
         });
         await dialog.waitFor({ state: "hidden" });
         const mrow = migrationRow(page, domain);
