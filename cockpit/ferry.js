@@ -661,7 +661,10 @@
 
         client = cockpit.dbus(BUS_NAME, { bus: "system", superuser: "try" });
         client.addEventListener("close", (ev, options) => {
-            showAlert(_("Lost the connection to ferryd"), { message: cockpit.message(options), problem: options.problem });
+            const message = options.problem === "not-found"
+                ? _("org.ferryvm.Ferry1 is not on the system bus: is ferryd installed and running?")
+                : cockpit.message(options);
+            showAlert(_("Cannot talk to ferryd"), { message, problem: options.problem });
         });
 
         manager = client.proxy(MANAGER, ROOT);

@@ -3,7 +3,7 @@
 """Static checks of the Cockpit page (cockpit/): the manifest, Cockpit's
 content security policy (no inline script or style), that every local
 file the page loads exists and is installed, that every form field has a
-label, and the script's syntax (node --check).  Usage:
+label, that the script does not poll, and its syntax (node --check).  Usage:
 check-cockpit-page.py COCKPIT_DIR INSTALLED_FILE..."""
 
 import html.parser
@@ -111,6 +111,12 @@ def main():
     for js in sorted(f for f in os.listdir(page_dir) if f.endswith('.js')):
         if js not in installed:
             error('%s is not installed' % js)
+        with open(os.path.join(page_dir, js)) as f:
+            code = f.read()
+        for poll in ('setInterval', 'setTimeout'):
+            if poll in code and js == 'ferry.js':
+                error('%s uses %s: the page must be live from ferryd\'s '
+                      'signals, not poll' % (js, poll))
         if node:
             r = subprocess.run([node, '--check', os.path.join(page_dir, js)],
                                capture_output=True, text=True)
