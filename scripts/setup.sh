@@ -17,7 +17,13 @@ pkgs="build-essential gcc-multilib pkg-config meson ninja-build gettext
 	libglib2.0-dev libglib2.0-bin libjson-glib-dev libpolkit-gobject-1-dev
 	gobject-introspection libgirepository1.0-dev gir1.2-glib-2.0
 	dbus dbus-daemon polkitd pkexec python3-gi python3-dbus python3-dbusmock
-	libxml2-utils util-linux iproute2 procps clang-format"
+	libxml2-utils util-linux iproute2 procps clang-format
+	cockpit-ws cockpit-bridge cockpit-system chromium nodejs"
+# npm: Debian's, unless the installed nodejs brings its own (a nodejs
+# that Provides and Conflicts with npm, e.g. an upstream build).
+if ! command -v npm >/dev/null 2>&1; then
+	pkgs="$pkgs npm"
+fi
 bpo_pkgs="qemu-system-x86 qemu-utils libvirt-daemon-system libvirt-clients libvirt-dev"
 
 # Fast path: everything is installed already, QEMU is 10 or newer and
@@ -30,10 +36,7 @@ all_installed() {
 	lv=$(dpkg-query -W -f='${Version}' libvirt-daemon-system 2>/dev/null) || return 1
 	dpkg --compare-versions "$qv" ge 1:10 && dpkg --compare-versions "$lv" ge 11
 }
-if [ "${FERRY_SETUP_FORCE:-0}" != 1 ] && all_installed; then
-	echo "setup.sh: all packages already installed (FERRY_SETUP_FORCE=1 re-runs apt)"
-	exit 0
-fi
+install_packages() {
 
 # QEMU 10 (switchover-ack, exit-on-error) and libvirt 11 come from backports.
 if ! grep -rqs "${codename}-backports" /etc/apt/sources.list /etc/apt/sources.list.d/; then
@@ -57,5 +60,35 @@ apt-get install -y -q --no-install-recommends $pkgs
 
 # shellcheck disable=SC2086
 apt-get install -y -q --no-install-recommends -t "${codename}-backports" $bpo_pkgs
+}
+
+if [ "${FERRY_SETUP_FORCE:-0}" != 1 ] && all_installed; then
+	echo "setup.sh: all packages already installed (FERRY_SETUP_FORCE=1 re-runs apt)"
+else
+	install_packages
+fi
+
+# playwright-core for the Cockpit page's browser test (tests/cockpit/), at
+# the versions of the committed package-lock.json; it drives the Debian
+# chromium, so no browser is downloaded. Skipped when node_modules already
+# holds exactly the locked versions.
+cockpit_test=$(cd "$(dirname "$0")/.." && pwd)/tests/cockpit
+node_modules_match() {
+	[ -d "$cockpit_test/node_modules" ] || return 1
+	node -e '
+		const dir = process.argv[1];
+		const lock = require(dir + "/package-lock.json");
+		for (const [k, v] of Object.entries(lock.packages || {})) {
+			if (!k) continue;
+			let p;
+			try { p = require(dir + "/" + k + "/package.json"); } catch (e) { process.exit(1); }
+			if (p.version !== v.version) process.exit(1);
+		}' "$cockpit_test"
+}
+if node_modules_match; then
+	echo "setup.sh: tests/cockpit/node_modules is up to date"
+else
+	(cd "$cockpit_test" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund)
+fi
 
 echo "setup.sh: done"

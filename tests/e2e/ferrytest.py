@@ -1164,7 +1164,33 @@ class TwoHostTestCase(HostTestCase):
             0.05, msg='migration %s did not end' % path)
 
 
+# Cleanups of processes that are not a host's (a browser, a web server):
+# run by _cleanup_all() at exit and first thing on a teardown signal, so a
+# test can make sure they never outlive it.  Each must be quick and safe to
+# call from another thread and more than once.
+_extra_cleanups = []
+
+
+def add_cleanup(fn):
+    """Register fn() to kill a test's own processes on any exit."""
+    _extra_cleanups.append(fn)
+
+
+def remove_cleanup(fn):
+    if fn in _extra_cleanups:
+        _extra_cleanups.remove(fn)
+
+
+def _run_extra_cleanups():
+    for fn in list(_extra_cleanups):
+        try:
+            fn()
+        except Exception as e:  # noqa: BLE001
+            log('cleanup %r failed: %s' % (fn, e))
+
+
 def _cleanup_all():
+    _run_extra_cleanups()
     for h in list(_live_hosts):
         try:
             h.close(failed=True)
@@ -1220,6 +1246,7 @@ def _kill_everything():
     Never waits on a Popen (the main thread may be doing so); a Popen
     already reaped is skipped (its pid may be another process's now)."""
     killed = []
+    _run_extra_cleanups()
 
     def known(hosts, which):
         return [p.pid for h in hosts for p in which(h)
