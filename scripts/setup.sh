@@ -68,11 +68,11 @@ else
 	install_packages
 fi
 
-# playwright-core for the Cockpit page's browser test (tests/cockpit/), at
+# playwright-core for the Cockpit page's browser test (tests/e2e/cockpit/), at
 # the versions of the committed package-lock.json; it drives the Debian
 # chromium, so no browser is downloaded. Skipped when node_modules already
 # holds exactly the locked versions.
-cockpit_test=$(cd "$(dirname "$0")/.." && pwd)/tests/cockpit
+cockpit_test=$(cd "$(dirname "$0")/.." && pwd)/tests/e2e/cockpit
 node_modules_match() {
 	[ -d "$cockpit_test/node_modules" ] || return 1
 	node -e '
@@ -86,7 +86,7 @@ node_modules_match() {
 		}' "$cockpit_test"
 }
 if node_modules_match; then
-	echo "setup.sh: tests/cockpit/node_modules is up to date"
+	echo "setup.sh: tests/e2e/cockpit/node_modules is up to date"
 else
 	(cd "$cockpit_test" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund)
 fi

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """The Cockpit page (DESIGN §9) in a real browser: cockpit-ws
 --local-session on host A's private system bus serves cockpit/ from the
-source tree, and tests/cockpit/page-test.js drives it in headless Chromium
+source tree, and tests/e2e/cockpit/page-test.js drives it in headless Chromium
 (playwright-core with the Debian chromium): the page lists the running
 guest, its Migrate dialog migrates it to host B, the progress bar rises
 while the phase reads perform, the page shows the statistics once it
@@ -26,7 +26,7 @@ from gi.repository import GLib
 import ferrytest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-SOURCE_ROOT = os.path.dirname(HERE)
+SOURCE_ROOT = os.path.dirname(os.path.dirname(HERE))
 PAGE_DIR = os.path.join(SOURCE_ROOT, 'cockpit')
 NODE_DIR = os.path.join(HERE, 'cockpit')
 PAGE_TEST = os.path.join(NODE_DIR, 'page-test.js')

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 //
 // Drives Ferry's Cockpit page in headless Chromium (playwright-core with the
-// Debian chromium; no browser download).  Run by tests/test_cockpit.py:
+// Debian chromium; no browser download).  Run by tests/e2e/test_cockpit.py:
 //
 //   SCENARIO       migrate (default), cancel, postcopy, auto, unprivileged or shell
 //   SHELL_URL      (shell) the page in Cockpit's shell
@@ -32,7 +32,7 @@ let chromium;
 try {
     ({ chromium } = require("playwright-core"));
 } catch (e) {
-    console.error("FAIL: playwright-core is not installed in tests/cockpit/node_modules " +
+    console.error("FAIL: playwright-core is not installed in tests/e2e/cockpit/node_modules " +
                   "(run scripts/setup.sh): " + e.message);
     process.exit(1);
 }
