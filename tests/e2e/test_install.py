@@ -185,6 +185,44 @@ class InstallTest(unittest.TestCase):
         return r
 
     # -- the tree
+    def test_0_everything_meson_installs(self):
+        r = subprocess.run([self.meson, 'introspect', '--installed',
+                            self.build_dir], capture_output=True, text=True,
+                           check=True)
+        installed = json.loads(r.stdout)
+        self.assertTrue(installed)
+        missing = [dst for dst in installed.values()
+                   if not os.path.lexists(self.inst(dst))]
+        self.assertEqual(missing, [], 'meson lists them, the DESTDIR lacks '
+                         'them')
+
+    def test_1_libferry(self):
+        # DESIGN §1: libferry-1.so, headers under ferry/, pkg-config
+        # ferry-1, Ferry-1.0.gir and its typelib. Checked once the build
+        # has the library.
+        lib = self.inst(os.path.join(self.libdir, 'libferry-1.so'))
+        if not os.path.lexists(lib):
+            self.skipTest('no libferry-1 in this build')
+        includedir = os.path.join(self.prefix, self.opts['includedir'])
+        headers = [os.path.join(includedir, sub, 'ferry', 'ferry.h')
+                   for sub in ('libferry-1', '')]
+        self.assertTrue(any(os.path.isfile(self.inst(h)) for h in headers),
+                        'ferry/ferry.h is not installed (%s)' % headers)
+        pc = self.assertFile(os.path.join(self.libdir, 'pkgconfig',
+                                          'ferry-1.pc'))
+        with open(pc) as f:
+            self.assertRegex(f.read(), r'(?m)^Libs:.*-lferry-1')
+        if self.opts.get('introspection', 'auto') != 'disabled' and \
+                os.path.exists(self.inst(os.path.join(
+                    self.datadir, 'gir-1.0', 'Ferry-1.0.gir'))):
+            self.assertXml(os.path.join(self.datadir, 'gir-1.0',
+                                        'Ferry-1.0.gir'))
+            self.assertFile(os.path.join(self.libdir, 'girepository-1.0',
+                                         'Ferry-1.0.typelib'))
+        elif self.opts.get('introspection') == 'enabled':
+            self.fail('-Dintrospection=enabled but no Ferry-1.0.gir '
+                      'installed')
+
     def test_1_programs(self):
         self.assertFile(os.path.join(self.libexecdir, 'ferryd'), True)
         self.assertFile(os.path.join(self.bindir, 'ferryctl'), True)
