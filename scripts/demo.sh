@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # The demo: install what is needed (scripts/setup.sh), build Ferry in build/,
 # then bring up two local hosts A and B, start a demo VM on A and migrate it
 # live to B with ferryctl (see tests/e2e/demo.py). Must run as root.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Install everything Ferry needs to build, test and run its demo on Debian 12.
 # Idempotent: safe to run again. Must run as root.
 set -eu

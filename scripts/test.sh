@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # The one test command: install what is needed (scripts/setup.sh), then
 # build and run the whole suite (unit + e2e) twice:
 #   1. a plain build   (build-test/)
