@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Regenerate docs/cockpit-ferry.png, the Cockpit page during a live
 # migration: runs the browser test e2e-cockpit (two local test hosts,
 # cockpit-ws, headless Chromium), which takes the screenshot while the
