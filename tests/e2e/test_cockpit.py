@@ -11,6 +11,7 @@ completed, and the guest's heartbeat carries on on B.
 FERRY_COCKPIT_SCREENSHOT=PATH writes the screenshot taken during perform
 to PATH (scripts/cockpit-screenshot.sh makes docs/cockpit-ferry.png so)."""
 
+import json
 import os
 import shutil
 import signal
@@ -21,7 +22,6 @@ import tempfile
 import threading
 import time
 
-from gi.repository import GLib
 
 import ferrytest
 
@@ -337,11 +337,18 @@ class CockpitTest(ferrytest.TwoHostTestCase):
 
         def on_line(line):
             # the page is open and its Migrate was refused: start one
-            # as root, which the page must show at once
+            # elsewhere (ferryctl, as root), which the page must show at
+            # once
             if line.strip() != 'READY':
                 return
-            path = self.migrate(name, {
-                'max-bandwidth': GLib.Variant('t', 4 << 20)})
+            r = subprocess.run(
+                [os.environ['FERRYCTL'], '--address', self.a.address,
+                 '--no-wait', '--json', 'migrate', name, self.b.address,
+                 '--max-bandwidth=%d' % (4 << 20)],
+                stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                timeout=60)
+            self.assertEqual(r.returncode, 0, r)
+            path = json.loads(r.stdout.splitlines()[0])['path']
             ms = int(time.time() * 1000)
             started.append(path)
             tmp = started_file + '.tmp'
