@@ -22,7 +22,6 @@ import tempfile
 import threading
 import time
 
-
 import ferrytest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
