@@ -22,8 +22,17 @@ static const GDBusErrorEntry ferry_error_entries[] = {
   { FERRY_ERROR_PEER_REFUSED, FERRY_ERROR_NAME_PREFIX "PeerRefused" },
   { FERRY_ERROR_MIGRATION_FAILED, FERRY_ERROR_NAME_PREFIX "MigrationFailed" },
   { FERRY_ERROR_CANCELLED, FERRY_ERROR_NAME_PREFIX "Cancelled" },
+  { FERRY_ERROR_NOT_AUTHORIZED, FERRY_ERROR_NAME_PREFIX "NotAuthorized" },
 };
 
+/**
+ * ferry_error_quark:
+ *
+ * The quark of the %FERRY_ERROR domain. Its codes are registered with
+ * GDBus, so `org.ferryvm.Ferry1.Error.*` replies become #FerryError codes.
+ *
+ * Returns: the error domain quark
+ */
 GQuark
 ferry_error_quark (void)
 {
