@@ -492,6 +492,8 @@ ferry_client_new_finish (GAsyncResult *result, GError **error)
  * ferry_client_get_connection:
  * @self: a #FerryClient
  *
+ * Gets the connection.
+ *
  * Returns: (transfer none): the client's #GDBusConnection
  */
 GDBusConnection *
@@ -505,6 +507,8 @@ ferry_client_get_connection (FerryClient *self)
  * ferry_client_get_object_manager:
  * @self: a #FerryClient
  *
+ * Gets the object manager.
+ *
  * Returns: (transfer none): the object manager that follows ferryd
  */
 GDBusObjectManager *
@@ -517,6 +521,8 @@ ferry_client_get_object_manager (FerryClient *self)
 /**
  * ferry_client_get_interactive:
  * @self: a #FerryClient
+ *
+ * Gets whether calls allow interactive authorization (#FerryClient:interactive).
  *
  * Returns: whether calls allow interactive authorization
  */
@@ -572,6 +578,8 @@ manager_string (FerryClient *self, const char *name)
  * ferry_client_get_version:
  * @self: a #FerryClient
  *
+ * Gets the version of ferryd (the Manager's `Version`).
+ *
  * Returns: (nullable): ferryd's version, or %NULL if ferryd is not there
  */
 const char *
@@ -585,6 +593,8 @@ ferry_client_get_version (FerryClient *self)
  * ferry_client_get_hostname:
  * @self: a #FerryClient
  *
+ * Gets the name of ferryd's host.
+ *
  * Returns: (nullable): the name of ferryd's host
  */
 const char *
@@ -597,6 +607,8 @@ ferry_client_get_hostname (FerryClient *self)
 /**
  * ferry_client_get_host_uuid:
  * @self: a #FerryClient
+ *
+ * Gets the UUID of ferryd's host.
  *
  * Returns: (nullable): the UUID of ferryd's host
  */
@@ -621,6 +633,8 @@ manager_strv (FerryClient *self, const char *name)
  * ferry_client_dup_backends:
  * @self: a #FerryClient
  *
+ * Gets a copy of the backends.
+ *
  * Returns: (transfer full) (array zero-terminated=1): the backends that
  *   work on ferryd's host now, e.g. `qmp`
  */
@@ -634,6 +648,8 @@ ferry_client_dup_backends (FerryClient *self)
 /**
  * ferry_client_dup_capabilities:
  * @self: a #FerryClient
+ *
+ * Gets a copy of the capabilities.
  *
  * Returns: (transfer full) (array zero-terminated=1): the migration
  *   features ferryd's host supports, e.g. `postcopy`, `multifd`
@@ -666,6 +682,8 @@ sorted_values (GHashTable *table, gpointer get_path)
  * ferry_client_get_domains:
  * @self: a #FerryClient
  *
+ * Gets all domains of ferryd's host, by object path.
+ *
  * Returns: (transfer full) (element-type Ferry.Domain): the domains of
  *   ferryd's host
  */
@@ -680,6 +698,8 @@ ferry_client_get_domains (FerryClient *self)
  * ferry_client_lookup_domain:
  * @self: a #FerryClient
  * @name: the domain's name
+ *
+ * Looks a domain up by its name.
  *
  * Returns: (transfer full) (nullable): the domain called @name, or %NULL
  */
@@ -721,6 +741,8 @@ compare_migrations (gconstpointer a, gconstpointer b)
  * ferry_client_get_migrations:
  * @self: a #FerryClient
  *
+ * Gets the migrations ferryd exports (running ones and its bounded history).
+ *
  * Returns: (transfer full) (element-type Ferry.Migration): the running
  *   and recently finished migrations, oldest first
  */
@@ -740,6 +762,8 @@ ferry_client_get_migrations (FerryClient *self)
  * ferry_client_lookup_migration:
  * @self: a #FerryClient
  * @object_path: the migration's D-Bus object path
+ *
+ * Looks a migration up by its object path.
  *
  * Returns: (transfer full) (nullable): the migration at @object_path, or
  *   %NULL

@@ -157,6 +157,8 @@ _ferry_domain_new (FerryClient *client, GDBusProxy *proxy)
  * ferry_domain_get_object_path:
  * @self: a #FerryDomain
  *
+ * Gets the D-Bus object path of the domain.
+ *
  * Returns: the D-Bus object path of the domain
  */
 const char *
@@ -177,12 +179,16 @@ ferry_domain_get_object_path (FerryDomain *self)
  * ferry_domain_get_name:
  * @self: a #FerryDomain
  *
+ * Gets the name.
+ *
  * Returns: (nullable): the #FerryDomain:name
  */
 STRING_GETTER (name, "Name")
 /**
  * ferry_domain_get_uuid:
  * @self: a #FerryDomain
+ *
+ * Gets the uuid.
  *
  * Returns: (nullable): the #FerryDomain:uuid
  */
@@ -191,12 +197,16 @@ STRING_GETTER (uuid, "UUID")
  * ferry_domain_get_backend:
  * @self: a #FerryDomain
  *
+ * Gets the backend.
+ *
  * Returns: (nullable): the #FerryDomain:backend
  */
 STRING_GETTER (backend, "Backend")
 /**
  * ferry_domain_get_state:
  * @self: a #FerryDomain
+ *
+ * Gets the state.
  *
  * Returns: (nullable): the #FerryDomain:state
  */
@@ -205,12 +215,16 @@ STRING_GETTER (state, "State")
  * ferry_domain_get_state_reason:
  * @self: a #FerryDomain
  *
+ * Gets the state reason.
+ *
  * Returns: (nullable): the #FerryDomain:state-reason
  */
 STRING_GETTER (state_reason, "StateReason")
 /**
  * ferry_domain_get_migration_path:
  * @self: a #FerryDomain
+ *
+ * Gets the migration path.
  *
  * Returns: (nullable): the #FerryDomain:migration-path
  */

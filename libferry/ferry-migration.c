@@ -483,6 +483,8 @@ _ferry_migration_get_proxy (FerryMigration *self)
  * ferry_migration_get_object_path:
  * @self: a #FerryMigration
  *
+ * Gets the D-Bus object path of the migration.
+ *
  * Returns: the D-Bus object path of the migration
  */
 const char *
@@ -519,6 +521,8 @@ ferry_migration_is_finished (FerryMigration *self)
  * ferry_migration_get_domain_path:
  * @self: a #FerryMigration
  *
+ * Gets the domain path.
+ *
  * Returns: (nullable): the #FerryMigration:domain-path
  */
 const char *
@@ -531,6 +535,8 @@ ferry_migration_get_domain_path (FerryMigration *self)
 /**
  * ferry_migration_get_domain_name:
  * @self: a #FerryMigration
+ *
+ * Gets the domain name.
  *
  * Returns: (nullable): the #FerryMigration:domain-name
  */
@@ -545,6 +551,8 @@ ferry_migration_get_domain_name (FerryMigration *self)
  * ferry_migration_get_source:
  * @self: a #FerryMigration
  *
+ * Gets the source.
+ *
  * Returns: (nullable): the #FerryMigration:source
  */
 const char *
@@ -557,6 +565,8 @@ ferry_migration_get_source (FerryMigration *self)
 /**
  * ferry_migration_get_destination:
  * @self: a #FerryMigration
+ *
+ * Gets the destination.
  *
  * Returns: (nullable): the #FerryMigration:destination
  */
@@ -571,6 +581,8 @@ ferry_migration_get_destination (FerryMigration *self)
  * ferry_migration_get_direction:
  * @self: a #FerryMigration
  *
+ * Gets the direction.
+ *
  * Returns: (nullable): the #FerryMigration:direction
  */
 const char *
@@ -583,6 +595,8 @@ ferry_migration_get_direction (FerryMigration *self)
 /**
  * ferry_migration_get_backend:
  * @self: a #FerryMigration
+ *
+ * Gets the backend.
  *
  * Returns: (nullable): the #FerryMigration:backend
  */
@@ -597,6 +611,8 @@ ferry_migration_get_backend (FerryMigration *self)
  * ferry_migration_dup_options:
  * @self: a #FerryMigration
  *
+ * Gets a copy of the options.
+ *
  * Returns: (transfer full) (nullable): the #FerryMigration:options (`a{sv}`)
  */
 GVariant *
@@ -609,6 +625,8 @@ ferry_migration_dup_options (FerryMigration *self)
 /**
  * ferry_migration_get_started_by_uid:
  * @self: a #FerryMigration
+ *
+ * Gets the started by uid.
  *
  * Returns: the #FerryMigration:started-by-uid
  */
@@ -627,6 +645,8 @@ ferry_migration_get_started_by_uid (FerryMigration *self)
  * ferry_migration_get_phase:
  * @self: a #FerryMigration
  *
+ * Gets the phase.
+ *
  * Returns: (nullable): the #FerryMigration:phase
  */
 const char *
@@ -639,6 +659,8 @@ ferry_migration_get_phase (FerryMigration *self)
 /**
  * ferry_migration_get_state:
  * @self: a #FerryMigration
+ *
+ * Gets the state.
  *
  * Returns: (nullable): the #FerryMigration:state
  */
@@ -653,6 +675,8 @@ ferry_migration_get_state (FerryMigration *self)
  * ferry_migration_get_mode:
  * @self: a #FerryMigration
  *
+ * Gets the mode.
+ *
  * Returns: (nullable): the #FerryMigration:mode
  */
 const char *
@@ -666,6 +690,8 @@ ferry_migration_get_mode (FerryMigration *self)
  * ferry_migration_dup_phase_timestamps:
  * @self: a #FerryMigration
  *
+ * Gets a copy of the phase timestamps.
+ *
  * Returns: (transfer full) (nullable): the #FerryMigration:phase-timestamps (`a{st}`)
  */
 GVariant *
@@ -678,6 +704,8 @@ ferry_migration_dup_phase_timestamps (FerryMigration *self)
 /**
  * ferry_migration_get_progress:
  * @self: a #FerryMigration
+ *
+ * Gets the progress.
  *
  * Returns: the #FerryMigration:progress
  */
@@ -696,6 +724,8 @@ ferry_migration_get_progress (FerryMigration *self)
  * ferry_migration_get_time_elapsed:
  * @self: a #FerryMigration
  *
+ * Gets the time elapsed.
+ *
  * Returns: the #FerryMigration:time-elapsed
  */
 guint64
@@ -712,6 +742,8 @@ ferry_migration_get_time_elapsed (FerryMigration *self)
 /**
  * ferry_migration_get_time_remaining:
  * @self: a #FerryMigration
+ *
+ * Gets the time remaining.
  *
  * Returns: the #FerryMigration:time-remaining
  */
@@ -730,6 +762,8 @@ ferry_migration_get_time_remaining (FerryMigration *self)
  * ferry_migration_get_memory_total:
  * @self: a #FerryMigration
  *
+ * Gets the memory total.
+ *
  * Returns: the #FerryMigration:memory-total
  */
 guint64
@@ -746,6 +780,8 @@ ferry_migration_get_memory_total (FerryMigration *self)
 /**
  * ferry_migration_get_memory_processed:
  * @self: a #FerryMigration
+ *
+ * Gets the memory processed.
  *
  * Returns: the #FerryMigration:memory-processed
  */
@@ -764,6 +800,8 @@ ferry_migration_get_memory_processed (FerryMigration *self)
  * ferry_migration_get_memory_remaining:
  * @self: a #FerryMigration
  *
+ * Gets the memory remaining.
+ *
  * Returns: the #FerryMigration:memory-remaining
  */
 guint64
@@ -780,6 +818,8 @@ ferry_migration_get_memory_remaining (FerryMigration *self)
 /**
  * ferry_migration_get_disk_total:
  * @self: a #FerryMigration
+ *
+ * Gets the disk total.
  *
  * Returns: the #FerryMigration:disk-total
  */
@@ -798,6 +838,8 @@ ferry_migration_get_disk_total (FerryMigration *self)
  * ferry_migration_get_disk_processed:
  * @self: a #FerryMigration
  *
+ * Gets the disk processed.
+ *
  * Returns: the #FerryMigration:disk-processed
  */
 guint64
@@ -814,6 +856,8 @@ ferry_migration_get_disk_processed (FerryMigration *self)
 /**
  * ferry_migration_get_disk_remaining:
  * @self: a #FerryMigration
+ *
+ * Gets the disk remaining.
  *
  * Returns: the #FerryMigration:disk-remaining
  */
@@ -832,6 +876,8 @@ ferry_migration_get_disk_remaining (FerryMigration *self)
  * ferry_migration_get_transfer_rate:
  * @self: a #FerryMigration
  *
+ * Gets the transfer rate.
+ *
  * Returns: the #FerryMigration:transfer-rate
  */
 guint64
@@ -848,6 +894,8 @@ ferry_migration_get_transfer_rate (FerryMigration *self)
 /**
  * ferry_migration_get_dirty_rate:
  * @self: a #FerryMigration
+ *
+ * Gets the dirty rate.
  *
  * Returns: the #FerryMigration:dirty-rate
  */
@@ -866,6 +914,8 @@ ferry_migration_get_dirty_rate (FerryMigration *self)
  * ferry_migration_get_iteration:
  * @self: a #FerryMigration
  *
+ * Gets the iteration.
+ *
  * Returns: the #FerryMigration:iteration
  */
 guint
@@ -882,6 +932,8 @@ ferry_migration_get_iteration (FerryMigration *self)
 /**
  * ferry_migration_get_expected_downtime:
  * @self: a #FerryMigration
+ *
+ * Gets the expected downtime.
  *
  * Returns: the #FerryMigration:expected-downtime
  */
@@ -900,6 +952,8 @@ ferry_migration_get_expected_downtime (FerryMigration *self)
  * ferry_migration_get_converging:
  * @self: a #FerryMigration
  *
+ * Gets the converging.
+ *
  * Returns: (nullable): the #FerryMigration:converging
  */
 const char *
@@ -912,6 +966,8 @@ ferry_migration_get_converging (FerryMigration *self)
 /**
  * ferry_migration_dup_statistics:
  * @self: a #FerryMigration
+ *
+ * Gets a copy of the statistics.
  *
  * Returns: (transfer full) (nullable): the #FerryMigration:statistics (`a{sv}`)
  */
@@ -926,6 +982,8 @@ ferry_migration_dup_statistics (FerryMigration *self)
  * ferry_migration_get_error_name:
  * @self: a #FerryMigration
  *
+ * Gets the error name.
+ *
  * Returns: (nullable): the #FerryMigration:error-name
  */
 const char *
@@ -938,6 +996,8 @@ ferry_migration_get_error_name (FerryMigration *self)
 /**
  * ferry_migration_get_error_message:
  * @self: a #FerryMigration
+ *
+ * Gets the error message.
  *
  * Returns: (nullable): the #FerryMigration:error-message
  */
