@@ -960,6 +960,7 @@ ferry_client_migrate_async (FerryClient *self,
 FerryMigration *
 ferry_client_migrate_finish (FerryClient *self, GAsyncResult *result, GError **error)
 {
+  g_return_val_if_fail (FERRY_IS_CLIENT (self), NULL);
   g_return_val_if_fail (g_task_is_valid (result, self), NULL);
   g_return_val_if_fail (g_async_result_is_tagged (result, ferry_client_migrate_async), NULL);
   return g_task_propagate_pointer (G_TASK (result), error);
@@ -1058,6 +1059,7 @@ ferry_client_check_finish (FerryClient *self, GAsyncResult *result, GError **err
   g_autoptr (GVariant) reply = NULL;
   GVariant *report = NULL;
 
+  g_return_val_if_fail (FERRY_IS_CLIENT (self), NULL);
   g_return_val_if_fail (g_task_is_valid (result, self), NULL);
   g_return_val_if_fail (g_async_result_is_tagged (result, ferry_client_check_async), NULL);
   reply = g_task_propagate_pointer (G_TASK (result), error);
@@ -1205,6 +1207,7 @@ ferry_client_define_domain_async (FerryClient *self,
 FerryDomain *
 ferry_client_define_domain_finish (FerryClient *self, GAsyncResult *result, GError **error)
 {
+  g_return_val_if_fail (FERRY_IS_CLIENT (self), NULL);
   g_return_val_if_fail (g_task_is_valid (result, self), NULL);
   g_return_val_if_fail (g_async_result_is_tagged (result, ferry_client_define_domain_async), NULL);
   return g_task_propagate_pointer (G_TASK (result), error);

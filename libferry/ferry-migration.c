@@ -1458,6 +1458,7 @@ ferry_migration_get_statistics_finish (FerryMigration *self, GAsyncResult *resul
   g_autoptr (GVariant) reply = NULL;
   GVariant *stats = NULL;
 
+  g_return_val_if_fail (FERRY_IS_MIGRATION (self), NULL);
   g_return_val_if_fail (g_task_is_valid (result, self), NULL);
   g_return_val_if_fail (g_async_result_is_tagged (result, ferry_migration_get_statistics_async),
                         NULL);
@@ -1637,6 +1638,7 @@ ferry_migration_wait_async (FerryMigration *self,
 GVariant *
 ferry_migration_wait_finish (FerryMigration *self, GAsyncResult *result, GError **error)
 {
+  g_return_val_if_fail (FERRY_IS_MIGRATION (self), NULL);
   g_return_val_if_fail (g_task_is_valid (result, self), NULL);
   g_return_val_if_fail (g_async_result_is_tagged (result, ferry_migration_wait_async), NULL);
   return g_task_propagate_pointer (G_TASK (result), error);

@@ -137,6 +137,7 @@ _ferry_task_finish_void (gpointer source, GAsyncResult *result, gpointer tag, GE
 {
   g_autoptr (GVariant) reply = NULL;
 
+  g_return_val_if_fail (G_IS_OBJECT (source), FALSE);
   g_return_val_if_fail (g_task_is_valid (result, source), FALSE);
   g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == tag, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
