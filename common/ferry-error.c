@@ -43,6 +43,28 @@ ferry_error_quark (void)
   return (GQuark) quark;
 }
 
+/**
+ * ferry_error_get_dbus_name:
+ * @error: a #GError
+ *
+ * The D-Bus error name of an error in the %FERRY_ERROR domain, e.g.
+ * `org.ferryvm.Ferry1.Error.NotFound` for %FERRY_ERROR_NOT_FOUND (and
+ * `org.ferryvm.Ferry1.Error.NotAuthorized` for every authorization
+ * failure), for programs that show or log the names of the D-Bus API.
+ *
+ * Returns: (nullable): the D-Bus error name, or %NULL for an error of
+ *   another domain
+ */
+const char *
+ferry_error_get_dbus_name (const GError *error)
+{
+  g_return_val_if_fail (error != NULL, NULL);
+
+  if (error->domain != FERRY_ERROR)
+    return NULL;
+  return ferry_error_to_dbus_name ((FerryError) error->code);
+}
+
 const char *
 ferry_error_to_dbus_name (FerryError code)
 {

@@ -51,6 +51,8 @@ typedef enum
 
 GQuark ferry_error_quark (void);
 
+const char *ferry_error_get_dbus_name (const GError *error);
+
 #ifndef __GI_SCANNER__
 #ifdef FERRY_COMPILATION
 const char *ferry_error_to_dbus_name (FerryError code);

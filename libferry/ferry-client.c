@@ -278,6 +278,7 @@ on_object_removed (GDBusObjectManager *manager, GDBusObject *object, FerryClient
     }
   if (g_hash_table_steal_extended (self->migrations, path, &key, &value))
     {
+      _ferry_migration_set_gone (value);
       g_signal_emit (self, signals[SIGNAL_MIGRATION_REMOVED], 0, value);
       g_free (key);
       g_object_unref (value);

@@ -23,6 +23,8 @@ struct _FerryMigration
   GDBusProxy *proxy;
   gulong changed_id;
   gulong signal_id;
+  GPtrArray *waits; /* the GTasks of pending waits */
+  gboolean gone;    /* the object left the bus */
 };
 
 G_DEFINE_FINAL_TYPE (FerryMigration, ferry_migration, G_TYPE_OBJECT)
@@ -111,6 +113,8 @@ enum
 
 static guint signals[N_SIGNALS];
 
+static gboolean wait_check (GTask *task);
+
 static void
 ferry_migration_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
 {
@@ -133,6 +137,7 @@ ferry_migration_dispose (GObject *object)
   g_clear_signal_handler (&self->signal_id, self->proxy);
   g_clear_object (&self->proxy);
   g_clear_weak_pointer (&self->client);
+  g_clear_pointer (&self->waits, g_ptr_array_unref);
   G_OBJECT_CLASS (ferry_migration_parent_class)->dispose (object);
 }
 
@@ -409,6 +414,7 @@ ferry_migration_class_init (FerryMigrationClass *klass)
 static void
 ferry_migration_init (FerryMigration *self)
 {
+  self->waits = g_ptr_array_new ();
 }
 
 static void
@@ -471,6 +477,20 @@ _ferry_migration_new (FerryClient *client, GDBusProxy *proxy)
       g_signal_connect (proxy, "g-properties-changed", G_CALLBACK (on_properties_changed), self);
   self->signal_id = g_signal_connect (proxy, "g-signal", G_CALLBACK (on_signal), self);
   return self;
+}
+
+/* The object left the bus (ferryd stopped, or dropped it from its
+ * history): pending waits end. */
+void
+_ferry_migration_set_gone (FerryMigration *self)
+{
+  g_autoptr (GPtrArray) waits = NULL;
+
+  self->gone = TRUE;
+  waits = g_ptr_array_copy (self->waits, (GCopyFunc) (void (*) (void)) g_object_ref, NULL);
+  g_ptr_array_set_free_func (waits, g_object_unref);
+  for (guint i = 0; i < waits->len; i++)
+    wait_check (waits->pdata[i]);
 }
 
 GDBusProxy *
@@ -1472,6 +1492,7 @@ ferry_migration_get_statistics_finish (FerryMigration *self, GAsyncResult *resul
 
 typedef struct
 {
+  GTask *task;          /* the wait's task, not owned */
   FerryMigration *self; /* owned */
   GCancellable *cancellable;
   gulong changed_id;
@@ -1483,6 +1504,8 @@ static void
 wait_data_free (WaitData *data)
 {
   g_clear_signal_handler (&data->changed_id, data->self->proxy);
+  if (data->self->waits != NULL)
+    g_ptr_array_remove (data->self->waits, data->task);
   if (data->cancelled_id != 0)
     g_cancellable_disconnect (data->cancellable, data->cancelled_id);
   g_clear_object (&data->cancellable);
@@ -1540,6 +1563,15 @@ wait_check (GTask *task)
       return TRUE;
     }
   state = _ferry_proxy_get_string (self->proxy, "State");
+  if (!state_is_final (state) && self->gone)
+    {
+      data->done = TRUE;
+      g_task_return_new_error (task, FERRY_ERROR, FERRY_ERROR_FAILED,
+                               "Migration %s went away before it ended (ferryd stopped?)",
+                               g_dbus_proxy_get_object_path (self->proxy));
+      g_object_unref (task);
+      return TRUE;
+    }
   if (!state_is_final (state))
     return FALSE;
 
@@ -1610,6 +1642,7 @@ ferry_migration_wait_async (FerryMigration *self,
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, ferry_migration_wait_async);
   data = g_new0 (WaitData, 1);
+  data->task = task;
   data->self = g_object_ref (self);
   data->cancellable = cancellable != NULL ? g_object_ref (cancellable) : NULL;
   g_task_set_task_data (task, data, (GDestroyNotify) wait_data_free);
@@ -1617,6 +1650,7 @@ ferry_migration_wait_async (FerryMigration *self,
     return;
   data->changed_id =
       g_signal_connect (self->proxy, "g-properties-changed", G_CALLBACK (on_wait_changed), task);
+  g_ptr_array_add (self->waits, task);
   if (cancellable != NULL)
     data->cancelled_id =
         g_cancellable_connect (cancellable, G_CALLBACK (on_wait_cancelled), task, NULL);

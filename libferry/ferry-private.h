@@ -22,6 +22,7 @@ GMainContext *_ferry_client_get_context (FerryClient *client);
 FerryDomain *_ferry_domain_new (FerryClient *client, GDBusProxy *proxy);
 FerryMigration *_ferry_migration_new (FerryClient *client, GDBusProxy *proxy);
 GDBusProxy *_ferry_migration_get_proxy (FerryMigration *self);
+void _ferry_migration_set_gone (FerryMigration *self);
 
 /* Remote errors into FERRY_ERROR; takes error, returns the converted one. */
 GError *_ferry_error_convert (GError *error);

@@ -117,6 +117,8 @@ class LibferryTest(ferrytest.TwoHostTestCase):
         self.assertTrue(err.matches(Ferry.error_quark(),
                                     Ferry.Error.NOT_FOUND), err)
         self.assertNotIn('GDBus.Error', err.message)
+        self.assertEqual(Ferry.error_get_dbus_name(err),
+                         'org.ferryvm.Ferry1.Error.NotFound')
         # wrong option types and unknown options
         opts = Ferry.MigrateOptions.new()
         opts.set_value('no-such-option', GLib.Variant('s', 'x'))
