@@ -17,7 +17,7 @@ import ferrytest
 from ferrytest import DOMAIN_IFACE
 
 gi.require_version('Ferry', '1.0')
-from gi.repository import Ferry, GLib  # noqa: E402
+from gi.repository import Ferry, Gio, GLib  # noqa: E402
 
 EXAMPLES = os.environ.get('FERRY_EXAMPLES', '')
 EXAMPLE_C = os.environ.get('FERRY_EXAMPLE_C', '')
@@ -163,6 +163,10 @@ class LibferryTest(ferrytest.TwoHostTestCase):
         loop.run()
         self.assertNotIn('e', result)
         m = result['m']
+        # following a migration costs no calls: no polling
+        me = self.a.bus().get_unique_name()
+        mon = self.a.monitor(["type='method_call'"])
+        self.addCleanup(mon.close)
         self.assertEqual(m.props.domain_name, name)
         self.assertEqual(m.props.direction, 'outgoing')
         self.assertIs(client.lookup_migration(m.get_object_path()), m)
@@ -175,6 +179,9 @@ class LibferryTest(ferrytest.TwoHostTestCase):
         m.wait_async(None, waited)
         loop.run()
         self.assertIn('total-time', result['stats'].unpack())
+        mon.close()
+        self.assertEqual([x for x in mon.messages if x.sender == me], [],
+                         'the client polled while following the migration')
         self.assertEqual(m.props.state, 'completed')
         self.assertEqual(m.props.progress, 1.0)
         self.assertTrue(m.is_finished())
@@ -191,7 +198,22 @@ class LibferryTest(ferrytest.TwoHostTestCase):
         self.b.call(ferrytest.domain_path(name), DOMAIN_IFACE, 'Shutdown')
         self.b.wait_state(ferrytest.domain_path(name), 'shutoff', 30)
 
-    def test_06_not_authorized(self):
+    def test_06_interactive_flag(self):
+        """set_interactive() puts ALLOW_INTERACTIVE_AUTHORIZATION on calls."""
+        flag = Gio.DBusMessageFlags.ALLOW_INTERACTIVE_AUTHORIZATION
+        client = Ferry.Client.new_for_connection(self.a.bus())
+        me = self.a.bus().get_unique_name()
+        for interactive in (False, True):
+            client.set_interactive(interactive)
+            self.assertEqual(client.props.interactive, interactive)
+            with self.a.monitor(["type='method_call',member='Check'"]) as mon:
+                with self.assertRaises(GLib.Error):
+                    client.check_sync('no-such-domain', self.b.address, None,
+                                      None)
+                call = mon.wait(lambda x: x.sender == me)
+            self.assertEqual(bool(call.flags & flag), interactive)
+
+    def test_07_not_authorized(self):
         """An unprivileged caller gets Ferry.Error.NOT_AUTHORIZED."""
         ferrytest.define_guest(self.a, 'libauth')
         code = ('import gi; gi.require_version("Ferry", "1.0")\n'
