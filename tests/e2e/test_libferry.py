@@ -11,10 +11,39 @@ import re
 import shutil
 import subprocess
 
-import gi
+import sys
 
-import ferrytest
-from ferrytest import DOMAIN_IFACE
+
+def _preload_sanitizers():
+    """In an ASan/UBSan build, libferry-1.so needs the sanitizer runtimes
+    loaded first, which dlopen from Python cannot do: run again with them
+    preloaded (no leak checks for Python itself). Children (ferryd, the C
+    example) get the original environment back."""
+    preload = os.environ.get('FERRY_SANITIZER_PRELOAD')
+    if not preload:
+        return
+    if os.environ.get('FERRY_SANITIZER_PRELOADED') != '1':
+        env = dict(os.environ, LD_PRELOAD=preload,
+                   FERRY_SANITIZER_PRELOADED='1',
+                   FERRY_ORIG_ASAN_OPTIONS=os.environ.get('ASAN_OPTIONS', ''))
+        env['ASAN_OPTIONS'] = (env['FERRY_ORIG_ASAN_OPTIONS'] +
+                               ':' + SCRIPT_ASAN_OPTIONS).lstrip(':')
+        os.execve(sys.executable, [sys.executable] + sys.argv, env)
+    os.environ['ASAN_OPTIONS'] = os.environ.pop('FERRY_ORIG_ASAN_OPTIONS')
+    os.environ.pop('LD_PRELOAD', None)
+    if not os.environ['ASAN_OPTIONS']:
+        del os.environ['ASAN_OPTIONS']
+
+
+# the interpreters (Python, GJS) are not built with ASan: no leak reports
+# for them, and they load the runtime by LD_PRELOAD
+SCRIPT_ASAN_OPTIONS = 'detect_leaks=0:verify_asan_link_order=0'
+_preload_sanitizers()
+
+import gi  # noqa: E402
+
+import ferrytest  # noqa: E402
+from ferrytest import DOMAIN_IFACE  # noqa: E402
 
 gi.require_version('Ferry', '1.0')
 from gi.repository import Ferry, Gio, GLib  # noqa: E402
@@ -44,6 +73,11 @@ class LibferryTest(ferrytest.TwoHostTestCase):
 
     def run_example(self, kind, src, dst, name, bandwidth=BANDWIDTH):
         env = dict(os.environ, DBUS_SYSTEM_BUS_ADDRESS=src.address)
+        preload = os.environ.get('FERRY_SANITIZER_PRELOAD')
+        if preload and kind != 'c':
+            env['LD_PRELOAD'] = preload
+            env['ASAN_OPTIONS'] = (env.get('ASAN_OPTIONS', '') + ':' +
+                                   SCRIPT_ASAN_OPTIONS).lstrip(':')
         argv = self.example_argv(kind) + [name, dst.address]
         if bandwidth:
             argv.append(str(bandwidth))
@@ -226,6 +260,9 @@ class LibferryTest(ferrytest.TwoHostTestCase):
                 '    print(e.domain, e.code)\n')
         env = {k: os.environ[k] for k in ('GI_TYPELIB_PATH', 'LD_LIBRARY_PATH')
                if k in os.environ}
+        if os.environ.get('FERRY_SANITIZER_PRELOAD'):
+            env['LD_PRELOAD'] = os.environ['FERRY_SANITIZER_PRELOAD']
+            env['ASAN_OPTIONS'] = SCRIPT_ASAN_OPTIONS
         rc, out, err = self.a.as_user(ferrytest.NOBODY,
                                       [ferrytest.SYSTEM_PY, '-c', code],
                                       env=env)
