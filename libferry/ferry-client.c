@@ -303,13 +303,30 @@ client_new (GDBusConnection *connection, GDBusObjectManager *manager)
   return self;
 }
 
+/* A call that D-Bus-activates ferryd when it is not running (the object
+ * manager alone would only find no objects) and gives the error to report
+ * when it cannot be started. */
+static gboolean
+ping_sync (GDBusConnection *connection, GCancellable *cancellable, GError **error)
+{
+  GError *local = NULL;
+  g_autoptr (GVariant) reply = g_dbus_connection_call_sync (
+      connection, FERRY_BUS_NAME, FERRY_OBJECT_PATH, "org.freedesktop.DBus.Peer", "Ping", NULL,
+      NULL, G_DBUS_CALL_FLAGS_NONE, -1, cancellable, &local);
+
+  if (reply == NULL)
+    _ferry_propagate (error, local);
+  return reply != NULL;
+}
+
 /**
  * ferry_client_new_for_connection:
  * @connection: a #GDBusConnection to the bus ferryd is on
  * @error: return location for an error
  *
- * Connects to ferryd on @connection (e.g. a private bus) and fetches its
- * objects; blocks until they are there.
+ * Connects to ferryd on @connection (e.g. a private bus), starting it by
+ * D-Bus activation if need be, and fetches its objects; blocks until they
+ * are there.
  *
  * Returns: (transfer full): a new #FerryClient, or %NULL on error
  */
@@ -323,6 +340,8 @@ ferry_client_new_for_connection (GDBusConnection *connection, GError **error)
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
   (void) ferry_error_quark ();
+  if (!ping_sync (connection, NULL, error))
+    return NULL;
   manager = ferry_dbus_object_manager_client_new_sync (
       connection, G_DBUS_OBJECT_MANAGER_CLIENT_FLAGS_NONE, FERRY_BUS_NAME, FERRY_OBJECT_PATH, NULL,
       &local);
@@ -349,13 +368,33 @@ manager_new_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 }
 
 static void
+ping_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GTask *task = user_data;
+  GError *error = NULL;
+  g_autoptr (GVariant) reply =
+      g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, &error);
+
+  if (reply == NULL)
+    {
+      g_task_return_error (task, _ferry_error_convert (error));
+      g_object_unref (task);
+      return;
+    }
+  ferry_dbus_object_manager_client_new (
+      G_DBUS_CONNECTION (source), G_DBUS_OBJECT_MANAGER_CLIENT_FLAGS_NONE, FERRY_BUS_NAME,
+      FERRY_OBJECT_PATH, g_task_get_cancellable (task), manager_new_cb, task);
+}
+
+/* Ping (activating ferryd if need be), then the object manager. */
+static void
 start_new_for_connection (GDBusConnection *connection, GTask *task)
 {
   (void) ferry_error_quark ();
   g_task_set_task_data (task, g_object_ref (connection), g_object_unref);
-  ferry_dbus_object_manager_client_new (connection, G_DBUS_OBJECT_MANAGER_CLIENT_FLAGS_NONE,
-                                        FERRY_BUS_NAME, FERRY_OBJECT_PATH,
-                                        g_task_get_cancellable (task), manager_new_cb, task);
+  g_dbus_connection_call (connection, FERRY_BUS_NAME, FERRY_OBJECT_PATH,
+                          "org.freedesktop.DBus.Peer", "Ping", NULL, NULL, G_DBUS_CALL_FLAGS_NONE,
+                          -1, g_task_get_cancellable (task), ping_cb, task);
 }
 
 /**
@@ -423,7 +462,7 @@ ferry_client_new_sync (GCancellable *cancellable, GError **error)
 
   (void) ferry_error_quark ();
   connection = g_bus_get_sync (G_BUS_TYPE_SYSTEM, cancellable, error);
-  if (connection == NULL)
+  if (connection == NULL || !ping_sync (connection, cancellable, error))
     return NULL;
   manager = ferry_dbus_object_manager_client_new_sync (
       connection, G_DBUS_OBJECT_MANAGER_CLIENT_FLAGS_NONE, FERRY_BUS_NAME, FERRY_OBJECT_PATH,

@@ -271,5 +271,27 @@ class LibferryTest(ferrytest.TwoHostTestCase):
                                        str(int(Ferry.Error.NOT_AUTHORIZED))])
 
 
+    def test_08_no_ferryd(self):
+        """No ferryd on the bus (and none to activate): a Ferry error from
+        the sync and the async constructor, not a client without objects."""
+        with ferrytest.Host('C', start_ferryd=False) as c:
+            with self.assertRaises(GLib.Error) as cm:
+                Ferry.Client.new_for_connection(c.bus())
+            self.assertEqual(cm.exception.domain, 'ferry-error-quark')
+            self.assertIn('ServiceUnknown', cm.exception.message)
+            loop = GLib.MainLoop()
+            result = {}
+
+            def done(_, res):
+                try:
+                    Ferry.Client.new_for_connection_finish(res)
+                except GLib.Error as e:
+                    result['e'] = e
+                loop.quit()
+            Ferry.Client.new_for_connection_async(c.bus(), None, done)
+            loop.run()
+            self.assertEqual(result['e'].domain, 'ferry-error-quark')
+
+
 if __name__ == '__main__':
     ferrytest.main()
