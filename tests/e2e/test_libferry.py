@@ -184,6 +184,8 @@ class LibferryTest(ferrytest.TwoHostTestCase):
         self.assertEqual(dom.get_backend(), 'qmp')
         self.assertIsNone(client.lookup_domain('no-such-domain'))
 
+        states = []
+        dom.connect('notify::state', lambda d, _: states.append(d.props.state))
         loop = GLib.MainLoop()
         result = {}
 
@@ -219,6 +221,12 @@ class LibferryTest(ferrytest.TwoHostTestCase):
         self.assertEqual(m.props.state, 'completed')
         self.assertEqual(m.props.progress, 1.0)
         self.assertTrue(m.is_finished())
+        # the source domain's properties followed the D-Bus object
+        path_a = ferrytest.domain_path(name)
+        ferrytest.wait_for(lambda: ctx.iteration(False) or
+                           dom.props.state == self.a.domain_state(path_a), 10)
+        self.assertIn('migrating', states)
+        self.assertEqual(states[-1], dom.props.state)
         self.assertIn('done', phases)
         self.assertIn(m.get_object_path(),
                       [x.get_object_path() for x in client.get_migrations()])
