@@ -22,8 +22,17 @@ static const GDBusErrorEntry ferry_error_entries[] = {
   { FERRY_ERROR_PEER_REFUSED, FERRY_ERROR_NAME_PREFIX "PeerRefused" },
   { FERRY_ERROR_MIGRATION_FAILED, FERRY_ERROR_NAME_PREFIX "MigrationFailed" },
   { FERRY_ERROR_CANCELLED, FERRY_ERROR_NAME_PREFIX "Cancelled" },
+  { FERRY_ERROR_NOT_AUTHORIZED, FERRY_ERROR_NAME_PREFIX "NotAuthorized" },
 };
 
+/**
+ * ferry_error_quark:
+ *
+ * The quark of the %FERRY_ERROR domain. Its codes are registered with
+ * GDBus, so `org.ferryvm.Ferry1.Error.*` replies become #FerryError codes.
+ *
+ * Returns: the error domain quark
+ */
 GQuark
 ferry_error_quark (void)
 {
@@ -32,6 +41,28 @@ ferry_error_quark (void)
   g_dbus_error_register_error_domain ("ferry-error-quark", &quark, ferry_error_entries,
                                       G_N_ELEMENTS (ferry_error_entries));
   return (GQuark) quark;
+}
+
+/**
+ * ferry_error_get_dbus_name:
+ * @error: a #GError
+ *
+ * The D-Bus error name of an error in the %FERRY_ERROR domain, e.g.
+ * `org.ferryvm.Ferry1.Error.NotFound` for %FERRY_ERROR_NOT_FOUND (and
+ * `org.ferryvm.Ferry1.Error.NotAuthorized` for every authorization
+ * failure), for programs that show or log the names of the D-Bus API.
+ *
+ * Returns: (nullable): the D-Bus error name, or %NULL for an error of
+ *   another domain
+ */
+const char *
+ferry_error_get_dbus_name (const GError *error)
+{
+  g_return_val_if_fail (error != NULL, NULL);
+
+  if (error->domain != FERRY_ERROR)
+    return NULL;
+  return ferry_error_to_dbus_name ((FerryError) error->code);
 }
 
 const char *

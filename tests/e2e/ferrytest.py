@@ -884,6 +884,7 @@ class BusMessage:
         self.path = m.get_path()
         self.interface = m.get_interface()
         self.member = m.get_member()
+        self.flags = m.get_flags()
         body = m.get_body()
         self.args = body.unpack() if body is not None else ()
 
