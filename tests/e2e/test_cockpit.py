@@ -89,7 +89,33 @@ class Browser:
         self.ws = None
         self.node = None
         self.port = None
+        self.session_buses = {}  # uid (None: root) -> (Popen, address)
         ferrytest.add_cleanup(self.kill)
+
+    def session_bus(self, uid=None):
+        """The address of a session bus of our own for ws or Chromium
+        (running as uid): without one, their stack autolaunches a session
+        dbus-daemon that outlives the test."""
+        if uid in self.session_buses:
+            return self.session_buses[uid][1]
+        bus_dir = os.path.join(self.dir, 'session-bus-%s' % (uid or 0))
+        os.makedirs(bus_dir)
+        argv = ['dbus-daemon', '--session', '--nofork',
+                '--address=unix:path=' + os.path.join(bus_dir, 'socket')]
+        if uid is not None:
+            os.chown(bus_dir, uid, uid)
+            argv = ['setpriv', '--reuid=%d' % uid, '--regid=%d' % uid,
+                    '--clear-groups'] + argv
+        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
+                                stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL,
+                                start_new_session=True)
+        address = 'unix:path=' + os.path.join(bus_dir, 'socket')
+        self.session_buses[uid] = (proc, address)
+        ferrytest.wait_for(
+            lambda: os.path.exists(os.path.join(bus_dir, 'socket')), 10,
+            0.02, 'session bus in %s' % bus_dir)
+        return address
 
     def start_ws(self, uid=None):
         """Start cockpit-ws --local-session: its bridge runs as root, or
@@ -101,8 +127,8 @@ class Browser:
                    # else the local-session bridge starts an ssh-agent
                    # that outlives ws
                    SSH_AUTH_SOCK='/dev/null',
-                   LANG='C.UTF-8', LC_ALL='C.UTF-8')
-        env.pop('DBUS_SESSION_BUS_ADDRESS', None)
+                   LANG='C.UTF-8', LC_ALL='C.UTF-8',
+                   DBUS_SESSION_BUS_ADDRESS=self.session_bus(uid))
         argv = [cockpit_ws(), '--local-session=cockpit-bridge',
                 '--port', str(self.port), '--address', '127.0.0.1']
         if uid is not None:
@@ -141,7 +167,7 @@ class Browser:
         is called (in a reader thread) for each line it prints."""
         full = dict(os.environ, USER_DATA_DIR=self.profile,
                     CHROMIUM=CHROMIUM, **env)
-        full.pop('DBUS_SESSION_BUS_ADDRESS', None)
+        full['DBUS_SESSION_BUS_ADDRESS'] = self.session_bus()
         self.node = subprocess.Popen(
             ['node', PAGE_TEST], env=full, cwd=NODE_DIR,
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
@@ -180,7 +206,8 @@ class Browser:
         """SIGKILL ws (and its bridge), node and Chromium, and reap them.
         Safe from the signal thread and more than once."""
         groups = set()
-        for proc in (self.node, self.ws):
+        buses = [proc for proc, _ in self.session_buses.values()]
+        for proc in [self.node, self.ws] + buses:
             if proc is not None and proc.returncode is None:
                 groups.add(proc.pid)
         for pid in self._pids_of_profile():
@@ -195,6 +222,9 @@ class Browser:
                 pass
         for pid in self._pids_of_profile():
             ferrytest.kill_and_reap(pid)
+        for proc in buses:
+            if proc.returncode is None:
+                proc.wait()
         deadline = time.monotonic() + 5
         while time.monotonic() < deadline and self._pids_of_profile():
             time.sleep(0.05)
