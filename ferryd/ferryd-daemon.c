@@ -10,6 +10,8 @@
 #include "config.h"
 #include "ferry-compat.h"
 #include "ferryd-daemon.h"
+#include "ferryd-backend.h"
+#include "ferryd-qmp-domain.h"
 #include "ferry-error.h"
 
 #include <errno.h>
@@ -38,8 +40,6 @@ enum
 static guint signals[N_SIGNALS];
 
 G_DEFINE_TYPE (FerrydDaemon, ferryd_daemon, G_TYPE_OBJECT)
-
-static const char *const backends[] = { "qmp", NULL };
 
 /* What the QMP backend drives on QEMU >= 10.0 today. post-copy
  * recovery, preempt, storage and TLS join when the engine does them. */
@@ -74,7 +74,7 @@ ferryd_daemon_get_host_uuid (FerrydDaemon *self)
 const char *const *
 ferryd_daemon_get_backends (FerrydDaemon *self)
 {
-  return backends;
+  return ferryd_backend_list_names ();
 }
 
 const char *const *
