@@ -52,6 +52,21 @@ ferryd_backend_shutdown_domain_finish (FerrydBackend *self, GAsyncResult *result
   return FERRYD_BACKEND_GET_IFACE (self)->shutdown_domain_finish (self, result, error);
 }
 
+void
+ferryd_backend_reattach (FerrydBackend *self, FerrydDaemon *daemon)
+{
+  if (FERRYD_BACKEND_GET_IFACE (self)->reattach)
+    FERRYD_BACKEND_GET_IFACE (self)->reattach (self, daemon);
+}
+
+gboolean
+ferryd_backend_accept_incoming (FerrydBackend *self, const FerrydDomainConfig *live, GError **error)
+{
+  if (FERRYD_BACKEND_GET_IFACE (self)->accept_incoming == NULL)
+    return TRUE;
+  return FERRYD_BACKEND_GET_IFACE (self)->accept_incoming (self, live, error);
+}
+
 const char *const *
 ferryd_backend_list_accelerators (FerrydBackend *self)
 {

@@ -10,6 +10,7 @@
 
 #include <gio/gio.h>
 
+#include "ferryd-daemon.h"
 #include "ferryd-domain.h"
 #include "ferryd-stream.h"
 
@@ -35,6 +36,12 @@ struct _FerrydBackendInterface
                                  GAsyncReadyCallback callback,
                                  gpointer user_data);
   gboolean (*shutdown_domain_finish) (FerrydBackend *self, GAsyncResult *result, GError **error);
+  /* At start-up: find the guests a previous ferryd ran that still run,
+   * and hand each to its domain (ferryd_daemon_domain_for_running). */
+  void (*reattach) (FerrydBackend *self, FerrydDaemon *daemon);
+  /* Whether this host accepts an incoming guest described as @live
+   * (what the source sent, so untrusted). */
+  gboolean (*accept_incoming) (FerrydBackend *self, const FerrydDomainConfig *live, GError **error);
   /* The accelerators guests can use on this host (Hello's "accelerators"). */
   const char *const *(*list_accelerators) (FerrydBackend *self);
   /* Why a destination offering @peer_accelerators cannot run @domain as
@@ -63,6 +70,10 @@ void ferryd_backend_shutdown_domain_async (FerrydBackend *self,
                                            gpointer user_data);
 gboolean
 ferryd_backend_shutdown_domain_finish (FerrydBackend *self, GAsyncResult *result, GError **error);
+void ferryd_backend_reattach (FerrydBackend *self, FerrydDaemon *daemon);
+gboolean ferryd_backend_accept_incoming (FerrydBackend *self,
+                                         const FerrydDomainConfig *live,
+                                         GError **error);
 const char *const *ferryd_backend_list_accelerators (FerrydBackend *self);
 char *ferryd_backend_check_destination (FerrydBackend *self,
                                         FerrydDomain *domain,

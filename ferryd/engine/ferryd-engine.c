@@ -449,15 +449,11 @@ ferryd_engine_prepare_async (FerrydEngine *self,
       g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
-  /* The source names the QEMU binary to run here, as root: accept only a
-   * QEMU system emulator found on this host's PATH, never a path. */
-  if (!g_str_has_prefix (live->qemu_binary, "qemu-system-") || strchr (live->qemu_binary, '/'))
+  /* The source names what runs here, as root: the backend vets it. */
+  if (!ferryd_backend_accept_incoming (ferryd_backend_get_default (), live, &error))
     {
       ferryd_migrate_options_free (options);
-      g_task_return_new_error (task, FERRY_ERROR, FERRY_ERROR_INVALID_ARGUMENT,
-                               "Refusing QEMU binary '%s' from the source: only qemu-system-* "
-                               "from this host's PATH",
-                               live->qemu_binary);
+      g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
   /* Arguments that reach root's QEMU unchecked: only where this host's

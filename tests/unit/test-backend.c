@@ -27,6 +27,37 @@ test_backend_registry (void)
   g_assert_true (g_strv_contains (ferryd_backend_list_accelerators (qmp), "tcg"));
 }
 
+static void
+test_backend_accept_incoming (void)
+{
+  FerrydBackend *qmp = ferryd_backend_get ("qmp");
+  const char *base = "[Domain]\nName=demo\nMemory=64\nCPUs=1\nKernel=/boot/guest.elf\n"
+                     "[QEMU]\nBinary=";
+  static const char *const refused[] = { "/usr/bin/qemu-system-x86_64", "bash",
+                                         "qemu-system-x86_64/../../bin/sh", "qemu-img" };
+  g_autofree char *good = g_strconcat (base, "qemu-system-x86_64\n", NULL);
+  g_autoptr (FerrydDomainConfig) config = ferryd_domain_config_parse (good, NULL);
+  g_autoptr (GError) error = NULL;
+  guint tested = 0;
+
+  g_assert_nonnull (config);
+  g_assert_true (ferryd_backend_accept_incoming (qmp, config, &error));
+  g_assert_no_error (error);
+  for (gsize i = 0; i < G_N_ELEMENTS (refused); i++)
+    {
+      g_autofree char *text = g_strconcat (base, refused[i], "\n", NULL);
+      g_autoptr (FerrydDomainConfig) bad = ferryd_domain_config_parse (text, NULL);
+
+      if (bad == NULL)
+        continue; /* the description itself is refused: fine too */
+      g_assert_false (ferryd_backend_accept_incoming (qmp, bad, &error));
+      g_assert_error (error, FERRY_ERROR, FERRY_ERROR_INVALID_ARGUMENT);
+      g_clear_error (&error);
+      tested++;
+    }
+  g_assert_cmpuint (tested, >=, 3);
+}
+
 /* A stream that implements nothing optional. */
 #define TEST_TYPE_STREAM (test_stream_get_type ())
 G_DECLARE_FINAL_TYPE (TestStream, test_stream, TEST, STREAM, GObject)
@@ -137,6 +168,7 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/backend/registry", test_backend_registry);
+  g_test_add_func ("/backend/accept-incoming", test_backend_accept_incoming);
   g_test_add_func ("/backend/stream-signals", test_stream_signals);
   return g_test_run ();
 }

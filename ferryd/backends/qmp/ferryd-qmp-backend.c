@@ -3,6 +3,9 @@
 #define G_LOG_DOMAIN "ferry-qmp-backend"
 
 #include "ferryd-qmp-backend.h"
+#include "ferry-error.h"
+
+#include <glib/gstdio.h>
 #include "ferryd-qemu.h"
 #include "ferryd-qmp-domain.h"
 #include "ferryd-qmp-stream.h"
@@ -82,6 +85,91 @@ backend_domain_finish (FerrydBackend *backend, GAsyncResult *result, GError **er
   return g_task_propagate_boolean (G_TASK (result), error);
 }
 
+typedef struct
+{
+  FerrydDaemon *daemon;
+  FerrydDomainConfig *config;
+} AttachData;
+
+static void
+attached_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  AttachData *data = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (FerrydQemu) qemu = ferryd_qemu_attach_finish (result, &error);
+  FerrydDomain *domain;
+
+  if (qemu == NULL)
+    {
+      /* That QEMU is gone: its files are stale. */
+      const char *runtime_dir = ferryd_daemon_get_runtime_dir (data->daemon);
+      g_autofree char *dir = g_build_filename (runtime_dir, "qemu", NULL);
+      g_autofree char *conf = g_strdup_printf ("%s/%s.conf", dir, data->config->name);
+      g_autofree char *qmp = g_strdup_printf ("%s/%s.qmp", dir, data->config->name);
+      g_autofree char *incoming = g_strdup_printf ("%s/%s.incoming", dir, data->config->name);
+
+      g_debug ("not re-attaching %s: %s", data->config->name, error->message);
+      (void) g_unlink (conf);
+      (void) g_unlink (qmp);
+      (void) g_unlink (incoming);
+      ferryd_domain_config_free (data->config);
+    }
+  else
+    {
+      domain = ferryd_daemon_domain_for_running (data->daemon, g_steal_pointer (&data->config));
+      ferryd_domain_set_qemu (domain, qemu);
+      g_info ("re-attached to QEMU %d of domain %s", (int) ferryd_qemu_get_pid (qemu),
+              ferryd_domain_get_name (domain));
+    }
+  g_object_unref (data->daemon);
+  g_free (data);
+}
+
+/* QEMUs outlive ferryd: find the ones a previous instance started. */
+static void
+backend_reattach (FerrydBackend *backend, FerrydDaemon *daemon)
+{
+  const char *runtime_dir = ferryd_daemon_get_runtime_dir (daemon);
+  g_autofree char *dir_path = g_build_filename (runtime_dir, "qemu", NULL);
+  g_autoptr (GDir) dir = g_dir_open (dir_path, 0, NULL);
+  const char *file;
+
+  while (dir && (file = g_dir_read_name (dir)))
+    {
+      g_autofree char *path = NULL;
+      g_autofree char *text = NULL;
+      FerrydDomainConfig *config;
+      AttachData *data;
+
+      if (!g_str_has_suffix (file, ".conf"))
+        continue;
+      path = g_build_filename (dir_path, file, NULL);
+      if (!g_file_get_contents (path, &text, NULL, NULL) ||
+          !(config = ferryd_domain_config_parse (text, NULL)))
+        continue;
+      data = g_new0 (AttachData, 1);
+      data->daemon = g_object_ref (daemon);
+      data->config = config;
+      ferryd_qemu_attach_async (runtime_dir, config->name, attached_cb, data);
+    }
+}
+
+static gboolean
+backend_accept_incoming (FerrydBackend *backend, const FerrydDomainConfig *live, GError **error)
+{
+  /* The source names the QEMU binary to run here, as root: accept only a
+   * QEMU system emulator found on this host's PATH, never a path. */
+  if (!g_str_has_prefix (live->qemu_binary, "qemu-system-") || strchr (live->qemu_binary, '/'))
+    {
+      g_set_error (error, FERRY_ERROR, FERRY_ERROR_INVALID_ARGUMENT,
+                   "Refusing QEMU binary '%s' from the source: only qemu-system-* "
+                   "from this host's PATH",
+                   live->qemu_binary);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 static const char *const *
 backend_list_accelerators (FerrydBackend *backend)
 {
@@ -141,6 +229,8 @@ ferryd_qmp_backend_iface_init (FerrydBackendInterface *iface)
   iface->start_domain_finish = backend_domain_finish;
   iface->shutdown_domain_async = backend_shutdown_domain_async;
   iface->shutdown_domain_finish = backend_domain_finish;
+  iface->reattach = backend_reattach;
+  iface->accept_incoming = backend_accept_incoming;
   iface->list_accelerators = backend_list_accelerators;
   iface->check_destination = backend_check_destination;
   iface->open_outgoing = backend_open_outgoing;
