@@ -227,7 +227,7 @@ domain_start (gpointer object, GDBusMethodInvocation *invocation)
   FerrydDomain *domain = domain_for_invocation (object, invocation);
 
   if (domain)
-    ferryd_backend_start_domain_async (ferryd_backend_get_default (), domain, NULL, start_cb,
+    ferryd_backend_start_domain_async (ferryd_backend_for_domain (domain), domain, NULL, start_cb,
                                        g_object_ref (invocation));
 }
 
@@ -249,8 +249,8 @@ domain_shutdown (gpointer object, GDBusMethodInvocation *invocation)
   FerrydDomain *domain = domain_for_invocation (object, invocation);
 
   if (domain)
-    ferryd_backend_shutdown_domain_async (ferryd_backend_get_default (), domain, NULL, shutdown_cb,
-                                          g_object_ref (invocation));
+    ferryd_backend_shutdown_domain_async (ferryd_backend_for_domain (domain), domain, NULL,
+                                          shutdown_cb, g_object_ref (invocation));
 }
 
 static void
@@ -484,7 +484,8 @@ domain_added_cb (FerrydDaemon *daemon, FerrydDomain *domain, FerrydBus *self)
 
   ferry_dbus_domain_set_name (iface, ferryd_domain_get_name (domain));
   ferry_dbus_domain_set_uuid (iface, ferryd_domain_get_uuid (domain));
-  ferry_dbus_domain_set_backend (iface, ferryd_backend_get_name (ferryd_backend_get_default ()));
+  ferry_dbus_domain_set_backend (iface,
+                                 ferryd_backend_get_name (ferryd_backend_for_domain (domain)));
   ferry_dbus_domain_set_migration (iface, "/");
   g_object_bind_property (domain, "state-reason", iface, "state-reason", G_BINDING_SYNC_CREATE);
   g_object_bind_property (domain, "state", iface, "state", G_BINDING_SYNC_CREATE);

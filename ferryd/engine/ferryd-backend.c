@@ -121,6 +121,12 @@ ferryd_backend_get_default (void)
   return ferryd_backend_get (ferryd_backend_table[0].name);
 }
 
+FerrydBackend *
+ferryd_backend_for_domain (FerrydDomain *domain)
+{
+  return ferryd_backend_get_default ();
+}
+
 const char *const *
 ferryd_backend_list_names (void)
 {

@@ -95,6 +95,9 @@ extern const FerrydBackendEntry ferryd_backend_table[];
 FerrydBackend *ferryd_backend_get (const char *name);
 /* The default backend (the table's first). */
 FerrydBackend *ferryd_backend_get_default (void);
+/* The backend that runs @domain. (Every domain runs on the default one
+ * until a description can name another: change it here.) */
+FerrydBackend *ferryd_backend_for_domain (FerrydDomain *domain);
 /* The names of the registered backends, NULL-terminated (static). */
 const char *const *ferryd_backend_list_names (void);
 

@@ -240,8 +240,8 @@ check_hello_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   g_variant_lookup (info, "host-uuid", "&s", &uuid);
   g_variant_lookup (info, "domain-state", "&s", &dstate);
   g_variant_lookup (info, "accelerators", "^a&s", &accels);
-  accel_blocker =
-      ferryd_backend_check_destination (ferryd_backend_get_default (), data->domain, accels);
+  accel_blocker = ferryd_backend_check_destination (ferryd_backend_for_domain (data->domain),
+                                                    data->domain, accels);
   if (accel_blocker)
     g_ptr_array_add (data->blockers, g_steal_pointer (&accel_blocker));
   if (g_strcmp0 (uuid, ferryd_daemon_get_host_uuid (self->daemon)) == 0)

@@ -443,7 +443,8 @@ ferryd_migration_new (const FerrydMigrationSetup *setup)
   const char *name = ferryd_domain_get_name (setup->domain);
 
   self->daemon = g_object_ref (setup->daemon);
-  self->backend = g_object_ref (setup->backend ? setup->backend : ferryd_backend_get_default ());
+  self->backend =
+      g_object_ref (setup->backend ? setup->backend : ferryd_backend_for_domain (setup->domain));
   self->domain = g_object_ref (setup->domain);
   self->incoming = setup->incoming;
   self->options = setup->options;
