@@ -10,6 +10,7 @@
 #include "config.h"
 #include "ferry-compat.h"
 #include "ferryd-daemon.h"
+#include "ferryd-backend.h"
 #include "ferry-error.h"
 
 #include <errno.h>
@@ -38,8 +39,6 @@ enum
 static guint signals[N_SIGNALS];
 
 G_DEFINE_TYPE (FerrydDaemon, ferryd_daemon, G_TYPE_OBJECT)
-
-static const char *const backends[] = { "qmp", NULL };
 
 /* What the QMP backend drives on QEMU >= 10.0 today. post-copy
  * recovery, preempt, storage and TLS join when the engine does them. */
@@ -74,7 +73,7 @@ ferryd_daemon_get_host_uuid (FerrydDaemon *self)
 const char *const *
 ferryd_daemon_get_backends (FerrydDaemon *self)
 {
-  return backends;
+  return ferryd_backend_list_names ();
 }
 
 const char *const *
@@ -299,74 +298,15 @@ load_domains (FerrydDaemon *self)
     }
 }
 
-typedef struct
+FerrydDomain *
+ferryd_daemon_domain_for_running (FerrydDaemon *self, FerrydDomainConfig *config)
 {
-  FerrydDaemon *daemon;
-  FerrydDomainConfig *config;
-} AttachData;
+  FerrydDomain *domain = g_hash_table_lookup (self->domains, config->name);
 
-static void
-attached_cb (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  AttachData *data = user_data;
-  FerrydDaemon *self = data->daemon;
-  g_autoptr (GError) error = NULL;
-  g_autoptr (FerrydQemu) qemu = ferryd_qemu_attach_finish (result, &error);
-  FerrydDomain *domain;
-
-  if (qemu == NULL)
-    {
-      /* That QEMU is gone: its files are stale. */
-      g_autofree char *dir = g_build_filename (self->runtime_dir, "qemu", NULL);
-      g_autofree char *conf = g_strdup_printf ("%s/%s.conf", dir, data->config->name);
-      g_autofree char *qmp = g_strdup_printf ("%s/%s.qmp", dir, data->config->name);
-      g_autofree char *incoming = g_strdup_printf ("%s/%s.incoming", dir, data->config->name);
-
-      g_debug ("not re-attaching %s: %s", data->config->name, error->message);
-      (void) g_unlink (conf);
-      (void) g_unlink (qmp);
-      (void) g_unlink (incoming);
-    }
-  else
-    {
-      domain = g_hash_table_lookup (self->domains, data->config->name);
-      if (domain == NULL)
-        domain = add_or_update (self, g_steal_pointer (&data->config)); /* transient */
-      ferryd_domain_set_qemu (domain, qemu);
-      g_info ("re-attached to QEMU %d of domain %s", (int) ferryd_qemu_get_pid (qemu),
-              ferryd_domain_get_name (domain));
-    }
-  ferryd_domain_config_free (data->config);
-  g_object_unref (data->daemon);
-  g_free (data);
-}
-
-/* QEMUs outlive ferryd: find the ones a previous instance started. */
-static void
-reattach_domains (FerrydDaemon *self)
-{
-  g_autofree char *dir_path = g_build_filename (self->runtime_dir, "qemu", NULL);
-  g_autoptr (GDir) dir = g_dir_open (dir_path, 0, NULL);
-  const char *file;
-
-  while (dir && (file = g_dir_read_name (dir)))
-    {
-      g_autofree char *path = NULL;
-      g_autofree char *text = NULL;
-      FerrydDomainConfig *config;
-      AttachData *data;
-
-      if (!g_str_has_suffix (file, ".conf"))
-        continue;
-      path = g_build_filename (dir_path, file, NULL);
-      if (!g_file_get_contents (path, &text, NULL, NULL) ||
-          !(config = ferryd_domain_config_parse (text, NULL)))
-        continue;
-      data = g_new0 (AttachData, 1);
-      data->daemon = g_object_ref (self);
-      data->config = config;
-      ferryd_qemu_attach_async (self->runtime_dir, config->name, attached_cb, data);
-    }
+  if (domain == NULL)
+    return add_or_update (self, config); /* transient */
+  ferryd_domain_config_free (config);
+  return domain;
 }
 
 static char *
@@ -421,7 +361,9 @@ ferryd_daemon_new (const char *state_dir,
     return NULL;
   self->hostname = g_strdup (g_get_host_name ());
   load_domains (self);
-  reattach_domains (self);
+  /* Guests outlive ferryd: each backend finds the ones it ran. */
+  for (const char *const *name = ferryd_backend_list_names (); *name; name++)
+    ferryd_backend_reattach (ferryd_backend_get (*name), self);
   return g_steal_pointer (&self);
 }
 

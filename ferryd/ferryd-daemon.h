@@ -43,5 +43,9 @@ gboolean
 ferryd_daemon_persist_domain (FerrydDaemon *self, FerrydDomainConfig *config, GError **error);
 gboolean ferryd_daemon_undefine_domain (FerrydDaemon *self, FerrydDomain *domain, GError **error);
 gboolean ferryd_daemon_is_persistent (FerrydDaemon *self, FerrydDomain *domain);
+/* A guest a previous ferryd started still runs (a backend found it): its
+ * domain, a transient one from @config when none is defined. Takes
+ * @config. */
+FerrydDomain *ferryd_daemon_domain_for_running (FerrydDaemon *self, FerrydDomainConfig *config);
 
 G_END_DECLS

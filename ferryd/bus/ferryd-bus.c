@@ -9,6 +9,7 @@
 
 #include "config.h"
 #include "ferryd-bus.h"
+#include "ferryd-backend.h"
 #include "ferry-dbus.h"
 #include "ferryd-error.h"
 
@@ -214,7 +215,7 @@ start_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr (GDBusMethodInvocation) invocation = user_data;
   g_autoptr (GError) error = NULL;
 
-  if (!ferryd_domain_start_finish (FERRYD_DOMAIN (source), result, &error))
+  if (!ferryd_backend_start_domain_finish (FERRYD_BACKEND (source), result, &error))
     return_error (invocation, error);
   else
     g_dbus_method_invocation_return_value (invocation, NULL);
@@ -226,7 +227,8 @@ domain_start (gpointer object, GDBusMethodInvocation *invocation)
   FerrydDomain *domain = domain_for_invocation (object, invocation);
 
   if (domain)
-    ferryd_domain_start_async (domain, NULL, start_cb, g_object_ref (invocation));
+    ferryd_backend_start_domain_async (ferryd_backend_for_domain (domain), domain, NULL, start_cb,
+                                       g_object_ref (invocation));
 }
 
 static void
@@ -235,7 +237,7 @@ shutdown_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr (GDBusMethodInvocation) invocation = user_data;
   g_autoptr (GError) error = NULL;
 
-  if (!ferryd_domain_shutdown_finish (FERRYD_DOMAIN (source), result, &error))
+  if (!ferryd_backend_shutdown_domain_finish (FERRYD_BACKEND (source), result, &error))
     return_error (invocation, error);
   else
     g_dbus_method_invocation_return_value (invocation, NULL);
@@ -247,7 +249,8 @@ domain_shutdown (gpointer object, GDBusMethodInvocation *invocation)
   FerrydDomain *domain = domain_for_invocation (object, invocation);
 
   if (domain)
-    ferryd_domain_shutdown_async (domain, NULL, shutdown_cb, g_object_ref (invocation));
+    ferryd_backend_shutdown_domain_async (ferryd_backend_for_domain (domain), domain, NULL,
+                                          shutdown_cb, g_object_ref (invocation));
 }
 
 static void
@@ -481,7 +484,8 @@ domain_added_cb (FerrydDaemon *daemon, FerrydDomain *domain, FerrydBus *self)
 
   ferry_dbus_domain_set_name (iface, ferryd_domain_get_name (domain));
   ferry_dbus_domain_set_uuid (iface, ferryd_domain_get_uuid (domain));
-  ferry_dbus_domain_set_backend (iface, "qmp");
+  ferry_dbus_domain_set_backend (iface,
+                                 ferryd_backend_get_name (ferryd_backend_for_domain (domain)));
   ferry_dbus_domain_set_migration (iface, "/");
   g_object_bind_property (domain, "state-reason", iface, "state-reason", G_BINDING_SYNC_CREATE);
   g_object_bind_property (domain, "state", iface, "state", G_BINDING_SYNC_CREATE);

@@ -9,6 +9,7 @@
 
 #include "config.h"
 #include "ferryd-engine.h"
+#include "ferryd-backend.h"
 #include "ferry-error.h"
 #include "ferry-names.h"
 #include "ferryd-peer.h"
@@ -164,7 +165,6 @@ typedef struct
   guint64 downtime;
   GDBusConnection *peer;
   FerrydDomain *domain;
-  FerrydAccel accel; /* in use, or as described when not running */
   gboolean destination_checked;
 } CheckData;
 
@@ -240,7 +240,8 @@ check_hello_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   g_variant_lookup (info, "host-uuid", "&s", &uuid);
   g_variant_lookup (info, "domain-state", "&s", &dstate);
   g_variant_lookup (info, "accelerators", "^a&s", &accels);
-  accel_blocker = ferryd_qemu_accel_blocker (data->accel, accels);
+  accel_blocker = ferryd_backend_check_destination (ferryd_backend_for_domain (data->domain),
+                                                    data->domain, accels);
   if (accel_blocker)
     g_ptr_array_add (data->blockers, g_steal_pointer (&accel_blocker));
   if (g_strcmp0 (uuid, ferryd_daemon_get_host_uuid (self->daemon)) == 0)
@@ -305,10 +306,6 @@ ferryd_engine_check_async (FerrydEngine *self,
   data->bandwidth = options->max_bandwidth;
   data->downtime = options->max_downtime ? options->max_downtime : 50;
   data->features = g_new0 (char *, 1);
-  data->accel =
-      ferryd_domain_get_qemu (domain) && ferryd_qemu_get_config (ferryd_domain_get_qemu (domain))
-          ? ferryd_qemu_get_config (ferryd_domain_get_qemu (domain))->accel
-          : ferryd_domain_get_config (domain)->accel;
 
   if (!g_str_equal (state, "running") && !g_str_equal (state, "paused"))
     g_ptr_array_add (data->blockers,
@@ -387,11 +384,9 @@ ferryd_engine_hello (FerrydEngine *self, GVariant *source_info)
                          g_variant_new_strv (ferryd_daemon_get_capabilities (self->daemon), -1));
   g_variant_builder_add (&builder, "{sv}", "backends",
                          g_variant_new_strv (ferryd_daemon_get_backends (self->daemon), -1));
-  g_variant_builder_add (&builder, "{sv}", "accelerators",
-                         g_variant_new_strv (ferryd_qemu_kvm_usable ()
-                                                 ? (const char *const[]){ "kvm", "tcg", NULL }
-                                                 : (const char *const[]){ "tcg", NULL },
-                                             -1));
+  g_variant_builder_add (
+      &builder, "{sv}", "accelerators",
+      g_variant_new_strv (ferryd_backend_list_accelerators (ferryd_backend_get_default ()), -1));
   if (g_variant_lookup (source_info, "domain", "&s", &domain_name))
     {
       FerrydDomain *domain = ferryd_daemon_lookup_domain (self->daemon, domain_name);
@@ -454,15 +449,11 @@ ferryd_engine_prepare_async (FerrydEngine *self,
       g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
-  /* The source names the QEMU binary to run here, as root: accept only a
-   * QEMU system emulator found on this host's PATH, never a path. */
-  if (!g_str_has_prefix (live->qemu_binary, "qemu-system-") || strchr (live->qemu_binary, '/'))
+  /* The source names what runs here, as root: the backend vets it. */
+  if (!ferryd_backend_accept_incoming (ferryd_backend_get_default (), live, &error))
     {
       ferryd_migrate_options_free (options);
-      g_task_return_new_error (task, FERRY_ERROR, FERRY_ERROR_INVALID_ARGUMENT,
-                               "Refusing QEMU binary '%s' from the source: only qemu-system-* "
-                               "from this host's PATH",
-                               live->qemu_binary);
+      g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
   /* Arguments that reach root's QEMU unchecked: only where this host's

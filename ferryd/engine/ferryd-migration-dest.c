@@ -7,18 +7,16 @@
 #include "ferryd-migration-private.h"
 #include "ferry-error.h"
 #include "ferryd-peer.h"
-#include "ferryd-qmp-batch.h"
 
 static gboolean stream_failed_timeout_cb (gpointer user_data);
-static void
-on_dest_event (FerrydQmp *qmp, const char *name, JsonObject *data, gint64 ts, gpointer user_data);
+static void on_dest_status (FerrydStream *stream, guint status, gint64 ts, gpointer user_data);
+static void on_dest_resumed (FerrydStream *stream, gint64 ts, gpointer user_data);
 static void incoming_try_finish (FerrydMigration *self);
 static void incoming_cleanup (FerrydMigration *self);
 static void remove_created_domain (FerrydMigration *self);
 static void peer_vanished_cb (GDBusConnection *connection, const char *name, gpointer user_data);
 static gboolean finish_timeout_cb (gpointer user_data);
-static void incoming_ready_cb (GObject *source, GAsyncResult *result, gpointer user_data);
-static void incoming_launched_cb (GObject *source, GAsyncResult *result, gpointer user_data);
+static void prepared_cb (GObject *source, GAsyncResult *result, gpointer user_data);
 
 /* --- destination side --- */
 
@@ -33,30 +31,30 @@ stream_failed_timeout_cb (gpointer user_data)
 }
 
 static void
-on_dest_event (FerrydQmp *qmp, const char *name, JsonObject *data, gint64 ts, gpointer user_data)
+on_dest_resumed (FerrydStream *stream, gint64 ts, gpointer user_data)
 {
   FerrydMigration *self = user_data;
-  const char *status;
 
   if (self->finished)
     return;
-  if (g_str_equal (name, "RESUME"))
-    {
-      self->resume_us = ts;
-      incoming_try_finish (self);
-      return;
-    }
-  if (!g_str_equal (name, "MIGRATION"))
+  self->resume_us = ts;
+  incoming_try_finish (self);
+}
+
+static void
+on_dest_status (FerrydStream *stream, guint status, gint64 ts, gpointer user_data)
+{
+  FerrydMigration *self = user_data;
+
+  if (self->finished)
     return;
-  status = json_object_get_string_member_with_default (data, "status", "");
-  g_debug ("%s: destination QEMU migration %s", self->path, status);
-  if (g_str_equal (status, "active"))
+  if (status == FERRYD_STREAM_ACTIVE)
     {
       if (self->phase == PHASE_PREPARE)
         migration_set_phase (self, PHASE_PERFORM);
       migration_set_state (self, STATE_ACTIVE);
     }
-  else if (g_str_equal (status, "postcopy-active"))
+  else if (status == FERRYD_STREAM_POSTCOPY_ACTIVE)
     {
       if (self->phase == PHASE_PREPARE)
         migration_set_phase (self, PHASE_PERFORM);
@@ -66,17 +64,17 @@ on_dest_event (FerrydQmp *qmp, const char *name, JsonObject *data, gint64 ts, gp
       if (!self->resume_sent)
         {
           self->resume_sent = TRUE;
-          ferryd_qmp_send (qmp, "cont", NULL);
+          ferryd_stream_resume_incoming (stream);
         }
     }
-  else if (g_str_equal (status, "postcopy-paused"))
+  else if (status == FERRYD_STREAM_POSTCOPY_PAUSED)
     migration_set_state (self, STATE_POSTCOPY_PAUSED);
-  else if (g_str_equal (status, "completed"))
+  else if (status == FERRYD_STREAM_COMPLETED)
     {
       self->incoming_completed = TRUE;
       incoming_try_finish (self);
     }
-  else if (g_str_equal (status, "failed"))
+  else if (status == FERRYD_STREAM_FAILED)
     {
       if (self->postcopy_started)
         {
@@ -96,7 +94,7 @@ incoming_try_finish (FerrydMigration *self)
 {
   g_autoptr (GTask) task = NULL;
   GVariantDict result;
-  FerrydQemu *qemu;
+  g_autoptr (FerrydStream) stream = NULL;
 
   if (!self->incoming_completed || self->finish_task == NULL)
     return;
@@ -105,20 +103,19 @@ incoming_try_finish (FerrydMigration *self)
       if (!self->resume_sent)
         {
           self->resume_sent = TRUE;
-          ferryd_qmp_send (ferryd_qemu_get_qmp (self->qemu), "cont", NULL);
+          if (self->stream)
+            ferryd_stream_resume_incoming (self->stream);
         }
       return; /* RESUME brings us back here */
     }
   task = g_steal_pointer (&self->finish_task);
   g_clear_handle_id (&self->finish_timeout_id, g_source_remove);
 
-  /* The guest runs here now: the domain owns its QEMU. */
-  qemu = g_object_ref (self->qemu);
-  ferryd_qemu_set_arrived (qemu);
-  migration_drop_qemu (self);
+  /* The guest runs here now: the domain owns it. */
+  stream = g_object_ref (self->stream);
+  migration_drop_stream (self);
   ferryd_domain_set_migration (self->domain, NULL, FALSE);
-  ferryd_domain_set_qemu (self->domain, qemu);
-  g_object_unref (qemu);
+  ferryd_stream_adopt (stream, self->domain);
   if (self->options->persist && self->persistent_description)
     {
       g_autoptr (GError) error = NULL;
@@ -146,14 +143,12 @@ incoming_try_finish (FerrydMigration *self)
 static void
 incoming_cleanup (FerrydMigration *self)
 {
-  FerrydQemu *qemu = self->qemu;
+  g_autoptr (FerrydStream) stream = self->stream ? g_object_ref (self->stream) : NULL;
 
-  if (qemu)
+  if (stream)
     {
-      g_object_ref (qemu);
-      migration_drop_qemu (self);
-      ferryd_qemu_terminate (qemu);
-      g_object_unref (qemu);
+      migration_drop_stream (self);
+      ferryd_stream_terminate (stream);
     }
 }
 
@@ -248,7 +243,7 @@ ferryd_migration_finish_incoming_async (FerrydMigration *self,
   if (self->finished || self->finish_task)
     {
       g_task_return_new_error (task, FERRY_ERROR, FERRY_ERROR_MIGRATION_FAILED,
-                               "Incoming migration is %s", migration_state_names[self->state]);
+                               "Incoming migration is %s", ferryd_state_to_string (self->state));
       return;
     }
   g_clear_handle_id (&self->finish_timeout_id, g_source_remove);
@@ -277,115 +272,32 @@ ferryd_migration_finish_incoming_finish (FerrydMigration *self,
 }
 
 static void
-incoming_ready_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+prepared_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr (GTask) task = user_data;
   FerrydMigration *self = g_task_get_source_object (task);
   g_autoptr (GError) error = NULL;
-  g_autoptr (JsonNode) reply = ferryd_qmp_batch_run_finish (result, &error);
-  JsonArray *addresses;
-  const char *data_host = self->data_host;
-  gint64 port = 0;
-  g_autofree char *uri = NULL;
+  g_autofree char *uri = ferryd_stream_prepare_finish (FERRYD_STREAM (source), result, &error);
   GVariantDict dict;
 
-  if (reply == NULL)
+  if (uri == NULL || self->finished)
     {
-      g_task_return_new_error (task, FERRY_ERROR, FERRY_ERROR_FAILED,
-                               "Cannot prepare the incoming migration: %s", error->message);
-      migration_rollback_incoming (
-          self, g_error_new (FERRY_ERROR, FERRY_ERROR_FAILED, "%s", error->message));
+      /* An aborted migration leaves no guest behind. */
+      if (self->finished)
+        ferryd_stream_terminate (FERRYD_STREAM (source));
+      g_task_return_error (task, error ? g_error_copy (error)
+                                       : g_error_new_literal (FERRY_ERROR, FERRY_ERROR_CANCELLED,
+                                                              "Migration aborted"));
+      if (!self->finished)
+        migration_rollback_incoming (self, g_steal_pointer (&error));
       return;
     }
-  if (JSON_NODE_HOLDS_OBJECT (reply) &&
-      json_object_has_member (json_node_get_object (reply), "socket-address"))
-    {
-      addresses = json_object_get_array_member (json_node_get_object (reply), "socket-address");
-      if (json_array_get_length (addresses) > 0)
-        port = g_ascii_strtoll (json_object_get_string_member_with_default (
-                                    json_array_get_object_element (addresses, 0), "port", "0"),
-                                NULL, 10);
-    }
-  if (port <= 0)
-    {
-      g_task_return_new_error (task, FERRY_ERROR, FERRY_ERROR_FAILED,
-                               "QEMU did not report its incoming port");
-      migration_rollback_incoming (
-          self, g_error_new_literal (FERRY_ERROR, FERRY_ERROR_FAILED, "no incoming port"));
-      return;
-    }
-  if (self->options->migrate_uri)
-    uri = g_strdup (self->options->migrate_uri);
-  else
-    uri = g_strdup_printf ("tcp:%s:%" G_GINT64_FORMAT, data_host, port);
   g_variant_dict_init (&dict, NULL);
   g_variant_dict_insert (&dict, "migrate-uri", "s", uri);
   g_variant_dict_insert_value (&dict, "capabilities",
                                g_variant_new_strv ((const char *const *) self->features, -1));
   g_task_return_pointer (task, g_variant_ref_sink (g_variant_dict_end (&dict)),
                          (GDestroyNotify) g_variant_unref);
-}
-
-static void
-incoming_launched_cb (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  g_autoptr (GTask) task = user_data;
-  FerrydMigration *self = g_task_get_source_object (task);
-  g_autoptr (GError) error = NULL;
-  FerrydQmpBatch *batch;
-  JsonObject *params = json_object_new ();
-  JsonObject *incoming = json_object_new ();
-  const char *data_host = self->data_host;
-  g_autofree char *listen = NULL;
-  gboolean loopback = g_str_equal (data_host, "127.0.0.1") || g_str_equal (data_host, "localhost");
-
-  self->qemu = ferryd_qemu_launch_finish (result, &error);
-  if (self->qemu == NULL || self->finished)
-    {
-      json_object_unref (params);
-      json_object_unref (incoming);
-      if (self->qemu)
-        incoming_cleanup (self);
-      g_task_return_error (task, error ? g_steal_pointer (&error)
-                                       : g_error_new_literal (FERRY_ERROR, FERRY_ERROR_CANCELLED,
-                                                              "Migration aborted"));
-      if (!self->finished)
-        migration_rollback_incoming (
-            self, g_error_new_literal (FERRY_ERROR, FERRY_ERROR_FAILED, "QEMU failed to start"));
-      return;
-    }
-  self->event_id = g_signal_connect (ferryd_qemu_get_qmp (self->qemu), "event",
-                                     G_CALLBACK (on_dest_event), self);
-  self->exited_id =
-      g_signal_connect (self->qemu, "exited", G_CALLBACK (migration_on_qemu_exited), self);
-  migration_watch_crash (self);
-
-  batch = ferryd_qmp_batch_new ();
-  ferryd_qmp_batch_add (batch, "migrate-set-capabilities",
-                        migration_capabilities_args ((const char *const *) self->features, FALSE));
-  if (self->options->multifd_channels > 0)
-    {
-      json_object_set_int_member (params, "multifd-channels", self->options->multifd_channels);
-      /* Both ends of a compressed multifd stream must know it. */
-      if (g_strcmp0 (self->options->compression, "none") != 0)
-        json_object_set_string_member (params, "multifd-compression", self->options->compression);
-      ferryd_qmp_batch_add (batch, "migrate-set-parameters", params);
-    }
-  else
-    json_object_unref (params);
-  /* The source's migrate-uri is where it will connect: listen exactly
-   * there (QEMU's refusal to bind fails Prepare). Otherwise port 0: QEMU
-   * picks a free port and reports it in query-migrate. */
-  if (self->options->migrate_uri)
-    listen = g_strdup (self->options->migrate_uri);
-  else
-    listen = g_strdup_printf ("tcp:%s:0", loopback ? "127.0.0.1" : "0.0.0.0");
-  json_object_set_string_member (incoming, "uri", listen);
-  json_object_set_boolean_member (incoming, "exit-on-error", FALSE);
-  ferryd_qmp_batch_add (batch, "migrate-incoming", incoming);
-  ferryd_qmp_batch_add (batch, "query-migrate", NULL);
-  ferryd_qmp_batch_run_async (batch, ferryd_qemu_get_qmp (self->qemu), NULL, incoming_ready_cb,
-                              g_steal_pointer (&task));
 }
 
 void
@@ -400,11 +312,7 @@ ferryd_migration_prepare_incoming_async (FerrydMigration *self,
                                          gpointer user_data)
 {
   GTask *task = g_task_new (self, NULL, callback, user_data);
-  /* Started paused (-S): the guest resumes here only in Finish, once the
-   * source has confirmed, or when post-copy has begun (then the source
-   * can never resume it). So it never runs on both hosts. */
-  FerrydQemuLaunch launch = { ferryd_domain_get_runtime_dir (self->domain),
-                              ferryd_domain_get_state_dir (self->domain), TRUE, TRUE };
+  FerrydStreamIncoming incoming = { 0 };
   g_autofree const char **features = NULL;
   const char *data_host = "127.0.0.1";
 
@@ -423,7 +331,18 @@ ferryd_migration_prepare_incoming_async (FerrydMigration *self,
   ferryd_domain_set_migration (self->domain, G_OBJECT (self), TRUE);
   migration_set_phase (self, PHASE_PREPARE);
   migration_set_state (self, STATE_SETUP);
-  ferryd_qemu_launch_async (live, &launch, NULL, incoming_launched_cb, task);
+  g_task_set_source_tag (task, ferryd_migration_prepare_incoming_async);
+  migration_attach_stream (self, ferryd_backend_open_incoming (self->backend, self->domain));
+  g_signal_connect (self->stream, "status-changed", G_CALLBACK (on_dest_status), self);
+  g_signal_connect (self->stream, "resumed", G_CALLBACK (on_dest_resumed), self);
+  incoming.live = live;
+  incoming.features = (const char *const *) self->features;
+  incoming.data_host = self->data_host;
+  incoming.listen_uri = self->options->migrate_uri;
+  incoming.multifd_channels =
+      self->options->multifd_channels > 0 ? (guint) self->options->multifd_channels : 0;
+  incoming.compression = self->options->compression;
+  ferryd_stream_prepare_async (self->stream, &incoming, prepared_cb, task);
 }
 
 GVariant *

@@ -8,7 +8,6 @@
 #include "ferryd-migration-private.h"
 #include "ferryd-error.h"
 #include "ferryd-peer.h"
-#include "ferryd-qmp-batch.h"
 
 static GVariant *source_info (FerrydMigration *self);
 static void rollback_step_done (FerrydMigration *self);
@@ -27,14 +26,13 @@ static void peer_closed_cb (GDBusConnection *connection,
                             GError *error,
                             gpointer user_data);
 static void peer_connected_cb (GObject *source, GAsyncResult *result, gpointer user_data);
-static void machines_cb (GObject *source, GAsyncResult *result, gpointer user_data);
+static void begin_cb (GObject *source, GAsyncResult *result, gpointer user_data);
 static void confirm_success (FerrydMigration *self);
 static void peer_finish_cb (GObject *source, GAsyncResult *result, gpointer user_data);
 static GVariant *finish_statistics (FerrydMigration *self);
 static void final_query_cb (GObject *source, GAsyncResult *result, gpointer user_data);
 static void migration_failed_query_cb (GObject *source, GAsyncResult *result, gpointer user_data);
-static void
-on_source_event (FerrydQmp *qmp, const char *name, JsonObject *data, gint64 ts, gpointer user_data);
+static void on_source_status (FerrydStream *stream, guint status, gint64 ts, gpointer user_data);
 static gboolean require_active_source (FerrydMigration *self, const char *what, GError **error);
 
 /* --- source side --- */
@@ -92,11 +90,10 @@ migration_rollback (FerrydMigration *self, GError *error)
   self->rollback_state = final;
   self->rollback_waiting = TRUE;
   self->rollback_pending = 1; /* released below */
-  if (self->qemu && !ferryd_qemu_has_exited (self->qemu) && !ferryd_qemu_is_crashed (self->qemu) &&
-      self->stopped_for_migration)
+  if (self->stream && ferryd_stream_can_resume (self->stream) && self->stopped_for_migration)
     {
       self->rollback_pending++;
-      ferryd_qemu_resume_async (self->qemu, source_resumed_cb, g_object_ref (self));
+      ferryd_stream_resume_async (self->stream, source_resumed_cb, g_object_ref (self));
     }
   if (self->peer && self->peer_migration && !self->abort_done)
     {
@@ -120,7 +117,7 @@ source_resumed_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr (FerrydMigration) self = user_data;
   g_autoptr (GError) error = NULL;
 
-  if (!ferryd_qemu_resume_finish (FERRYD_QEMU (source), result, &error))
+  if (!ferryd_stream_resume_finish (FERRYD_STREAM (source), result, &error))
     g_warning ("%s: the guest could not be resumed on the source: %s", self->path, error->message);
   rollback_step_done (self);
 }
@@ -201,9 +198,8 @@ migrate_sent_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr (FerrydMigration) self = user_data;
   g_autoptr (GError) error = NULL;
-  g_autoptr (JsonNode) reply = ferryd_qmp_batch_run_finish (result, &error);
 
-  if (reply == NULL)
+  if (!ferryd_stream_start_finish (FERRYD_STREAM (source), result, &error))
     {
       if (!self->finished)
         migration_rollback (self, g_error_new (FERRY_ERROR, FERRY_ERROR_MIGRATION_FAILED,
@@ -212,8 +208,8 @@ migrate_sent_cb (GObject *source, GAsyncResult *result, gpointer user_data)
       return;
     }
   self->migrate_sent = TRUE;
-  if (self->cancel_requested || self->crash_error)
-    ferryd_qmp_send (ferryd_qemu_get_qmp (self->qemu), "migrate_cancel", NULL);
+  if ((self->cancel_requested || self->crash_error) && self->stream)
+    ferryd_stream_cancel (self->stream);
   migration_start_sampling (self);
 }
 
@@ -237,14 +233,16 @@ timeout_cb (gpointer user_data)
       /* A paused guest dirties nothing: pre-copy then converges. */
       migration_policy_action (self, "pause-guest", reason);
       self->stopped_for_migration = TRUE;
-      ferryd_qmp_send (ferryd_qemu_get_qmp (self->qemu), "stop", NULL);
+      if (self->stream)
+        ferryd_stream_stop_guest (self->stream);
     }
   else
     {
       migration_policy_action (self, "abort", reason);
       self->cancel_requested = FALSE;
       self->abort_reason = g_strdup (reason);
-      ferryd_qmp_send (ferryd_qemu_get_qmp (self->qemu), "migrate_cancel", NULL);
+      if (self->stream)
+        ferryd_stream_cancel (self->stream);
     }
   return G_SOURCE_REMOVE;
 }
@@ -253,35 +251,27 @@ static void
 perform (FerrydMigration *self)
 {
   FerrydMigrateOptions *o = self->options;
-  FerrydQmpBatch *batch = ferryd_qmp_batch_new ();
-  JsonObject *params = json_object_new ();
-  JsonObject *migrate = json_object_new ();
-  guint64 bandwidth = o->max_bandwidth ? o->max_bandwidth : UNLIMITED_BANDWIDTH;
-  guint64 switchover = o->switchover_bandwidth;
+  FerrydStreamTuning tuning = { 0 };
 
   migration_set_phase (self, PHASE_PERFORM);
-  if (switchover == 0 && o->max_bandwidth == 0)
-    switchover = DEFAULT_SWITCHOVER_BANDWIDTH;
   self->downtime_limit = o->max_downtime ? o->max_downtime : DEFAULT_DOWNTIME_MS;
-
-  json_object_set_int_member (params, "max-bandwidth", (gint64) bandwidth);
-  json_object_set_int_member (params, "avail-switchover-bandwidth", (gint64) switchover);
-  json_object_set_int_member (params, "downtime-limit", (gint64) self->downtime_limit);
-  json_object_set_int_member (params, "max-postcopy-bandwidth", (gint64) o->max_postcopy_bandwidth);
-  if (o->multifd_channels > 0)
-    json_object_set_int_member (params, "multifd-channels", o->multifd_channels);
-  if (g_strcmp0 (o->compression, "none") != 0 && o->multifd_channels > 0)
-    json_object_set_string_member (params, "multifd-compression", o->compression);
-
-  ferryd_qmp_batch_add (batch, "migrate-set-capabilities",
-                        migration_capabilities_args ((const char *const *) self->features, TRUE));
-  ferryd_qmp_batch_add (batch, "migrate-set-parameters", params);
-  json_object_set_string_member (migrate, "uri", self->migrate_uri);
-  ferryd_qmp_batch_add (batch, "migrate", migrate);
+  tuning.uri = self->migrate_uri;
+  tuning.features = (const char *const *) self->features;
+  tuning.max_bandwidth = o->max_bandwidth;
+  tuning.switchover_bandwidth = o->switchover_bandwidth;
+  tuning.downtime_limit = self->downtime_limit;
+  tuning.max_postcopy_bandwidth = o->max_postcopy_bandwidth;
+  tuning.multifd_channels = o->multifd_channels > 0 ? (guint) o->multifd_channels : 0;
+  tuning.compression = o->compression;
   if (o->timeout > 0)
     self->timeout_id = g_timeout_add_seconds (o->timeout, timeout_cb, self);
-  ferryd_qmp_batch_run_async (batch, ferryd_qemu_get_qmp (self->qemu), NULL, migrate_sent_cb,
-                              g_object_ref (self));
+  if (self->stream == NULL)
+    {
+      migration_rollback (self, g_error_new_literal (FERRY_ERROR, FERRY_ERROR_MIGRATION_FAILED,
+                                                     "The source guest is gone"));
+      return;
+    }
+  ferryd_stream_start_async (self->stream, &tuning, migrate_sent_cb, g_object_ref (self));
 }
 
 static void
@@ -369,12 +359,8 @@ hello_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   guint32 api = 0;
   g_autofree char *persistent = NULL;
   g_autofree char *live = NULL;
-  g_autoptr (FerrydDomainConfig) live_config = NULL;
   g_autofree const char **accels = NULL;
   g_autofree char *accel_blocker = NULL;
-  const FerrydDomainConfig *live_source = self->qemu && ferryd_qemu_get_config (self->qemu)
-                                              ? ferryd_qemu_get_config (self->qemu)
-                                              : ferryd_domain_get_config (self->domain);
 
   if (reply == NULL)
     {
@@ -401,7 +387,7 @@ hello_cb (GObject *source, GAsyncResult *result, gpointer user_data)
                                                      "The destination is this host"));
       return;
     }
-  accel_blocker = ferryd_qemu_accel_blocker (live_source->accel, accels);
+  accel_blocker = ferryd_backend_check_destination (self->backend, self->domain, accels);
   if (accel_blocker)
     {
       migration_rollback (
@@ -417,12 +403,10 @@ hello_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 
   migration_set_phase (self, PHASE_PREPARE);
   persistent = ferryd_domain_config_to_data (ferryd_domain_get_config (self->domain));
-  /* What runs, as it runs (the accelerator in use, say): the persistent
-   * description may say less (Accel=auto). */
-  live_config = ferryd_domain_config_copy (live_source);
-  if (self->resolved_machine)
-    g_set_str (&live_config->machine, self->resolved_machine);
-  live = ferryd_domain_config_to_data (live_config);
+  /* What runs, as it runs (the accelerator in use, the versioned
+   * machine type, say): the persistent description may say less. */
+  live = ferryd_domain_config_to_data (self->live_config ? self->live_config
+                                                         : ferryd_domain_get_config (self->domain));
   g_dbus_connection_call (
       self->peer, FERRY_BUS_NAME, FERRY_OBJECT_PATH, FERRY_PEER_INTERFACE, "Prepare",
       g_variant_new ("(sss@a{sv}@a{sv})", ferryd_domain_get_name (self->domain), persistent, live,
@@ -478,29 +462,50 @@ peer_connected_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 }
 
 static void
-machines_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+begin_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr (FerrydMigration) self = user_data;
-  g_autoptr (JsonNode) reply = ferryd_qmp_execute_finish (FERRYD_QMP (source), result, NULL);
-  const char *configured = ferryd_domain_get_config (self->domain)->machine;
 
-  /* Both sides must run the same versioned machine type; an alias such
-   * as "q35" is resolved on the source (research pitfall 6). */
-  if (reply && JSON_NODE_HOLDS_ARRAY (reply))
-    {
-      JsonArray *machines = json_node_get_array (reply);
-      for (guint i = 0; i < json_array_get_length (machines); i++)
-        {
-          JsonObject *m = json_array_get_object_element (machines, i);
-          if (g_strcmp0 (json_object_get_string_member_with_default (m, "alias", NULL),
-                         configured) == 0)
-            g_set_str (&self->resolved_machine, json_object_get_string_member (m, "name"));
-        }
-    }
+  self->live_config = ferryd_stream_begin_finish (FERRYD_STREAM (source), result, NULL);
   if (check_cancelled (self))
     return;
   ferryd_peer_connect_async (self->peer_address, self->cancellable, peer_connected_cb,
                              g_object_ref (self));
+}
+
+static void
+on_source_stopped (FerrydStream *stream, gint64 ts, gpointer user_data)
+{
+  FerrydMigration *self = user_data;
+
+  if (self->finished || !self->migrate_sent)
+    return;
+  self->stop_us = ts;
+  self->stopped_for_migration = TRUE;
+}
+
+static void
+on_source_resumed (FerrydStream *stream, gint64 ts, gpointer user_data)
+{
+  FerrydMigration *self = user_data;
+
+  if (!self->finished)
+    self->stopped_for_migration = FALSE;
+}
+
+static void
+on_source_pass (FerrydStream *stream, guint pass, gpointer user_data)
+{
+  FerrydMigration *self = user_data;
+
+  if (self->finished)
+    return;
+  self->pass = pass;
+  /* Pass 1 also carries zero pages; compare from pass 2 on. */
+  self->pass_sample_pending = self->pass >= 2;
+  ferry_dbus_migration_emit_iteration (self->record, self->pass,
+                                       ferryd_progress_iteration_statistics (&self->info));
+  migration_sample_now (self);
 }
 
 void
@@ -508,17 +513,15 @@ ferryd_migration_run_outgoing (FerrydMigration *self, const char *peer_address)
 {
   self->peer_address = g_strdup (peer_address);
   self->begin_us = g_get_real_time ();
-  self->qemu = g_object_ref (ferryd_domain_get_qemu (self->domain));
-  self->event_id = g_signal_connect (ferryd_qemu_get_qmp (self->qemu), "event",
-                                     G_CALLBACK (on_source_event), self);
-  self->exited_id =
-      g_signal_connect (self->qemu, "exited", G_CALLBACK (migration_on_qemu_exited), self);
-  migration_watch_crash (self);
+  migration_attach_stream (self, ferryd_backend_open_outgoing (self->backend, self->domain));
+  g_signal_connect (self->stream, "status-changed", G_CALLBACK (on_source_status), self);
+  g_signal_connect (self->stream, "pass", G_CALLBACK (on_source_pass), self);
+  g_signal_connect (self->stream, "stopped", G_CALLBACK (on_source_stopped), self);
+  g_signal_connect (self->stream, "resumed", G_CALLBACK (on_source_resumed), self);
   ferryd_domain_set_migration (self->domain, G_OBJECT (self), FALSE);
   migration_set_phase (self, PHASE_BEGIN);
   migration_set_state (self, STATE_SETUP);
-  ferryd_qmp_execute_async (ferryd_qemu_get_qmp (self->qemu), "query-machines", NULL, NULL,
-                            machines_cb, g_object_ref (self));
+  ferryd_stream_begin_async (self->stream, begin_cb, g_object_ref (self));
 }
 
 /* Finish (destination) → Confirm (source) */
@@ -527,17 +530,15 @@ static void
 confirm_success (FerrydMigration *self)
 {
   g_autoptr (GError) error = NULL;
-  FerrydQemu *qemu = self->qemu ? g_object_ref (self->qemu) : NULL;
+  g_autoptr (FerrydStream) stream = self->stream ? g_object_ref (self->stream) : NULL;
 
   migration_set_phase (self, PHASE_CONFIRM);
-  /* The guest now runs on the destination: stop the source QEMU. */
-  if (qemu)
-    {
-      migration_drop_qemu (self);
-      ferryd_qemu_terminate (qemu);
-      g_object_unref (qemu);
-    }
-  ferryd_domain_set_qemu (self->domain, NULL);
+  /* The guest now runs on the destination: stop it here, and the domain
+   * no longer runs here. */
+  migration_drop_stream (self);
+  if (stream == NULL)
+    stream = ferryd_backend_open_outgoing (self->backend, self->domain);
+  ferryd_stream_terminate (stream);
   /* The guest is on the destination either way; it may have crashed there. */
   migration_finish (self, self->crash_error ? STATE_FAILED : STATE_COMPLETED, self->crash_error);
   if (self->crash_error == NULL && self->options->undefine_source &&
@@ -603,12 +604,11 @@ static void
 final_query_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr (FerrydMigration) self = user_data;
-  g_autoptr (JsonNode) reply = ferryd_qmp_execute_finish (FERRYD_QMP (source), result, NULL);
+  FerrydProgress progress;
 
-  if (reply && JSON_NODE_HOLDS_OBJECT (reply))
+  if (ferryd_stream_query_finish (FERRYD_STREAM (source), result, &progress, NULL, NULL))
     {
-      g_clear_pointer (&self->info, json_object_unref);
-      self->info = json_object_ref (json_node_get_object (reply));
+      self->info = progress;
       migration_update_progress (self);
     }
   if (self->crash_error)
@@ -631,13 +631,10 @@ static void
 migration_failed_query_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr (FerrydMigration) self = user_data;
-  g_autoptr (JsonNode) reply = ferryd_qmp_execute_finish (FERRYD_QMP (source), result, NULL);
-  const char *desc = NULL;
+  g_autofree char *desc = NULL;
   const char *reason = self->abort_reason;
 
-  if (reply && JSON_NODE_HOLDS_OBJECT (reply))
-    desc = json_object_get_string_member_with_default (json_node_get_object (reply), "error-desc",
-                                                       NULL);
+  ferryd_stream_query_finish (FERRYD_STREAM (source), result, NULL, &desc, NULL);
   if (reason)
     migration_rollback (
         self, g_error_new (FERRY_ERROR, FERRY_ERROR_MIGRATION_FAILED, "Aborted: %s", reason));
@@ -648,64 +645,25 @@ migration_failed_query_cb (GObject *source, GAsyncResult *result, gpointer user_
 }
 
 static void
-on_source_event (FerrydQmp *qmp, const char *name, JsonObject *data, gint64 ts, gpointer user_data)
+on_source_status (FerrydStream *stream, guint status, gint64 ts, gpointer user_data)
 {
   FerrydMigration *self = user_data;
-  const char *status;
 
   if (self->finished)
     return;
-  if (g_str_equal (name, "STOP"))
-    {
-      if (self->migrate_sent)
-        {
-          self->stop_us = ts;
-          self->stopped_for_migration = TRUE;
-        }
-      return;
-    }
-  if (g_str_equal (name, "RESUME"))
-    {
-      self->stopped_for_migration = FALSE;
-      return;
-    }
-  if (g_str_equal (name, "MIGRATION_PASS"))
-    {
-      GVariantDict stats;
-      JsonObject *ram = migration_ram_info (self);
 
-      self->pass = (guint) json_object_get_int_member_with_default (data, "pass", 0);
-      /* Pass 1 also carries zero pages; compare from pass 2 on. */
-      self->pass_sample_pending = self->pass >= 2;
-      g_variant_dict_init (&stats, NULL);
-      g_variant_dict_insert (&stats, "memory-remaining", "t", migration_get_u64 (ram, "remaining"));
-      g_variant_dict_insert (&stats, "memory-transferred", "t",
-                             migration_get_u64 (ram, "transferred"));
-      g_variant_dict_insert (&stats, "transfer-rate", "t", migration_transfer_rate (ram));
-      g_variant_dict_insert (&stats, "dirty-rate", "t", migration_dirty_rate (ram));
-      g_variant_dict_insert (&stats, "expected-downtime", "t",
-                             migration_get_u64 (self->info, "expected-downtime"));
-      ferry_dbus_migration_emit_iteration (self->record, self->pass, g_variant_dict_end (&stats));
-      migration_sample_now (self);
-      return;
-    }
-  if (!g_str_equal (name, "MIGRATION"))
-    return;
-
-  status = json_object_get_string_member_with_default (data, "status", "");
-  g_debug ("%s: source QEMU migration %s", self->path, status);
-  if (g_str_equal (status, "setup"))
+  if (status == FERRYD_STREAM_SETUP)
     migration_set_state (self, STATE_SETUP);
-  else if (g_str_equal (status, "active"))
+  else if (status == FERRYD_STREAM_ACTIVE)
     migration_set_state (self, STATE_ACTIVE);
-  else if (g_str_equal (status, "postcopy-active"))
+  else if (status == FERRYD_STREAM_POSTCOPY_ACTIVE)
     {
       gboolean was_paused = self->state == STATE_POSTCOPY_PAUSED;
       migration_set_state (self, STATE_POSTCOPY_ACTIVE);
       if (!migration_note_postcopy_started (self, ts) && was_paused)
         ferry_dbus_migration_set_error_message (self->record, "");
     }
-  else if (g_str_equal (status, "postcopy-paused"))
+  else if (status == FERRYD_STREAM_POSTCOPY_PAUSED)
     {
       /* Neither side holds the whole guest: both stay paused until
        * Recover. Never roll back here. */
@@ -715,19 +673,18 @@ on_source_event (FerrydQmp *qmp, const char *name, JsonObject *data, gint64 ts, 
           self->record, "Post-copy link lost: the guest is paused on both hosts, nothing is lost; "
                         "resuming it with Recover is planned, not implemented yet");
     }
-  else if (g_str_equal (status, "completed"))
+  else if (status == FERRYD_STREAM_COMPLETED)
     {
       migration_stop_sampling (self);
-      ferryd_qmp_execute_async (qmp, "query-migrate", NULL, NULL, final_query_cb,
-                                g_object_ref (self));
+      ferryd_stream_query_async (stream, final_query_cb, g_object_ref (self));
     }
-  else if ((g_str_equal (status, "failed") || g_str_equal (status, "cancelled")) &&
+  else if ((status == FERRYD_STREAM_FAILED || status == FERRYD_STREAM_CANCELLED) &&
            self->crash_error)
     {
       migration_stop_sampling (self);
       migration_rollback (self, g_error_copy (self->crash_error));
     }
-  else if (g_str_equal (status, "failed"))
+  else if (status == FERRYD_STREAM_FAILED)
     {
       migration_stop_sampling (self);
       if (self->postcopy_started)
@@ -735,15 +692,13 @@ on_source_event (FerrydQmp *qmp, const char *name, JsonObject *data, gint64 ts, 
           migration_set_state (self, STATE_POSTCOPY_PAUSED);
           return;
         }
-      ferryd_qmp_execute_async (qmp, "query-migrate", NULL, NULL, migration_failed_query_cb,
-                                g_object_ref (self));
+      ferryd_stream_query_async (stream, migration_failed_query_cb, g_object_ref (self));
     }
-  else if (g_str_equal (status, "cancelled"))
+  else if (status == FERRYD_STREAM_CANCELLED)
     {
       migration_stop_sampling (self);
       if (self->abort_reason)
-        ferryd_qmp_execute_async (qmp, "query-migrate", NULL, NULL, migration_failed_query_cb,
-                                  g_object_ref (self));
+        ferryd_stream_query_async (stream, migration_failed_query_cb, g_object_ref (self));
       else
         {
           self->cancel_requested = TRUE;
@@ -759,11 +714,11 @@ migration_outgoing_crashed (FerrydMigration *self)
   /* In post-copy the source's guest is stopped for good; before the
    * stream, the next step sees crash_error (check_cancelled,
    * migrate_sent_cb). */
-  if (self->rollback_waiting || self->postcopy_started || !self->migrate_sent || !self->qemu)
+  if (self->rollback_waiting || self->postcopy_started || !self->migrate_sent || !self->stream)
     return;
-  /* QEMU reports the stream cancelled (or completed): either way the
-   * rollback follows there, without resuming the guest. */
-  ferryd_qmp_send (ferryd_qemu_get_qmp (self->qemu), "migrate_cancel", NULL);
+  /* The stream ends cancelled (or completed): either way the rollback
+   * follows there, without resuming the guest. */
+  ferryd_stream_cancel (self->stream);
 }
 
 static gboolean
@@ -775,10 +730,10 @@ require_active_source (FerrydMigration *self, const char *what, GError **error)
                    "%s is done on the source host's migration object", what);
       return FALSE;
     }
-  if (self->finished || self->qemu == NULL)
+  if (self->finished || self->stream == NULL)
     {
       g_set_error (error, FERRY_ERROR, FERRY_ERROR_FAILED, "Migration already ended (%s)",
-                   migration_state_names[self->state]);
+                   ferryd_state_to_string (self->state));
       return FALSE;
     }
   return TRUE;
@@ -806,68 +761,50 @@ ferryd_migration_start_postcopy (FerrydMigration *self, GError **error)
     return TRUE;
   self->postcopy_requested = TRUE;
   /* If pre-copy completes first, the outcome is reported as pre-copy. */
-  ferryd_qmp_send (ferryd_qemu_get_qmp (self->qemu), "migrate-start-postcopy", NULL);
+  ferryd_stream_start_postcopy (self->stream);
   return TRUE;
 }
 
 /* --- controls that QEMU must accept: answered once it has --- */
-
-typedef struct
-{
-  char *command;
-  guint64 downtime_limit; /* taken by the policy once QEMU took it */
-} ControlData;
-
-static void
-control_data_free (ControlData *data)
-{
-  g_free (data->command);
-  g_free (data);
-}
 
 static void
 control_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr (GTask) task = user_data;
   FerrydMigration *self = g_task_get_source_object (task);
-  ControlData *data = g_task_get_task_data (task);
-  g_autoptr (GError) error = NULL;
-  g_autoptr (JsonNode) reply = ferryd_qmp_execute_finish (FERRYD_QMP (source), result, &error);
+  guint64 downtime_limit = GPOINTER_TO_SIZE (g_task_get_task_data (task));
+  GError *error = NULL;
 
-  if (reply == NULL)
+  if (!ferryd_stream_control_finish (FERRYD_STREAM (source), result, &error))
     {
-      g_task_return_new_error (task, FERRY_ERROR, FERRY_ERROR_FAILED, "QEMU refused %s: %s",
-                               data->command, error->message);
+      g_task_return_error (task, error);
       return;
     }
-  if (data->downtime_limit)
-    self->downtime_limit = data->downtime_limit;
+  if (downtime_limit)
+    self->downtime_limit = downtime_limit;
   g_task_return_boolean (task, TRUE);
 }
 
-/* Runs @command (takes @args) on the source QEMU; @refusal, when set, is
- * returned instead (taken). */
+/* Runs @control on the source's stream; @refusal, when set, is returned
+ * instead (taken). */
 static void
 control_async (FerrydMigration *self,
                gpointer source_tag,
                const char *what,
                GError *refusal,
-               const char *command,
-               JsonObject *args,
-               guint64 downtime_limit,
+               FerrydStreamControl control,
+               guint64 value,
                GCancellable *cancellable,
                GAsyncReadyCallback callback,
                gpointer user_data)
 {
   g_autoptr (GTask) task = g_task_new (self, cancellable, callback, user_data);
   g_autoptr (GError) error = refusal;
-  g_autoptr (JsonObject) owned_args = args;
-  ControlData *data = g_new0 (ControlData, 1);
 
   g_task_set_source_tag (task, source_tag);
-  g_task_set_task_data (task, data, (GDestroyNotify) control_data_free);
-  data->command = g_strdup (command);
-  data->downtime_limit = downtime_limit;
+  /* The downtime limit the policy takes once the backend took it. */
+  if (control == FERRYD_STREAM_CONTROL_DOWNTIME)
+    g_task_set_task_data (task, GSIZE_TO_POINTER ((gsize) value), NULL);
   if (error == NULL)
     require_active_source (self, what, &error);
   if (error)
@@ -875,17 +812,8 @@ control_async (FerrydMigration *self,
       g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
-  ferryd_qmp_execute_async (ferryd_qemu_get_qmp (self->qemu), command, args, cancellable,
-                            control_done_cb, g_steal_pointer (&task));
-}
-
-static JsonObject *
-parameter_args (const char *name, guint64 value)
-{
-  JsonObject *args = json_object_new ();
-
-  json_object_set_int_member (args, name, (gint64) value);
-  return args;
+  ferryd_stream_control_async (self->stream, control, value, cancellable, control_done_cb,
+                               g_steal_pointer (&task));
 }
 
 void
@@ -902,8 +830,7 @@ ferryd_migration_set_max_downtime_async (FerrydMigration *self,
                            "Maximum downtime must be from 1 to %" G_GUINT64_FORMAT " ms",
                            FERRYD_MAX_DOWNTIME_MS);
   control_async (self, ferryd_migration_set_max_downtime_async, "Tuning", refusal,
-                 "migrate-set-parameters", parameter_args ("downtime-limit", ms), ms, cancellable,
-                 callback, user_data);
+                 FERRYD_STREAM_CONTROL_DOWNTIME, ms, cancellable, callback, user_data);
 }
 
 void
@@ -920,9 +847,7 @@ ferryd_migration_set_max_bandwidth_async (FerrydMigration *self,
                            "Bandwidth must be from 0 (unlimited) to %" G_GUINT64_FORMAT " bytes/s",
                            FERRYD_MAX_BANDWIDTH);
   control_async (self, ferryd_migration_set_max_bandwidth_async, "Tuning", refusal,
-                 "migrate-set-parameters",
-                 parameter_args ("max-bandwidth", bps ? bps : UNLIMITED_BANDWIDTH), 0, cancellable,
-                 callback, user_data);
+                 FERRYD_STREAM_CONTROL_BANDWIDTH, bps, cancellable, callback, user_data);
 }
 
 void
@@ -936,8 +861,8 @@ ferryd_migration_pause_async (FerrydMigration *self,
   if (!self->incoming && !self->finished && self->state != STATE_POSTCOPY_ACTIVE)
     refusal = g_error_new_literal (FERRY_ERROR, FERRY_ERROR_NOT_SUPPORTED,
                                    "Only a migration in post-copy can be paused");
-  control_async (self, ferryd_migration_pause_async, "Pausing", refusal, "migrate-pause", NULL, 0,
-                 cancellable, callback, user_data);
+  control_async (self, ferryd_migration_pause_async, "Pausing", refusal,
+                 FERRYD_STREAM_CONTROL_PAUSE, 0, cancellable, callback, user_data);
 }
 
 gboolean
@@ -950,7 +875,11 @@ ferryd_migration_control_finish (FerrydMigration *self, GAsyncResult *result, GE
 gboolean
 ferryd_migration_recover (FerrydMigration *self, const char *uri, GError **error)
 {
-  g_set_error_literal (error, FERRY_ERROR, FERRY_ERROR_NOT_SUPPORTED,
-                       "Post-copy recovery is not implemented yet");
-  return FALSE;
+  if (self->stream == NULL)
+    {
+      g_set_error_literal (error, FERRY_ERROR, FERRY_ERROR_NOT_SUPPORTED,
+                           "Post-copy recovery is not implemented yet");
+      return FALSE;
+    }
+  return ferryd_stream_recover (self->stream, uri, error);
 }

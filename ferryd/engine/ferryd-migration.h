@@ -51,9 +51,12 @@ G_END_DECLS
 
 G_BEGIN_DECLS
 
+typedef struct _FerrydBackend FerrydBackend;
+
 typedef struct
 {
   FerrydDaemon *daemon;
+  FerrydBackend *backend; /* NULL: the default one */
   FerrydDomain *domain;
   gboolean incoming;
   guint id;

@@ -7,7 +7,7 @@
 #define G_LOG_DOMAIN "ferry-domain"
 
 #include "ferry-compat.h"
-#include "ferryd-domain.h"
+#include "ferryd-qmp-domain.h"
 #include "ferry-error.h"
 #include "ferry-names.h"
 

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* ferryd-domain.h: a domain of the QMP backend (engine side, no D-Bus) */
+/* ferryd-domain.h: a domain as the engine sees it: its description, state
+ * and migration (no D-Bus, no hypervisor; the backend runs it) */
 #pragma once
 
 #include <gio/gio.h>
 
 #include "ferryd-domain-config.h"
-#include "ferryd-qemu.h"
 
 G_BEGIN_DECLS
 
@@ -29,7 +29,6 @@ const char *ferryd_domain_get_state (FerrydDomain *self);
  * (notify::state-reason) */
 const char *ferryd_domain_get_state_reason (FerrydDomain *self);
 gboolean ferryd_domain_is_active (FerrydDomain *self);
-FerrydQemu *ferryd_domain_get_qemu (FerrydDomain *self);
 const char *ferryd_domain_get_state_dir (FerrydDomain *self);
 const char *ferryd_domain_get_runtime_dir (FerrydDomain *self);
 
@@ -37,10 +36,6 @@ const char *ferryd_domain_get_runtime_dir (FerrydDomain *self);
  * engine) and its direction; NULL when none. */
 GObject *ferryd_domain_get_migration (FerrydDomain *self);
 void ferryd_domain_set_migration (FerrydDomain *self, GObject *migration, gboolean incoming);
-
-/* Hand the domain a running QEMU (after an incoming migration) or drop
- * it (after an outgoing one). */
-void ferryd_domain_set_qemu (FerrydDomain *self, FerrydQemu *qemu);
 
 void ferryd_domain_start_async (FerrydDomain *self,
                                 GCancellable *cancellable,

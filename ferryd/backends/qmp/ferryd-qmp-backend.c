@@ -1,0 +1,238 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* ferryd-qmp-backend.c: FerrydBackend over QEMU processes and QMP */
+#define G_LOG_DOMAIN "ferry-qmp-backend"
+
+#include "ferryd-qmp-backend.h"
+#include "ferry-error.h"
+
+#include <glib/gstdio.h>
+#include "ferryd-qemu.h"
+#include "ferryd-qmp-domain.h"
+#include "ferryd-qmp-stream.h"
+
+struct _FerrydQmpBackend
+{
+  GObject parent_instance;
+};
+
+static void ferryd_qmp_backend_iface_init (FerrydBackendInterface *iface);
+
+G_DEFINE_TYPE_WITH_CODE (FerrydQmpBackend,
+                         ferryd_qmp_backend,
+                         G_TYPE_OBJECT,
+                         G_IMPLEMENT_INTERFACE (FERRYD_TYPE_BACKEND, ferryd_qmp_backend_iface_init))
+
+static const char *
+backend_get_name (FerrydBackend *backend)
+{
+  return "qmp";
+}
+
+static void
+start_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  GError *error = NULL;
+
+  if (ferryd_domain_start_finish (FERRYD_DOMAIN (source), result, &error))
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
+}
+
+static void
+shutdown_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  GError *error = NULL;
+
+  if (ferryd_domain_shutdown_finish (FERRYD_DOMAIN (source), result, &error))
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
+}
+
+static void
+backend_start_domain_async (FerrydBackend *backend,
+                            FerrydDomain *domain,
+                            GCancellable *cancellable,
+                            GAsyncReadyCallback callback,
+                            gpointer user_data)
+{
+  GTask *task = g_task_new (backend, cancellable, callback, user_data);
+
+  g_task_set_source_tag (task, backend_start_domain_async);
+  ferryd_domain_start_async (domain, cancellable, start_done_cb, task);
+}
+
+static void
+backend_shutdown_domain_async (FerrydBackend *backend,
+                               FerrydDomain *domain,
+                               GCancellable *cancellable,
+                               GAsyncReadyCallback callback,
+                               gpointer user_data)
+{
+  GTask *task = g_task_new (backend, cancellable, callback, user_data);
+
+  g_task_set_source_tag (task, backend_shutdown_domain_async);
+  ferryd_domain_shutdown_async (domain, cancellable, shutdown_done_cb, task);
+}
+
+static gboolean
+backend_domain_finish (FerrydBackend *backend, GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, backend), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+typedef struct
+{
+  FerrydDaemon *daemon;
+  FerrydDomainConfig *config;
+} AttachData;
+
+static void
+attached_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  AttachData *data = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (FerrydQemu) qemu = ferryd_qemu_attach_finish (result, &error);
+  FerrydDomain *domain;
+
+  if (qemu == NULL)
+    {
+      /* That QEMU is gone: its files are stale. */
+      const char *runtime_dir = ferryd_daemon_get_runtime_dir (data->daemon);
+      g_autofree char *dir = g_build_filename (runtime_dir, "qemu", NULL);
+      g_autofree char *conf = g_strdup_printf ("%s/%s.conf", dir, data->config->name);
+      g_autofree char *qmp = g_strdup_printf ("%s/%s.qmp", dir, data->config->name);
+      g_autofree char *incoming = g_strdup_printf ("%s/%s.incoming", dir, data->config->name);
+
+      g_debug ("not re-attaching %s: %s", data->config->name, error->message);
+      (void) g_unlink (conf);
+      (void) g_unlink (qmp);
+      (void) g_unlink (incoming);
+      ferryd_domain_config_free (data->config);
+    }
+  else
+    {
+      domain = ferryd_daemon_domain_for_running (data->daemon, g_steal_pointer (&data->config));
+      ferryd_domain_set_qemu (domain, qemu);
+      g_info ("re-attached to QEMU %d of domain %s", (int) ferryd_qemu_get_pid (qemu),
+              ferryd_domain_get_name (domain));
+    }
+  g_object_unref (data->daemon);
+  g_free (data);
+}
+
+/* QEMUs outlive ferryd: find the ones a previous instance started. */
+static void
+backend_reattach (FerrydBackend *backend, FerrydDaemon *daemon)
+{
+  const char *runtime_dir = ferryd_daemon_get_runtime_dir (daemon);
+  g_autofree char *dir_path = g_build_filename (runtime_dir, "qemu", NULL);
+  g_autoptr (GDir) dir = g_dir_open (dir_path, 0, NULL);
+  const char *file;
+
+  while (dir && (file = g_dir_read_name (dir)))
+    {
+      g_autofree char *path = NULL;
+      g_autofree char *text = NULL;
+      FerrydDomainConfig *config;
+      AttachData *data;
+
+      if (!g_str_has_suffix (file, ".conf"))
+        continue;
+      path = g_build_filename (dir_path, file, NULL);
+      if (!g_file_get_contents (path, &text, NULL, NULL) ||
+          !(config = ferryd_domain_config_parse (text, NULL)))
+        continue;
+      data = g_new0 (AttachData, 1);
+      data->daemon = g_object_ref (daemon);
+      data->config = config;
+      ferryd_qemu_attach_async (runtime_dir, config->name, attached_cb, data);
+    }
+}
+
+static gboolean
+backend_accept_incoming (FerrydBackend *backend, const FerrydDomainConfig *live, GError **error)
+{
+  /* The source names the QEMU binary to run here, as root: accept only a
+   * QEMU system emulator found on this host's PATH, never a path. */
+  if (!g_str_has_prefix (live->qemu_binary, "qemu-system-") || strchr (live->qemu_binary, '/'))
+    {
+      g_set_error (error, FERRY_ERROR, FERRY_ERROR_INVALID_ARGUMENT,
+                   "Refusing QEMU binary '%s' from the source: only qemu-system-* "
+                   "from this host's PATH",
+                   live->qemu_binary);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static const char *const *
+backend_list_accelerators (FerrydBackend *backend)
+{
+  static const char *const with_kvm[] = { "kvm", "tcg", NULL };
+  static const char *const tcg_only[] = { "tcg", NULL };
+
+  return ferryd_qemu_kvm_usable () ? with_kvm : tcg_only;
+}
+
+static char *
+backend_check_destination (FerrydBackend *backend,
+                           FerrydDomain *domain,
+                           const char *const *peer_accelerators)
+{
+  FerrydQemu *qemu = ferryd_domain_get_qemu (domain);
+  /* The accelerator in use; the description's when the guest is off. */
+  FerrydAccel accel = qemu && ferryd_qemu_get_config (qemu)
+                          ? ferryd_qemu_get_config (qemu)->accel
+                          : ferryd_domain_get_config (domain)->accel;
+
+  return ferryd_qemu_accel_blocker (accel, peer_accelerators);
+}
+
+static FerrydStream *
+backend_open_outgoing (FerrydBackend *backend, FerrydDomain *domain)
+{
+  return ferryd_qmp_stream_new_outgoing (domain);
+}
+
+static FerrydStream *
+backend_open_incoming (FerrydBackend *backend, FerrydDomain *domain)
+{
+  return ferryd_qmp_stream_new_incoming (domain);
+}
+
+FerrydBackend *
+ferryd_qmp_backend_new (void)
+{
+  return g_object_new (FERRYD_TYPE_QMP_BACKEND, NULL);
+}
+
+static void
+ferryd_qmp_backend_class_init (FerrydQmpBackendClass *klass)
+{
+}
+
+static void
+ferryd_qmp_backend_init (FerrydQmpBackend *self)
+{
+}
+
+static void
+ferryd_qmp_backend_iface_init (FerrydBackendInterface *iface)
+{
+  iface->get_name = backend_get_name;
+  iface->start_domain_async = backend_start_domain_async;
+  iface->start_domain_finish = backend_domain_finish;
+  iface->shutdown_domain_async = backend_shutdown_domain_async;
+  iface->shutdown_domain_finish = backend_domain_finish;
+  iface->reattach = backend_reattach;
+  iface->accept_incoming = backend_accept_incoming;
+  iface->list_accelerators = backend_list_accelerators;
+  iface->check_destination = backend_check_destination;
+  iface->open_outgoing = backend_open_outgoing;
+  iface->open_incoming = backend_open_incoming;
+}

@@ -1,0 +1,725 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* ferryd-qmp-stream.c: a migration as QEMU runs it
+ *
+ * Translates between the engine's FerrydStream and QMP: migrate,
+ * migrate-incoming, migrate_cancel, query-migrate and the rest out;
+ * the MIGRATION, MIGRATION_PASS, STOP and RESUME events, QEMU's exit and
+ * its crashes back as the stream's signals.
+ */
+#define G_LOG_DOMAIN "ferry-qmp-stream"
+
+#include "ferry-compat.h"
+#include "ferryd-qmp-stream.h"
+#include "ferry-error.h"
+#include "ferryd-qemu.h"
+#include "ferryd-qmp-domain.h"
+#include "ferryd-qmp-batch.h"
+#include "ferryd-qmp-progress.h"
+
+/* QEMU's rate limit when the operator sets none: effectively unlimited. */
+#define UNLIMITED_BANDWIDTH (G_GUINT64_CONSTANT (1) << 40)
+/* When uncapped, QEMU estimates the link from raw socket writes and
+ * switches over far too early (research pitfall 1); a realistic figure
+ * for the switch-over keeps downtime near the limit. */
+#define DEFAULT_SWITCHOVER_BANDWIDTH (G_GUINT64_CONSTANT (300) << 20)
+
+struct _FerrydQmpStream
+{
+  GObject parent_instance;
+
+  FerrydDomain *domain;
+  gboolean incoming;
+  FerrydQemu *qemu;
+  gboolean terminated; /* no QEMU may run for this stream any more */
+  char *data_host;     /* destination: where the source connects */
+  char *listen_uri;    /* destination: the operator's address */
+};
+
+static void ferryd_qmp_stream_iface_init (FerrydStreamInterface *iface);
+
+G_DEFINE_TYPE_WITH_CODE (FerrydQmpStream,
+                         ferryd_qmp_stream,
+                         G_TYPE_OBJECT,
+                         G_IMPLEMENT_INTERFACE (FERRYD_TYPE_STREAM, ferryd_qmp_stream_iface_init))
+
+/* --- QEMU's events → the stream's signals --- */
+
+static void
+on_event (FerrydQmp *qmp, const char *name, JsonObject *data, gint64 ts, gpointer user_data)
+{
+  /* The engine may drop the stream from its handlers. */
+  g_autoptr (FerrydStream) stream = g_object_ref (user_data);
+
+  if (g_str_equal (name, "STOP"))
+    ferryd_stream_emit_stopped (stream, ts);
+  else if (g_str_equal (name, "RESUME"))
+    ferryd_stream_emit_resumed (stream, ts);
+  else if (g_str_equal (name, "MIGRATION_PASS"))
+    ferryd_stream_emit_pass (stream,
+                             (guint) json_object_get_int_member_with_default (data, "pass", 0));
+  else if (g_str_equal (name, "MIGRATION"))
+    {
+      const char *status = json_object_get_string_member_with_default (data, "status", "");
+
+      g_debug ("%s QEMU migration %s",
+               FERRYD_QMP_STREAM (stream)->incoming ? "destination" : "source", status);
+      ferryd_stream_emit_status (stream, ferryd_qmp_stream_status (status), ts);
+    }
+}
+
+static void
+on_exited (FerrydQemu *qemu, gpointer user_data)
+{
+  g_autoptr (FerrydStream) stream = g_object_ref (user_data);
+
+  ferryd_stream_emit_exited (stream);
+}
+
+static void
+on_run_state (GObject *qemu, GParamSpec *pspec, gpointer user_data)
+{
+  g_autoptr (FerrydStream) stream = g_object_ref (user_data);
+
+  if (ferryd_qemu_is_crashed (FERRYD_QEMU (qemu)))
+    ferryd_stream_emit_crashed (stream, ferryd_qemu_get_state_reason (FERRYD_QEMU (qemu)));
+}
+
+static void
+attach_qemu (FerrydQmpStream *self, FerrydQemu *qemu)
+{
+  self->qemu = qemu;
+  g_signal_connect_object (ferryd_qemu_get_qmp (qemu), "event", G_CALLBACK (on_event), self, 0);
+  g_signal_connect_object (qemu, "exited", G_CALLBACK (on_exited), self, 0);
+  g_signal_connect_object (qemu, "notify::run-state", G_CALLBACK (on_run_state), self, 0);
+}
+
+static void
+detach_qemu (FerrydQmpStream *self)
+{
+  if (self->qemu == NULL)
+    return;
+  g_signal_handlers_disconnect_by_data (ferryd_qemu_get_qmp (self->qemu), self);
+  g_signal_handlers_disconnect_by_data (self->qemu, self);
+  g_clear_object (&self->qemu);
+}
+
+static FerrydQmp *
+get_qmp (FerrydQmpStream *self)
+{
+  return self->qemu ? ferryd_qemu_get_qmp (self->qemu) : NULL;
+}
+
+static void
+send_command (FerrydQmpStream *self, const char *command)
+{
+  if (self->qemu)
+    ferryd_qmp_send (ferryd_qemu_get_qmp (self->qemu), command, NULL);
+}
+
+/* QMP's migrate-set-capabilities: every capability Ferry knows, on when
+ * it is a negotiated feature. */
+static JsonObject *
+capabilities_args (const char *const *enabled, gboolean source)
+{
+  static const char *const known[] = { "events",           "return-path", "postcopy-ram",
+                                       "postcopy-preempt", "multifd",     "auto-converge",
+                                       "switchover-ack",   NULL };
+  JsonObject *args = json_object_new ();
+  JsonArray *list = json_array_new ();
+
+  for (gsize i = 0; known[i]; i++)
+    {
+      JsonObject *entry;
+      if (!source && g_str_equal (known[i], "auto-converge"))
+        continue;
+      entry = json_object_new ();
+      json_object_set_string_member (entry, "capability", known[i]);
+      json_object_set_boolean_member (entry, "state",
+                                      enabled && g_strv_contains (enabled, known[i]));
+      json_array_add_object_element (list, entry);
+    }
+  json_object_set_array_member (args, "capabilities", list);
+  return args;
+}
+
+/* --- both sides --- */
+
+static gboolean
+stream_is_alive (FerrydStream *stream)
+{
+  FerrydQmp *qmp = get_qmp (FERRYD_QMP_STREAM (stream));
+
+  return qmp && !ferryd_qmp_is_closed (qmp);
+}
+
+static void
+stream_terminate (FerrydStream *stream)
+{
+  FerrydQmpStream *self = FERRYD_QMP_STREAM (stream);
+  g_autoptr (FerrydQemu) qemu = self->qemu ? g_object_ref (self->qemu) : NULL;
+
+  self->terminated = TRUE;
+  detach_qemu (self);
+  if (qemu)
+    ferryd_qemu_terminate (qemu);
+  /* After an outgoing migration the guest runs elsewhere. */
+  if (!self->incoming)
+    ferryd_domain_set_qemu (self->domain, NULL);
+}
+
+typedef struct
+{
+  FerrydProgress progress;
+  char *error_message;
+} QueryData;
+
+static void
+query_data_free (QueryData *data)
+{
+  g_free (data->error_message);
+  g_free (data);
+}
+
+static void
+query_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) reply = ferryd_qmp_execute_finish (FERRYD_QMP (source), result, &error);
+  QueryData *data = g_new0 (QueryData, 1);
+
+  if (!ferryd_qmp_progress_from_reply (reply, &data->progress))
+    {
+      query_data_free (data);
+      if (error)
+        g_task_return_error (task, g_steal_pointer (&error));
+      else
+        g_task_return_new_error (task, FERRY_ERROR, FERRY_ERROR_FAILED,
+                                 "QEMU answered query-migrate with no object");
+      return;
+    }
+  data->error_message = g_strdup (json_object_get_string_member_with_default (
+      json_node_get_object (reply), "error-desc", NULL));
+  g_task_return_pointer (task, data, (GDestroyNotify) query_data_free);
+}
+
+static void
+stream_query_async (FerrydStream *stream, GAsyncReadyCallback callback, gpointer user_data)
+{
+  FerrydQmpStream *self = FERRYD_QMP_STREAM (stream);
+  g_autoptr (GTask) task = g_task_new (self, NULL, callback, user_data);
+
+  g_task_set_source_tag (task, stream_query_async);
+  if (get_qmp (self) == NULL)
+    {
+      g_task_return_new_error (task, FERRY_ERROR, FERRY_ERROR_FAILED, "QEMU is gone");
+      return;
+    }
+  ferryd_qmp_execute_async (get_qmp (self), "query-migrate", NULL, NULL, query_cb,
+                            g_steal_pointer (&task));
+}
+
+static gboolean
+stream_query_finish (FerrydStream *stream,
+                     GAsyncResult *result,
+                     FerrydProgress *progress,
+                     char **error_message,
+                     GError **error)
+{
+  QueryData *data = g_task_propagate_pointer (G_TASK (result), error);
+
+  if (data == NULL)
+    return FALSE;
+  if (progress)
+    *progress = data->progress;
+  if (error_message)
+    *error_message = g_steal_pointer (&data->error_message);
+  query_data_free (data);
+  return TRUE;
+}
+
+/* --- source --- */
+
+static const FerrydDomainConfig *
+live_config (FerrydQmpStream *self)
+{
+  return self->qemu && ferryd_qemu_get_config (self->qemu)
+             ? ferryd_qemu_get_config (self->qemu)
+             : ferryd_domain_get_config (self->domain);
+}
+
+static void
+machines_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  FerrydQmpStream *self = g_task_get_source_object (task);
+  g_autoptr (JsonNode) reply = ferryd_qmp_execute_finish (FERRYD_QMP (source), result, NULL);
+  const char *configured = ferryd_domain_get_config (self->domain)->machine;
+  FerrydDomainConfig *live = ferryd_domain_config_copy (live_config (self));
+
+  /* Both sides must run the same versioned machine type; an alias such
+   * as "q35" is resolved on the source (research pitfall 6). */
+  if (reply && JSON_NODE_HOLDS_ARRAY (reply))
+    {
+      JsonArray *machines = json_node_get_array (reply);
+      for (guint i = 0; i < json_array_get_length (machines); i++)
+        {
+          JsonObject *m = json_array_get_object_element (machines, i);
+          if (g_strcmp0 (json_object_get_string_member_with_default (m, "alias", NULL),
+                         configured) == 0)
+            g_set_str (&live->machine, json_object_get_string_member (m, "name"));
+        }
+    }
+  g_task_return_pointer (task, live, (GDestroyNotify) ferryd_domain_config_free);
+}
+
+static void
+stream_begin_async (FerrydStream *stream, GAsyncReadyCallback callback, gpointer user_data)
+{
+  FerrydQmpStream *self = FERRYD_QMP_STREAM (stream);
+  g_autoptr (GTask) task = g_task_new (self, NULL, callback, user_data);
+
+  g_task_set_source_tag (task, stream_begin_async);
+  if (get_qmp (self) == NULL)
+    {
+      g_task_return_pointer (task, ferryd_domain_config_copy (live_config (self)),
+                             (GDestroyNotify) ferryd_domain_config_free);
+      return;
+    }
+  ferryd_qmp_execute_async (get_qmp (self), "query-machines", NULL, NULL, machines_cb,
+                            g_steal_pointer (&task));
+}
+
+static FerrydDomainConfig *
+stream_begin_finish (FerrydStream *stream, GAsyncResult *result, GError **error)
+{
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+static void
+migrate_sent_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) reply = ferryd_qmp_batch_run_finish (result, &error);
+
+  if (reply == NULL)
+    g_task_return_error (task, g_steal_pointer (&error));
+  else
+    g_task_return_boolean (task, TRUE);
+}
+
+static void
+stream_start_async (FerrydStream *stream,
+                    const FerrydStreamTuning *t,
+                    GAsyncReadyCallback callback,
+                    gpointer user_data)
+{
+  FerrydQmpStream *self = FERRYD_QMP_STREAM (stream);
+  g_autoptr (GTask) task = g_task_new (self, NULL, callback, user_data);
+  FerrydQmpBatch *batch;
+  JsonObject *params;
+  JsonObject *migrate;
+  guint64 switchover = t->switchover_bandwidth;
+
+  g_task_set_source_tag (task, stream_start_async);
+  if (get_qmp (self) == NULL)
+    {
+      g_task_return_new_error (task, FERRY_ERROR, FERRY_ERROR_FAILED, "QEMU is gone");
+      return;
+    }
+  if (switchover == 0 && t->max_bandwidth == 0)
+    switchover = DEFAULT_SWITCHOVER_BANDWIDTH;
+  params = json_object_new ();
+  json_object_set_int_member (params, "max-bandwidth",
+                              (gint64) (t->max_bandwidth ? t->max_bandwidth : UNLIMITED_BANDWIDTH));
+  json_object_set_int_member (params, "avail-switchover-bandwidth", (gint64) switchover);
+  json_object_set_int_member (params, "downtime-limit", (gint64) t->downtime_limit);
+  json_object_set_int_member (params, "max-postcopy-bandwidth", (gint64) t->max_postcopy_bandwidth);
+  if (t->multifd_channels > 0)
+    json_object_set_int_member (params, "multifd-channels", t->multifd_channels);
+  if (g_strcmp0 (t->compression, "none") != 0 && t->multifd_channels > 0)
+    json_object_set_string_member (params, "multifd-compression", t->compression);
+
+  batch = ferryd_qmp_batch_new ();
+  ferryd_qmp_batch_add (batch, "migrate-set-capabilities", capabilities_args (t->features, TRUE));
+  ferryd_qmp_batch_add (batch, "migrate-set-parameters", params);
+  migrate = json_object_new ();
+  json_object_set_string_member (migrate, "uri", t->uri);
+  ferryd_qmp_batch_add (batch, "migrate", migrate);
+  ferryd_qmp_batch_run_async (batch, get_qmp (self), NULL, migrate_sent_cb,
+                              g_steal_pointer (&task));
+}
+
+static gboolean
+stream_start_finish (FerrydStream *stream, GAsyncResult *result, GError **error)
+{
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+static void
+stream_cancel (FerrydStream *stream)
+{
+  send_command (FERRYD_QMP_STREAM (stream), "migrate_cancel");
+}
+
+static void
+stream_start_postcopy (FerrydStream *stream)
+{
+  send_command (FERRYD_QMP_STREAM (stream), "migrate-start-postcopy");
+}
+
+static void
+stream_stop_guest (FerrydStream *stream)
+{
+  send_command (FERRYD_QMP_STREAM (stream), "stop");
+}
+
+static gboolean
+stream_can_resume (FerrydStream *stream)
+{
+  FerrydQmpStream *self = FERRYD_QMP_STREAM (stream);
+
+  return self->qemu && !ferryd_qemu_has_exited (self->qemu) && !ferryd_qemu_is_crashed (self->qemu);
+}
+
+static void
+resumed_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  g_autoptr (GError) error = NULL;
+
+  if (!ferryd_qemu_resume_finish (FERRYD_QEMU (source), result, &error))
+    g_task_return_error (task, g_steal_pointer (&error));
+  else
+    g_task_return_boolean (task, TRUE);
+}
+
+static void
+stream_resume_async (FerrydStream *stream, GAsyncReadyCallback callback, gpointer user_data)
+{
+  FerrydQmpStream *self = FERRYD_QMP_STREAM (stream);
+  g_autoptr (GTask) task = g_task_new (self, NULL, callback, user_data);
+
+  g_task_set_source_tag (task, stream_resume_async);
+  if (self->qemu == NULL)
+    {
+      g_task_return_new_error (task, FERRY_ERROR, FERRY_ERROR_FAILED, "QEMU is gone");
+      return;
+    }
+  ferryd_qemu_resume_async (self->qemu, resumed_cb, g_steal_pointer (&task));
+}
+
+static gboolean
+stream_resume_finish (FerrydStream *stream, GAsyncResult *result, GError **error)
+{
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+static void
+control_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) reply = ferryd_qmp_execute_finish (FERRYD_QMP (source), result, &error);
+
+  if (reply == NULL)
+    g_task_return_new_error (task, FERRY_ERROR, FERRY_ERROR_FAILED, "QEMU refused %s: %s",
+                             (const char *) g_task_get_task_data (task), error->message);
+  else
+    g_task_return_boolean (task, TRUE);
+}
+
+static void
+stream_control_async (FerrydStream *stream,
+                      FerrydStreamControl control,
+                      guint64 value,
+                      GCancellable *cancellable,
+                      GAsyncReadyCallback callback,
+                      gpointer user_data)
+{
+  FerrydQmpStream *self = FERRYD_QMP_STREAM (stream);
+  g_autoptr (GTask) task = g_task_new (self, cancellable, callback, user_data);
+  const char *command = "migrate-set-parameters";
+  JsonObject *args = NULL;
+
+  g_task_set_source_tag (task, stream_control_async);
+  switch (control)
+    {
+    case FERRYD_STREAM_CONTROL_DOWNTIME:
+      args = json_object_new ();
+      json_object_set_int_member (args, "downtime-limit", (gint64) value);
+      break;
+    case FERRYD_STREAM_CONTROL_BANDWIDTH:
+      args = json_object_new ();
+      json_object_set_int_member (args, "max-bandwidth",
+                                  (gint64) (value ? value : UNLIMITED_BANDWIDTH));
+      break;
+    case FERRYD_STREAM_CONTROL_PAUSE:
+    default:
+      command = "migrate-pause";
+      break;
+    }
+  g_task_set_task_data (task, g_strdup (command), g_free);
+  if (get_qmp (self) == NULL)
+    {
+      if (args)
+        json_object_unref (args);
+      g_task_return_new_error (task, FERRY_ERROR, FERRY_ERROR_FAILED, "QEMU is gone");
+      return;
+    }
+  ferryd_qmp_execute_async (get_qmp (self), command, args, cancellable, control_done_cb,
+                            g_steal_pointer (&task));
+}
+
+static gboolean
+stream_control_finish (FerrydStream *stream, GAsyncResult *result, GError **error)
+{
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/* --- destination --- */
+
+static void
+incoming_ready_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  FerrydQmpStream *self = g_task_get_source_object (task);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) reply = ferryd_qmp_batch_run_finish (result, &error);
+  JsonArray *addresses;
+  gint64 port = 0;
+
+  if (reply == NULL)
+    {
+      g_task_return_new_error (task, FERRY_ERROR, FERRY_ERROR_FAILED,
+                               "Cannot prepare the incoming migration: %s", error->message);
+      return;
+    }
+  if (JSON_NODE_HOLDS_OBJECT (reply) &&
+      json_object_has_member (json_node_get_object (reply), "socket-address"))
+    {
+      addresses = json_object_get_array_member (json_node_get_object (reply), "socket-address");
+      if (json_array_get_length (addresses) > 0)
+        port = g_ascii_strtoll (json_object_get_string_member_with_default (
+                                    json_array_get_object_element (addresses, 0), "port", "0"),
+                                NULL, 10);
+    }
+  if (port <= 0)
+    {
+      g_task_return_new_error (task, FERRY_ERROR, FERRY_ERROR_FAILED,
+                               "QEMU did not report its incoming port");
+      return;
+    }
+  if (self->listen_uri)
+    g_task_return_pointer (task, g_strdup (self->listen_uri), g_free);
+  else
+    g_task_return_pointer (
+        task, g_strdup_printf ("tcp:%s:%" G_GINT64_FORMAT, self->data_host, port), g_free);
+}
+
+typedef struct
+{
+  char **features;
+  guint multifd_channels;
+  char *compression;
+} PrepareData;
+
+static void
+prepare_data_free (PrepareData *data)
+{
+  g_strfreev (data->features);
+  g_free (data->compression);
+  g_free (data);
+}
+
+static void
+incoming_launched_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  FerrydQmpStream *self = g_task_get_source_object (task);
+  PrepareData *data = g_task_get_task_data (task);
+  g_autoptr (GError) error = NULL;
+  FerrydQemu *qemu = ferryd_qemu_launch_finish (result, &error);
+  FerrydQmpBatch *batch;
+  JsonObject *incoming;
+  g_autofree char *listen = NULL;
+  gboolean loopback =
+      g_str_equal (self->data_host, "127.0.0.1") || g_str_equal (self->data_host, "localhost");
+
+  if (qemu == NULL)
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  if (self->terminated)
+    {
+      ferryd_qemu_terminate (qemu);
+      g_object_unref (qemu);
+      g_task_return_new_error (task, FERRY_ERROR, FERRY_ERROR_CANCELLED, "Migration aborted");
+      return;
+    }
+  attach_qemu (self, qemu);
+
+  batch = ferryd_qmp_batch_new ();
+  ferryd_qmp_batch_add (batch, "migrate-set-capabilities",
+                        capabilities_args ((const char *const *) data->features, FALSE));
+  if (data->multifd_channels > 0)
+    {
+      JsonObject *params = json_object_new ();
+
+      json_object_set_int_member (params, "multifd-channels", data->multifd_channels);
+      /* Both ends of a compressed multifd stream must know it. */
+      if (g_strcmp0 (data->compression, "none") != 0)
+        json_object_set_string_member (params, "multifd-compression", data->compression);
+      ferryd_qmp_batch_add (batch, "migrate-set-parameters", params);
+    }
+  /* The source's migrate-uri is where it will connect: listen exactly
+   * there (QEMU's refusal to bind fails Prepare). Otherwise port 0: QEMU
+   * picks a free port and reports it in query-migrate. */
+  if (self->listen_uri)
+    listen = g_strdup (self->listen_uri);
+  else
+    listen = g_strdup_printf ("tcp:%s:0", loopback ? "127.0.0.1" : "0.0.0.0");
+  incoming = json_object_new ();
+  json_object_set_string_member (incoming, "uri", listen);
+  json_object_set_boolean_member (incoming, "exit-on-error", FALSE);
+  ferryd_qmp_batch_add (batch, "migrate-incoming", incoming);
+  ferryd_qmp_batch_add (batch, "query-migrate", NULL);
+  ferryd_qmp_batch_run_async (batch, get_qmp (self), NULL, incoming_ready_cb,
+                              g_steal_pointer (&task));
+}
+
+static void
+stream_prepare_async (FerrydStream *stream,
+                      const FerrydStreamIncoming *incoming,
+                      GAsyncReadyCallback callback,
+                      gpointer user_data)
+{
+  FerrydQmpStream *self = FERRYD_QMP_STREAM (stream);
+  GTask *task = g_task_new (self, NULL, callback, user_data);
+  PrepareData *data = g_new0 (PrepareData, 1);
+  /* Started paused (-S): the guest resumes here only in Finish, once the
+   * source has confirmed, or when post-copy has begun (then the source
+   * can never resume it). So it never runs on both hosts. */
+  FerrydQemuLaunch launch = { ferryd_domain_get_runtime_dir (self->domain),
+                              ferryd_domain_get_state_dir (self->domain), TRUE, TRUE };
+
+  g_task_set_source_tag (task, stream_prepare_async);
+  data->features = g_strdupv ((char **) incoming->features);
+  data->multifd_channels = incoming->multifd_channels;
+  data->compression = g_strdup (incoming->compression);
+  g_task_set_task_data (task, data, (GDestroyNotify) prepare_data_free);
+  g_set_str (&self->data_host, incoming->data_host);
+  g_set_str (&self->listen_uri, incoming->listen_uri);
+  ferryd_qemu_launch_async (incoming->live, &launch, NULL, incoming_launched_cb, task);
+}
+
+static char *
+stream_prepare_finish (FerrydStream *stream, GAsyncResult *result, GError **error)
+{
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+static void
+stream_resume_incoming (FerrydStream *stream)
+{
+  send_command (FERRYD_QMP_STREAM (stream), "cont");
+}
+
+static void
+stream_adopt (FerrydStream *stream, FerrydDomain *domain)
+{
+  FerrydQmpStream *self = FERRYD_QMP_STREAM (stream);
+  g_autoptr (FerrydQemu) qemu = self->qemu ? g_object_ref (self->qemu) : NULL;
+
+  /* The guest runs here now: the domain owns its QEMU. */
+  detach_qemu (self);
+  if (qemu == NULL)
+    return;
+  ferryd_qemu_set_arrived (qemu);
+  ferryd_domain_set_qemu (domain, qemu);
+}
+
+/* --- object --- */
+
+FerrydStream *
+ferryd_qmp_stream_new_outgoing (FerrydDomain *domain)
+{
+  FerrydQmpStream *self = g_object_new (FERRYD_TYPE_QMP_STREAM, NULL);
+
+  self->domain = g_object_ref (domain);
+  if (ferryd_domain_get_qemu (domain))
+    attach_qemu (self, g_object_ref (ferryd_domain_get_qemu (domain)));
+  return FERRYD_STREAM (self);
+}
+
+FerrydStream *
+ferryd_qmp_stream_new_incoming (FerrydDomain *domain)
+{
+  FerrydQmpStream *self = g_object_new (FERRYD_TYPE_QMP_STREAM, NULL);
+
+  self->domain = g_object_ref (domain);
+  self->incoming = TRUE;
+  return FERRYD_STREAM (self);
+}
+
+static void
+ferryd_qmp_stream_dispose (GObject *object)
+{
+  FerrydQmpStream *self = FERRYD_QMP_STREAM (object);
+
+  detach_qemu (self);
+  G_OBJECT_CLASS (ferryd_qmp_stream_parent_class)->dispose (object);
+}
+
+static void
+ferryd_qmp_stream_finalize (GObject *object)
+{
+  FerrydQmpStream *self = FERRYD_QMP_STREAM (object);
+
+  g_clear_object (&self->domain);
+  g_free (self->data_host);
+  g_free (self->listen_uri);
+  G_OBJECT_CLASS (ferryd_qmp_stream_parent_class)->finalize (object);
+}
+
+static void
+ferryd_qmp_stream_class_init (FerrydQmpStreamClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = ferryd_qmp_stream_dispose;
+  object_class->finalize = ferryd_qmp_stream_finalize;
+}
+
+static void
+ferryd_qmp_stream_init (FerrydQmpStream *self)
+{
+}
+
+static void
+ferryd_qmp_stream_iface_init (FerrydStreamInterface *iface)
+{
+  iface->is_alive = stream_is_alive;
+  iface->terminate = stream_terminate;
+  iface->query_async = stream_query_async;
+  iface->query_finish = stream_query_finish;
+  iface->begin_async = stream_begin_async;
+  iface->begin_finish = stream_begin_finish;
+  iface->start_async = stream_start_async;
+  iface->start_finish = stream_start_finish;
+  iface->cancel = stream_cancel;
+  iface->start_postcopy = stream_start_postcopy;
+  iface->stop_guest = stream_stop_guest;
+  iface->can_resume = stream_can_resume;
+  iface->resume_async = stream_resume_async;
+  iface->resume_finish = stream_resume_finish;
+  iface->control_async = stream_control_async;
+  iface->control_finish = stream_control_finish;
+  iface->recover = NULL; /* post-copy recovery: NotSupported for now */
+  iface->prepare_async = stream_prepare_async;
+  iface->prepare_finish = stream_prepare_finish;
+  iface->resume_incoming = stream_resume_incoming;
+  iface->adopt = stream_adopt;
+}

@@ -1,0 +1,146 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* ferryd-backend.c: the FerrydBackend interface and the lookup in the
+ * registration table */
+#define G_LOG_DOMAIN "ferry-backend"
+
+#include "ferryd-backend.h"
+
+G_DEFINE_INTERFACE (FerrydBackend, ferryd_backend, G_TYPE_OBJECT)
+
+static void
+ferryd_backend_default_init (FerrydBackendInterface *iface)
+{
+}
+
+const char *
+ferryd_backend_get_name (FerrydBackend *self)
+{
+  return FERRYD_BACKEND_GET_IFACE (self)->get_name (self);
+}
+
+void
+ferryd_backend_start_domain_async (FerrydBackend *self,
+                                   FerrydDomain *domain,
+                                   GCancellable *cancellable,
+                                   GAsyncReadyCallback callback,
+                                   gpointer user_data)
+{
+  FERRYD_BACKEND_GET_IFACE (self)->start_domain_async (self, domain, cancellable, callback,
+                                                       user_data);
+}
+
+gboolean
+ferryd_backend_start_domain_finish (FerrydBackend *self, GAsyncResult *result, GError **error)
+{
+  return FERRYD_BACKEND_GET_IFACE (self)->start_domain_finish (self, result, error);
+}
+
+void
+ferryd_backend_shutdown_domain_async (FerrydBackend *self,
+                                      FerrydDomain *domain,
+                                      GCancellable *cancellable,
+                                      GAsyncReadyCallback callback,
+                                      gpointer user_data)
+{
+  FERRYD_BACKEND_GET_IFACE (self)->shutdown_domain_async (self, domain, cancellable, callback,
+                                                          user_data);
+}
+
+gboolean
+ferryd_backend_shutdown_domain_finish (FerrydBackend *self, GAsyncResult *result, GError **error)
+{
+  return FERRYD_BACKEND_GET_IFACE (self)->shutdown_domain_finish (self, result, error);
+}
+
+void
+ferryd_backend_reattach (FerrydBackend *self, FerrydDaemon *daemon)
+{
+  if (FERRYD_BACKEND_GET_IFACE (self)->reattach)
+    FERRYD_BACKEND_GET_IFACE (self)->reattach (self, daemon);
+}
+
+gboolean
+ferryd_backend_accept_incoming (FerrydBackend *self, const FerrydDomainConfig *live, GError **error)
+{
+  if (FERRYD_BACKEND_GET_IFACE (self)->accept_incoming == NULL)
+    return TRUE;
+  return FERRYD_BACKEND_GET_IFACE (self)->accept_incoming (self, live, error);
+}
+
+const char *const *
+ferryd_backend_list_accelerators (FerrydBackend *self)
+{
+  return FERRYD_BACKEND_GET_IFACE (self)->list_accelerators (self);
+}
+
+char *
+ferryd_backend_check_destination (FerrydBackend *self,
+                                  FerrydDomain *domain,
+                                  const char *const *peer_accelerators)
+{
+  return FERRYD_BACKEND_GET_IFACE (self)->check_destination (self, domain, peer_accelerators);
+}
+
+FerrydStream *
+ferryd_backend_open_outgoing (FerrydBackend *self, FerrydDomain *domain)
+{
+  return FERRYD_BACKEND_GET_IFACE (self)->open_outgoing (self, domain);
+}
+
+FerrydStream *
+ferryd_backend_open_incoming (FerrydBackend *self, FerrydDomain *domain)
+{
+  return FERRYD_BACKEND_GET_IFACE (self)->open_incoming (self, domain);
+}
+
+static GHashTable *instances; /* name -> FerrydBackend, created on first use */
+
+FerrydBackend *
+ferryd_backend_get (const char *name)
+{
+  FerrydBackend *backend;
+
+  if (instances == NULL)
+    instances = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, g_object_unref);
+  backend = g_hash_table_lookup (instances, name);
+  if (backend)
+    return backend;
+  for (gsize i = 0; ferryd_backend_table[i].name; i++)
+    if (g_str_equal (ferryd_backend_table[i].name, name))
+      {
+        backend = ferryd_backend_table[i].create ();
+        g_hash_table_insert (instances, (gpointer) ferryd_backend_table[i].name, backend);
+        return backend;
+      }
+  return NULL;
+}
+
+FerrydBackend *
+ferryd_backend_get_default (void)
+{
+  return ferryd_backend_get (ferryd_backend_table[0].name);
+}
+
+FerrydBackend *
+ferryd_backend_for_domain (FerrydDomain *domain)
+{
+  return ferryd_backend_get_default ();
+}
+
+const char *const *
+ferryd_backend_list_names (void)
+{
+  static const char **names;
+
+  if (names == NULL)
+    {
+      gsize n = 0;
+
+      while (ferryd_backend_table[n].name)
+        n++;
+      names = g_new0 (const char *, n + 1);
+      for (gsize i = 0; i < n; i++)
+        names[i] = ferryd_backend_table[i].name;
+    }
+  return names;
+}

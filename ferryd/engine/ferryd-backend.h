@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* ferryd-backend.h: what a hypervisor backend implements
+ *
+ * A backend runs domains (start, shut down) and opens the streams of
+ * their migrations (ferryd-stream.h). Backends are registered in one
+ * table, ferryd/ferryd-backends.c; a new one is a folder under
+ * ferryd/backends/ plus one line there.
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "ferryd-daemon.h"
+#include "ferryd-domain.h"
+#include "ferryd-stream.h"
+
+G_BEGIN_DECLS
+
+#define FERRYD_TYPE_BACKEND (ferryd_backend_get_type ())
+G_DECLARE_INTERFACE (FerrydBackend, ferryd_backend, FERRYD, BACKEND, GObject)
+
+struct _FerrydBackendInterface
+{
+  GTypeInterface g_iface;
+
+  const char *(*get_name) (FerrydBackend *self);
+  void (*start_domain_async) (FerrydBackend *self,
+                              FerrydDomain *domain,
+                              GCancellable *cancellable,
+                              GAsyncReadyCallback callback,
+                              gpointer user_data);
+  gboolean (*start_domain_finish) (FerrydBackend *self, GAsyncResult *result, GError **error);
+  void (*shutdown_domain_async) (FerrydBackend *self,
+                                 FerrydDomain *domain,
+                                 GCancellable *cancellable,
+                                 GAsyncReadyCallback callback,
+                                 gpointer user_data);
+  gboolean (*shutdown_domain_finish) (FerrydBackend *self, GAsyncResult *result, GError **error);
+  /* At start-up: find the guests a previous ferryd ran that still run,
+   * and hand each to its domain (ferryd_daemon_domain_for_running). */
+  void (*reattach) (FerrydBackend *self, FerrydDaemon *daemon);
+  /* Whether this host accepts an incoming guest described as @live
+   * (what the source sent, so untrusted). */
+  gboolean (*accept_incoming) (FerrydBackend *self, const FerrydDomainConfig *live, GError **error);
+  /* The accelerators guests can use on this host (Hello's "accelerators"). */
+  const char *const *(*list_accelerators) (FerrydBackend *self);
+  /* Why a destination offering @peer_accelerators cannot run @domain as
+   * it runs here; NULL when it can. */
+  char *(*check_destination) (FerrydBackend *self,
+                              FerrydDomain *domain,
+                              const char *const *peer_accelerators);
+  /* The stream of a migration of running @domain away from here. */
+  FerrydStream *(*open_outgoing) (FerrydBackend *self, FerrydDomain *domain);
+  /* The stream of a migration into @domain, not started yet. */
+  FerrydStream *(*open_incoming) (FerrydBackend *self, FerrydDomain *domain);
+};
+
+const char *ferryd_backend_get_name (FerrydBackend *self);
+void ferryd_backend_start_domain_async (FerrydBackend *self,
+                                        FerrydDomain *domain,
+                                        GCancellable *cancellable,
+                                        GAsyncReadyCallback callback,
+                                        gpointer user_data);
+gboolean
+ferryd_backend_start_domain_finish (FerrydBackend *self, GAsyncResult *result, GError **error);
+void ferryd_backend_shutdown_domain_async (FerrydBackend *self,
+                                           FerrydDomain *domain,
+                                           GCancellable *cancellable,
+                                           GAsyncReadyCallback callback,
+                                           gpointer user_data);
+gboolean
+ferryd_backend_shutdown_domain_finish (FerrydBackend *self, GAsyncResult *result, GError **error);
+void ferryd_backend_reattach (FerrydBackend *self, FerrydDaemon *daemon);
+gboolean ferryd_backend_accept_incoming (FerrydBackend *self,
+                                         const FerrydDomainConfig *live,
+                                         GError **error);
+const char *const *ferryd_backend_list_accelerators (FerrydBackend *self);
+char *ferryd_backend_check_destination (FerrydBackend *self,
+                                        FerrydDomain *domain,
+                                        const char *const *peer_accelerators);
+FerrydStream *ferryd_backend_open_outgoing (FerrydBackend *self, FerrydDomain *domain);
+FerrydStream *ferryd_backend_open_incoming (FerrydBackend *self, FerrydDomain *domain);
+
+/* The registered backends (ferryd/ferryd-backends.c). */
+typedef FerrydBackend *(*FerrydBackendNewFunc) (void);
+typedef struct
+{
+  const char *name;
+  FerrydBackendNewFunc create;
+} FerrydBackendEntry;
+
+/* NULL-name-terminated */
+extern const FerrydBackendEntry ferryd_backend_table[];
+/* The backend called @name (created once, kept), or NULL. */
+FerrydBackend *ferryd_backend_get (const char *name);
+/* The default backend (the table's first). */
+FerrydBackend *ferryd_backend_get_default (void);
+/* The backend that runs @domain. (Every domain runs on the default one
+ * until a description can name another: change it here.) */
+FerrydBackend *ferryd_backend_for_domain (FerrydDomain *domain);
+/* The names of the registered backends, NULL-terminated (static). */
+const char *const *ferryd_backend_list_names (void);
+
+G_END_DECLS

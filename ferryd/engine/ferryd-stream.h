@@ -1,0 +1,164 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* ferryd-stream.h: the backend's half of one migration
+ *
+ * A backend (ferryd-backend.h) opens a FerrydStream for each migration;
+ * the engine drives the five phases and calls the stream for what the
+ * hypervisor does: on the source, start the stream with its tuning,
+ * cancel it, switch to post-copy, pause the guest, resume it after a
+ * failure; on the destination, prepare to receive (and report the data
+ * address), resume the arrived guest, hand it to its domain. What the
+ * hypervisor reports comes back through the signals below and
+ * ferryd_stream_query_async(), in the neutral terms of ferryd-progress.h.
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "ferryd-domain.h"
+#include "ferryd-progress.h"
+
+G_BEGIN_DECLS
+
+#define FERRYD_TYPE_STREAM (ferryd_stream_get_type ())
+G_DECLARE_INTERFACE (FerrydStream, ferryd_stream, FERRYD, STREAM, GObject)
+
+/* The tuning a source stream starts with. Sizes in bytes, rates in
+ * bytes/s, times in ms; 0 = the backend's default where noted. */
+typedef struct
+{
+  const char *uri;              /* where the destination listens */
+  const char *const *features;  /* the negotiated features (FerrydMigration) */
+  guint64 max_bandwidth;        /* 0 = unlimited */
+  guint64 switchover_bandwidth; /* 0 = the backend's estimate */
+  guint64 downtime_limit;
+  guint64 max_postcopy_bandwidth; /* 0 = unlimited */
+  guint multifd_channels;         /* 0 = one stream */
+  const char *compression;        /* "none" or a method */
+} FerrydStreamTuning;
+
+/* What a destination stream prepares for. */
+typedef struct
+{
+  const FerrydDomainConfig *live; /* what runs on the source */
+  const char *const *features;
+  const char *data_host;  /* where the source will connect */
+  const char *listen_uri; /* the operator's address, or NULL */
+  guint multifd_channels;
+  const char *compression;
+} FerrydStreamIncoming;
+
+typedef enum
+{
+  FERRYD_STREAM_CONTROL_DOWNTIME,  /* value: ms */
+  FERRYD_STREAM_CONTROL_BANDWIDTH, /* value: bytes/s, 0 = unlimited */
+  FERRYD_STREAM_CONTROL_PAUSE,     /* post-copy: pause the stream */
+} FerrydStreamControl;
+
+struct _FerrydStreamInterface
+{
+  GTypeInterface g_iface;
+
+  /* Both sides */
+  gboolean (*is_alive) (FerrydStream *self); /* the guest's process runs */
+  void (*terminate) (FerrydStream *self);    /* stop the guest's process now */
+  void (*query_async) (FerrydStream *self, GAsyncReadyCallback callback, gpointer user_data);
+  gboolean (*query_finish) (FerrydStream *self,
+                            GAsyncResult *result,
+                            FerrydProgress *progress,
+                            char **error_message,
+                            GError **error);
+
+  /* Source */
+  void (*begin_async) (FerrydStream *self, GAsyncReadyCallback callback, gpointer user_data);
+  FerrydDomainConfig *(*begin_finish) (FerrydStream *self, GAsyncResult *result, GError **error);
+  void (*start_async) (FerrydStream *self,
+                       const FerrydStreamTuning *tuning,
+                       GAsyncReadyCallback callback,
+                       gpointer user_data);
+  gboolean (*start_finish) (FerrydStream *self, GAsyncResult *result, GError **error);
+  void (*cancel) (FerrydStream *self);
+  void (*start_postcopy) (FerrydStream *self);
+  void (*stop_guest) (FerrydStream *self);
+  gboolean (*can_resume) (FerrydStream *self);
+  void (*resume_async) (FerrydStream *self, GAsyncReadyCallback callback, gpointer user_data);
+  gboolean (*resume_finish) (FerrydStream *self, GAsyncResult *result, GError **error);
+  void (*control_async) (FerrydStream *self,
+                         FerrydStreamControl control,
+                         guint64 value,
+                         GCancellable *cancellable,
+                         GAsyncReadyCallback callback,
+                         gpointer user_data);
+  gboolean (*control_finish) (FerrydStream *self, GAsyncResult *result, GError **error);
+  gboolean (*recover) (FerrydStream *self, const char *uri, GError **error);
+
+  /* Destination */
+  void (*prepare_async) (FerrydStream *self,
+                         const FerrydStreamIncoming *incoming,
+                         GAsyncReadyCallback callback,
+                         gpointer user_data);
+  char *(*prepare_finish) (FerrydStream *self, GAsyncResult *result, GError **error);
+  void (*resume_incoming) (FerrydStream *self);
+  void (*adopt) (FerrydStream *self, FerrydDomain *domain);
+};
+
+/* Signals:
+ *   status-changed (FerrydStreamStatus status, gint64 ts_us)
+ *   pass (guint pass)                  a new pass over memory began
+ *   stopped (gint64 ts_us)             the guest's CPUs stopped
+ *   resumed (gint64 ts_us)             ... and ran again
+ *   crashed (const char *reason)       the guest crashed; kept, paused
+ *   exited ()                          the guest's process is gone
+ */
+
+gboolean ferryd_stream_is_alive (FerrydStream *self);
+void ferryd_stream_terminate (FerrydStream *self);
+void
+ferryd_stream_query_async (FerrydStream *self, GAsyncReadyCallback callback, gpointer user_data);
+gboolean ferryd_stream_query_finish (FerrydStream *self,
+                                     GAsyncResult *result,
+                                     FerrydProgress *progress,
+                                     char **error_message,
+                                     GError **error);
+
+void
+ferryd_stream_begin_async (FerrydStream *self, GAsyncReadyCallback callback, gpointer user_data);
+FerrydDomainConfig *
+ferryd_stream_begin_finish (FerrydStream *self, GAsyncResult *result, GError **error);
+void ferryd_stream_start_async (FerrydStream *self,
+                                const FerrydStreamTuning *tuning,
+                                GAsyncReadyCallback callback,
+                                gpointer user_data);
+gboolean ferryd_stream_start_finish (FerrydStream *self, GAsyncResult *result, GError **error);
+void ferryd_stream_cancel (FerrydStream *self);
+void ferryd_stream_start_postcopy (FerrydStream *self);
+void ferryd_stream_stop_guest (FerrydStream *self);
+gboolean ferryd_stream_can_resume (FerrydStream *self);
+void
+ferryd_stream_resume_async (FerrydStream *self, GAsyncReadyCallback callback, gpointer user_data);
+gboolean ferryd_stream_resume_finish (FerrydStream *self, GAsyncResult *result, GError **error);
+void ferryd_stream_control_async (FerrydStream *self,
+                                  FerrydStreamControl control,
+                                  guint64 value,
+                                  GCancellable *cancellable,
+                                  GAsyncReadyCallback callback,
+                                  gpointer user_data);
+gboolean ferryd_stream_control_finish (FerrydStream *self, GAsyncResult *result, GError **error);
+gboolean ferryd_stream_recover (FerrydStream *self, const char *uri, GError **error);
+
+void ferryd_stream_prepare_async (FerrydStream *self,
+                                  const FerrydStreamIncoming *incoming,
+                                  GAsyncReadyCallback callback,
+                                  gpointer user_data);
+char *ferryd_stream_prepare_finish (FerrydStream *self, GAsyncResult *result, GError **error);
+void ferryd_stream_resume_incoming (FerrydStream *self);
+void ferryd_stream_adopt (FerrydStream *self, FerrydDomain *domain);
+
+/* For implementations: emit the signals. */
+void ferryd_stream_emit_status (FerrydStream *self, FerrydStreamStatus status, gint64 ts);
+void ferryd_stream_emit_pass (FerrydStream *self, guint pass);
+void ferryd_stream_emit_stopped (FerrydStream *self, gint64 ts);
+void ferryd_stream_emit_resumed (FerrydStream *self, gint64 ts);
+void ferryd_stream_emit_crashed (FerrydStream *self, const char *reason);
+void ferryd_stream_emit_exited (FerrydStream *self);
+
+G_END_DECLS

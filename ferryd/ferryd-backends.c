@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* ferryd-backends.c: the one place backends are registered
+ *
+ * A new backend is a folder under ferryd/backends/ (its meson files and
+ * a FerrydBackend implementation) plus one line in this table. The first
+ * entry is the default.
+ */
+#define G_LOG_DOMAIN "ferry-backends"
+
+#include "ferryd-backend.h"
+#include "ferryd-qmp-backend.h"
+
+const FerrydBackendEntry ferryd_backend_table[] = {
+  { "qmp", ferryd_qmp_backend_new },
+  { NULL, NULL },
+};
