@@ -242,15 +242,15 @@ progress_text (FerryctlProgress *progress)
 }
 
 void
-ferryctl_progress_update (FerryctlProgress *progress, FerryDBusMigration *migration)
+ferryctl_progress_update (FerryctlProgress *progress, FerryMigration *migration)
 {
   gint64 now = g_get_monotonic_time ();
 
   progress->have_numbers = TRUE;
-  progress->fraction = CLAMP (ferry_dbus_migration_get_progress (migration), 0.0, 1.0);
-  progress->rate = ferry_dbus_migration_get_transfer_rate (migration);
-  progress->remaining = ferry_dbus_migration_get_time_remaining (migration);
-  progress->iteration = ferry_dbus_migration_get_iteration (migration);
+  progress->fraction = CLAMP (ferry_migration_get_progress (migration), 0.0, 1.0);
+  progress->rate = ferry_migration_get_transfer_rate (migration);
+  progress->remaining = ferry_migration_get_time_remaining (migration);
+  progress->iteration = ferry_migration_get_iteration (migration);
 
   switch (progress->output)
     {
@@ -280,12 +280,12 @@ ferryctl_progress_update (FerryctlProgress *progress, FerryDBusMigration *migrat
         fields_add (fields, "state", g_variant_new_string (progress->state ?: ""));
         fields_add (fields, "transfer-rate", g_variant_new_uint64 (progress->rate));
         fields_add (fields, "dirty-rate",
-                    g_variant_new_uint64 (ferry_dbus_migration_get_dirty_rate (migration)));
+                    g_variant_new_uint64 (ferry_migration_get_dirty_rate (migration)));
         fields_add (fields, "time-elapsed",
-                    g_variant_new_uint64 (ferry_dbus_migration_get_time_elapsed (migration)));
+                    g_variant_new_uint64 (ferry_migration_get_time_elapsed (migration)));
         fields_add (fields, "time-remaining", g_variant_new_uint64 (progress->remaining));
         fields_add (fields, "memory-remaining",
-                    g_variant_new_uint64 (ferry_dbus_migration_get_memory_remaining (migration)));
+                    g_variant_new_uint64 (ferry_migration_get_memory_remaining (migration)));
         fields_add (fields, "iteration", g_variant_new_uint32 (progress->iteration));
         print_event (progress, "progress", fields);
         return;
