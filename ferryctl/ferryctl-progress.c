@@ -41,6 +41,7 @@ struct _FerryctlProgress
   guint64 remaining;
   guint iteration;
   gboolean bar_visible;
+  char *bar;           /* the bar as last drawn */
   gint64 last_line_us; /* last plain/JSON progress line */
 };
 
@@ -63,6 +64,7 @@ ferryctl_progress_free (FerryctlProgress *progress)
   g_free (progress->path);
   g_free (progress->phase);
   g_free (progress->state);
+  g_free (progress->bar);
   g_free (progress);
 }
 
@@ -104,9 +106,14 @@ draw_bar (FerryctlProgress *progress)
   g_string_append_printf (line, "] %s", text);
   if ((int) line->len >= columns)
     g_string_truncate (line, (gsize) MAX (columns - 1, 1));
+  /* one change of the migration notifies each of its properties */
+  if (progress->bar_visible && g_strcmp0 (progress->bar, line->str) == 0)
+    return;
   fprintf (stdout, "\r%s\033[K", line->str);
   fflush (stdout);
   progress->bar_visible = TRUE;
+  g_free (progress->bar);
+  progress->bar = g_strdup (line->str);
 }
 
 /* A text line, above the bar on a terminal. */
