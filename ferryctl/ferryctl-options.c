@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* ferryctl-options.c: migration options on the command line -> a{sv}
+/* ferryctl-options.c: migration options on the command line ->
+ * FerryMigrateOptions
  *
  * One table lists each option: its flag, its key in the Options a{sv}
- * and the D-Bus type the contract fixes for it (t for bandwidths and
+ * and the type the contract fixes for it (t for bandwidths and
  * downtime, u for counts and the timeout, b, s, as). Values are checked
  * here, so a typo is a usage error (exit 2) before anything is called.
  */
@@ -270,27 +271,24 @@ ferryctl_migrate_options_any (FerryctlMigrateOptions *options)
   return g_hash_table_size (options->values) > 0 || g_hash_table_size (options->lists) > 0;
 }
 
-GVariant *
-ferryctl_migrate_options_to_variant (FerryctlMigrateOptions *options)
+FerryMigrateOptions *
+ferryctl_migrate_options_to_ferry (FerryctlMigrateOptions *options)
 {
-  GVariantBuilder builder;
+  FerryMigrateOptions *ferry = ferry_migrate_options_new ();
   GHashTableIter iter;
   gpointer key, value;
 
-  g_variant_builder_init (&builder, G_VARIANT_TYPE_VARDICT);
-  for (guint i = 0; i < G_N_ELEMENTS (specs); i++)
-    {
-      GVariant *v = g_hash_table_lookup (options->values, specs[i].key);
-      if (v != NULL)
-        g_variant_builder_add (&builder, "{sv}", specs[i].key, v);
-    }
+  /* the values carry the contract's types already */
+  g_hash_table_iter_init (&iter, options->values);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    ferry_migrate_options_set_value (ferry, key, value);
   g_hash_table_iter_init (&iter, options->lists);
   while (g_hash_table_iter_next (&iter, &key, &value))
     {
       GPtrArray *list = value;
-      g_variant_builder_add (
-          &builder, "{sv}", (const char *) key,
-          g_variant_new_strv ((const char *const *) list->pdata, (gssize) list->len));
+
+      ferry_migrate_options_set_value (
+          ferry, key, g_variant_new_strv ((const char *const *) list->pdata, (gssize) list->len));
     }
-  return g_variant_builder_end (&builder);
+  return ferry;
 }

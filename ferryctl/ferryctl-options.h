@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* ferryctl-options.h: migration options on the command line -> a{sv} */
+/* ferryctl-options.h: migration options on the command line ->
+ * FerryMigrateOptions */
 #pragma once
 
-#include <glib.h>
+#include <ferry/ferry.h>
 
 G_BEGIN_DECLS
 
@@ -21,8 +22,8 @@ GOptionGroup *ferryctl_migrate_options_get_group (FerryctlMigrateOptions *option
 /* Whether any migration option was given. */
 gboolean ferryctl_migrate_options_any (FerryctlMigrateOptions *options);
 
-/* The a{sv} of DESIGN §2 "Options", typed as the contract says (floating). */
-GVariant *ferryctl_migrate_options_to_variant (FerryctlMigrateOptions *options);
+/* The options given, typed as DESIGN §2 "Options" says (a new object). */
+FerryMigrateOptions *ferryctl_migrate_options_to_ferry (FerryctlMigrateOptions *options);
 
 /* "1000000", "100M", "1.5GiB/s"... (suffixes are powers of 1024). */
 gboolean ferryctl_parse_bytes (const char *text, guint64 *out, GError **error);

@@ -41,6 +41,7 @@ struct _FerryctlProgress
   guint64 remaining;
   guint iteration;
   gboolean bar_visible;
+  char *bar;           /* the bar as last drawn */
   gint64 last_line_us; /* last plain/JSON progress line */
 };
 
@@ -63,6 +64,7 @@ ferryctl_progress_free (FerryctlProgress *progress)
   g_free (progress->path);
   g_free (progress->phase);
   g_free (progress->state);
+  g_free (progress->bar);
   g_free (progress);
 }
 
@@ -104,9 +106,14 @@ draw_bar (FerryctlProgress *progress)
   g_string_append_printf (line, "] %s", text);
   if ((int) line->len >= columns)
     g_string_truncate (line, (gsize) MAX (columns - 1, 1));
+  /* one change of the migration notifies each of its properties */
+  if (progress->bar_visible && g_strcmp0 (progress->bar, line->str) == 0)
+    return;
   fprintf (stdout, "\r%s\033[K", line->str);
   fflush (stdout);
   progress->bar_visible = TRUE;
+  g_free (progress->bar);
+  progress->bar = g_strdup (line->str);
 }
 
 /* A text line, above the bar on a terminal. */
@@ -242,15 +249,15 @@ progress_text (FerryctlProgress *progress)
 }
 
 void
-ferryctl_progress_update (FerryctlProgress *progress, FerryDBusMigration *migration)
+ferryctl_progress_update (FerryctlProgress *progress, FerryMigration *migration)
 {
   gint64 now = g_get_monotonic_time ();
 
   progress->have_numbers = TRUE;
-  progress->fraction = CLAMP (ferry_dbus_migration_get_progress (migration), 0.0, 1.0);
-  progress->rate = ferry_dbus_migration_get_transfer_rate (migration);
-  progress->remaining = ferry_dbus_migration_get_time_remaining (migration);
-  progress->iteration = ferry_dbus_migration_get_iteration (migration);
+  progress->fraction = CLAMP (ferry_migration_get_progress (migration), 0.0, 1.0);
+  progress->rate = ferry_migration_get_transfer_rate (migration);
+  progress->remaining = ferry_migration_get_time_remaining (migration);
+  progress->iteration = ferry_migration_get_iteration (migration);
 
   switch (progress->output)
     {
@@ -280,12 +287,12 @@ ferryctl_progress_update (FerryctlProgress *progress, FerryDBusMigration *migrat
         fields_add (fields, "state", g_variant_new_string (progress->state ?: ""));
         fields_add (fields, "transfer-rate", g_variant_new_uint64 (progress->rate));
         fields_add (fields, "dirty-rate",
-                    g_variant_new_uint64 (ferry_dbus_migration_get_dirty_rate (migration)));
+                    g_variant_new_uint64 (ferry_migration_get_dirty_rate (migration)));
         fields_add (fields, "time-elapsed",
-                    g_variant_new_uint64 (ferry_dbus_migration_get_time_elapsed (migration)));
+                    g_variant_new_uint64 (ferry_migration_get_time_elapsed (migration)));
         fields_add (fields, "time-remaining", g_variant_new_uint64 (progress->remaining));
         fields_add (fields, "memory-remaining",
-                    g_variant_new_uint64 (ferry_dbus_migration_get_memory_remaining (migration)));
+                    g_variant_new_uint64 (ferry_migration_get_memory_remaining (migration)));
         fields_add (fields, "iteration", g_variant_new_uint32 (progress->iteration));
         print_event (progress, "progress", fields);
         return;

@@ -5,7 +5,7 @@
 
 #include <glib.h>
 
-#include "ferry-dbus.h"
+#include <ferry/ferry.h>
 
 G_BEGIN_DECLS
 
@@ -27,7 +27,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (FerryctlProgress, ferryctl_progress_free)
 void ferryctl_progress_phase (FerryctlProgress *progress, const char *phase);
 void ferryctl_progress_state (FerryctlProgress *progress, const char *state);
 /* The counters changed; at most one plain/JSON line a second. */
-void ferryctl_progress_update (FerryctlProgress *progress, FerryDBusMigration *migration);
+void ferryctl_progress_update (FerryctlProgress *progress, FerryMigration *migration);
 void ferryctl_progress_iteration (FerryctlProgress *progress, guint n, GVariant *stats);
 void ferryctl_progress_postcopy_started (FerryctlProgress *progress);
 void ferryctl_progress_policy_action (FerryctlProgress *progress,

@@ -59,24 +59,23 @@ or_dash (const char *s)
 /* --- list --- */
 
 static GVariant *
-domain_json (FerryDBusDomain *domain)
+domain_json (FerryDomain *domain)
 {
   GVariantBuilder b;
-  const char *migration = ferry_dbus_domain_get_migration (domain);
+  const char *migration = ferry_domain_get_migration_path (domain);
   guint64 id = ferryctl_migration_id_from_path (migration);
 
   g_variant_builder_init (&b, G_VARIANT_TYPE_VARDICT);
-  g_variant_builder_add (
-      &b, "{sv}", "path",
-      g_variant_new_object_path (g_dbus_proxy_get_object_path (G_DBUS_PROXY (domain))));
+  g_variant_builder_add (&b, "{sv}", "path",
+                         g_variant_new_object_path (ferry_domain_get_object_path (domain)));
   g_variant_builder_add (&b, "{sv}", "name",
-                         g_variant_new_string (or_dash (ferry_dbus_domain_get_name (domain))));
+                         g_variant_new_string (or_dash (ferry_domain_get_name (domain))));
   g_variant_builder_add (&b, "{sv}", "uuid",
-                         g_variant_new_string (ferry_dbus_domain_get_uuid (domain) ?: ""));
+                         g_variant_new_string (ferry_domain_get_uuid (domain) ?: ""));
   g_variant_builder_add (&b, "{sv}", "state",
-                         g_variant_new_string (ferry_dbus_domain_get_state (domain) ?: ""));
+                         g_variant_new_string (ferry_domain_get_state (domain) ?: ""));
   g_variant_builder_add (&b, "{sv}", "backend",
-                         g_variant_new_string (ferry_dbus_domain_get_backend (domain) ?: ""));
+                         g_variant_new_string (ferry_domain_get_backend (domain) ?: ""));
   g_variant_builder_add (
       &b, "{sv}", "migration",
       id > 0 ? g_variant_new_maybe (G_VARIANT_TYPE_UINT64, g_variant_new_uint64 (id))
@@ -85,10 +84,10 @@ domain_json (FerryDBusDomain *domain)
 }
 
 static GVariant *
-migration_json_summary (FerryDBusMigration *m)
+migration_json_summary (FerryMigration *m)
 {
   GVariantBuilder b;
-  const char *path = g_dbus_proxy_get_object_path (G_DBUS_PROXY (m));
+  const char *path = ferry_migration_get_object_path (m);
 
   g_variant_builder_init (&b, G_VARIANT_TYPE_VARDICT);
   g_variant_builder_add (&b, "{sv}", "id",
@@ -96,16 +95,16 @@ migration_json_summary (FerryDBusMigration *m)
   g_variant_builder_add (&b, "{sv}", "path", g_variant_new_object_path (path));
 #define S(key, getter)                                                                             \
   g_variant_builder_add (&b, "{sv}", key, g_variant_new_string (getter (m) ?: ""))
-  S ("domain", ferry_dbus_migration_get_domain_name);
-  S ("direction", ferry_dbus_migration_get_direction);
-  S ("source", ferry_dbus_migration_get_source);
-  S ("destination", ferry_dbus_migration_get_destination);
-  S ("phase", ferry_dbus_migration_get_phase);
-  S ("state", ferry_dbus_migration_get_state);
-  S ("mode", ferry_dbus_migration_get_mode);
+  S ("domain", ferry_migration_get_domain_name);
+  S ("direction", ferry_migration_get_direction);
+  S ("source", ferry_migration_get_source);
+  S ("destination", ferry_migration_get_destination);
+  S ("phase", ferry_migration_get_phase);
+  S ("state", ferry_migration_get_state);
+  S ("mode", ferry_migration_get_mode);
 #undef S
   g_variant_builder_add (&b, "{sv}", "progress",
-                         g_variant_new_double (ferry_dbus_migration_get_progress (m)));
+                         g_variant_new_double (ferry_migration_get_progress (m)));
   return g_variant_builder_end (&b);
 }
 
@@ -140,10 +139,10 @@ ferryctl_report_list (GList *domains, GList *migrations, gboolean json)
         {
           char **row = g_new0 (char *, 5);
 
-          row[0] = g_strdup (or_dash (ferry_dbus_domain_get_name (l->data)));
-          row[1] = g_strdup (or_dash (ferry_dbus_domain_get_state (l->data)));
-          row[2] = g_strdup (or_dash (ferry_dbus_domain_get_backend (l->data)));
-          row[3] = migration_ref (ferry_dbus_domain_get_migration (l->data));
+          row[0] = g_strdup (or_dash (ferry_domain_get_name (l->data)));
+          row[1] = g_strdup (or_dash (ferry_domain_get_state (l->data)));
+          row[2] = g_strdup (or_dash (ferry_domain_get_backend (l->data)));
+          row[3] = migration_ref (ferry_domain_get_migration_path (l->data));
           g_ptr_array_add (table, row);
         }
       table_print (table);
@@ -159,18 +158,18 @@ ferryctl_report_list (GList *domains, GList *migrations, gboolean json)
                        g_strsplit ("ID DOMAIN DIRECTION PHASE STATE PROGRESS PEER", " ", -1));
       for (GList *l = migrations; l; l = l->next)
         {
-          FerryDBusMigration *m = l->data;
-          gboolean incoming = g_strcmp0 (ferry_dbus_migration_get_direction (m), "incoming") == 0;
+          FerryMigration *m = l->data;
+          gboolean incoming = g_strcmp0 (ferry_migration_get_direction (m), "incoming") == 0;
           char **row = g_new0 (char *, 8);
 
-          row[0] = migration_ref (g_dbus_proxy_get_object_path (G_DBUS_PROXY (m)));
-          row[1] = g_strdup (or_dash (ferry_dbus_migration_get_domain_name (m)));
-          row[2] = g_strdup (or_dash (ferry_dbus_migration_get_direction (m)));
-          row[3] = g_strdup (or_dash (ferry_dbus_migration_get_phase (m)));
-          row[4] = g_strdup (or_dash (ferry_dbus_migration_get_state (m)));
-          row[5] = g_strdup_printf ("%.0f%%", ferry_dbus_migration_get_progress (m) * 100.0);
-          row[6] = g_strdup (or_dash (incoming ? ferry_dbus_migration_get_source (m)
-                                               : ferry_dbus_migration_get_destination (m)));
+          row[0] = migration_ref (ferry_migration_get_object_path (m));
+          row[1] = g_strdup (or_dash (ferry_migration_get_domain_name (m)));
+          row[2] = g_strdup (or_dash (ferry_migration_get_direction (m)));
+          row[3] = g_strdup (or_dash (ferry_migration_get_phase (m)));
+          row[4] = g_strdup (or_dash (ferry_migration_get_state (m)));
+          row[5] = g_strdup_printf ("%.0f%%", ferry_migration_get_progress (m) * 100.0);
+          row[6] = g_strdup (or_dash (incoming ? ferry_migration_get_source (m)
+                                               : ferry_migration_get_destination (m)));
           g_ptr_array_add (table, row);
         }
       table_print (table);
@@ -274,21 +273,94 @@ print_timestamps (GVariant *stamps)
     printf ("  %s\n", (char *) lines->pdata[i] + 22);
 }
 
-void
-ferryctl_report_show (FerryDBusMigration *migration, gboolean json)
+/* The D-Bus properties of org.ferryvm.Ferry1.Migration in the order of
+ * the interface, each with the FerryMigration property that follows it
+ * and its D-Bus type, so show prints what it always printed. */
+static const struct
 {
-  GDBusProxy *proxy = G_DBUS_PROXY (migration);
-  GDBusInterfaceInfo *info = ferry_dbus_migration_interface_info ();
-  const char *path = g_dbus_proxy_get_object_path (proxy);
-  g_auto (GStrv) cached = g_dbus_proxy_get_cached_property_names (proxy);
-  g_autoptr (GPtrArray) names = g_ptr_array_new ();
+  const char *name;
+  const char *property;
+  const char *type;
+} migration_properties[] = {
+  { "Domain", "domain-path", "o" },
+  { "DomainName", "domain-name", "s" },
+  { "Source", "source", "s" },
+  { "Destination", "destination", "s" },
+  { "Direction", "direction", "s" },
+  { "Backend", "backend", "s" },
+  { "Options", "options", "a{sv}" },
+  { "StartedByUID", "started-by-uid", "u" },
+  { "Phase", "phase", "s" },
+  { "State", "state", "s" },
+  { "Mode", "mode", "s" },
+  { "PhaseTimestamps", "phase-timestamps", "a{st}" },
+  { "Progress", "progress", "d" },
+  { "TimeElapsed", "time-elapsed", "t" },
+  { "TimeRemaining", "time-remaining", "t" },
+  { "MemoryTotal", "memory-total", "t" },
+  { "MemoryProcessed", "memory-processed", "t" },
+  { "MemoryRemaining", "memory-remaining", "t" },
+  { "DiskTotal", "disk-total", "t" },
+  { "DiskProcessed", "disk-processed", "t" },
+  { "DiskRemaining", "disk-remaining", "t" },
+  { "TransferRate", "transfer-rate", "t" },
+  { "DirtyRate", "dirty-rate", "t" },
+  { "Iteration", "iteration", "u" },
+  { "ExpectedDowntime", "expected-downtime", "t" },
+  { "Converging", "converging", "s" },
+  { "Statistics", "statistics", "a{sv}" },
+  { "ErrorName", "error-name", "s" },
+  { "ErrorMessage", "error-message", "s" },
+};
 
-  /* The documented properties in their order, then any newer ones. */
-  for (guint i = 0; info->properties[i] != NULL; i++)
-    g_ptr_array_add (names, info->properties[i]->name);
-  for (guint i = 0; cached && cached[i]; i++)
-    if (!g_ptr_array_find_with_equal_func (names, cached[i], g_str_equal, NULL))
-      g_ptr_array_add (names, cached[i]);
+/* The value of migration_properties[i] as D-Bus has it (a new reference),
+ * or NULL when ferryd did not give it. */
+static GVariant *
+migration_property (FerryMigration *migration, guint i)
+{
+  const char *property = migration_properties[i].property;
+  GParamSpec *pspec = g_object_class_find_property (G_OBJECT_GET_CLASS (migration), property);
+  g_auto (GValue) value = G_VALUE_INIT;
+  GVariant *v = NULL;
+
+  if (pspec == NULL)
+    return NULL;
+  g_value_init (&value, pspec->value_type);
+  g_object_get_property (G_OBJECT (migration), property, &value);
+  switch (migration_properties[i].type[0])
+    {
+    case 's':
+    case 'o':
+      {
+        const char *s = g_value_get_string (&value);
+
+        if (s == NULL)
+          return NULL;
+        if (migration_properties[i].type[0] == 'o' && g_variant_is_object_path (s))
+          v = g_variant_new_object_path (s);
+        else
+          v = g_variant_new_string (s);
+        break;
+      }
+    case 'u':
+      v = g_variant_new_uint32 (g_value_get_uint (&value));
+      break;
+    case 't':
+      v = g_variant_new_uint64 (g_value_get_uint64 (&value));
+      break;
+    case 'd':
+      v = g_variant_new_double (g_value_get_double (&value));
+      break;
+    default:
+      return g_value_dup_variant (&value);
+    }
+  return g_variant_ref_sink (v);
+}
+
+void
+ferryctl_report_show (FerryMigration *migration, gboolean json)
+{
+  const char *path = ferry_migration_get_object_path (migration);
 
   if (json)
     {
@@ -298,21 +370,21 @@ ferryctl_report_show (FerryDBusMigration *migration, gboolean json)
       g_variant_builder_add (&b, "{sv}", "id",
                              g_variant_new_uint64 (ferryctl_migration_id_from_path (path)));
       g_variant_builder_add (&b, "{sv}", "path", g_variant_new_object_path (path));
-      for (guint i = 0; i < names->len; i++)
+      for (guint i = 0; i < G_N_ELEMENTS (migration_properties); i++)
         {
-          g_autoptr (GVariant) v = g_dbus_proxy_get_cached_property (proxy, names->pdata[i]);
+          g_autoptr (GVariant) v = migration_property (migration, i);
           if (v != NULL)
-            g_variant_builder_add (&b, "{sv}", (const char *) names->pdata[i], v);
+            g_variant_builder_add (&b, "{sv}", migration_properties[i].name, v);
         }
       ferryctl_json_print (g_variant_builder_end (&b));
       return;
     }
 
   printf ("%-17s %s\n", "Path", path);
-  for (guint i = 0; i < names->len; i++)
+  for (guint i = 0; i < G_N_ELEMENTS (migration_properties); i++)
     {
-      const char *name = names->pdata[i];
-      g_autoptr (GVariant) v = g_dbus_proxy_get_cached_property (proxy, name);
+      const char *name = migration_properties[i].name;
+      g_autoptr (GVariant) v = migration_property (migration, i);
       g_autofree char *text = NULL;
 
       if (v == NULL)

@@ -4,13 +4,13 @@
 
 #include <glib.h>
 
-#include "ferry-dbus.h"
+#include <ferry/ferry.h>
 
 G_BEGIN_DECLS
 
-/* @domains: FerryDBusDomain proxies, @migrations: FerryDBusMigration proxies. */
+/* @domains: FerryDomains, @migrations: FerryMigrations, in the order to show. */
 void ferryctl_report_list (GList *domains, GList *migrations, gboolean json);
-void ferryctl_report_show (FerryDBusMigration *migration, gboolean json);
+void ferryctl_report_show (FerryMigration *migration, gboolean json);
 /* Returns the report's "ok". */
 gboolean ferryctl_report_check (GVariant *report, gboolean json);
 /* Where a new migration is, for migrate --no-wait. */

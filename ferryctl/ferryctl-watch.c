@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ferryctl-watch.c: follow one migration until it ends
  *
- * Driven only by the migration's PropertiesChanged and signals, no
- * polling. The proxy subscribes to signals before it reads the
- * properties, so a migration that ended before we looked is seen in its
- * final State, and one that ends later by its signals; either way the end
- * is handled once. Ctrl-C stops watching and never cancels.
+ * Driven only by the FerryMigration's notify:: and signals, no polling.
+ * libferry's client follows ferryd's objects with their signals
+ * subscribed before it read their properties, so a migration that ended
+ * before we looked is seen in its final State, and one that ends later by
+ * its signals; either way the end is handled once. Ctrl-C stops watching
+ * and never cancels.
  */
 #define G_LOG_DOMAIN "ferryctl-watch"
 
@@ -18,7 +19,7 @@
 
 typedef struct
 {
-  FerryDBusMigration *migration;
+  FerryMigration *migration;
   FerryctlProgress *progress;
   GMainLoop *loop;
   int exit_status;
@@ -44,8 +45,8 @@ end (Watch *w,
   w->done = TRUE;
   ferryctl_progress_phase (w->progress, "done");
   ferryctl_progress_state (w->progress, state);
-  ferryctl_progress_result (w->progress, state, ferry_dbus_migration_get_mode (w->migration),
-                            statistics, error_name, error_message);
+  ferryctl_progress_result (w->progress, state, ferry_migration_get_mode (w->migration), statistics,
+                            error_name, error_message);
   w->exit_status = g_strcmp0 (state, "completed") == 0 ? 0 : 1;
   g_main_loop_quit (w->loop);
 }
@@ -54,24 +55,24 @@ end (Watch *w,
 static void
 end_from_properties (Watch *w)
 {
-  end (w, ferry_dbus_migration_get_state (w->migration),
-       ferry_dbus_migration_get_statistics (w->migration),
-       ferry_dbus_migration_get_error_name (w->migration),
-       ferry_dbus_migration_get_error_message (w->migration));
+  g_autoptr (GVariant) statistics = ferry_migration_dup_statistics (w->migration);
+
+  end (w, ferry_migration_get_state (w->migration), statistics,
+       ferry_migration_get_error_name (w->migration),
+       ferry_migration_get_error_message (w->migration));
 }
 
+/* Any property changed: all of a change arrive together, and the first
+ * notification sees them all (progress lines are rate-limited). */
 static void
-on_properties_changed (GDBusProxy *proxy,
-                       GVariant *changed,
-                       const char *const *invalidated,
-                       gpointer user_data)
+on_notify (GObject *object, GParamSpec *pspec, gpointer user_data)
 {
   Watch *w = user_data;
-  const char *state = ferry_dbus_migration_get_state (w->migration);
+  const char *state = ferry_migration_get_state (w->migration);
 
   if (w->done)
     return;
-  ferryctl_progress_phase (w->progress, ferry_dbus_migration_get_phase (w->migration));
+  ferryctl_progress_phase (w->progress, ferry_migration_get_phase (w->migration));
   if (state_is_final (state))
     {
       end_from_properties (w);
@@ -82,65 +83,80 @@ on_properties_changed (GDBusProxy *proxy,
 }
 
 static void
-on_signal (GDBusProxy *proxy,
-           const char *sender,
-           const char *signal_name,
-           GVariant *parameters,
-           gpointer user_data)
+on_phase_changed (FerryMigration *migration, const char *phase, gpointer user_data)
 {
   Watch *w = user_data;
 
-  if (w->done)
-    return;
-  if (g_str_equal (signal_name, "PhaseChanged"))
-    {
-      const char *phase;
-      g_variant_get (parameters, "(&s)", &phase);
-      ferryctl_progress_phase (w->progress, phase);
-    }
-  else if (g_str_equal (signal_name, "Iteration"))
-    {
-      guint n;
-      g_autoptr (GVariant) stats = NULL;
-      g_variant_get (parameters, "(u@a{sv})", &n, &stats);
-      ferryctl_progress_iteration (w->progress, n, stats);
-    }
-  else if (g_str_equal (signal_name, "PostCopyStarted"))
-    ferryctl_progress_postcopy_started (w->progress);
-  else if (g_str_equal (signal_name, "PolicyAction"))
-    {
-      const char *action, *reason;
-      g_variant_get (parameters, "(&s&s)", &action, &reason);
-      ferryctl_progress_policy_action (w->progress, action, reason);
-    }
-  else if (g_str_equal (signal_name, "Completed"))
-    {
-      g_autoptr (GVariant) stats = NULL;
-      g_variant_get (parameters, "(@a{sv})", &stats);
-      end (w, "completed", stats, NULL, NULL);
-    }
-  else if (g_str_equal (signal_name, "Failed"))
-    {
-      const char *name, *message;
-      const char *state;
-      g_autoptr (GVariant) stats = NULL;
-
-      g_variant_get (parameters, "(&s&s)", &name, &message);
-      /* The State and Statistics properties may still be on their way. */
-      state = g_str_equal (name, FERRYCTL_ERROR_CANCELLED) ? "cancelled" : "failed";
-      stats = ferryctl_client_get_statistics (w->migration, NULL);
-      end (w, state, stats ? stats : ferry_dbus_migration_get_statistics (w->migration), name,
-           message);
-    }
+  if (!w->done)
+    ferryctl_progress_phase (w->progress, phase);
 }
 
 static void
-on_name_owner (GObject *object, GParamSpec *pspec, gpointer user_data)
+on_iteration (FerryMigration *migration, guint n, GVariant *stats, gpointer user_data)
 {
   Watch *w = user_data;
-  g_autofree char *owner = g_dbus_proxy_get_name_owner (G_DBUS_PROXY (object));
 
-  if (owner != NULL || w->done)
+  if (!w->done)
+    ferryctl_progress_iteration (w->progress, n, stats);
+}
+
+static void
+on_post_copy_started (FerryMigration *migration, gpointer user_data)
+{
+  Watch *w = user_data;
+
+  if (!w->done)
+    ferryctl_progress_postcopy_started (w->progress);
+}
+
+static void
+on_policy_action (FerryMigration *migration,
+                  const char *action,
+                  const char *reason,
+                  gpointer user_data)
+{
+  Watch *w = user_data;
+
+  if (!w->done)
+    ferryctl_progress_policy_action (w->progress, action, reason);
+}
+
+static void
+on_completed (FerryMigration *migration, GVariant *statistics, gpointer user_data)
+{
+  Watch *w = user_data;
+
+  end (w, "completed", statistics, NULL, NULL);
+}
+
+static void
+on_failed (FerryMigration *migration,
+           const char *error_name,
+           const char *error_message,
+           gpointer user_data)
+{
+  Watch *w = user_data;
+  g_autoptr (GVariant) stats = NULL;
+  const char *state;
+
+  if (w->done)
+    return;
+  /* The State and Statistics properties may still be on their way. */
+  state = g_strcmp0 (error_name, FERRYCTL_ERROR_CANCELLED) == 0 ? "cancelled" : "failed";
+  stats = ferry_migration_get_statistics_sync (w->migration, NULL, NULL);
+  if (stats == NULL)
+    stats = ferry_migration_dup_statistics (w->migration);
+  end (w, state, stats, error_name, error_message);
+}
+
+/* The migration left the client while it ran: ferryd lost its bus name
+ * (it stopped or crashed), and the client dropped all of its objects. */
+static void
+on_migration_removed (FerryClient *client, FerryMigration *migration, gpointer user_data)
+{
+  Watch *w = user_data;
+
+  if (migration != w->migration || w->done)
     return;
   w->done = TRUE;
   ferryctl_progress_error (w->progress, NULL,
@@ -173,7 +189,7 @@ on_interrupt (gpointer user_data)
   if (!w->done)
     {
       w->done = TRUE;
-      ferryctl_progress_interrupted (w->progress, ferry_dbus_migration_get_state (w->migration));
+      ferryctl_progress_interrupted (w->progress, ferry_migration_get_state (w->migration));
       w->exit_status = FERRYCTL_EXIT_INTERRUPTED;
       g_main_loop_quit (w->loop);
     }
@@ -184,7 +200,7 @@ on_interrupt (gpointer user_data)
 static void
 show_past_phases (Watch *w)
 {
-  GVariant *stamps = ferry_dbus_migration_get_phase_timestamps (w->migration);
+  g_autoptr (GVariant) stamps = ferry_migration_dup_phase_timestamps (w->migration);
   g_autoptr (GArray) seen = g_array_new (FALSE, FALSE, sizeof (guint64));
   g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
 
@@ -216,39 +232,51 @@ show_past_phases (Watch *w)
 }
 
 int
-ferryctl_watch (FerryDBusMigration *migration, FerryctlOutput output)
+ferryctl_watch (FerryClient *client, FerryMigration *migration, FerryctlOutput output)
 {
+  static const struct
+  {
+    const char *signal;
+    GCallback callback;
+  } migration_signals[] = {
+    { "notify", G_CALLBACK (on_notify) },
+    { "phase-changed", G_CALLBACK (on_phase_changed) },
+    { "iteration", G_CALLBACK (on_iteration) },
+    { "post-copy-started", G_CALLBACK (on_post_copy_started) },
+    { "policy-action", G_CALLBACK (on_policy_action) },
+    { "completed", G_CALLBACK (on_completed) },
+    { "failed", G_CALLBACK (on_failed) },
+  };
   g_autoptr (FerryctlProgress) progress = NULL;
   g_autoptr (GMainLoop) loop = g_main_loop_new (NULL, FALSE);
-  GDBusConnection *connection = g_dbus_proxy_get_connection (G_DBUS_PROXY (migration));
+  GDBusConnection *connection = ferry_client_get_connection (client);
   Watch w = { 0 };
-  gulong handlers[3];
-  gulong closed_handler;
+  gulong handlers[G_N_ELEMENTS (migration_signals)];
+  gulong removed_handler, closed_handler;
   guint sigint, sigterm;
 
-  progress =
-      ferryctl_progress_new (output, g_dbus_proxy_get_object_path (G_DBUS_PROXY (migration)));
+  progress = ferryctl_progress_new (output, ferry_migration_get_object_path (migration));
   w.migration = migration;
   w.progress = progress;
   w.loop = loop;
 
-  handlers[0] =
-      g_signal_connect (migration, "g-properties-changed", G_CALLBACK (on_properties_changed), &w);
-  handlers[1] = g_signal_connect (migration, "g-signal", G_CALLBACK (on_signal), &w);
-  handlers[2] =
-      g_signal_connect (migration, "notify::g-name-owner", G_CALLBACK (on_name_owner), &w);
+  for (guint i = 0; i < G_N_ELEMENTS (migration_signals); i++)
+    handlers[i] = g_signal_connect (migration, migration_signals[i].signal,
+                                    migration_signals[i].callback, &w);
+  removed_handler =
+      g_signal_connect (client, "migration-removed", G_CALLBACK (on_migration_removed), &w);
   closed_handler = g_signal_connect (connection, "closed", G_CALLBACK (on_closed), &w);
   sigint = g_unix_signal_add (SIGINT, on_interrupt, &w);
   sigterm = g_unix_signal_add (SIGTERM, on_interrupt, &w);
 
   /* Where it is now; it may even have ended already. */
   show_past_phases (&w);
-  ferryctl_progress_phase (progress, ferry_dbus_migration_get_phase (migration));
-  if (state_is_final (ferry_dbus_migration_get_state (migration)))
+  ferryctl_progress_phase (progress, ferry_migration_get_phase (migration));
+  if (state_is_final (ferry_migration_get_state (migration)))
     end_from_properties (&w);
   else
     {
-      ferryctl_progress_state (progress, ferry_dbus_migration_get_state (migration));
+      ferryctl_progress_state (progress, ferry_migration_get_state (migration));
       ferryctl_progress_update (progress, migration);
       g_main_loop_run (loop);
     }
@@ -256,6 +284,7 @@ ferryctl_watch (FerryDBusMigration *migration, FerryctlOutput output)
   g_source_remove (sigint);
   g_source_remove (sigterm);
   g_signal_handler_disconnect (connection, closed_handler);
+  g_signal_handler_disconnect (client, removed_handler);
   for (guint i = 0; i < G_N_ELEMENTS (handlers); i++)
     g_signal_handler_disconnect (migration, handlers[i]);
   return w.exit_status;

@@ -72,25 +72,22 @@ usage_error (const char *format, ...)
 }
 
 /* Print "ferryctl: <D-Bus error name>: <message>" and map the error to an
- * exit status. */
+ * exit status (libferry puts every authorization failure, the bus' and
+ * polkit's, in FERRY_ERROR_NOT_AUTHORIZED). */
 static int
 report_error (const GError *error)
 {
-  g_autofree char *name = ferryctl_error_get_name (error);
-  g_autofree char *message = ferryctl_error_get_message (error);
+  const char *name = ferryctl_error_get_name (error);
+  const char *message = ferryctl_error_get_message (error);
 
   if (name != NULL)
     fprintf (stderr, "ferryctl: %s: %s\n", name, message);
   else
     fprintf (stderr, "ferryctl: %s\n", message);
 
-  if (name == NULL)
-    return EXIT_FAILURE_;
-  if (g_str_equal (name, "org.freedesktop.DBus.Error.AccessDenied") ||
-      g_str_equal (name, "org.freedesktop.DBus.Error.InteractiveAuthorizationRequired") ||
-      g_str_has_suffix (name, ".NotAuthorized"))
+  if (g_error_matches (error, FERRY_ERROR, FERRY_ERROR_NOT_AUTHORIZED))
     return EXIT_AUTH;
-  if (g_str_equal (name, FERRYCTL_ERROR_NOT_FOUND))
+  if (g_error_matches (error, FERRY_ERROR, FERRY_ERROR_NOT_FOUND))
     return EXIT_NOT_FOUND;
   return EXIT_FAILURE_;
 }
@@ -106,68 +103,64 @@ output_mode (Globals *g)
 /* --- commands --- */
 
 static int
-follow (FerryctlClient *client, Globals *g, const char *path)
-{
-  g_autoptr (GError) error = NULL;
-  g_autoptr (FerryDBusMigration) migration = ferryctl_client_get_migration (client, path, &error);
-
-  if (migration == NULL)
-    return report_error (error);
-  return ferryctl_watch (migration, output_mode (g));
-}
-
-static int
 cmd_migrate (Globals *g, char **args)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (FerryctlClient) client = ferryctl_client_new (g->address, &error);
-  g_autofree char *path = NULL;
-  g_autoptr (GVariant) options = NULL;
+  g_autoptr (FerryClient) client = ferryctl_client_new (g->address, &error);
+  g_autoptr (FerryMigrateOptions) options = NULL;
+  g_autoptr (FerryMigration) migration = NULL;
 
   if (client == NULL)
     return report_error (error);
-  options = g_variant_ref_sink (ferryctl_migrate_options_to_variant (g->migrate_options));
-  path = ferryctl_client_migrate (client, args[0], args[1], options, &error);
-  if (path == NULL)
+  options = ferryctl_migrate_options_to_ferry (g->migrate_options);
+  /* guarded by polkit: an agent may ask for a password */
+  ferry_client_set_interactive (client, TRUE);
+  migration = ferry_client_migrate_sync (client, args[0], args[1], options, NULL, &error);
+  ferry_client_set_interactive (client, FALSE);
+  if (migration == NULL)
     return report_error (error);
-  ferryctl_report_started (path, !g->no_wait, g->json);
+  ferryctl_report_started (ferry_migration_get_object_path (migration), !g->no_wait, g->json);
   if (g->no_wait)
     return EXIT_OK;
-  return follow (client, g, path);
+  return ferryctl_watch (client, migration, output_mode (g));
 }
 
 static int
 cmd_check (Globals *g, char **args)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (FerryctlClient) client = ferryctl_client_new (g->address, &error);
-  g_autoptr (GVariant) options = NULL;
+  g_autoptr (FerryClient) client = ferryctl_client_new (g->address, &error);
+  g_autoptr (FerryMigrateOptions) options = NULL;
   g_autoptr (GVariant) report = NULL;
 
   if (client == NULL)
     return report_error (error);
-  options = g_variant_ref_sink (ferryctl_migrate_options_to_variant (g->migrate_options));
-  report = ferryctl_client_check (client, args[0], args[1], options, &error);
+  options = ferryctl_migrate_options_to_ferry (g->migrate_options);
+  report = ferry_client_check_sync (client, args[0], args[1], options, NULL, &error);
   if (report == NULL)
     return report_error (error);
   return ferryctl_report_check (report, g->json) ? EXIT_OK : EXIT_FAILURE_;
 }
 
 static int
+compare_domains (gconstpointer a, gconstpointer b)
+{
+  return g_strcmp0 (ferry_domain_get_name ((FerryDomain *) a),
+                    ferry_domain_get_name ((FerryDomain *) b));
+}
+
+static int
 cmd_list (Globals *g, char **args)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (FerryctlClient) client = ferryctl_client_new (g->address, &error);
-  g_autolist (GObject) domains = NULL;
-  g_autolist (GObject) migrations = NULL;
+  g_autoptr (FerryClient) client = ferryctl_client_new (g->address, &error);
+  g_autolist (FerryDomain) domains = NULL;
+  g_autolist (FerryMigration) migrations = NULL;
 
   if (client == NULL)
     return report_error (error);
-  domains = ferryctl_client_list_domains (client, &error);
-  if (error == NULL)
-    migrations = ferryctl_client_list_migrations (client, &error);
-  if (error != NULL)
-    return report_error (error);
+  domains = g_list_sort (ferry_client_get_domains (client), compare_domains);
+  migrations = ferry_client_get_migrations (client); /* by number */
   ferryctl_report_list (domains, migrations, g->json);
   return EXIT_OK;
 }
@@ -175,14 +168,11 @@ cmd_list (Globals *g, char **args)
 /* Connects and finds the migration named by @id; returns an exit status
  * on failure. */
 static int
-get_migration (Globals *g,
-               const char *id,
-               FerryctlClient **client_out,
-               FerryDBusMigration **migration_out)
+get_migration (Globals *g, const char *id, FerryClient **client_out, FerryMigration **migration_out)
 {
   g_autoptr (GError) error = NULL;
   g_autofree char *path = ferryctl_migration_path_from_id (id);
-  g_autoptr (FerryctlClient) client = NULL;
+  g_autoptr (FerryClient) client = NULL;
 
   if (path == NULL)
     return usage_error ("'%s' is not a migration ID (a number, or a path under %s)", id,
@@ -200,20 +190,20 @@ get_migration (Globals *g,
 static int
 cmd_watch (Globals *g, char **args)
 {
-  g_autoptr (FerryctlClient) client = NULL;
-  g_autoptr (FerryDBusMigration) migration = NULL;
+  g_autoptr (FerryClient) client = NULL;
+  g_autoptr (FerryMigration) migration = NULL;
   int status = get_migration (g, args[0], &client, &migration);
 
   if (status != EXIT_OK)
     return status;
-  return ferryctl_watch (migration, output_mode (g));
+  return ferryctl_watch (client, migration, output_mode (g));
 }
 
 static int
 cmd_show (Globals *g, char **args)
 {
-  g_autoptr (FerryctlClient) client = NULL;
-  g_autoptr (FerryDBusMigration) migration = NULL;
+  g_autoptr (FerryClient) client = NULL;
+  g_autoptr (FerryMigration) migration = NULL;
   int status = get_migration (g, args[0], &client, &migration);
 
   if (status != EXIT_OK)
@@ -233,8 +223,8 @@ typedef enum
 static int
 control (Globals *g, char **args, Control what)
 {
-  g_autoptr (FerryctlClient) client = NULL;
-  g_autoptr (FerryDBusMigration) migration = NULL;
+  g_autoptr (FerryClient) client = NULL;
+  g_autoptr (FerryMigration) migration = NULL;
   g_autoptr (GError) error = NULL;
   guint64 value = 0;
   gboolean ok = FALSE;
@@ -249,21 +239,24 @@ control (Globals *g, char **args, Control what)
   status = get_migration (g, args[0], &client, &migration);
   if (status != EXIT_OK)
     return status;
+  /* guarded by polkit: an agent may ask for a password */
+  ferry_client_set_interactive (client, TRUE);
   switch (what)
     {
     case CONTROL_CANCEL:
-      ok = ferryctl_client_cancel (migration, &error);
+      ok = ferry_migration_cancel_sync (migration, NULL, &error);
       break;
     case CONTROL_POSTCOPY:
-      ok = ferryctl_client_start_postcopy (migration, &error);
+      ok = ferry_migration_start_postcopy_sync (migration, NULL, &error);
       break;
     case CONTROL_DOWNTIME:
-      ok = ferryctl_client_set_max_downtime (migration, value, &error);
+      ok = ferry_migration_set_max_downtime_sync (migration, value, NULL, &error);
       break;
     case CONTROL_BANDWIDTH:
-      ok = ferryctl_client_set_max_bandwidth (migration, value, &error);
+      ok = ferry_migration_set_max_bandwidth_sync (migration, value, NULL, &error);
       break;
     }
+  ferry_client_set_interactive (client, FALSE);
   return ok ? EXIT_OK : report_error (error);
 }
 

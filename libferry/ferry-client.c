@@ -439,6 +439,101 @@ ferry_client_new_for_connection_finish (GAsyncResult *result, GError **error)
   return g_task_propagate_pointer (G_TASK (result), error);
 }
 
+#define ADDRESS_FLAGS                                                                              \
+  (G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT | G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION)
+
+/**
+ * ferry_client_new_for_address:
+ * @address: the D-Bus address of the bus ferryd is on, e.g.
+ *   `unix:path=/run/ferry-b/bus`
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for an error
+ *
+ * Connects to the message bus at @address and then to ferryd on it, as
+ * ferry_client_new_for_connection() does; blocks until ferryd's objects
+ * are there. An error of the connection itself (no such socket, a bad
+ * address) is the #GIOError of GIO; errors of ferryd are in %FERRY_ERROR.
+ * The new connection does not exit the process when it closes.
+ *
+ * Returns: (transfer full): a new #FerryClient, or %NULL on error
+ */
+FerryClient *
+ferry_client_new_for_address (const char *address, GCancellable *cancellable, GError **error)
+{
+  g_autoptr (GDBusConnection) connection = NULL;
+
+  g_return_val_if_fail (address != NULL, NULL);
+  g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  connection =
+      g_dbus_connection_new_for_address_sync (address, ADDRESS_FLAGS, NULL, cancellable, error);
+  if (connection == NULL)
+    return NULL;
+  return ferry_client_new_for_connection (connection, error);
+}
+
+static void
+address_connected_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GTask *task = user_data;
+  GError *error = NULL;
+  g_autoptr (GDBusConnection) connection =
+      g_dbus_connection_new_for_address_finish (result, &error);
+
+  if (connection == NULL)
+    {
+      g_task_return_error (task, error);
+      g_object_unref (task);
+      return;
+    }
+  start_new_for_connection (connection, task);
+}
+
+/**
+ * ferry_client_new_for_address_async:
+ * @address: the D-Bus address of the bus ferryd is on
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: (scope async): called when the client is ready
+ * @user_data: data for @callback
+ *
+ * Connects to ferryd on the bus at @address without blocking; see
+ * ferry_client_new_for_address().
+ */
+void
+ferry_client_new_for_address_async (const char *address,
+                                    GCancellable *cancellable,
+                                    GAsyncReadyCallback callback,
+                                    gpointer user_data)
+{
+  GTask *task;
+
+  g_return_if_fail (address != NULL);
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+  task = g_task_new (NULL, cancellable, callback, user_data);
+  g_task_set_source_tag (task, ferry_client_new_for_address_async);
+  g_dbus_connection_new_for_address (address, ADDRESS_FLAGS, NULL, cancellable,
+                                     address_connected_cb, task);
+}
+
+/**
+ * ferry_client_new_for_address_finish:
+ * @result: the #GAsyncResult
+ * @error: return location for an error
+ *
+ * Finishes ferry_client_new_for_address_async().
+ *
+ * Returns: (transfer full): a new #FerryClient, or %NULL on error
+ */
+FerryClient *
+ferry_client_new_for_address_finish (GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
+  g_return_val_if_fail (g_async_result_is_tagged (result, ferry_client_new_for_address_async),
+                        NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
 /**
  * ferry_client_new_sync:
  * @cancellable: (nullable): a #GCancellable

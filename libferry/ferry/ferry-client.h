@@ -22,6 +22,13 @@ void ferry_client_new_for_connection_async (GDBusConnection *connection,
                                             GAsyncReadyCallback callback,
                                             gpointer user_data);
 FerryClient *ferry_client_new_for_connection_finish (GAsyncResult *result, GError **error);
+FerryClient *
+ferry_client_new_for_address (const char *address, GCancellable *cancellable, GError **error);
+void ferry_client_new_for_address_async (const char *address,
+                                         GCancellable *cancellable,
+                                         GAsyncReadyCallback callback,
+                                         gpointer user_data);
+FerryClient *ferry_client_new_for_address_finish (GAsyncResult *result, GError **error);
 
 GDBusConnection *ferry_client_get_connection (FerryClient *self);
 GDBusObjectManager *ferry_client_get_object_manager (FerryClient *self);

@@ -148,6 +148,42 @@ test_client_bad_input (void)
   g_assert_null (ferry_client_get_migrations (client));
 }
 
+/* ferry_client_new_for_address(): a bus that is not there is a GError
+ * (of GIO: no D-Bus error name), sync and async; NULL is a critical */
+static void
+test_client_for_address (void)
+{
+  const char *address = "unix:path=/nonexistent/ferry-test/bus";
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (FerryClient) client = NULL;
+
+  client = ferry_client_new_for_address (address, NULL, &error);
+  g_assert_null (client);
+  g_assert_nonnull (error);
+  g_assert_true (error->domain == G_IO_ERROR);
+  g_assert_null (ferry_error_get_dbus_name (error));
+  g_clear_error (&error);
+
+  ferry_client_new_for_address_async (address, NULL, foreign_cb, &result);
+  while (result == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  client = ferry_client_new_for_address_finish (result, &error);
+  g_assert_null (client);
+  g_assert_nonnull (error);
+  g_assert_true (error->domain == G_IO_ERROR);
+  g_clear_error (&error);
+
+  g_test_expect_message ("libferry-client", G_LOG_LEVEL_CRITICAL, "*address != NULL*");
+  g_assert_null (ferry_client_new_for_address (NULL, NULL, &error));
+  g_test_expect_message ("libferry-client", G_LOG_LEVEL_CRITICAL, "*address != NULL*");
+  ferry_client_new_for_address_async (NULL, NULL, NULL, NULL);
+  g_test_expect_message ("libferry-client", G_LOG_LEVEL_CRITICAL, "*is_tagged*");
+  g_assert_null (ferry_client_new_for_connection_finish (result, &error));
+  g_test_assert_expected_messages ();
+  g_assert_no_error (error);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -155,5 +191,6 @@ main (int argc, char **argv)
   g_test_add_func ("/libferry/options", test_options);
   g_test_add_func ("/libferry/options/bad-input", test_options_bad_input);
   g_test_add_func ("/libferry/client/bad-input", test_client_bad_input);
+  g_test_add_func ("/libferry/client/for-address", test_client_for_address);
   return g_test_run ();
 }
