@@ -312,6 +312,12 @@ class InstallTest(unittest.TestCase):
             self.assertXml(os.path.join(
                 doc, 'api', 'ferry-dbus-doc-org.ferryvm.Ferry1.%s.xml'
                 % iface))
+        # the libferry-1 reference (gi-docgen; built when it is found)
+        if shutil.which('gi-docgen'):
+            ref = os.path.join(self.datadir, 'doc', 'libferry-1')
+            for f in ('index.html', 'class.Client.html',
+                      'class.Migration.html', 'libferry-1.devhelp2'):
+                self.assertFile(os.path.join(ref, f))
 
     def test_7_nothing_outside_the_prefix(self):
         allowed = [self.inst(self.prefix)]
