@@ -9,6 +9,14 @@ ferryd_qemu_*, FerrydQemu*). Backends plug in through
 engine/ferryd-backend.h and engine/ferryd-stream.h, registered in
 ferryd/ferryd-backends.c.
 
+The peer link knows neither: no file under ferryd/peer/ includes a
+header of ferryd/engine/ or ferryd/backends/.
+
+No circle of includes anywhere in ferryd/: a unit is a .c file with the
+.h (and the -private.h) of the same name in its folder; unit A depends on
+unit B when a file of A includes a header of B ("..." includes of files
+under ferryd/); the graph of units must have no cycle.
+
 Usage: check-layers.py FERRYD-SOURCE-DIR
 """
 
@@ -29,7 +37,58 @@ def sources(directory):
                 yield os.path.join(dirpath, name)
 
 
+def unit_of(rel):
+    """The unit of a file: its folder and its name without extension or
+    -private suffix."""
+    stem = rel.rsplit('.', 1)[0]
+    if stem.endswith('-private'):
+        stem = stem[:-len('-private')]
+    return stem
+
+
+def include_cycles(root, headers):
+    graph = {}
+    for path in sources(root):
+        rel = os.path.relpath(path, root)
+        unit = unit_of(rel)
+        graph.setdefault(unit, {})
+        with open(path, encoding='utf-8') as f:
+            text = f.read()
+        for m in INCLUDE.finditer(text):
+            target = headers.get(os.path.basename(m.group(1)))
+            if target is None or unit_of(target) == unit:
+                continue
+            graph[unit].setdefault(unit_of(target), f'{rel} includes {m.group(1)}')
+
+    # Depth-first search; a back edge closes a circle.
+    problems = []
+    state = {}
+    stack = []
+
+    def visit(unit):
+        state[unit] = 'open'
+        stack.append(unit)
+        for dep, why in sorted(graph.get(unit, {}).items()):
+            if state.get(dep) == 'open':
+                circle = stack[stack.index(dep):] + [dep]
+                reasons = '; '.join(graph[a][b] for a, b in zip(circle, circle[1:]))
+                problems.append(f'circle of includes: {" -> ".join(circle)} ({reasons})')
+            elif dep not in state:
+                visit(dep)
+        stack.pop()
+        state[unit] = 'done'
+
+    for unit in sorted(graph):
+        if unit not in state:
+            visit(unit)
+    return problems
+
+
 def main(root):
+    headers = {}
+    for path in sources(root):
+        if path.endswith('.h'):
+            headers[os.path.basename(path)] = os.path.relpath(path, root)
     backend_headers = {}
     for path in sources(os.path.join(root, 'backends')):
         if path.endswith('.h'):
@@ -62,9 +121,23 @@ def main(root):
     if checked == 0:
         print(f'no sources under {root}/engine or {root}/bus: wrong directory?')
         return 1
+
+    for layer, others in (('peer', ('engine', 'backends')),):
+        for path in sources(os.path.join(root, layer)):
+            rel = os.path.relpath(path, root)
+            with open(path, encoding='utf-8') as f:
+                text = f.read()
+            for m in INCLUDE.finditer(text):
+                found = headers.get(os.path.basename(m.group(1)))
+                if found and found.split(os.sep)[0] in others:
+                    line = text.count('\n', 0, m.start()) + 1
+                    problems.append(f'{rel}:{line}: includes {m.group(1)} ({found})')
+
+    problems.extend(include_cycles(root, headers))
     for p in problems:
         print(p)
-    print(f'{checked} files of engine/ and bus/ checked, {len(problems)} layering problems')
+    print(f'{checked} files of engine/ and bus/ checked, and the includes of ferryd/: '
+          f'{len(problems)} layering problems')
     return 1 if problems else 0
 
 
