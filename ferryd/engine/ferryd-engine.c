@@ -11,10 +11,12 @@
 #include "ferryd-engine.h"
 #include "ferryd-backend.h"
 #include "ferry-error.h"
-#include "ferry-names.h"
 #include "ferryd-peer.h"
+#include "ferryd-peer-client.h"
 
 #define HISTORY_LENGTH 32
+/* How long Check waits for the destination's Hello. */
+#define CHECK_HELLO_TIMEOUT_MS 10000
 
 struct _FerrydEngine
 {
@@ -163,7 +165,7 @@ typedef struct
   guint64 memory;
   guint64 bandwidth;
   guint64 downtime;
-  GDBusConnection *peer;
+  FerrydPeerClient *peer;
   FerrydDomain *domain;
   gboolean destination_checked;
 } CheckData;
@@ -216,9 +218,8 @@ check_hello_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   FerrydEngine *self = g_task_get_source_object (task);
   CheckData *data = g_task_get_task_data (task);
   g_autoptr (GError) error = NULL;
-  g_autoptr (GVariant) reply =
-      g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, &error);
-  g_autoptr (GVariant) info = NULL;
+  g_autoptr (GVariant) info =
+      ferryd_peer_client_hello_finish (FERRYD_PEER_CLIENT (source), result, &error);
   g_autofree const char **caps = NULL;
   g_autofree const char **accels = NULL;
   g_autofree char *accel_blocker = NULL;
@@ -226,16 +227,14 @@ check_hello_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr (GStrvBuilder) both = g_strv_builder_new ();
   const char *const *local = ferryd_daemon_get_capabilities (self->daemon);
 
-  if (reply == NULL)
+  if (info == NULL)
     {
-      g_dbus_error_strip_remote_error (error);
-      g_ptr_array_add (data->blockers, g_strdup_printf ("The destination refused the handshake: %s",
-                                                        error->message));
+      /* "Destination refused the handshake: ..." */
+      g_ptr_array_add (data->blockers, g_strdup (error->message));
       check_return (task);
       return;
     }
   data->destination_checked = TRUE;
-  g_variant_get (reply, "(@a{sv})", &info);
   g_variant_lookup (info, "capabilities", "^a&s", &caps);
   g_variant_lookup (info, "host-uuid", "&s", &uuid);
   g_variant_lookup (info, "domain-state", "&s", &dstate);
@@ -266,7 +265,7 @@ check_connected_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr (GError) error = NULL;
   GVariantDict info;
 
-  data->peer = ferryd_peer_connect_finish (result, &error);
+  data->peer = ferryd_peer_client_new_finish (result, &error);
   if (data->peer == NULL)
     {
       g_ptr_array_add (data->blockers, g_strdup (error->message));
@@ -276,10 +275,8 @@ check_connected_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   g_variant_dict_init (&info, NULL);
   g_variant_dict_insert (&info, "api", "u", 1);
   g_variant_dict_insert (&info, "domain", "s", ferryd_domain_get_name (data->domain));
-  g_dbus_connection_call (data->peer, FERRY_BUS_NAME, FERRY_OBJECT_PATH, FERRY_PEER_INTERFACE,
-                          "Hello", g_variant_new ("(@a{sv})", g_variant_dict_end (&info)),
-                          G_VARIANT_TYPE ("(a{sv})"), G_DBUS_CALL_FLAGS_NONE, 10000, NULL,
-                          check_hello_cb, task);
+  ferryd_peer_client_hello_async (data->peer, g_variant_dict_end (&info),
+                                  g_task_get_cancellable (task), check_hello_cb, task);
 }
 
 void
@@ -340,7 +337,8 @@ ferryd_engine_check_async (FerrydEngine *self,
       check_return (task);
       return;
     }
-  ferryd_peer_connect_async (destination, cancellable, check_connected_cb, task);
+  ferryd_peer_client_new_async (destination, CHECK_HELLO_TIMEOUT_MS, cancellable,
+                                check_connected_cb, task);
 }
 
 GVariant *

@@ -10,6 +10,7 @@
 #include "ferry-names.h"
 #include "ferryd-backend.h"
 #include "ferryd-migration.h"
+#include "ferryd-peer-client.h"
 #include "ferryd-phase.h"
 #include "ferryd-progress.h"
 
@@ -70,7 +71,7 @@ struct _FerrydMigration
 
   /* source side */
   char *peer_address;
-  GDBusConnection *peer;
+  FerrydPeerClient *peer;
   char *peer_migration;
   GStrv features;
   char *migrate_uri;

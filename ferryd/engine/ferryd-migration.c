@@ -270,7 +270,7 @@ migration_finish (FerrydMigration *self, State state, const GError *error)
     {
       /* The destination sees us leave; the link is not needed any more. */
       g_signal_handlers_disconnect_by_data (self->peer, self);
-      g_dbus_connection_close (self->peer, NULL, NULL, NULL);
+      ferryd_peer_client_close (self->peer);
     }
   if (state == STATE_COMPLETED)
     {
