@@ -349,10 +349,10 @@ ferryd_engine_check_finish (FerrydEngine *self, GAsyncResult *result, GError **e
 }
 
 FerrydMigration *
-ferryd_engine_lookup_migration (FerrydEngine *self, const char *object_path)
+ferryd_engine_lookup_migration (FerrydEngine *self, guint id)
 {
   for (GList *l = self->migrations.head; l; l = l->next)
-    if (g_str_equal (ferryd_migration_get_path (l->data), object_path))
+    if (ferryd_migration_get_id (l->data) == id)
       return l->data;
   return NULL;
 }
@@ -401,15 +401,12 @@ prepared_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr (GTask) task = user_data;
   FerrydMigration *migration = FERRYD_MIGRATION (source);
   g_autoptr (GError) error = NULL;
-  g_autoptr (GVariant) reply = ferryd_migration_prepare_incoming_finish (migration, result, &error);
+  GVariant *reply = ferryd_migration_prepare_incoming_finish (migration, result, &error);
 
   if (reply == NULL)
     g_task_return_error (task, g_steal_pointer (&error));
   else
-    g_task_return_pointer (task,
-                           g_variant_ref_sink (g_variant_new (
-                               "(o@a{sv})", ferryd_migration_get_path (migration), reply)),
-                           (GDestroyNotify) g_variant_unref);
+    g_task_return_pointer (task, reply, (GDestroyNotify) g_variant_unref);
 }
 
 void
@@ -499,29 +496,38 @@ ferryd_engine_prepare_async (FerrydEngine *self,
   g_variant_lookup (source_info, "hostname", "&s", &source_host);
   migration = add_migration (self, domain, TRUE, options, source_host,
                              ferryd_daemon_get_hostname (self->daemon), 0);
+  g_task_set_task_data (task, g_object_ref (migration), g_object_unref);
   ferryd_migration_prepare_incoming_async (migration, connection, peer_name, live,
                                            persistent_description, created, source_info,
                                            prepared_cb, g_steal_pointer (&task));
 }
 
 GVariant *
-ferryd_engine_prepare_finish (FerrydEngine *self, GAsyncResult *result, GError **error)
+ferryd_engine_prepare_finish (FerrydEngine *self,
+                              GAsyncResult *result,
+                              FerrydMigration **out_migration,
+                              GError **error)
 {
-  return g_task_propagate_pointer (G_TASK (result), error);
+  GVariant *reply;
+
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  reply = g_task_propagate_pointer (G_TASK (result), error);
+  if (reply && out_migration)
+    *out_migration = g_object_ref (g_task_get_task_data (G_TASK (result)));
+  return reply;
 }
 
-static FerrydMigration *
-lookup_incoming (FerrydEngine *self, const char *path, GError **error)
+/* A peer speaks only of migrations into this host. */
+static gboolean
+check_incoming (FerrydMigration *migration, GError **error)
 {
-  FerrydMigration *migration = ferryd_engine_lookup_migration (self, path);
-
-  /* A peer speaks only of migrations into this host. */
-  if (migration == NULL || !ferryd_migration_is_incoming (migration))
+  if (!ferryd_migration_is_incoming (migration))
     {
-      g_set_error (error, FERRY_ERROR, FERRY_ERROR_NOT_FOUND, "No incoming migration at %s", path);
-      return NULL;
+      g_set_error (error, FERRY_ERROR, FERRY_ERROR_NOT_FOUND, "Migration %u is not incoming",
+                   ferryd_migration_get_id (migration));
+      return FALSE;
     }
-  return migration;
+  return TRUE;
 }
 
 static void
@@ -540,7 +546,7 @@ finished_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 
 void
 ferryd_engine_finish_async (FerrydEngine *self,
-                            const char *path,
+                            FerrydMigration *migration,
                             gboolean source_completed,
                             GVariant *statistics,
                             GAsyncReadyCallback callback,
@@ -548,9 +554,8 @@ ferryd_engine_finish_async (FerrydEngine *self,
 {
   g_autoptr (GTask) task = g_task_new (self, NULL, callback, user_data);
   g_autoptr (GError) error = NULL;
-  FerrydMigration *migration = lookup_incoming (self, path, &error);
 
-  if (migration == NULL)
+  if (!check_incoming (migration, &error))
     {
       g_task_return_error (task, g_steal_pointer (&error));
       return;
@@ -566,11 +571,12 @@ ferryd_engine_finish_finish (FerrydEngine *self, GAsyncResult *result, GError **
 }
 
 gboolean
-ferryd_engine_abort (FerrydEngine *self, const char *path, const char *reason, GError **error)
+ferryd_engine_abort (FerrydEngine *self,
+                     FerrydMigration *migration,
+                     const char *reason,
+                     GError **error)
 {
-  FerrydMigration *migration = lookup_incoming (self, path, error);
-
-  if (migration == NULL)
+  if (!check_incoming (migration, error))
     return FALSE;
   ferryd_migration_abort_incoming (migration, reason);
   return TRUE;

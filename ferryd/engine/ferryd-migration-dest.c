@@ -123,7 +123,7 @@ incoming_try_finish (FerrydMigration *self)
           ferryd_domain_config_parse (self->persistent_description, &error);
 
       if (config == NULL || !ferryd_daemon_persist_domain (self->daemon, config, &error))
-        g_warning ("%s: cannot persist the domain: %s", self->path, error->message);
+        g_warning ("%s: cannot persist the domain: %s", self->label, error->message);
     }
   migration_set_phase (self, PHASE_CONFIRM);
   /* A guest that crashed here in post-copy is the only copy there is:
@@ -160,7 +160,7 @@ remove_created_domain (FerrydMigration *self)
   ferryd_domain_set_migration (self->domain, NULL, FALSE);
   if (self->created_domain && !ferryd_daemon_is_persistent (self->daemon, self->domain))
     if (!ferryd_daemon_undefine_domain (self->daemon, self->domain, &error))
-      g_debug ("%s: %s", self->path, error->message);
+      g_debug ("%s: %s", self->label, error->message);
 }
 
 void
@@ -217,7 +217,7 @@ peer_vanished_cb (GDBusConnection *connection, const char *name, gpointer user_d
       migration_set_state (self, STATE_POSTCOPY_PAUSED);
       return;
     }
-  g_warning ("%s: the source ferryd went away", self->path);
+  g_warning ("%s: the source ferryd went away", self->label);
   ferryd_migration_abort_incoming (self, "the source ferryd disconnected");
 }
 

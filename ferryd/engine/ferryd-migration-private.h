@@ -34,7 +34,8 @@ struct _FerrydMigration
   FerrydDaemon *daemon;
   FerrydDomain *domain;
   gboolean incoming;
-  char *path;
+  guint id;
+  char *label; /* "migration <id>", for the log */
   FerryDBusMigration *record;
   FerrydMigrateOptions *options;
   char *local_hostname;

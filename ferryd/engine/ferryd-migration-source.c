@@ -69,7 +69,7 @@ migration_rollback (FerrydMigration *self, GError *error)
 
   if (self->finished || self->rollback_waiting)
     return;
-  g_debug ("%s: rolling back: %s", self->path, error->message);
+  g_debug ("%s: rolling back: %s", self->label, error->message);
   migration_stop_sampling (self);
   if (self->phase != PHASE_CONFIRM)
     migration_set_phase (self, PHASE_CONFIRM);
@@ -114,7 +114,7 @@ source_resumed_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr (GError) error = NULL;
 
   if (!ferryd_stream_resume_finish (FERRYD_STREAM (source), result, &error))
-    g_warning ("%s: the guest could not be resumed on the source: %s", self->path, error->message);
+    g_warning ("%s: the guest could not be resumed on the source: %s", self->label, error->message);
   rollback_step_done (self);
 }
 
@@ -125,7 +125,7 @@ peer_abort_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr (GError) error = NULL;
 
   if (!ferryd_peer_client_abort_finish (FERRYD_PEER_CLIENT (source), result, &error))
-    g_warning ("%s: %s", self->path, error->message);
+    g_warning ("%s: %s", self->label, error->message);
   self->abort_done = TRUE;
   if (self->rollback_waiting)
     rollback_step_done (self);
@@ -384,7 +384,7 @@ peer_closed_cb (FerrydPeerClient *peer, gpointer user_data)
 
   if (self->finished)
     return;
-  g_warning ("%s: lost the link to the destination", self->path);
+  g_warning ("%s: lost the link to the destination", self->label);
   /* In pre-copy QEMU's own stream tells the outcome; before Perform
    * nothing has moved yet. */
   if (!self->migrate_sent)
@@ -497,7 +497,7 @@ confirm_success (FerrydMigration *self)
   migration_finish (self, self->crash_error ? STATE_FAILED : STATE_COMPLETED, self->crash_error);
   if (self->crash_error == NULL && self->options->undefine_source &&
       !ferryd_daemon_undefine_domain (self->daemon, self->domain, &error))
-    g_warning ("%s: cannot undefine the source domain: %s", self->path, error->message);
+    g_warning ("%s: cannot undefine the source domain: %s", self->label, error->message);
 }
 
 static void
@@ -516,7 +516,7 @@ peer_finish_cb (GObject *source, GAsyncResult *result, gpointer user_data)
        * source still holds all of it: resume here. */
       if (self->postcopy_started)
         {
-          g_warning ("%s: destination failed to finish after post-copy: %s", self->path,
+          g_warning ("%s: destination failed to finish after post-copy: %s", self->label,
                      error->message);
           migration_set_state (self, STATE_POSTCOPY_PAUSED);
           return;
