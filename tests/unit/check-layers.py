@@ -10,7 +10,10 @@ engine/ferryd-backend.h and engine/ferryd-stream.h, registered in
 ferryd/ferryd-backends.c.
 
 The peer link knows neither: no file under ferryd/peer/ includes a
-header of ferryd/engine/ or ferryd/backends/.
+header of ferryd/engine/ or ferryd/backends/. The engine builds no D-Bus
+object path: no file under ferryd/engine/ spells "/org/ferryvm" or uses
+the path names of ferry-names.h (FERRY_*_PATH*); the D-Bus layer maps
+migrations and domains to paths (bus/ferryd-paths.h).
 
 No circle of includes anywhere in ferryd/: a unit is a .c file with the
 .h (and the -private.h) of the same name in its folder; unit A depends on
@@ -27,6 +30,7 @@ import sys
 INCLUDE = re.compile(r'^\s*#\s*include\s*[<"]([^>"]+)[>"]', re.M)
 FORBIDDEN_NAMES = re.compile(r'\b(json_\w+|Json\w+|ferryd_qmp_\w+|FerrydQmp\w*|ferryd_qemu_\w+|FerrydQemu\w*)')
 COMMENT = re.compile(r'/\*.*?\*/|//[^\n]*', re.S)
+OBJECT_PATH = re.compile(r'/org/ferryvm\b|\bFERRY_\w*PATH\w*')
 STRING = re.compile(r'"(\\.|[^"\\])*"')
 
 
@@ -132,6 +136,14 @@ def main(root):
                 if found and found.split(os.sep)[0] in others:
                     line = text.count('\n', 0, m.start()) + 1
                     problems.append(f'{rel}:{line}: includes {m.group(1)} ({found})')
+
+    for path in sources(os.path.join(root, 'engine')):
+        rel = os.path.relpath(path, root)
+        with open(path, encoding='utf-8') as f:
+            text = COMMENT.sub(lambda m: '\n' * m.group(0).count('\n'), f.read())
+        for m in OBJECT_PATH.finditer(text):
+            line = text.count('\n', 0, m.start()) + 1
+            problems.append(f'{rel}:{line}: builds a D-Bus object path ({m.group(0)})')
 
     problems.extend(include_cycles(root, headers))
     for p in problems:
