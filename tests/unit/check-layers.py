@@ -13,7 +13,9 @@ The peer link knows neither: no file under ferryd/peer/ includes a
 header of ferryd/engine/ or ferryd/backends/. The engine builds no D-Bus
 object path: no file under ferryd/engine/ spells "/org/ferryvm" or uses
 the path names of ferry-names.h (FERRY_*_PATH*); the D-Bus layer maps
-migrations and domains to paths (bus/ferryd-paths.h).
+migrations and domains to paths (bus/ferryd-paths.h). Nor does it call
+D-Bus itself (g_dbus_connection_call*, g_dbus_proxy_call*): it reaches
+the other host through peer/ferryd-peer-client.h.
 
 No circle of includes anywhere in ferryd/: a unit is a .c file with the
 .h (and the -private.h) of the same name in its folder; unit A depends on
@@ -31,6 +33,7 @@ INCLUDE = re.compile(r'^\s*#\s*include\s*[<"]([^>"]+)[>"]', re.M)
 FORBIDDEN_NAMES = re.compile(r'\b(json_\w+|Json\w+|ferryd_qmp_\w+|FerrydQmp\w*|ferryd_qemu_\w+|FerrydQemu\w*)')
 COMMENT = re.compile(r'/\*.*?\*/|//[^\n]*', re.S)
 OBJECT_PATH = re.compile(r'/org/ferryvm\b|\bFERRY_\w*PATH\w*')
+RAW_CALL = re.compile(r'\b(g_dbus_connection_call\w*|g_dbus_proxy_call\w*)\b')
 STRING = re.compile(r'"(\\.|[^"\\])*"')
 
 
@@ -144,6 +147,10 @@ def main(root):
         for m in OBJECT_PATH.finditer(text):
             line = text.count('\n', 0, m.start()) + 1
             problems.append(f'{rel}:{line}: builds a D-Bus object path ({m.group(0)})')
+        for m in RAW_CALL.finditer(STRING.sub('""', text)):
+            line = text.count('\n', 0, m.start()) + 1
+            problems.append(f'{rel}:{line}: calls D-Bus directly ({m.group(0)}); '
+                            'use the peer client (peer/ferryd-peer-client.h)')
 
     problems.extend(include_cycles(root, headers))
     for p in problems:
