@@ -108,6 +108,24 @@ proxy_ready_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 }
 
 static void
+make_proxy (GTask *task)
+{
+  FerrydPeerClient *self = g_task_get_task_data (task);
+
+  g_dbus_connection_set_exit_on_close (self->connection, FALSE);
+  /* A bus routes by name; a peer-to-peer link has the destination alone
+   * at its other end. Neither properties nor signals are used, and the
+   * call (not the construction) starts the destination if it is
+   * activatable, as a plain call to the bus name would. */
+  ferry_dbus_peer_proxy_new (
+      self->connection,
+      G_DBUS_PROXY_FLAGS_DO_NOT_LOAD_PROPERTIES | G_DBUS_PROXY_FLAGS_DO_NOT_CONNECT_SIGNALS |
+          G_DBUS_PROXY_FLAGS_DO_NOT_AUTO_START_AT_CONSTRUCTION,
+      g_dbus_connection_get_unique_name (self->connection) ? FERRY_BUS_NAME : NULL,
+      FERRY_OBJECT_PATH, g_task_get_cancellable (task), proxy_ready_cb, g_object_ref (task));
+}
+
+static void
 connected_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr (GTask) task = user_data;
@@ -120,17 +138,7 @@ connected_cb (GObject *source, GAsyncResult *result, gpointer user_data)
       g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
-  g_dbus_connection_set_exit_on_close (self->connection, FALSE);
-  /* A bus routes by name; a peer-to-peer link has the destination alone
-   * at its other end. Neither properties nor signals are used, and the
-   * call (not the construction) starts the destination if it is
-   * activatable, as a plain call to the bus name would. */
-  ferry_dbus_peer_proxy_new (
-      self->connection,
-      G_DBUS_PROXY_FLAGS_DO_NOT_LOAD_PROPERTIES | G_DBUS_PROXY_FLAGS_DO_NOT_CONNECT_SIGNALS |
-          G_DBUS_PROXY_FLAGS_DO_NOT_AUTO_START_AT_CONSTRUCTION,
-      g_dbus_connection_get_unique_name (self->connection) ? FERRY_BUS_NAME : NULL,
-      FERRY_OBJECT_PATH, g_task_get_cancellable (task), proxy_ready_cb, g_object_ref (task));
+  make_proxy (task);
 }
 
 void
@@ -150,6 +158,27 @@ ferryd_peer_client_new_async (const char *destination,
   g_task_set_task_data (task, self, g_object_unref);
   self->timeout_ms = timeout_ms;
   ferryd_peer_connect_async (destination, cancellable, connected_cb, g_object_ref (task));
+}
+
+void
+ferryd_peer_client_new_for_connection_async (GDBusConnection *connection,
+                                             int timeout_ms,
+                                             GCancellable *cancellable,
+                                             GAsyncReadyCallback callback,
+                                             gpointer user_data)
+{
+  g_autoptr (GTask) task = NULL;
+  FerrydPeerClient *self;
+
+  g_return_if_fail (G_IS_DBUS_CONNECTION (connection));
+  task = g_task_new (NULL, cancellable, callback, user_data);
+  self = g_object_new (FERRYD_TYPE_PEER_CLIENT, NULL);
+  /* One tag for both constructors: one _finish. */
+  g_task_set_source_tag (task, ferryd_peer_client_new_async);
+  g_task_set_task_data (task, self, g_object_unref);
+  self->timeout_ms = timeout_ms;
+  self->connection = g_object_ref (connection);
+  make_proxy (task);
 }
 
 FerrydPeerClient *

@@ -27,6 +27,14 @@ void ferryd_peer_client_new_async (const char *destination,
                                    GCancellable *cancellable,
                                    GAsyncReadyCallback callback,
                                    gpointer user_data);
+/* The same over an open @connection: a message bus (the destination is
+ * FERRY_BUS_NAME there) or a peer-to-peer link to the destination. */
+void ferryd_peer_client_new_for_connection_async (GDBusConnection *connection,
+                                                  int timeout_ms,
+                                                  GCancellable *cancellable,
+                                                  GAsyncReadyCallback callback,
+                                                  gpointer user_data);
+/* Finishes either of the two. */
 FerrydPeerClient *ferryd_peer_client_new_finish (GAsyncResult *result, GError **error);
 
 /* Close the link (the destination sees the source leave). */
