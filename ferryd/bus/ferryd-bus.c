@@ -13,6 +13,7 @@
 #include "ferry-dbus.h"
 #include "ferryd-error.h"
 #include "ferryd-paths.h"
+#include "ferryd-peer-watch.h"
 
 struct _FerrydBus
 {
@@ -422,12 +423,15 @@ peer_prepare (gpointer object, GDBusMethodInvocation *invocation)
   const char *name, *persistent, *live;
   g_autoptr (GVariant) options = NULL;
   g_autoptr (GVariant) source_info = NULL;
+  /* The migration follows its source: gone from the bus, it is aborted. */
+  g_autoptr (FerrydPeerWatch) source =
+      ferryd_peer_watch_new (g_dbus_method_invocation_get_connection (invocation),
+                             g_dbus_method_invocation_get_sender (invocation));
 
   g_variant_get (g_dbus_method_invocation_get_parameters (invocation), "(&s&s&s@a{sv}@a{sv})",
                  &name, &persistent, &live, &options, &source_info);
-  ferryd_engine_prepare_async (self->engine, g_dbus_method_invocation_get_connection (invocation),
-                               g_dbus_method_invocation_get_sender (invocation), name, persistent,
-                               live, options, source_info, prepare_cb, g_object_ref (invocation));
+  ferryd_engine_prepare_async (self->engine, source, name, persistent, live, options, source_info,
+                               prepare_cb, g_object_ref (invocation));
 }
 
 static void

@@ -411,8 +411,7 @@ prepared_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 
 void
 ferryd_engine_prepare_async (FerrydEngine *self,
-                             GDBusConnection *connection,
-                             const char *peer_name,
+                             FerrydPeerWatch *source,
                              const char *domain_name,
                              const char *persistent_description,
                              const char *live_description,
@@ -497,9 +496,8 @@ ferryd_engine_prepare_async (FerrydEngine *self,
   migration = add_migration (self, domain, TRUE, options, source_host,
                              ferryd_daemon_get_hostname (self->daemon), 0);
   g_task_set_task_data (task, g_object_ref (migration), g_object_unref);
-  ferryd_migration_prepare_incoming_async (migration, connection, peer_name, live,
-                                           persistent_description, created, source_info,
-                                           prepared_cb, g_steal_pointer (&task));
+  ferryd_migration_prepare_incoming_async (migration, source, live, persistent_description, created,
+                                           source_info, prepared_cb, g_steal_pointer (&task));
 }
 
 GVariant *

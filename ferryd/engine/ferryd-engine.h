@@ -44,8 +44,7 @@ GList *ferryd_engine_get_migrations (FerrydEngine *self);
 /* Peer protocol, destination side. */
 GVariant *ferryd_engine_hello (FerrydEngine *self, GVariant *source_info);
 void ferryd_engine_prepare_async (FerrydEngine *self,
-                                  GDBusConnection *connection,
-                                  const char *peer_name,
+                                  FerrydPeerWatch *source,
                                   const char *domain_name,
                                   const char *persistent_description,
                                   const char *live_description,

@@ -86,10 +86,8 @@ struct _FerrydMigration
   gboolean abort_done;
 
   /* destination side */
-  char *peer_name;
-  char *data_host; /* where the destination listens for the data stream */
-  GDBusConnection *peer_connection;
-  guint peer_watch_id;
+  char *data_host;             /* where the destination listens for the data stream */
+  FerrydPeerWatch *peer_watch; /* follows the source ferryd */
   gboolean created_domain;
   gboolean incoming_completed;
   gboolean resume_sent;

@@ -262,8 +262,8 @@ migration_finish (FerrydMigration *self, State state, const GError *error)
   self->finished = TRUE;
   migration_stop_sampling (self);
   g_clear_handle_id (&self->finish_timeout_id, g_source_remove);
-  if (self->peer_watch_id)
-    g_clear_handle_id (&self->peer_watch_id, g_bus_unwatch_name);
+  if (self->peer_watch)
+    ferryd_peer_watch_stop (self->peer_watch);
   if (self->end_us == 0)
     self->end_us = g_get_real_time ();
   if (self->peer)
@@ -429,8 +429,8 @@ ferryd_migration_shutdown (FerrydMigration *self)
   /* Guests outlive ferryd; only timers and watches stop here. */
   migration_stop_sampling (self);
   g_clear_handle_id (&self->finish_timeout_id, g_source_remove);
-  if (self->peer_watch_id)
-    g_clear_handle_id (&self->peer_watch_id, g_bus_unwatch_name);
+  if (self->peer_watch)
+    ferryd_peer_watch_stop (self->peer_watch);
 }
 
 /* --- object --- */
@@ -482,13 +482,13 @@ ferryd_migration_dispose (GObject *object)
 
   migration_stop_sampling (self);
   migration_drop_stream (self);
-  if (self->peer_watch_id)
-    g_clear_handle_id (&self->peer_watch_id, g_bus_unwatch_name);
+  if (self->peer_watch)
+    ferryd_peer_watch_stop (self->peer_watch);
   g_clear_handle_id (&self->finish_timeout_id, g_source_remove);
   if (self->peer)
     g_signal_handlers_disconnect_by_data (self->peer, self);
   g_clear_object (&self->peer);
-  g_clear_object (&self->peer_connection);
+  g_clear_object (&self->peer_watch);
   G_OBJECT_CLASS (ferryd_migration_parent_class)->dispose (object);
 }
 
@@ -517,7 +517,6 @@ ferryd_migration_finalize (GObject *object)
   g_clear_error (&self->rollback_error);
   g_clear_error (&self->crash_error);
   g_free (self->data_host);
-  g_free (self->peer_name);
   g_free (self->persistent_description);
   G_OBJECT_CLASS (ferryd_migration_parent_class)->finalize (object);
 }

@@ -8,6 +8,7 @@
 #include "ferry-dbus.h"
 #include "ferryd-domain.h"
 #include "ferryd-options.h"
+#include "ferryd-peer-watch.h"
 
 G_BEGIN_DECLS
 
@@ -77,8 +78,7 @@ void ferryd_migration_run_outgoing (FerrydMigration *self, const char *peer_addr
 
 /* Destination side. */
 void ferryd_migration_prepare_incoming_async (FerrydMigration *self,
-                                              GDBusConnection *connection,
-                                              const char *peer_name,
+                                              FerrydPeerWatch *source,
                                               const FerrydDomainConfig *live,
                                               const char *persistent_description,
                                               gboolean created_domain,
