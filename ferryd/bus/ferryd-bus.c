@@ -12,6 +12,8 @@
 #include "ferryd-backend.h"
 #include "ferry-dbus.h"
 #include "ferryd-error.h"
+#include "ferryd-paths.h"
+#include "ferryd-peer-watch.h"
 
 struct _FerrydBus
 {
@@ -76,6 +78,7 @@ do_migrate (FerrydBus *self,
   g_autoptr (GError) error = NULL;
   FerrydMigrateOptions *options = ferryd_migrate_options_parse (options_variant, &error);
   FerrydMigration *migration;
+  g_autofree char *path = NULL;
 
   if (options == NULL)
     {
@@ -89,8 +92,8 @@ do_migrate (FerrydBus *self,
       return_error (invocation, error);
       return;
     }
-  g_dbus_method_invocation_return_value (
-      invocation, g_variant_new ("(o)", ferryd_migration_get_path (migration)));
+  path = ferryd_migration_object_path (ferryd_migration_get_id (migration));
+  g_dbus_method_invocation_return_value (invocation, g_variant_new ("(o)", path));
 }
 
 static void
@@ -189,7 +192,10 @@ manager_list_migrations (gpointer object, GDBusMethodInvocation *invocation)
 
   g_variant_builder_init (&builder, G_VARIANT_TYPE ("ao"));
   for (GList *l = migrations; l; l = l->next)
-    g_variant_builder_add (&builder, "o", ferryd_migration_get_path (l->data));
+    {
+      g_autofree char *path = ferryd_migration_object_path (ferryd_migration_get_id (l->data));
+      g_variant_builder_add (&builder, "o", path);
+    }
   g_dbus_method_invocation_return_value (invocation, g_variant_new ("(ao)", &builder));
 }
 
@@ -292,8 +298,11 @@ static FerrydMigration *
 migration_for_invocation (FerrydBus *self, GDBusMethodInvocation *invocation)
 {
   const char *path = g_dbus_method_invocation_get_object_path (invocation);
-  FerrydMigration *migration = ferryd_engine_lookup_migration (self->engine, path);
+  FerrydMigration *migration = NULL;
+  guint id;
 
+  if (ferryd_migration_id_from_path (path, &id))
+    migration = ferryd_engine_lookup_migration (self->engine, id);
   if (migration == NULL)
     g_dbus_method_invocation_return_error (invocation, FERRY_ERROR, FERRY_ERROR_NOT_FOUND,
                                            "No migration at %s", path);
@@ -393,12 +402,18 @@ prepare_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr (GDBusMethodInvocation) invocation = user_data;
   g_autoptr (GError) error = NULL;
-  GVariant *reply = ferryd_engine_prepare_finish (FERRYD_ENGINE (source), result, &error);
+  g_autoptr (FerrydMigration) migration = NULL;
+  g_autoptr (GVariant) reply =
+      ferryd_engine_prepare_finish (FERRYD_ENGINE (source), result, &migration, &error);
+  g_autofree char *path = NULL;
 
   if (reply == NULL)
-    return_error (invocation, error);
-  else
-    g_dbus_method_invocation_return_value (invocation, reply);
+    {
+      return_error (invocation, error);
+      return;
+    }
+  path = ferryd_migration_object_path (ferryd_migration_get_id (migration));
+  g_dbus_method_invocation_return_value (invocation, g_variant_new ("(o@a{sv})", path, reply));
 }
 
 static void
@@ -408,12 +423,15 @@ peer_prepare (gpointer object, GDBusMethodInvocation *invocation)
   const char *name, *persistent, *live;
   g_autoptr (GVariant) options = NULL;
   g_autoptr (GVariant) source_info = NULL;
+  /* The migration follows its source: gone from the bus, it is aborted. */
+  g_autoptr (FerrydPeerWatch) source =
+      ferryd_peer_watch_new (g_dbus_method_invocation_get_connection (invocation),
+                             g_dbus_method_invocation_get_sender (invocation));
 
   g_variant_get (g_dbus_method_invocation_get_parameters (invocation), "(&s&s&s@a{sv}@a{sv})",
                  &name, &persistent, &live, &options, &source_info);
-  ferryd_engine_prepare_async (self->engine, g_dbus_method_invocation_get_connection (invocation),
-                               g_dbus_method_invocation_get_sender (invocation), name, persistent,
-                               live, options, source_info, prepare_cb, g_object_ref (invocation));
+  ferryd_engine_prepare_async (self->engine, source, name, persistent, live, options, source_info,
+                               prepare_cb, g_object_ref (invocation));
 }
 
 static void
@@ -429,6 +447,26 @@ finish_cb (GObject *source, GAsyncResult *result, gpointer user_data)
     g_dbus_method_invocation_return_value (invocation, g_variant_new ("(@a{sv})", reply));
 }
 
+/* The incoming migration a peer names by its path, or NULL (the error
+ * returned). */
+static FerrydMigration *
+incoming_for_path (FerrydBus *self, GDBusMethodInvocation *invocation, const char *path)
+{
+  FerrydMigration *migration = NULL;
+  guint id;
+
+  if (ferryd_migration_id_from_path (path, &id))
+    migration = ferryd_engine_lookup_migration (self->engine, id);
+  /* A peer speaks only of migrations into this host. */
+  if (migration == NULL || !ferryd_migration_is_incoming (migration))
+    {
+      g_dbus_method_invocation_return_error (invocation, FERRY_ERROR, FERRY_ERROR_NOT_FOUND,
+                                             "No incoming migration at %s", path);
+      return NULL;
+    }
+  return migration;
+}
+
 static void
 peer_finish (gpointer object, GDBusMethodInvocation *invocation)
 {
@@ -436,11 +474,14 @@ peer_finish (gpointer object, GDBusMethodInvocation *invocation)
   const char *path;
   gboolean completed;
   g_autoptr (GVariant) stats = NULL;
+  FerrydMigration *migration;
 
   g_variant_get (g_dbus_method_invocation_get_parameters (invocation), "(&ob@a{sv})", &path,
                  &completed, &stats);
-  ferryd_engine_finish_async (self->engine, path, completed, stats, finish_cb,
-                              g_object_ref (invocation));
+  migration = incoming_for_path (self, invocation, path);
+  if (migration)
+    ferryd_engine_finish_async (self->engine, migration, completed, stats, finish_cb,
+                                g_object_ref (invocation));
 }
 
 static void
@@ -449,13 +490,16 @@ peer_abort (gpointer object, GDBusMethodInvocation *invocation)
   FerrydBus *self = object;
   const char *path, *reason;
   g_autoptr (GError) error = NULL;
-
+  FerrydMigration *migration;
   gboolean ok;
 
   g_variant_get (g_dbus_method_invocation_get_parameters (invocation), "(&o&s)", &path, &reason);
+  migration = incoming_for_path (self, invocation, path);
+  if (migration == NULL)
+    return;
   /* Two statements: in one call, C leaves open whether 'error' is read
    * before or after the abort fills it. */
-  ok = ferryd_engine_abort (self->engine, path, reason, &error);
+  ok = ferryd_engine_abort (self->engine, migration, reason, &error);
   finish_control (invocation, ok, error);
 }
 
@@ -513,11 +557,14 @@ domain_removed_cb (FerrydDaemon *daemon, FerrydDomain *domain, FerrydBus *self)
 static void
 migration_added_cb (FerrydEngine *engine, FerrydMigration *migration, FerrydBus *self)
 {
-  g_autoptr (FerryDBusObjectSkeleton) object =
-      ferry_dbus_object_skeleton_new (ferryd_migration_get_path (migration));
+  g_autofree char *path = ferryd_migration_object_path (ferryd_migration_get_id (migration));
+  g_autoptr (FerryDBusObjectSkeleton) object = ferry_dbus_object_skeleton_new (path);
   FerryDBusMigration *record = ferryd_migration_get_record (migration);
   FerrydDomain *domain = ferryd_migration_get_domain (migration);
   g_autoptr (FerryDBusDomain) domain_iface = domain_interface (self, domain);
+  g_autofree char *domain_path = ferryd_domain_object_path (ferryd_domain_get_name (domain));
+
+  ferry_dbus_migration_set_domain (record, domain_path);
 
   g_signal_connect_swapped (record, "handle-cancel", G_CALLBACK (on_migration_control), self);
   g_signal_connect_swapped (record, "handle-start-post-copy", G_CALLBACK (on_migration_control),
@@ -533,7 +580,7 @@ migration_added_cb (FerrydEngine *engine, FerrydMigration *migration, FerrydBus 
   ferry_dbus_object_skeleton_set_migration (object, record);
   g_dbus_object_manager_server_export (self->object_manager, G_DBUS_OBJECT_SKELETON (object));
   if (domain_iface)
-    ferry_dbus_domain_set_migration (domain_iface, ferryd_migration_get_path (migration));
+    ferry_dbus_domain_set_migration (domain_iface, path);
 }
 
 static void
@@ -541,17 +588,18 @@ migration_finished_cb (FerrydEngine *engine, FerrydMigration *migration, FerrydB
 {
   FerrydDomain *domain = ferryd_migration_get_domain (migration);
   g_autoptr (FerryDBusDomain) domain_iface = domain_interface (self, domain);
+  g_autofree char *path = ferryd_migration_object_path (ferryd_migration_get_id (migration));
 
-  if (domain_iface && g_strcmp0 (ferry_dbus_domain_get_migration (domain_iface),
-                                 ferryd_migration_get_path (migration)) == 0)
+  if (domain_iface && g_strcmp0 (ferry_dbus_domain_get_migration (domain_iface), path) == 0)
     ferry_dbus_domain_set_migration (domain_iface, "/");
 }
 
 static void
 migration_removed_cb (FerrydEngine *engine, FerrydMigration *migration, FerrydBus *self)
 {
-  g_dbus_object_manager_server_unexport (self->object_manager,
-                                         ferryd_migration_get_path (migration));
+  g_autofree char *path = ferryd_migration_object_path (ferryd_migration_get_id (migration));
+
+  g_dbus_object_manager_server_unexport (self->object_manager, path);
 }
 
 FerrydBus *

@@ -10,11 +10,14 @@
 
 #include <gio/gio.h>
 
-#include "ferryd-daemon.h"
 #include "ferryd-domain.h"
 #include "ferryd-stream.h"
 
 G_BEGIN_DECLS
+
+/* The daemon (ferryd-daemon.h) uses backends: named here only, so that
+ * the two do not include each other. */
+typedef struct _FerrydDaemon FerrydDaemon;
 
 #define FERRYD_TYPE_BACKEND (ferryd_backend_get_type ())
 G_DECLARE_INTERFACE (FerrydBackend, ferryd_backend, FERRYD, BACKEND, GObject)

@@ -15,10 +15,6 @@ G_DECLARE_FINAL_TYPE (FerrydDomain, ferryd_domain, FERRYD, DOMAIN, GObject)
 FerrydDomain *
 ferryd_domain_new (FerrydDomainConfig *config, const char *state_dir, const char *runtime_dir);
 
-/* The D-Bus object path of the domain called @name (the Domain object,
- * and the Migration records that point at it). */
-char *ferryd_domain_object_path (const char *name);
-
 const char *ferryd_domain_get_name (FerrydDomain *self);
 const char *ferryd_domain_get_uuid (FerrydDomain *self);
 const FerrydDomainConfig *ferryd_domain_get_config (FerrydDomain *self);

@@ -11,10 +11,12 @@
 #include "ferryd-engine.h"
 #include "ferryd-backend.h"
 #include "ferry-error.h"
-#include "ferry-names.h"
 #include "ferryd-peer.h"
+#include "ferryd-peer-client.h"
 
 #define HISTORY_LENGTH 32
+/* How long Check waits for the destination's Hello. */
+#define CHECK_HELLO_TIMEOUT_MS 10000
 
 struct _FerrydEngine
 {
@@ -163,7 +165,7 @@ typedef struct
   guint64 memory;
   guint64 bandwidth;
   guint64 downtime;
-  GDBusConnection *peer;
+  FerrydPeerClient *peer;
   FerrydDomain *domain;
   gboolean destination_checked;
 } CheckData;
@@ -216,9 +218,8 @@ check_hello_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   FerrydEngine *self = g_task_get_source_object (task);
   CheckData *data = g_task_get_task_data (task);
   g_autoptr (GError) error = NULL;
-  g_autoptr (GVariant) reply =
-      g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, &error);
-  g_autoptr (GVariant) info = NULL;
+  g_autoptr (GVariant) info =
+      ferryd_peer_client_hello_finish (FERRYD_PEER_CLIENT (source), result, &error);
   g_autofree const char **caps = NULL;
   g_autofree const char **accels = NULL;
   g_autofree char *accel_blocker = NULL;
@@ -226,16 +227,14 @@ check_hello_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr (GStrvBuilder) both = g_strv_builder_new ();
   const char *const *local = ferryd_daemon_get_capabilities (self->daemon);
 
-  if (reply == NULL)
+  if (info == NULL)
     {
-      g_dbus_error_strip_remote_error (error);
-      g_ptr_array_add (data->blockers, g_strdup_printf ("The destination refused the handshake: %s",
-                                                        error->message));
+      /* "Destination refused the handshake: ..." */
+      g_ptr_array_add (data->blockers, g_strdup (error->message));
       check_return (task);
       return;
     }
   data->destination_checked = TRUE;
-  g_variant_get (reply, "(@a{sv})", &info);
   g_variant_lookup (info, "capabilities", "^a&s", &caps);
   g_variant_lookup (info, "host-uuid", "&s", &uuid);
   g_variant_lookup (info, "domain-state", "&s", &dstate);
@@ -266,7 +265,7 @@ check_connected_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr (GError) error = NULL;
   GVariantDict info;
 
-  data->peer = ferryd_peer_connect_finish (result, &error);
+  data->peer = ferryd_peer_client_new_finish (result, &error);
   if (data->peer == NULL)
     {
       g_ptr_array_add (data->blockers, g_strdup (error->message));
@@ -276,10 +275,8 @@ check_connected_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   g_variant_dict_init (&info, NULL);
   g_variant_dict_insert (&info, "api", "u", 1);
   g_variant_dict_insert (&info, "domain", "s", ferryd_domain_get_name (data->domain));
-  g_dbus_connection_call (data->peer, FERRY_BUS_NAME, FERRY_OBJECT_PATH, FERRY_PEER_INTERFACE,
-                          "Hello", g_variant_new ("(@a{sv})", g_variant_dict_end (&info)),
-                          G_VARIANT_TYPE ("(a{sv})"), G_DBUS_CALL_FLAGS_NONE, 10000, NULL,
-                          check_hello_cb, task);
+  ferryd_peer_client_hello_async (data->peer, g_variant_dict_end (&info),
+                                  g_task_get_cancellable (task), check_hello_cb, task);
 }
 
 void
@@ -340,7 +337,8 @@ ferryd_engine_check_async (FerrydEngine *self,
       check_return (task);
       return;
     }
-  ferryd_peer_connect_async (destination, cancellable, check_connected_cb, task);
+  ferryd_peer_client_new_async (destination, CHECK_HELLO_TIMEOUT_MS, cancellable,
+                                check_connected_cb, task);
 }
 
 GVariant *
@@ -351,10 +349,10 @@ ferryd_engine_check_finish (FerrydEngine *self, GAsyncResult *result, GError **e
 }
 
 FerrydMigration *
-ferryd_engine_lookup_migration (FerrydEngine *self, const char *object_path)
+ferryd_engine_lookup_migration (FerrydEngine *self, guint id)
 {
   for (GList *l = self->migrations.head; l; l = l->next)
-    if (g_str_equal (ferryd_migration_get_path (l->data), object_path))
+    if (ferryd_migration_get_id (l->data) == id)
       return l->data;
   return NULL;
 }
@@ -403,21 +401,17 @@ prepared_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr (GTask) task = user_data;
   FerrydMigration *migration = FERRYD_MIGRATION (source);
   g_autoptr (GError) error = NULL;
-  g_autoptr (GVariant) reply = ferryd_migration_prepare_incoming_finish (migration, result, &error);
+  GVariant *reply = ferryd_migration_prepare_incoming_finish (migration, result, &error);
 
   if (reply == NULL)
     g_task_return_error (task, g_steal_pointer (&error));
   else
-    g_task_return_pointer (task,
-                           g_variant_ref_sink (g_variant_new (
-                               "(o@a{sv})", ferryd_migration_get_path (migration), reply)),
-                           (GDestroyNotify) g_variant_unref);
+    g_task_return_pointer (task, reply, (GDestroyNotify) g_variant_unref);
 }
 
 void
 ferryd_engine_prepare_async (FerrydEngine *self,
-                             GDBusConnection *connection,
-                             const char *peer_name,
+                             FerrydPeerWatch *source,
                              const char *domain_name,
                              const char *persistent_description,
                              const char *live_description,
@@ -501,29 +495,37 @@ ferryd_engine_prepare_async (FerrydEngine *self,
   g_variant_lookup (source_info, "hostname", "&s", &source_host);
   migration = add_migration (self, domain, TRUE, options, source_host,
                              ferryd_daemon_get_hostname (self->daemon), 0);
-  ferryd_migration_prepare_incoming_async (migration, connection, peer_name, live,
-                                           persistent_description, created, source_info,
-                                           prepared_cb, g_steal_pointer (&task));
+  g_task_set_task_data (task, g_object_ref (migration), g_object_unref);
+  ferryd_migration_prepare_incoming_async (migration, source, live, persistent_description, created,
+                                           source_info, prepared_cb, g_steal_pointer (&task));
 }
 
 GVariant *
-ferryd_engine_prepare_finish (FerrydEngine *self, GAsyncResult *result, GError **error)
+ferryd_engine_prepare_finish (FerrydEngine *self,
+                              GAsyncResult *result,
+                              FerrydMigration **out_migration,
+                              GError **error)
 {
-  return g_task_propagate_pointer (G_TASK (result), error);
+  GVariant *reply;
+
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  reply = g_task_propagate_pointer (G_TASK (result), error);
+  if (reply && out_migration)
+    *out_migration = g_object_ref (g_task_get_task_data (G_TASK (result)));
+  return reply;
 }
 
-static FerrydMigration *
-lookup_incoming (FerrydEngine *self, const char *path, GError **error)
+/* A peer speaks only of migrations into this host. */
+static gboolean
+check_incoming (FerrydMigration *migration, GError **error)
 {
-  FerrydMigration *migration = ferryd_engine_lookup_migration (self, path);
-
-  /* A peer speaks only of migrations into this host. */
-  if (migration == NULL || !ferryd_migration_is_incoming (migration))
+  if (!ferryd_migration_is_incoming (migration))
     {
-      g_set_error (error, FERRY_ERROR, FERRY_ERROR_NOT_FOUND, "No incoming migration at %s", path);
-      return NULL;
+      g_set_error (error, FERRY_ERROR, FERRY_ERROR_NOT_FOUND, "Migration %u is not incoming",
+                   ferryd_migration_get_id (migration));
+      return FALSE;
     }
-  return migration;
+  return TRUE;
 }
 
 static void
@@ -542,7 +544,7 @@ finished_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 
 void
 ferryd_engine_finish_async (FerrydEngine *self,
-                            const char *path,
+                            FerrydMigration *migration,
                             gboolean source_completed,
                             GVariant *statistics,
                             GAsyncReadyCallback callback,
@@ -550,9 +552,8 @@ ferryd_engine_finish_async (FerrydEngine *self,
 {
   g_autoptr (GTask) task = g_task_new (self, NULL, callback, user_data);
   g_autoptr (GError) error = NULL;
-  FerrydMigration *migration = lookup_incoming (self, path, &error);
 
-  if (migration == NULL)
+  if (!check_incoming (migration, &error))
     {
       g_task_return_error (task, g_steal_pointer (&error));
       return;
@@ -568,11 +569,12 @@ ferryd_engine_finish_finish (FerrydEngine *self, GAsyncResult *result, GError **
 }
 
 gboolean
-ferryd_engine_abort (FerrydEngine *self, const char *path, const char *reason, GError **error)
+ferryd_engine_abort (FerrydEngine *self,
+                     FerrydMigration *migration,
+                     const char *reason,
+                     GError **error)
 {
-  FerrydMigration *migration = lookup_incoming (self, path, error);
-
-  if (migration == NULL)
+  if (!check_incoming (migration, error))
     return FALSE;
   ferryd_migration_abort_incoming (migration, reason);
   return TRUE;

@@ -38,14 +38,13 @@ void ferryd_engine_check_async (FerrydEngine *self,
                                 gpointer user_data);
 GVariant *ferryd_engine_check_finish (FerrydEngine *self, GAsyncResult *result, GError **error);
 
-FerrydMigration *ferryd_engine_lookup_migration (FerrydEngine *self, const char *object_path);
+FerrydMigration *ferryd_engine_lookup_migration (FerrydEngine *self, guint id);
 GList *ferryd_engine_get_migrations (FerrydEngine *self);
 
 /* Peer protocol, destination side. */
 GVariant *ferryd_engine_hello (FerrydEngine *self, GVariant *source_info);
 void ferryd_engine_prepare_async (FerrydEngine *self,
-                                  GDBusConnection *connection,
-                                  const char *peer_name,
+                                  FerrydPeerWatch *source,
                                   const char *domain_name,
                                   const char *persistent_description,
                                   const char *live_description,
@@ -53,17 +52,22 @@ void ferryd_engine_prepare_async (FerrydEngine *self,
                                   GVariant *source_info,
                                   GAsyncReadyCallback callback,
                                   gpointer user_data);
-/* Returns (o, a{sv}) */
-GVariant *ferryd_engine_prepare_finish (FerrydEngine *self, GAsyncResult *result, GError **error);
+/* Returns the destination's a{sv}, and the new incoming migration in
+ * @out_migration (full). */
+GVariant *ferryd_engine_prepare_finish (FerrydEngine *self,
+                                        GAsyncResult *result,
+                                        FerrydMigration **out_migration,
+                                        GError **error);
+/* Finish and Abort name an incoming migration (else NotFound). */
 void ferryd_engine_finish_async (FerrydEngine *self,
-                                 const char *migration_path,
+                                 FerrydMigration *migration,
                                  gboolean source_completed,
                                  GVariant *statistics,
                                  GAsyncReadyCallback callback,
                                  gpointer user_data);
 GVariant *ferryd_engine_finish_finish (FerrydEngine *self, GAsyncResult *result, GError **error);
 gboolean ferryd_engine_abort (FerrydEngine *self,
-                              const char *migration_path,
+                              FerrydMigration *migration,
                               const char *reason,
                               GError **error);
 

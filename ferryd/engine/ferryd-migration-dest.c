@@ -14,7 +14,7 @@ static void on_dest_resumed (FerrydStream *stream, gint64 ts, gpointer user_data
 static void incoming_try_finish (FerrydMigration *self);
 static void incoming_cleanup (FerrydMigration *self);
 static void remove_created_domain (FerrydMigration *self);
-static void peer_vanished_cb (GDBusConnection *connection, const char *name, gpointer user_data);
+static void peer_vanished_cb (FerrydPeerWatch *watch, gpointer user_data);
 static gboolean finish_timeout_cb (gpointer user_data);
 static void prepared_cb (GObject *source, GAsyncResult *result, gpointer user_data);
 
@@ -123,7 +123,7 @@ incoming_try_finish (FerrydMigration *self)
           ferryd_domain_config_parse (self->persistent_description, &error);
 
       if (config == NULL || !ferryd_daemon_persist_domain (self->daemon, config, &error))
-        g_warning ("%s: cannot persist the domain: %s", self->path, error->message);
+        g_warning ("%s: cannot persist the domain: %s", self->label, error->message);
     }
   migration_set_phase (self, PHASE_CONFIRM);
   /* A guest that crashed here in post-copy is the only copy there is:
@@ -160,7 +160,7 @@ remove_created_domain (FerrydMigration *self)
   ferryd_domain_set_migration (self->domain, NULL, FALSE);
   if (self->created_domain && !ferryd_daemon_is_persistent (self->daemon, self->domain))
     if (!ferryd_daemon_undefine_domain (self->daemon, self->domain, &error))
-      g_debug ("%s: %s", self->path, error->message);
+      g_debug ("%s: %s", self->label, error->message);
 }
 
 void
@@ -205,7 +205,7 @@ migration_rollback_incoming (FerrydMigration *self, GError *error)
 }
 
 static void
-peer_vanished_cb (GDBusConnection *connection, const char *name, gpointer user_data)
+peer_vanished_cb (FerrydPeerWatch *watch, gpointer user_data)
 {
   FerrydMigration *self = user_data;
 
@@ -217,7 +217,7 @@ peer_vanished_cb (GDBusConnection *connection, const char *name, gpointer user_d
       migration_set_state (self, STATE_POSTCOPY_PAUSED);
       return;
     }
-  g_warning ("%s: the source ferryd went away", self->path);
+  g_warning ("%s: the source ferryd went away", self->label);
   ferryd_migration_abort_incoming (self, "the source ferryd disconnected");
 }
 
@@ -302,8 +302,7 @@ prepared_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 
 void
 ferryd_migration_prepare_incoming_async (FerrydMigration *self,
-                                         GDBusConnection *connection,
-                                         const char *peer_name,
+                                         FerrydPeerWatch *source,
                                          const FerrydDomainConfig *live,
                                          const char *persistent_description,
                                          gboolean created_domain,
@@ -324,10 +323,8 @@ ferryd_migration_prepare_incoming_async (FerrydMigration *self,
   self->data_host = g_strdup (data_host);
   self->created_domain = created_domain;
   self->persistent_description = g_strdup (persistent_description);
-  self->peer_name = g_strdup (peer_name);
-  self->peer_connection = g_object_ref (connection);
-  self->peer_watch_id = g_bus_watch_name_on_connection (
-      connection, peer_name, G_BUS_NAME_WATCHER_FLAGS_NONE, NULL, peer_vanished_cb, self, NULL);
+  self->peer_watch = g_object_ref (source);
+  g_signal_connect_object (source, "vanished", G_CALLBACK (peer_vanished_cb), self, 0);
   ferryd_domain_set_migration (self->domain, G_OBJECT (self), TRUE);
   migration_set_phase (self, PHASE_PREPARE);
   migration_set_state (self, STATE_SETUP);

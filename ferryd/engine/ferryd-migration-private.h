@@ -10,6 +10,7 @@
 #include "ferry-names.h"
 #include "ferryd-backend.h"
 #include "ferryd-migration.h"
+#include "ferryd-peer-client.h"
 #include "ferryd-phase.h"
 #include "ferryd-progress.h"
 
@@ -33,7 +34,8 @@ struct _FerrydMigration
   FerrydDaemon *daemon;
   FerrydDomain *domain;
   gboolean incoming;
-  char *path;
+  guint id;
+  char *label; /* "migration <id>", for the log */
   FerryDBusMigration *record;
   FerrydMigrateOptions *options;
   char *local_hostname;
@@ -70,7 +72,7 @@ struct _FerrydMigration
 
   /* source side */
   char *peer_address;
-  GDBusConnection *peer;
+  FerrydPeerClient *peer;
   char *peer_migration;
   GStrv features;
   char *migrate_uri;
@@ -84,10 +86,8 @@ struct _FerrydMigration
   gboolean abort_done;
 
   /* destination side */
-  char *peer_name;
-  char *data_host; /* where the destination listens for the data stream */
-  GDBusConnection *peer_connection;
-  guint peer_watch_id;
+  char *data_host;             /* where the destination listens for the data stream */
+  FerrydPeerWatch *peer_watch; /* follows the source ferryd */
   gboolean created_domain;
   gboolean incoming_completed;
   gboolean resume_sent;

@@ -6,7 +6,7 @@
 #include "config.h"
 #include "ferry-compat.h"
 #include "ferryd-migration-private.h"
-#include "ferryd-error.h"
+#include "ferry-error.h"
 #include "ferryd-peer.h"
 
 static GVariant *source_info (FerrydMigration *self);
@@ -14,17 +14,13 @@ static void rollback_step_done (FerrydMigration *self);
 static void source_resumed_cb (GObject *source, GAsyncResult *result, gpointer user_data);
 static void peer_abort_cb (GObject *source, GAsyncResult *result, gpointer user_data);
 static gboolean check_cancelled (FerrydMigration *self);
-static GError *peer_error (const GError *error, const char *what);
 static void migrate_sent_cb (GObject *source, GAsyncResult *result, gpointer user_data);
 static gboolean timeout_cb (gpointer user_data);
 static void perform (FerrydMigration *self);
 static void prepare_cb (GObject *source, GAsyncResult *result, gpointer user_data);
 static GStrv choose_features (FerrydMigration *self, const char *const *peer_caps, GError **error);
 static void hello_cb (GObject *source, GAsyncResult *result, gpointer user_data);
-static void peer_closed_cb (GDBusConnection *connection,
-                            gboolean remote_peer_vanished,
-                            GError *error,
-                            gpointer user_data);
+static void peer_closed_cb (FerrydPeerClient *peer, gpointer user_data);
 static void peer_connected_cb (GObject *source, GAsyncResult *result, gpointer user_data);
 static void begin_cb (GObject *source, GAsyncResult *result, gpointer user_data);
 static void confirm_success (FerrydMigration *self);
@@ -73,7 +69,7 @@ migration_rollback (FerrydMigration *self, GError *error)
 
   if (self->finished || self->rollback_waiting)
     return;
-  g_debug ("%s: rolling back: %s", self->path, error->message);
+  g_debug ("%s: rolling back: %s", self->label, error->message);
   migration_stop_sampling (self);
   if (self->phase != PHASE_CONFIRM)
     migration_set_phase (self, PHASE_CONFIRM);
@@ -118,7 +114,7 @@ source_resumed_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr (GError) error = NULL;
 
   if (!ferryd_stream_resume_finish (FERRYD_STREAM (source), result, &error))
-    g_warning ("%s: the guest could not be resumed on the source: %s", self->path, error->message);
+    g_warning ("%s: the guest could not be resumed on the source: %s", self->label, error->message);
   rollback_step_done (self);
 }
 
@@ -127,11 +123,9 @@ peer_abort_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr (FerrydMigration) self = user_data;
   g_autoptr (GError) error = NULL;
-  g_autoptr (GVariant) reply =
-      g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, &error);
 
-  if (reply == NULL)
-    g_warning ("%s: destination did not confirm the abort: %s", self->path, error->message);
+  if (!ferryd_peer_client_abort_finish (FERRYD_PEER_CLIENT (source), result, &error))
+    g_warning ("%s: %s", self->label, error->message);
   self->abort_done = TRUE;
   if (self->rollback_waiting)
     rollback_step_done (self);
@@ -144,9 +138,8 @@ migration_send_peer_abort (FerrydMigration *self, const char *reason)
   if (self->abort_sent || self->peer == NULL || self->peer_migration == NULL)
     return;
   self->abort_sent = TRUE;
-  g_dbus_connection_call (self->peer, FERRY_BUS_NAME, FERRY_OBJECT_PATH, FERRY_PEER_INTERFACE,
-                          "Abort", g_variant_new ("(os)", self->peer_migration, reason), NULL,
-                          G_DBUS_CALL_FLAGS_NONE, 10000, NULL, peer_abort_cb, g_object_ref (self));
+  ferryd_peer_client_abort_async (self->peer, self->peer_migration, reason, NULL, peer_abort_cb,
+                                  g_object_ref (self));
 }
 
 /* Between the steps of Begin and Prepare: stop here if the migration
@@ -164,33 +157,6 @@ check_cancelled (FerrydMigration *self)
   migration_rollback (self, g_error_new_literal (FERRY_ERROR, FERRY_ERROR_CANCELLED,
                                                  "Migration cancelled by request"));
   return TRUE;
-}
-
-static GError *
-peer_error (const GError *error, const char *what)
-{
-  g_autoptr (GError) converted = ferryd_error_to_dbus (error);
-  g_autofree char *name = g_dbus_error_get_remote_error (error);
-
-  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    return g_error_new_literal (FERRY_ERROR, FERRY_ERROR_CANCELLED,
-                                "Migration cancelled by request");
-  if (g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_ACCESS_DENIED) ||
-      g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_SERVICE_UNKNOWN) || name == NULL ||
-      g_str_equal (name, "org.freedesktop.DBus.Error.AccessDenied") ||
-      g_str_has_prefix (name, FERRY_ERROR_NAME_PREFIX))
-    {
-      gboolean unreachable = name == NULL ||
-                             g_str_equal (name, "org.freedesktop.DBus.Error.ServiceUnknown") ||
-                             g_str_equal (name, "org.freedesktop.DBus.Error.NoReply");
-      g_autoptr (GError) stripped = g_error_copy (error);
-      g_dbus_error_strip_remote_error (stripped);
-      return g_error_new (FERRY_ERROR,
-                          unreachable ? FERRY_ERROR_PEER_UNREACHABLE : FERRY_ERROR_PEER_REFUSED,
-                          "Destination %s: %s", what, stripped->message);
-    }
-  return g_error_new (FERRY_ERROR, FERRY_ERROR_PEER_REFUSED, "Destination %s: %s", what,
-                      converted->message);
 }
 
 static void
@@ -279,17 +245,16 @@ prepare_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr (FerrydMigration) self = user_data;
   g_autoptr (GError) error = NULL;
-  g_autoptr (GVariant) reply =
-      g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, &error);
   g_autoptr (GVariant) info = NULL;
   const char *uri = NULL;
 
-  if (reply == NULL)
+  self->peer_migration =
+      ferryd_peer_client_prepare_finish (FERRYD_PEER_CLIENT (source), result, &info, &error);
+  if (self->peer_migration == NULL)
     {
-      migration_rollback (self, peer_error (error, "refused to prepare"));
+      migration_rollback (self, g_steal_pointer (&error));
       return;
     }
-  g_variant_get (reply, "(o@a{sv})", &self->peer_migration, &info);
   if (check_cancelled (self))
     return;
   g_variant_lookup (info, "migrate-uri", "&s", &uri);
@@ -351,9 +316,8 @@ hello_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr (FerrydMigration) self = user_data;
   g_autoptr (GError) error = NULL;
-  g_autoptr (GVariant) reply =
-      g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, &error);
-  g_autoptr (GVariant) info = NULL;
+  g_autoptr (GVariant) info =
+      ferryd_peer_client_hello_finish (FERRYD_PEER_CLIENT (source), result, &error);
   g_autofree const char **caps = NULL;
   const char *uuid = NULL;
   guint32 api = 0;
@@ -362,14 +326,13 @@ hello_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autofree const char **accels = NULL;
   g_autofree char *accel_blocker = NULL;
 
-  if (reply == NULL)
+  if (info == NULL)
     {
-      migration_rollback (self, peer_error (error, "refused the handshake"));
+      migration_rollback (self, g_steal_pointer (&error));
       return;
     }
   if (check_cancelled (self))
     return;
-  g_variant_get (reply, "(@a{sv})", &info);
   g_variant_lookup (info, "api", "u", &api);
   g_variant_lookup (info, "host-uuid", "&s", &uuid);
   g_variant_lookup (info, "capabilities", "^a&s", &caps);
@@ -407,27 +370,21 @@ hello_cb (GObject *source, GAsyncResult *result, gpointer user_data)
    * machine type, say): the persistent description may say less. */
   live = ferryd_domain_config_to_data (self->live_config ? self->live_config
                                                          : ferryd_domain_get_config (self->domain));
-  g_dbus_connection_call (
-      self->peer, FERRY_BUS_NAME, FERRY_OBJECT_PATH, FERRY_PEER_INTERFACE, "Prepare",
-      g_variant_new ("(sss@a{sv}@a{sv})", ferryd_domain_get_name (self->domain), persistent, live,
-                     self->options->variant, source_info (self)),
-      G_VARIANT_TYPE ("(oa{sv})"), G_DBUS_CALL_FLAGS_NONE,
-      /* Not cancellable: a cancelled Prepare must still
-       * be answered so its destination can be aborted. */
-      PEER_CALL_TIMEOUT_MS, NULL, prepare_cb, g_object_ref (self));
+  /* Not cancellable: a cancelled Prepare must still be answered so its
+   * destination can be aborted. */
+  ferryd_peer_client_prepare_async (self->peer, ferryd_domain_get_name (self->domain), persistent,
+                                    live, self->options->variant, source_info (self), NULL,
+                                    prepare_cb, g_object_ref (self));
 }
 
 static void
-peer_closed_cb (GDBusConnection *connection,
-                gboolean remote_peer_vanished,
-                GError *error,
-                gpointer user_data)
+peer_closed_cb (FerrydPeerClient *peer, gpointer user_data)
 {
   FerrydMigration *self = user_data;
 
   if (self->finished)
     return;
-  g_warning ("%s: lost the link to the destination", self->path);
+  g_warning ("%s: lost the link to the destination", self->label);
   /* In pre-copy QEMU's own stream tells the outcome; before Perform
    * nothing has moved yet. */
   if (!self->migrate_sent)
@@ -445,20 +402,17 @@ peer_connected_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr (FerrydMigration) self = user_data;
   g_autoptr (GError) error = NULL;
 
-  self->peer = ferryd_peer_connect_finish (result, &error);
+  self->peer = ferryd_peer_client_new_finish (result, &error);
   if (self->peer == NULL)
     {
       migration_rollback (self, g_steal_pointer (&error));
       return;
     }
-  g_dbus_connection_set_exit_on_close (self->peer, FALSE);
   g_signal_connect_object (self->peer, "closed", G_CALLBACK (peer_closed_cb), self, 0);
   if (check_cancelled (self))
     return;
-  g_dbus_connection_call (self->peer, FERRY_BUS_NAME, FERRY_OBJECT_PATH, FERRY_PEER_INTERFACE,
-                          "Hello", g_variant_new ("(@a{sv})", source_info (self)),
-                          G_VARIANT_TYPE ("(a{sv})"), G_DBUS_CALL_FLAGS_NONE, PEER_CALL_TIMEOUT_MS,
-                          self->cancellable, hello_cb, g_object_ref (self));
+  ferryd_peer_client_hello_async (self->peer, source_info (self), self->cancellable, hello_cb,
+                                  g_object_ref (self));
 }
 
 static void
@@ -469,8 +423,8 @@ begin_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   self->live_config = ferryd_stream_begin_finish (FERRYD_STREAM (source), result, NULL);
   if (check_cancelled (self))
     return;
-  ferryd_peer_connect_async (self->peer_address, self->cancellable, peer_connected_cb,
-                             g_object_ref (self));
+  ferryd_peer_client_new_async (self->peer_address, PEER_CALL_TIMEOUT_MS, self->cancellable,
+                                peer_connected_cb, g_object_ref (self));
 }
 
 static void
@@ -543,7 +497,7 @@ confirm_success (FerrydMigration *self)
   migration_finish (self, self->crash_error ? STATE_FAILED : STATE_COMPLETED, self->crash_error);
   if (self->crash_error == NULL && self->options->undefine_source &&
       !ferryd_daemon_undefine_domain (self->daemon, self->domain, &error))
-    g_warning ("%s: cannot undefine the source domain: %s", self->path, error->message);
+    g_warning ("%s: cannot undefine the source domain: %s", self->label, error->message);
 }
 
 static void
@@ -551,27 +505,25 @@ peer_finish_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr (FerrydMigration) self = user_data;
   g_autoptr (GError) error = NULL;
-  g_autoptr (GVariant) reply =
-      g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, &error);
-  g_autoptr (GVariant) info = NULL;
+  g_autoptr (GVariant) info =
+      ferryd_peer_client_finish_finish (FERRYD_PEER_CLIENT (source), result, &error);
   guint64 resume = 0;
   const char *dstate = NULL, *dreason = NULL;
 
-  if (reply == NULL)
+  if (info == NULL)
     {
       /* The destination could not resume the guest. In pre-copy the
        * source still holds all of it: resume here. */
       if (self->postcopy_started)
         {
-          g_warning ("%s: destination failed to finish after post-copy: %s", self->path,
+          g_warning ("%s: destination failed to finish after post-copy: %s", self->label,
                      error->message);
           migration_set_state (self, STATE_POSTCOPY_PAUSED);
           return;
         }
-      migration_rollback (self, peer_error (error, "could not finish"));
+      migration_rollback (self, g_steal_pointer (&error));
       return;
     }
-  g_variant_get (reply, "(@a{sv})", &info);
   if (g_variant_lookup (info, "resume-time", "t", &resume))
     self->resume_us = (gint64) resume;
   if (g_variant_lookup (info, "state", "&s", &dstate) && g_str_equal (dstate, "crashed") &&
@@ -620,11 +572,8 @@ final_query_cb (GObject *source, GAsyncResult *result, gpointer user_data)
     }
   self->end_us = g_get_real_time ();
   migration_set_phase (self, PHASE_FINISH);
-  g_dbus_connection_call (
-      self->peer, FERRY_BUS_NAME, FERRY_OBJECT_PATH, FERRY_PEER_INTERFACE, "Finish",
-      g_variant_new ("(ob@a{sv})", self->peer_migration, TRUE, finish_statistics (self)),
-      G_VARIANT_TYPE ("(a{sv})"), G_DBUS_CALL_FLAGS_NONE, PEER_CALL_TIMEOUT_MS, NULL,
-      peer_finish_cb, g_object_ref (self));
+  ferryd_peer_client_finish_async (self->peer, self->peer_migration, TRUE, finish_statistics (self),
+                                   NULL, peer_finish_cb, g_object_ref (self));
 }
 
 static void

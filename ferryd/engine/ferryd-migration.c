@@ -37,10 +37,10 @@ static void ferryd_migration_init (FerrydMigration *self);
 
 /* --- accessors --- */
 
-const char *
-ferryd_migration_get_path (FerrydMigration *self)
+guint
+ferryd_migration_get_id (FerrydMigration *self)
 {
-  return self->path;
+  return self->id;
 }
 
 FerryDBusMigration *
@@ -81,11 +81,11 @@ migration_set_phase (FerrydMigration *self, Phase phase)
     return;
   if (!ferryd_phase_transition_allowed (self->phase, phase))
     {
-      g_critical ("%s: invalid phase transition %s -> %s", self->path,
+      g_critical ("%s: invalid phase transition %s -> %s", self->label,
                   ferryd_phase_to_string (self->phase), ferryd_phase_to_string (phase));
       return;
     }
-  g_debug ("%s: phase %s", self->path, ferryd_phase_to_string (phase));
+  g_debug ("%s: phase %s", self->label, ferryd_phase_to_string (phase));
   self->phase = phase;
   g_variant_builder_init (&stamps, G_VARIANT_TYPE ("a{st}"));
   g_variant_iter_init (&iter, ferry_dbus_migration_get_phase_timestamps (self->record));
@@ -105,11 +105,11 @@ migration_set_state (FerrydMigration *self, State state)
     return;
   if (!ferryd_state_change_allowed (self->state, state))
     {
-      g_critical ("%s: state change %s -> %s after the end", self->path,
+      g_critical ("%s: state change %s -> %s after the end", self->label,
                   ferryd_state_to_string (self->state), ferryd_state_to_string (state));
       return;
     }
-  g_debug ("%s: state %s", self->path, ferryd_state_to_string (state));
+  g_debug ("%s: state %s", self->label, ferryd_state_to_string (state));
   self->state = state;
   ferry_dbus_migration_set_state (self->record, ferryd_state_to_string (state));
 }
@@ -165,7 +165,7 @@ migration_update_progress (FerrydMigration *self)
 void
 migration_policy_action (FerrydMigration *self, const char *action, const char *reason)
 {
-  g_info ("%s: policy: %s (%s)", self->path, action, reason);
+  g_info ("%s: policy: %s (%s)", self->label, action, reason);
   ferry_dbus_migration_emit_policy_action (self->record, action, reason);
 }
 
@@ -262,15 +262,15 @@ migration_finish (FerrydMigration *self, State state, const GError *error)
   self->finished = TRUE;
   migration_stop_sampling (self);
   g_clear_handle_id (&self->finish_timeout_id, g_source_remove);
-  if (self->peer_watch_id)
-    g_clear_handle_id (&self->peer_watch_id, g_bus_unwatch_name);
+  if (self->peer_watch)
+    ferryd_peer_watch_stop (self->peer_watch);
   if (self->end_us == 0)
     self->end_us = g_get_real_time ();
   if (self->peer)
     {
       /* The destination sees us leave; the link is not needed any more. */
       g_signal_handlers_disconnect_by_data (self->peer, self);
-      g_dbus_connection_close (self->peer, NULL, NULL, NULL);
+      ferryd_peer_client_close (self->peer);
     }
   if (state == STATE_COMPLETED)
     {
@@ -310,7 +310,7 @@ migration_finish (FerrydMigration *self, State state, const GError *error)
     ferry_dbus_migration_emit_failed (self->record,
                                       ferry_dbus_migration_get_error_name (self->record),
                                       ferry_dbus_migration_get_error_message (self->record));
-  g_info ("%s: %s%s%s", self->path, ferryd_state_to_string (state), error ? ": " : "",
+  g_info ("%s: %s%s%s", self->label, ferryd_state_to_string (state), error ? ": " : "",
           error ? error->message : "");
   g_signal_emit (self, signals[SIGNAL_FINISHED], 0);
 }
@@ -341,7 +341,7 @@ on_stream_exited (FerrydStream *stream, gpointer user_data)
       if (self->state == STATE_POSTCOPY_ACTIVE || self->state == STATE_POSTCOPY_PAUSED)
         g_warning ("%s: destination QEMU died during post-copy: the guest is lost unless the "
                    "source still holds it",
-                   self->path);
+                   self->label);
       migration_drop_stream (self);
       migration_rollback_incoming (self,
                                    g_error_new_literal (FERRY_ERROR, FERRY_ERROR_MIGRATION_FAILED,
@@ -370,7 +370,7 @@ on_stream_crashed (FerrydStream *stream, const char *why, gpointer user_data)
       "The guest crashed on the %s host during the migration (%s); it is kept there, paused, "
       "for inspection",
       self->incoming ? "destination" : "source", why);
-  g_warning ("%s: %s", self->path, self->crash_error->message);
+  g_warning ("%s: %s", self->label, self->crash_error->message);
   if (self->incoming)
     migration_incoming_crashed (self);
   else
@@ -429,8 +429,8 @@ ferryd_migration_shutdown (FerrydMigration *self)
   /* Guests outlive ferryd; only timers and watches stop here. */
   migration_stop_sampling (self);
   g_clear_handle_id (&self->finish_timeout_id, g_source_remove);
-  if (self->peer_watch_id)
-    g_clear_handle_id (&self->peer_watch_id, g_bus_unwatch_name);
+  if (self->peer_watch)
+    ferryd_peer_watch_stop (self->peer_watch);
 }
 
 /* --- object --- */
@@ -439,7 +439,6 @@ FerrydMigration *
 ferryd_migration_new (const FerrydMigrationSetup *setup)
 {
   FerrydMigration *self = g_object_new (FERRYD_TYPE_MIGRATION, NULL);
-  g_autofree char *domain_path = NULL;
   const char *name = ferryd_domain_get_name (setup->domain);
 
   self->daemon = g_object_ref (setup->daemon);
@@ -450,14 +449,12 @@ ferryd_migration_new (const FerrydMigrationSetup *setup)
   self->options = setup->options;
   self->local_hostname = g_strdup (setup->local_hostname);
   self->local_host_uuid = g_strdup (setup->local_host_uuid);
-  self->path = g_strdup_printf (FERRY_MIGRATION_PATH_PREFIX "%u", setup->id);
+  self->id = setup->id;
+  self->label = g_strdup_printf ("migration %u", setup->id);
   self->downtime_limit =
       self->options->max_downtime ? self->options->max_downtime : DEFAULT_DOWNTIME_MS;
 
-  domain_path = ferryd_domain_object_path (name);
-
   self->record = ferry_dbus_migration_skeleton_new ();
-  ferry_dbus_migration_set_domain (self->record, domain_path);
   ferry_dbus_migration_set_domain_name (self->record, name);
   ferry_dbus_migration_set_source (self->record, setup->source);
   ferry_dbus_migration_set_destination (self->record, setup->destination);
@@ -485,13 +482,13 @@ ferryd_migration_dispose (GObject *object)
 
   migration_stop_sampling (self);
   migration_drop_stream (self);
-  if (self->peer_watch_id)
-    g_clear_handle_id (&self->peer_watch_id, g_bus_unwatch_name);
+  if (self->peer_watch)
+    ferryd_peer_watch_stop (self->peer_watch);
   g_clear_handle_id (&self->finish_timeout_id, g_source_remove);
   if (self->peer)
     g_signal_handlers_disconnect_by_data (self->peer, self);
   g_clear_object (&self->peer);
-  g_clear_object (&self->peer_connection);
+  g_clear_object (&self->peer_watch);
   G_OBJECT_CLASS (ferryd_migration_parent_class)->dispose (object);
 }
 
@@ -509,7 +506,7 @@ ferryd_migration_finalize (GObject *object)
   g_clear_pointer (&self->statistics, g_variant_unref);
   g_clear_pointer (&self->source_statistics, g_variant_unref);
   g_strfreev (self->features);
-  g_free (self->path);
+  g_free (self->label);
   g_free (self->local_hostname);
   g_free (self->local_host_uuid);
   g_free (self->peer_address);
@@ -520,7 +517,6 @@ ferryd_migration_finalize (GObject *object)
   g_clear_error (&self->rollback_error);
   g_clear_error (&self->crash_error);
   g_free (self->data_host);
-  g_free (self->peer_name);
   g_free (self->persistent_description);
   G_OBJECT_CLASS (ferryd_migration_parent_class)->finalize (object);
 }

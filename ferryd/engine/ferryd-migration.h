@@ -8,15 +8,18 @@
 #include "ferry-dbus.h"
 #include "ferryd-domain.h"
 #include "ferryd-options.h"
+#include "ferryd-peer-watch.h"
 
 G_BEGIN_DECLS
 
 #define FERRYD_TYPE_MIGRATION (ferryd_migration_get_type ())
 G_DECLARE_FINAL_TYPE (FerrydMigration, ferryd_migration, FERRYD, MIGRATION, GObject)
 
-const char *ferryd_migration_get_path (FerrydMigration *self);
+/* The number of the migration: unique within the daemon's life. */
+guint ferryd_migration_get_id (FerrydMigration *self);
 /* The public record: the D-Bus Migration properties and signals. The
- * engine writes it; the D-Bus layer only exports it. */
+ * engine writes it; the D-Bus layer exports it (and sets Domain, the
+ * path of the domain's object). */
 FerryDBusMigration *ferryd_migration_get_record (FerrydMigration *self);
 FerrydDomain *ferryd_migration_get_domain (FerrydMigration *self);
 gboolean ferryd_migration_is_finished (FerrydMigration *self);
@@ -75,8 +78,7 @@ void ferryd_migration_run_outgoing (FerrydMigration *self, const char *peer_addr
 
 /* Destination side. */
 void ferryd_migration_prepare_incoming_async (FerrydMigration *self,
-                                              GDBusConnection *connection,
-                                              const char *peer_name,
+                                              FerrydPeerWatch *source,
                                               const FerrydDomainConfig *live,
                                               const char *persistent_description,
                                               gboolean created_domain,

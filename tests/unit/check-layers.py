@@ -9,6 +9,19 @@ ferryd_qemu_*, FerrydQemu*). Backends plug in through
 engine/ferryd-backend.h and engine/ferryd-stream.h, registered in
 ferryd/ferryd-backends.c.
 
+The peer link knows neither: no file under ferryd/peer/ includes a
+header of ferryd/engine/ or ferryd/backends/. The engine builds no D-Bus
+object path: no file under ferryd/engine/ spells "/org/ferryvm" or uses
+the path names of ferry-names.h (FERRY_*_PATH*); the D-Bus layer maps
+migrations and domains to paths (bus/ferryd-paths.h). Nor does it call
+D-Bus itself (g_dbus_connection_call*, g_dbus_proxy_call*): it reaches
+the other host through peer/ferryd-peer-client.h.
+
+No circle of includes anywhere in ferryd/: a unit is a .c file with the
+.h (and the -private.h) of the same name in its folder; unit A depends on
+unit B when a file of A includes a header of B ("..." includes of files
+under ferryd/); the graph of units must have no cycle.
+
 Usage: check-layers.py FERRYD-SOURCE-DIR
 """
 
@@ -19,6 +32,8 @@ import sys
 INCLUDE = re.compile(r'^\s*#\s*include\s*[<"]([^>"]+)[>"]', re.M)
 FORBIDDEN_NAMES = re.compile(r'\b(json_\w+|Json\w+|ferryd_qmp_\w+|FerrydQmp\w*|ferryd_qemu_\w+|FerrydQemu\w*)')
 COMMENT = re.compile(r'/\*.*?\*/|//[^\n]*', re.S)
+OBJECT_PATH = re.compile(r'/org/ferryvm\b|\bFERRY_\w*PATH\w*')
+RAW_CALL = re.compile(r'\b(g_dbus_connection_call\w*|g_dbus_proxy_call\w*)\b')
 STRING = re.compile(r'"(\\.|[^"\\])*"')
 
 
@@ -29,7 +44,58 @@ def sources(directory):
                 yield os.path.join(dirpath, name)
 
 
+def unit_of(rel):
+    """The unit of a file: its folder and its name without extension or
+    -private suffix."""
+    stem = rel.rsplit('.', 1)[0]
+    if stem.endswith('-private'):
+        stem = stem[:-len('-private')]
+    return stem
+
+
+def include_cycles(root, headers):
+    graph = {}
+    for path in sources(root):
+        rel = os.path.relpath(path, root)
+        unit = unit_of(rel)
+        graph.setdefault(unit, {})
+        with open(path, encoding='utf-8') as f:
+            text = f.read()
+        for m in INCLUDE.finditer(text):
+            target = headers.get(os.path.basename(m.group(1)))
+            if target is None or unit_of(target) == unit:
+                continue
+            graph[unit].setdefault(unit_of(target), f'{rel} includes {m.group(1)}')
+
+    # Depth-first search; a back edge closes a circle.
+    problems = []
+    state = {}
+    stack = []
+
+    def visit(unit):
+        state[unit] = 'open'
+        stack.append(unit)
+        for dep, why in sorted(graph.get(unit, {}).items()):
+            if state.get(dep) == 'open':
+                circle = stack[stack.index(dep):] + [dep]
+                reasons = '; '.join(graph[a][b] for a, b in zip(circle, circle[1:]))
+                problems.append(f'circle of includes: {" -> ".join(circle)} ({reasons})')
+            elif dep not in state:
+                visit(dep)
+        stack.pop()
+        state[unit] = 'done'
+
+    for unit in sorted(graph):
+        if unit not in state:
+            visit(unit)
+    return problems
+
+
 def main(root):
+    headers = {}
+    for path in sources(root):
+        if path.endswith('.h'):
+            headers[os.path.basename(path)] = os.path.relpath(path, root)
     backend_headers = {}
     for path in sources(os.path.join(root, 'backends')):
         if path.endswith('.h'):
@@ -62,9 +128,35 @@ def main(root):
     if checked == 0:
         print(f'no sources under {root}/engine or {root}/bus: wrong directory?')
         return 1
+
+    for layer, others in (('peer', ('engine', 'backends')),):
+        for path in sources(os.path.join(root, layer)):
+            rel = os.path.relpath(path, root)
+            with open(path, encoding='utf-8') as f:
+                text = f.read()
+            for m in INCLUDE.finditer(text):
+                found = headers.get(os.path.basename(m.group(1)))
+                if found and found.split(os.sep)[0] in others:
+                    line = text.count('\n', 0, m.start()) + 1
+                    problems.append(f'{rel}:{line}: includes {m.group(1)} ({found})')
+
+    for path in sources(os.path.join(root, 'engine')):
+        rel = os.path.relpath(path, root)
+        with open(path, encoding='utf-8') as f:
+            text = COMMENT.sub(lambda m: '\n' * m.group(0).count('\n'), f.read())
+        for m in OBJECT_PATH.finditer(text):
+            line = text.count('\n', 0, m.start()) + 1
+            problems.append(f'{rel}:{line}: builds a D-Bus object path ({m.group(0)})')
+        for m in RAW_CALL.finditer(STRING.sub('""', text)):
+            line = text.count('\n', 0, m.start()) + 1
+            problems.append(f'{rel}:{line}: calls D-Bus directly ({m.group(0)}); '
+                            'use the peer client (peer/ferryd-peer-client.h)')
+
+    problems.extend(include_cycles(root, headers))
     for p in problems:
         print(p)
-    print(f'{checked} files of engine/ and bus/ checked, {len(problems)} layering problems')
+    print(f'{checked} files of engine/ and bus/ checked, and the includes of ferryd/: '
+          f'{len(problems)} layering problems')
     return 1 if problems else 0
 
 

@@ -6,6 +6,7 @@
 #include "ferryd-domain.h"
 #include "ferry-error.h"
 #include "ferryd-options.h"
+#include "ferryd-paths.h"
 #include "ferryd-qemu.h"
 
 static void
@@ -296,6 +297,24 @@ test_object_paths (void)
 }
 
 static void
+test_migration_paths (void)
+{
+  const char *const not_migrations[] = {
+    "/org/ferryvm/Ferry1/migration/",   "/org/ferryvm/Ferry1/migration/07",
+    "/org/ferryvm/Ferry1/migration/+7", "/org/ferryvm/Ferry1/migration/7/x",
+    "/org/ferryvm/Ferry1/domain/7",     "/org/ferryvm/Ferry1/migration/99999999999",
+  };
+  g_autofree char *path = ferryd_migration_object_path (7);
+  guint id = 0;
+
+  g_assert_cmpstr (path, ==, "/org/ferryvm/Ferry1/migration/7");
+  g_assert_true (ferryd_migration_id_from_path (path, &id));
+  g_assert_cmpuint (id, ==, 7);
+  for (gsize i = 0; i < G_N_ELEMENTS (not_migrations); i++)
+    g_assert_false (ferryd_migration_id_from_path (not_migrations[i], NULL));
+}
+
+static void
 test_error_names (void)
 {
   g_autoptr (GError) error = g_error_new_literal (FERRY_ERROR, FERRY_ERROR_PEER_REFUSED, "no");
@@ -321,6 +340,7 @@ main (int argc, char **argv)
   g_test_add_func ("/qemu/accel-blocker", test_accel_blocker);
   g_test_add_func ("/qemu/crash-states", test_crash_states);
   g_test_add_func ("/domain/object-paths", test_object_paths);
+  g_test_add_func ("/migration/object-paths", test_migration_paths);
   g_test_add_func ("/error/names", test_error_names);
   return g_test_run ();
 }

@@ -9,7 +9,6 @@
 #include "ferry-compat.h"
 #include "ferryd-qmp-domain.h"
 #include "ferry-error.h"
-#include "ferry-names.h"
 
 /* How long the guest gets to power off before QEMU is told to quit. */
 #define SHUTDOWN_GRACE_MS 3000
@@ -117,25 +116,6 @@ FerrydQemu *
 ferryd_domain_get_qemu (FerrydDomain *self)
 {
   return self->qemu;
-}
-
-/* sd_bus_path_encode: ASCII letters stay, digits too except in the first
- * place (a label may not start with one), every other byte is _xx. */
-char *
-ferryd_domain_object_path (const char *name)
-{
-  GString *path = g_string_new (FERRY_DOMAIN_PATH_PREFIX);
-
-  if (*name == '\0')
-    g_string_append_c (path, '_');
-  for (const guchar *p = (const guchar *) name; *p; p++)
-    {
-      if (g_ascii_isalpha (*p) || (g_ascii_isdigit (*p) && p != (const guchar *) name))
-        g_string_append_c (path, *p);
-      else
-        g_string_append_printf (path, "_%02x", *p);
-    }
-  return g_string_free (path, FALSE);
 }
 
 const char *

@@ -4,6 +4,7 @@
 
 #include "ferryd-qmp-backend.h"
 #include "ferry-error.h"
+#include "ferryd-daemon.h"
 
 #include <glib/gstdio.h>
 #include "ferryd-qemu.h"
