@@ -11,7 +11,7 @@ import socket
 import stat
 import subprocess
 
-from gi.repository import Gio, GLib
+from gi.repository import GLib
 
 import ferrytest
 from ferrytest import (DOMAIN_IFACE, ERR, MANAGER_IFACE, MIGRATION_IFACE,
@@ -57,43 +57,6 @@ def tcp_ports_in_use():
             ports.add(int(fields[1].split(':')[1], 16))
             ports.add(int(fields[2].split(':')[1], 16))
     return ports
-
-
-class PeerCallMonitor:
-    """Every Peer method call on a host's bus, seen through the bus'
-    own monitoring interface (root may become a monitor)."""
-
-    def __init__(self, host):
-        self.calls = []
-        self.conn = Gio.DBusConnection.new_for_address_sync(
-            host.address,
-            Gio.DBusConnectionFlags.AUTHENTICATION_CLIENT |
-            Gio.DBusConnectionFlags.MESSAGE_BUS_CONNECTION, None, None)
-        self.conn.add_filter(self._filter)
-        self.conn.call_sync(
-            'org.freedesktop.DBus', '/org/freedesktop/DBus',
-            'org.freedesktop.DBus.Monitoring', 'BecomeMonitor',
-            GLib.Variant('(asu)', ([
-                "type='method_call',interface='%s'" % PEER_IFACE], 0)),
-            None, Gio.DBusCallFlags.NONE, 5000, None)
-
-    def _filter(self, conn, message, incoming):
-        # runs in GDBus' worker thread; a monitored call is not for us,
-        # so it is dropped after noting it (list.append is atomic)
-        if message.get_message_type() == Gio.DBusMessageType.METHOD_CALL \
-                and message.get_interface() == PEER_IFACE:
-            self.calls.append(message.get_member())
-            return None
-        return message
-
-    def seen(self):
-        ctx = GLib.MainContext.default()
-        while ctx.iteration(False):
-            pass
-        return list(self.calls)
-
-    def close(self):
-        self.conn.close_sync(None)
 
 
 class SafetyTest(ferrytest.TwoHostTestCase):
@@ -224,7 +187,9 @@ class SafetyTest(ferrytest.TwoHostTestCase):
     def test_check_local_for_unprivileged(self):
         name = 'chklocal'
         ferrytest.start_guest(self.a, name)
-        monitor = PeerCallMonitor(self.b)
+        monitor = ferrytest.BusMonitor(
+            self.b.address,
+            ["type='method_call',interface='%s'" % PEER_IFACE])
         self.addCleanup(monitor.close)
         args = GLib.Variant('(ssa{sv})', (name, self.b.address, {}))
         res = self.a.call_as(ferrytest.NOBODY, ROOT_PATH, MANAGER_IFACE,
@@ -236,8 +201,8 @@ class SafetyTest(ferrytest.TwoHostTestCase):
         (report,) = self.a.call(ROOT_PATH, MANAGER_IFACE, 'Check', args)
         self.assertTrue(report['destination-checked'], report)
         self.assertTrue(report['ok'], report)
-        calls = ferrytest.wait_for(lambda: monitor.seen(), 10,
-                                   msg='root\'s Check did not reach B')
+        monitor.wait(lambda m: True, 10, msg='root\'s Check did not reach B')
+        calls = [m.member for m in monitor.messages]
         # the bus delivers in order: a call for nobody would come first
         self.assertEqual(calls, ['Hello'],
                          'the unprivileged Check contacted B: %r' % calls)
