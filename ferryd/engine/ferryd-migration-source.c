@@ -774,10 +774,7 @@ ferryd_migration_set_max_downtime_async (FerrydMigration *self,
 {
   GError *refusal = NULL;
 
-  if (ms == 0 || ms > FERRYD_MAX_DOWNTIME_MS)
-    refusal = g_error_new (FERRY_ERROR, FERRY_ERROR_INVALID_ARGUMENT,
-                           "Maximum downtime must be from 1 to %" G_GUINT64_FORMAT " ms",
-                           FERRYD_MAX_DOWNTIME_MS);
+  ferryd_migrate_option_check_range ("max-downtime", ms, &refusal);
   control_async (self, ferryd_migration_set_max_downtime_async, "Tuning", refusal,
                  FERRYD_STREAM_CONTROL_DOWNTIME, ms, cancellable, callback, user_data);
 }
@@ -791,10 +788,7 @@ ferryd_migration_set_max_bandwidth_async (FerrydMigration *self,
 {
   GError *refusal = NULL;
 
-  if (bps > FERRYD_MAX_BANDWIDTH)
-    refusal = g_error_new (FERRY_ERROR, FERRY_ERROR_INVALID_ARGUMENT,
-                           "Bandwidth must be from 0 (unlimited) to %" G_GUINT64_FORMAT " bytes/s",
-                           FERRYD_MAX_BANDWIDTH);
+  ferryd_migrate_option_check_range ("max-bandwidth", bps, &refusal);
   control_async (self, ferryd_migration_set_max_bandwidth_async, "Tuning", refusal,
                  FERRYD_STREAM_CONTROL_BANDWIDTH, bps, cancellable, callback, user_data);
 }

@@ -138,6 +138,47 @@ choice_index (const OptionSpec *spec, const char *value, GError **error)
 }
 
 static gboolean
+check_range (const OptionSpec *spec, guint64 number, GError **error)
+{
+  if (spec->min || spec->max)
+    {
+      if (number >= spec->min && number <= spec->max)
+        return TRUE;
+      g_set_error (error, FERRY_ERROR, FERRY_ERROR_INVALID_ARGUMENT,
+                   "Option '%s' is out of range: %" G_GUINT64_FORMAT
+                   " is not from %" G_GUINT64_FORMAT " to %" G_GUINT64_FORMAT " %s",
+                   spec->key, number, spec->min, spec->max, spec->unit);
+      return FALSE;
+    }
+  if (spec->kind == KIND_UINT32 && number > G_MAXUINT32)
+    {
+      g_set_error (error, FERRY_ERROR, FERRY_ERROR_INVALID_ARGUMENT, "Option '%s' is out of range",
+                   spec->key);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static const OptionSpec *
+lookup_spec (const char *key)
+{
+  for (gsize i = 0; i < G_N_ELEMENTS (option_specs); i++)
+    if (g_str_equal (option_specs[i].key, key))
+      return &option_specs[i];
+  return NULL;
+}
+
+gboolean
+ferryd_migrate_option_check_range (const char *key, guint64 value, GError **error)
+{
+  const OptionSpec *spec = lookup_spec (key);
+
+  g_return_val_if_fail (spec != NULL && (spec->kind == KIND_UINT32 || spec->kind == KIND_UINT64),
+                        FALSE);
+  return check_range (spec, value, error);
+}
+
+static gboolean
 parse_one (FerrydMigrateOptions *options, const OptionSpec *spec, GVariant *value, GError **error)
 {
   gpointer field = G_STRUCT_MEMBER_P (options, spec->offset);
@@ -155,19 +196,8 @@ parse_one (FerrydMigrateOptions *options, const OptionSpec *spec, GVariant *valu
     case KIND_UINT64:
       if (!variant_to_uint (value, &number))
         goto wrong_type;
-      if ((spec->kind == KIND_UINT32 && number > G_MAXUINT32) ||
-          ((spec->min || spec->max) && (number < spec->min || number > spec->max)))
-        {
-          if (spec->min || spec->max)
-            g_set_error (error, FERRY_ERROR, FERRY_ERROR_INVALID_ARGUMENT,
-                         "Option '%s' is out of range: %" G_GUINT64_FORMAT
-                         " is not from %" G_GUINT64_FORMAT " to %" G_GUINT64_FORMAT " %s",
-                         spec->key, number, spec->min, spec->max, spec->unit);
-          else
-            g_set_error (error, FERRY_ERROR, FERRY_ERROR_INVALID_ARGUMENT,
-                         "Option '%s' is out of range", spec->key);
-          return FALSE;
-        }
+      if (!check_range (spec, number, error))
+        return FALSE;
       if (spec->kind == KIND_UINT32)
         *(guint32 *) field = (guint32) number;
       else
@@ -223,11 +253,8 @@ ferryd_migrate_options_parse (GVariant *variant, GError **error)
   g_variant_iter_init (&iter, variant);
   while (ok && g_variant_iter_next (&iter, "{&sv}", &key, &value))
     {
-      const OptionSpec *spec = NULL;
+      const OptionSpec *spec = lookup_spec (key);
 
-      for (gsize i = 0; i < G_N_ELEMENTS (option_specs); i++)
-        if (g_str_equal (option_specs[i].key, key))
-          spec = &option_specs[i];
       if (spec == NULL)
         {
           g_set_error (error, FERRY_ERROR, FERRY_ERROR_INVALID_ARGUMENT, "Unknown option '%s'",

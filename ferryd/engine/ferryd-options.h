@@ -55,6 +55,9 @@ void ferryd_migrate_options_free (FerrydMigrateOptions *options);
 const char *ferryd_postcopy_mode_to_string (FerrydPostcopyMode mode);
 /* tcp:HOST:PORT (HOST a name, an IPv4 address or [an IPv6 address]) */
 gboolean ferryd_migrate_uri_parse (const char *uri, char **host, guint16 *port);
+/* The range check an integer option (e.g. "max-bandwidth") gets when it
+ * is parsed, for the same value set on a running migration. */
+gboolean ferryd_migrate_option_check_range (const char *key, guint64 value, GError **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (FerrydMigrateOptions, ferryd_migrate_options_free)
 
