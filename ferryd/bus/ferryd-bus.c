@@ -153,34 +153,42 @@ manager_define_domain (gpointer object, GDBusMethodInvocation *invocation)
   g_dbus_method_invocation_return_value (invocation, g_variant_new ("(o)", path));
 }
 
+typedef void (*DomainTargetFunc) (FerrydBus *self,
+                                  GDBusMethodInvocation *invocation,
+                                  FerrydDomain *domain,
+                                  const char *destination,
+                                  GVariant *options);
+
+/* Migrate and Check take the same arguments on both interfaces, except
+ * that the Manager names the domain while a Domain object is it. */
 static void
-manager_migrate (gpointer object, GDBusMethodInvocation *invocation)
+with_domain_target (FerrydBus *self, GDBusMethodInvocation *invocation, DomainTargetFunc func)
 {
-  FerrydBus *self = object;
-  const char *name, *destination;
+  GVariant *params = g_dbus_method_invocation_get_parameters (invocation);
+  const char *name = NULL, *destination;
   g_autoptr (GVariant) options = NULL;
   FerrydDomain *domain;
 
-  g_variant_get (g_dbus_method_invocation_get_parameters (invocation), "(&s&s@a{sv})", &name,
-                 &destination, &options);
-  domain = lookup_domain_or_error (self, invocation, name);
+  if (g_variant_n_children (params) == 3)
+    g_variant_get (params, "(&s&s@a{sv})", &name, &destination, &options);
+  else
+    g_variant_get (params, "(&s@a{sv})", &destination, &options);
+  domain = name ? lookup_domain_or_error (self, invocation, name)
+                : domain_for_invocation (self, invocation);
   if (domain)
-    do_migrate (self, invocation, domain, destination, options);
+    func (self, invocation, domain, destination, options);
+}
+
+static void
+manager_migrate (gpointer object, GDBusMethodInvocation *invocation)
+{
+  with_domain_target (object, invocation, do_migrate);
 }
 
 static void
 manager_check (gpointer object, GDBusMethodInvocation *invocation)
 {
-  FerrydBus *self = object;
-  const char *name, *destination;
-  g_autoptr (GVariant) options = NULL;
-  FerrydDomain *domain;
-
-  g_variant_get (g_dbus_method_invocation_get_parameters (invocation), "(&s&s@a{sv})", &name,
-                 &destination, &options);
-  domain = lookup_domain_or_error (self, invocation, name);
-  if (domain)
-    do_check (self, invocation, domain, destination, options);
+  with_domain_target (object, invocation, do_check);
 }
 
 static void
@@ -262,29 +270,13 @@ domain_shutdown (gpointer object, GDBusMethodInvocation *invocation)
 static void
 domain_migrate (gpointer object, GDBusMethodInvocation *invocation)
 {
-  FerrydDomain *domain = domain_for_invocation (object, invocation);
-  const char *destination;
-  g_autoptr (GVariant) options = NULL;
-
-  if (domain == NULL)
-    return;
-  g_variant_get (g_dbus_method_invocation_get_parameters (invocation), "(&s@a{sv})", &destination,
-                 &options);
-  do_migrate (object, invocation, domain, destination, options);
+  with_domain_target (object, invocation, do_migrate);
 }
 
 static void
 domain_check (gpointer object, GDBusMethodInvocation *invocation)
 {
-  FerrydDomain *domain = domain_for_invocation (object, invocation);
-  const char *destination;
-  g_autoptr (GVariant) options = NULL;
-
-  if (domain == NULL)
-    return;
-  g_variant_get (g_dbus_method_invocation_get_parameters (invocation), "(&s@a{sv})", &destination,
-                 &options);
-  do_check (object, invocation, domain, destination, options);
+  with_domain_target (object, invocation, do_check);
 }
 
 DISPATCH (domain_start)
