@@ -715,19 +715,18 @@ attach_connected_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 
 void
 ferryd_qemu_attach_async (const char *runtime_dir,
-                          const char *name,
+                          const FerrydDomainConfig *live,
                           GAsyncReadyCallback callback,
                           gpointer user_data)
 {
   GTask *task = g_task_new (NULL, NULL, callback, user_data);
   FerrydQemu *self = g_object_new (FERRYD_TYPE_QEMU, NULL);
-  g_autofree char *live = NULL;
+  const char *name = live->name;
 
   self->qmp_path = g_strdup_printf ("%s/qemu/%s.qmp", runtime_dir, name);
   self->conf_path = g_strdup_printf ("%s/qemu/%s.conf", runtime_dir, name);
   self->log_path = g_strdup_printf ("%s/qemu/%s.log", runtime_dir, name);
-  if (g_file_get_contents (self->conf_path, &live, NULL, NULL))
-    self->config = ferryd_domain_config_parse (live, NULL);
+  self->config = ferryd_domain_config_copy (live);
   self->incoming_path = g_strdup_printf ("%s/qemu/%s.incoming", runtime_dir, name);
   g_task_set_task_data (task, self, g_object_unref);
   ferryd_qmp_connect_async (self->qmp_path, NULL, attach_connected_cb, task);

@@ -27,10 +27,10 @@ void ferryd_qemu_launch_async (const FerrydDomainConfig *config,
                                gpointer user_data);
 FerrydQemu *ferryd_qemu_launch_finish (GAsyncResult *result, GError **error);
 
-/* Re-attach to a QEMU a previous ferryd started (its QMP socket and live
- * description are in <runtime-dir>/qemu/). */
+/* Re-attach to a QEMU a previous ferryd started: its QMP socket is in
+ * <runtime-dir>/qemu/, @live is the live description read from there. */
 void ferryd_qemu_attach_async (const char *runtime_dir,
-                               const char *name,
+                               const FerrydDomainConfig *live,
                                GAsyncReadyCallback callback,
                                gpointer user_data);
 FerrydQemu *ferryd_qemu_attach_finish (GAsyncResult *result, GError **error);

@@ -151,7 +151,7 @@ backend_reattach (FerrydBackend *backend, FerrydDaemon *daemon)
       data = g_new0 (AttachData, 1);
       data->daemon = g_object_ref (daemon);
       data->config = config;
-      ferryd_qemu_attach_async (runtime_dir, config->name, attached_cb, data);
+      ferryd_qemu_attach_async (runtime_dir, config, attached_cb, data);
     }
 }
 
