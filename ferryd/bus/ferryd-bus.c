@@ -12,6 +12,7 @@
 #include "ferryd-backend.h"
 #include "ferry-dbus.h"
 #include "ferryd-error.h"
+#include "ferryd-incoming-migration.h"
 #include "ferryd-paths.h"
 #include "ferryd-peer-watch.h"
 
@@ -450,7 +451,7 @@ incoming_for_path (FerrydBus *self, GDBusMethodInvocation *invocation, const cha
   if (ferryd_migration_id_from_path (path, &id))
     migration = ferryd_engine_lookup_migration (self->engine, id);
   /* A peer speaks only of migrations into this host. */
-  if (migration == NULL || !ferryd_migration_is_incoming (migration))
+  if (migration == NULL || !FERRYD_IS_INCOMING_MIGRATION (migration))
     {
       g_dbus_method_invocation_return_error (invocation, FERRY_ERROR, FERRY_ERROR_NOT_FOUND,
                                              "No incoming migration at %s", path);

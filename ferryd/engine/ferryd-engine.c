@@ -9,6 +9,8 @@
 
 #include "config.h"
 #include "ferryd-engine.h"
+#include "ferryd-incoming-migration.h"
+#include "ferryd-outgoing-migration.h"
 #include "ferryd-backend.h"
 #include "ferry-error.h"
 #include "ferryd-peer.h"
@@ -86,7 +88,6 @@ add_migration (FerrydEngine *self,
   FerrydMigrationSetup setup = {
     .daemon = self->daemon,
     .domain = domain,
-    .incoming = incoming,
     .id = ++self->next_id,
     .options = options,
     .source = source,
@@ -95,7 +96,8 @@ add_migration (FerrydEngine *self,
     .local_hostname = ferryd_daemon_get_hostname (self->daemon),
     .local_host_uuid = ferryd_daemon_get_host_uuid (self->daemon),
   };
-  FerrydMigration *migration = ferryd_migration_new (&setup);
+  FerrydMigration *migration =
+      incoming ? ferryd_incoming_migration_new (&setup) : ferryd_outgoing_migration_new (&setup);
 
   g_queue_push_tail (&self->migrations, migration);
   g_signal_connect (migration, "finished", G_CALLBACK (migration_finished_cb), self);
@@ -151,7 +153,7 @@ ferryd_engine_migrate (FerrydEngine *self,
     }
   migration = add_migration (self, domain, FALSE, g_steal_pointer (&owned),
                              ferryd_daemon_get_hostname (self->daemon), destination, uid);
-  ferryd_migration_run_outgoing (migration, destination);
+  ferryd_outgoing_migration_run (FERRYD_OUTGOING_MIGRATION (migration), destination);
   return migration;
 }
 
@@ -401,7 +403,8 @@ prepared_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr (GTask) task = user_data;
   FerrydMigration *migration = FERRYD_MIGRATION (source);
   g_autoptr (GError) error = NULL;
-  GVariant *reply = ferryd_migration_prepare_incoming_finish (migration, result, &error);
+  GVariant *reply = ferryd_incoming_migration_prepare_finish (FERRYD_INCOMING_MIGRATION (migration),
+                                                              result, &error);
 
   if (reply == NULL)
     g_task_return_error (task, g_steal_pointer (&error));
@@ -496,8 +499,9 @@ ferryd_engine_prepare_async (FerrydEngine *self,
   migration = add_migration (self, domain, TRUE, options, source_host,
                              ferryd_daemon_get_hostname (self->daemon), 0);
   g_task_set_task_data (task, g_object_ref (migration), g_object_unref);
-  ferryd_migration_prepare_incoming_async (migration, source, live, persistent_description, created,
-                                           source_info, prepared_cb, g_steal_pointer (&task));
+  ferryd_incoming_migration_prepare_async (FERRYD_INCOMING_MIGRATION (migration), source, live,
+                                           persistent_description, created, source_info,
+                                           prepared_cb, g_steal_pointer (&task));
 }
 
 GVariant *
@@ -519,7 +523,7 @@ ferryd_engine_prepare_finish (FerrydEngine *self,
 static gboolean
 check_incoming (FerrydMigration *migration, GError **error)
 {
-  if (!ferryd_migration_is_incoming (migration))
+  if (!FERRYD_IS_INCOMING_MIGRATION (migration))
     {
       g_set_error (error, FERRY_ERROR, FERRY_ERROR_NOT_FOUND, "Migration %u is not incoming",
                    ferryd_migration_get_id (migration));
@@ -534,7 +538,7 @@ finished_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr (GTask) task = user_data;
   g_autoptr (GError) error = NULL;
   GVariant *reply =
-      ferryd_migration_finish_incoming_finish (FERRYD_MIGRATION (source), result, &error);
+      ferryd_incoming_migration_finish_finish (FERRYD_INCOMING_MIGRATION (source), result, &error);
 
   if (reply == NULL)
     g_task_return_error (task, g_steal_pointer (&error));
@@ -558,8 +562,8 @@ ferryd_engine_finish_async (FerrydEngine *self,
       g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
-  ferryd_migration_finish_incoming_async (migration, source_completed, statistics, finished_cb,
-                                          g_steal_pointer (&task));
+  ferryd_incoming_migration_finish_async (FERRYD_INCOMING_MIGRATION (migration), source_completed,
+                                          statistics, finished_cb, g_steal_pointer (&task));
 }
 
 GVariant *
@@ -576,7 +580,7 @@ ferryd_engine_abort (FerrydEngine *self,
 {
   if (!check_incoming (migration, error))
     return FALSE;
-  ferryd_migration_abort_incoming (migration, reason);
+  ferryd_incoming_migration_abort (FERRYD_INCOMING_MIGRATION (migration), reason);
   return TRUE;
 }
 

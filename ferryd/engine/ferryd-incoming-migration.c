@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* ferryd-migration-dest.c: the destination side of a migration: Prepare and Finish */
+/* ferryd-incoming-migration.c: the destination side of a migration: Prepare and Finish */
 #define G_LOG_DOMAIN "ferry-migration"
 
 #include "config.h"
 #include "ferry-compat.h"
+#include "ferryd-incoming-migration.h"
 #include "ferryd-migration-private.h"
 #include "ferry-error.h"
 #include "ferryd-peer.h"
@@ -11,55 +12,72 @@
 static gboolean stream_failed_timeout_cb (gpointer user_data);
 static void on_dest_status (FerrydStream *stream, guint status, gint64 ts, gpointer user_data);
 static void on_dest_resumed (FerrydStream *stream, gint64 ts, gpointer user_data);
-static void incoming_try_finish (FerrydMigration *self);
-static void incoming_cleanup (FerrydMigration *self);
-static void remove_created_domain (FerrydMigration *self);
+static void incoming_try_finish (FerrydIncomingMigration *self);
+static void incoming_cleanup (FerrydIncomingMigration *self);
+static void remove_created_domain (FerrydIncomingMigration *self);
 static void peer_vanished_cb (FerrydPeerWatch *watch, gpointer user_data);
 static gboolean finish_timeout_cb (gpointer user_data);
 static void prepared_cb (GObject *source, GAsyncResult *result, gpointer user_data);
+
+struct _FerrydIncomingMigration
+{
+  FerrydMigration parent_instance;
+
+  char *data_host;             /* where the destination listens for the data stream */
+  FerrydPeerWatch *peer_watch; /* follows the source ferryd */
+  gboolean created_domain;
+  gboolean incoming_completed;
+  gboolean resume_sent;
+  char *persistent_description;
+  GTask *finish_task;
+  GVariant *source_statistics; /* as the source sent them in Finish */
+  guint finish_timeout_id;
+};
+
+static void rollback_incoming (FerrydIncomingMigration *self, GError *error);
 
 /* --- destination side --- */
 
 static gboolean
 stream_failed_timeout_cb (gpointer user_data)
 {
-  FerrydMigration *self = user_data;
+  FerrydIncomingMigration *self = user_data;
 
   self->finish_timeout_id = 0;
-  ferryd_migration_abort_incoming (self, "the incoming migration stream failed");
+  ferryd_incoming_migration_abort (self, "the incoming migration stream failed");
   return G_SOURCE_REMOVE;
 }
 
 static void
 on_dest_resumed (FerrydStream *stream, gint64 ts, gpointer user_data)
 {
-  FerrydMigration *self = user_data;
+  FerrydIncomingMigration *self = user_data;
 
-  if (self->finished)
+  if (SHARED (self)->finished)
     return;
-  self->resume_us = ts;
+  SHARED (self)->resume_us = ts;
   incoming_try_finish (self);
 }
 
 static void
 on_dest_status (FerrydStream *stream, guint status, gint64 ts, gpointer user_data)
 {
-  FerrydMigration *self = user_data;
+  FerrydIncomingMigration *self = user_data;
 
-  if (self->finished)
+  if (SHARED (self)->finished)
     return;
   if (status == FERRYD_STREAM_ACTIVE)
     {
-      if (self->phase == PHASE_PREPARE)
-        migration_set_phase (self, PHASE_PERFORM);
-      migration_set_state (self, STATE_ACTIVE);
+      if (SHARED (self)->phase == PHASE_PREPARE)
+        migration_set_phase (FERRYD_MIGRATION (self), PHASE_PERFORM);
+      migration_set_state (FERRYD_MIGRATION (self), STATE_ACTIVE);
     }
   else if (status == FERRYD_STREAM_POSTCOPY_ACTIVE)
     {
-      if (self->phase == PHASE_PREPARE)
-        migration_set_phase (self, PHASE_PERFORM);
-      migration_set_state (self, STATE_POSTCOPY_ACTIVE);
-      migration_note_postcopy_started (self, ts);
+      if (SHARED (self)->phase == PHASE_PREPARE)
+        migration_set_phase (FERRYD_MIGRATION (self), PHASE_PERFORM);
+      migration_set_state (FERRYD_MIGRATION (self), STATE_POSTCOPY_ACTIVE);
+      migration_note_postcopy_started (FERRYD_MIGRATION (self), ts);
       /* The source has stopped for good: the guest can only run here. */
       if (!self->resume_sent)
         {
@@ -68,7 +86,7 @@ on_dest_status (FerrydStream *stream, guint status, gint64 ts, gpointer user_dat
         }
     }
   else if (status == FERRYD_STREAM_POSTCOPY_PAUSED)
-    migration_set_state (self, STATE_POSTCOPY_PAUSED);
+    migration_set_state (FERRYD_MIGRATION (self), STATE_POSTCOPY_PAUSED);
   else if (status == FERRYD_STREAM_COMPLETED)
     {
       self->incoming_completed = TRUE;
@@ -76,9 +94,9 @@ on_dest_status (FerrydStream *stream, guint status, gint64 ts, gpointer user_dat
     }
   else if (status == FERRYD_STREAM_FAILED)
     {
-      if (self->postcopy_started)
+      if (SHARED (self)->postcopy_started)
         {
-          migration_set_state (self, STATE_POSTCOPY_PAUSED);
+          migration_set_state (FERRYD_MIGRATION (self), STATE_POSTCOPY_PAUSED);
           return;
         }
       /* The source knows why (a cancel looks like a failure from here):
@@ -90,7 +108,7 @@ on_dest_status (FerrydStream *stream, guint status, gint64 ts, gpointer user_dat
 }
 
 static void
-incoming_try_finish (FerrydMigration *self)
+incoming_try_finish (FerrydIncomingMigration *self)
 {
   g_autoptr (GTask) task = NULL;
   GVariantDict result;
@@ -98,13 +116,13 @@ incoming_try_finish (FerrydMigration *self)
 
   if (!self->incoming_completed || self->finish_task == NULL)
     return;
-  if (self->resume_us == 0 && !self->crash_error)
+  if (SHARED (self)->resume_us == 0 && !SHARED (self)->crash_error)
     {
       if (!self->resume_sent)
         {
           self->resume_sent = TRUE;
-          if (self->stream)
-            ferryd_stream_resume_incoming (self->stream);
+          if (SHARED (self)->stream)
+            ferryd_stream_resume_incoming (SHARED (self)->stream);
         }
       return; /* RESUME brings us back here */
     }
@@ -112,64 +130,68 @@ incoming_try_finish (FerrydMigration *self)
   g_clear_handle_id (&self->finish_timeout_id, g_source_remove);
 
   /* The guest runs here now: the domain owns it. */
-  stream = g_object_ref (self->stream);
-  migration_drop_stream (self);
-  ferryd_domain_set_migration (self->domain, NULL, FALSE);
-  ferryd_stream_adopt (stream, self->domain);
-  if (self->options->persist && self->persistent_description)
+  stream = g_object_ref (SHARED (self)->stream);
+  migration_drop_stream (FERRYD_MIGRATION (self));
+  ferryd_domain_set_migration (SHARED (self)->domain, NULL, FALSE);
+  ferryd_stream_adopt (stream, SHARED (self)->domain);
+  if (SHARED (self)->options->persist && self->persistent_description)
     {
       g_autoptr (GError) error = NULL;
       FerrydDomainConfig *config =
           ferryd_domain_config_parse (self->persistent_description, &error);
 
-      if (config == NULL || !ferryd_daemon_persist_domain (self->daemon, config, &error))
-        g_warning ("%s: cannot persist the domain: %s", self->label, error->message);
+      if (config == NULL || !ferryd_daemon_persist_domain (SHARED (self)->daemon, config, &error))
+        g_warning ("%s: cannot persist the domain: %s", SHARED (self)->label, error->message);
     }
-  migration_set_phase (self, PHASE_CONFIRM);
+  migration_set_phase (FERRYD_MIGRATION (self), PHASE_CONFIRM);
   /* A guest that crashed here in post-copy is the only copy there is:
    * the domain keeps it (crashed, paused); the migration failed. */
-  migration_finish (self, self->crash_error ? STATE_FAILED : STATE_COMPLETED, self->crash_error);
+  migration_finish (FERRYD_MIGRATION (self),
+                    SHARED (self)->crash_error ? STATE_FAILED : STATE_COMPLETED,
+                    SHARED (self)->crash_error);
 
   g_variant_dict_init (&result, NULL);
-  g_variant_dict_insert (&result, "resume-time", "t", (guint64) self->resume_us);
-  g_variant_dict_insert (&result, "state", "s", self->crash_error ? "crashed" : "running");
-  if (self->crash_error)
+  g_variant_dict_insert (&result, "resume-time", "t", (guint64) SHARED (self)->resume_us);
+  g_variant_dict_insert (&result, "state", "s", SHARED (self)->crash_error ? "crashed" : "running");
+  if (SHARED (self)->crash_error)
     g_variant_dict_insert (&result, "state-reason", "s",
-                           ferryd_domain_get_state_reason (self->domain));
+                           ferryd_domain_get_state_reason (SHARED (self)->domain));
   g_task_return_pointer (task, g_variant_ref_sink (g_variant_dict_end (&result)),
                          (GDestroyNotify) g_variant_unref);
 }
 
 static void
-incoming_cleanup (FerrydMigration *self)
+incoming_cleanup (FerrydIncomingMigration *self)
 {
-  g_autoptr (FerrydStream) stream = self->stream ? g_object_ref (self->stream) : NULL;
+  g_autoptr (FerrydStream) stream =
+      SHARED (self)->stream ? g_object_ref (SHARED (self)->stream) : NULL;
 
   if (stream)
     {
-      migration_drop_stream (self);
+      migration_drop_stream (FERRYD_MIGRATION (self));
       ferryd_stream_terminate (stream);
     }
 }
 
 static void
-remove_created_domain (FerrydMigration *self)
+remove_created_domain (FerrydIncomingMigration *self)
 {
   g_autoptr (GError) error = NULL;
 
-  ferryd_domain_set_migration (self->domain, NULL, FALSE);
-  if (self->created_domain && !ferryd_daemon_is_persistent (self->daemon, self->domain))
-    if (!ferryd_daemon_undefine_domain (self->daemon, self->domain, &error))
-      g_debug ("%s: %s", self->label, error->message);
+  ferryd_domain_set_migration (SHARED (self)->domain, NULL, FALSE);
+  if (self->created_domain &&
+      !ferryd_daemon_is_persistent (SHARED (self)->daemon, SHARED (self)->domain))
+    if (!ferryd_daemon_undefine_domain (SHARED (self)->daemon, SHARED (self)->domain, &error))
+      g_debug ("%s: %s", SHARED (self)->label, error->message);
 }
 
 void
-ferryd_migration_abort_incoming (FerrydMigration *self, const char *reason)
+ferryd_incoming_migration_abort (FerrydIncomingMigration *self, const char *reason)
 {
   g_autoptr (GError) error = NULL;
   gboolean cancelled = g_strcmp0 (reason, "cancelled") == 0;
 
-  if (self->finished)
+  if (SHARED (self)->finished)
     return;
   incoming_cleanup (self);
   error =
@@ -180,59 +202,49 @@ ferryd_migration_abort_incoming (FerrydMigration *self, const char *reason)
       g_autoptr (GTask) task = g_steal_pointer (&self->finish_task);
       g_task_return_error (task, g_error_copy (error));
     }
-  migration_finish (self, cancelled ? STATE_CANCELLED : STATE_FAILED, error);
+  migration_finish (FERRYD_MIGRATION (self), cancelled ? STATE_CANCELLED : STATE_FAILED, error);
   remove_created_domain (self);
 }
 
-void
-migration_incoming_crashed (FerrydMigration *self)
-{
-  /* Before post-copy the guest does not run here (and the source holds
-   * all of it): drop this copy. In post-copy it is the only one: keep
-   * it; the end comes with the stream's (incoming_try_finish). */
-  if (!self->postcopy_started)
-    ferryd_migration_abort_incoming (self, self->crash_error->message);
-}
-
-void
-migration_rollback_incoming (FerrydMigration *self, GError *error)
+static void
+rollback_incoming (FerrydIncomingMigration *self, GError *error)
 {
   g_autoptr (GError) owned = error;
 
   incoming_cleanup (self);
-  migration_finish (self, STATE_FAILED, owned);
+  migration_finish (FERRYD_MIGRATION (self), STATE_FAILED, owned);
   remove_created_domain (self);
 }
 
 static void
 peer_vanished_cb (FerrydPeerWatch *watch, gpointer user_data)
 {
-  FerrydMigration *self = user_data;
+  FerrydIncomingMigration *self = user_data;
 
-  if (self->finished || self->finish_task)
+  if (SHARED (self)->finished || self->finish_task)
     return;
-  if (self->postcopy_started)
+  if (SHARED (self)->postcopy_started)
     {
       /* Part of the guest is here, part there: keep it, paused. */
-      migration_set_state (self, STATE_POSTCOPY_PAUSED);
+      migration_set_state (FERRYD_MIGRATION (self), STATE_POSTCOPY_PAUSED);
       return;
     }
-  g_warning ("%s: the source ferryd went away", self->label);
-  ferryd_migration_abort_incoming (self, "the source ferryd disconnected");
+  g_warning ("%s: the source ferryd went away", SHARED (self)->label);
+  ferryd_incoming_migration_abort (self, "the source ferryd disconnected");
 }
 
 static gboolean
 finish_timeout_cb (gpointer user_data)
 {
-  FerrydMigration *self = user_data;
+  FerrydIncomingMigration *self = user_data;
 
   self->finish_timeout_id = 0;
-  ferryd_migration_abort_incoming (self, "the guest did not resume in time");
+  ferryd_incoming_migration_abort (self, "the guest did not resume in time");
   return G_SOURCE_REMOVE;
 }
 
 void
-ferryd_migration_finish_incoming_async (FerrydMigration *self,
+ferryd_incoming_migration_finish_async (FerrydIncomingMigration *self,
                                         gboolean source_completed,
                                         GVariant *statistics,
                                         GAsyncReadyCallback callback,
@@ -240,22 +252,23 @@ ferryd_migration_finish_incoming_async (FerrydMigration *self,
 {
   g_autoptr (GTask) task = g_task_new (self, NULL, callback, user_data);
 
-  if (self->finished || self->finish_task)
+  if (SHARED (self)->finished || self->finish_task)
     {
       g_task_return_new_error (task, FERRY_ERROR, FERRY_ERROR_MIGRATION_FAILED,
-                               "Incoming migration is %s", ferryd_state_to_string (self->state));
+                               "Incoming migration is %s",
+                               ferryd_state_to_string (SHARED (self)->state));
       return;
     }
   g_clear_handle_id (&self->finish_timeout_id, g_source_remove);
   g_clear_pointer (&self->source_statistics, g_variant_unref);
   self->source_statistics = g_variant_ref (statistics);
-  if (self->phase == PHASE_PREPARE)
-    migration_set_phase (self, PHASE_PERFORM);
-  migration_set_phase (self, PHASE_FINISH);
+  if (SHARED (self)->phase == PHASE_PREPARE)
+    migration_set_phase (FERRYD_MIGRATION (self), PHASE_PERFORM);
+  migration_set_phase (FERRYD_MIGRATION (self), PHASE_FINISH);
   if (!source_completed)
     {
       self->finish_task = g_steal_pointer (&task);
-      ferryd_migration_abort_incoming (self, "the source reported failure");
+      ferryd_incoming_migration_abort (self, "the source reported failure");
       return;
     }
   self->finish_task = g_steal_pointer (&task);
@@ -264,7 +277,7 @@ ferryd_migration_finish_incoming_async (FerrydMigration *self,
 }
 
 GVariant *
-ferryd_migration_finish_incoming_finish (FerrydMigration *self,
+ferryd_incoming_migration_finish_finish (FerrydIncomingMigration *self,
                                          GAsyncResult *result,
                                          GError **error)
 {
@@ -275,33 +288,34 @@ static void
 prepared_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr (GTask) task = user_data;
-  FerrydMigration *self = g_task_get_source_object (task);
+  FerrydIncomingMigration *self = g_task_get_source_object (task);
   g_autoptr (GError) error = NULL;
   g_autofree char *uri = ferryd_stream_prepare_finish (FERRYD_STREAM (source), result, &error);
   GVariantDict dict;
 
-  if (uri == NULL || self->finished)
+  if (uri == NULL || SHARED (self)->finished)
     {
       /* An aborted migration leaves no guest behind. */
-      if (self->finished)
+      if (SHARED (self)->finished)
         ferryd_stream_terminate (FERRYD_STREAM (source));
       g_task_return_error (task, error ? g_error_copy (error)
                                        : g_error_new_literal (FERRY_ERROR, FERRY_ERROR_CANCELLED,
                                                               "Migration aborted"));
-      if (!self->finished)
-        migration_rollback_incoming (self, g_steal_pointer (&error));
+      if (!SHARED (self)->finished)
+        rollback_incoming (self, g_steal_pointer (&error));
       return;
     }
   g_variant_dict_init (&dict, NULL);
   g_variant_dict_insert (&dict, "migrate-uri", "s", uri);
-  g_variant_dict_insert_value (&dict, "capabilities",
-                               g_variant_new_strv ((const char *const *) self->features, -1));
+  g_variant_dict_insert_value (
+      &dict, "capabilities",
+      g_variant_new_strv ((const char *const *) SHARED (self)->features, -1));
   g_task_return_pointer (task, g_variant_ref_sink (g_variant_dict_end (&dict)),
                          (GDestroyNotify) g_variant_unref);
 }
 
 void
-ferryd_migration_prepare_incoming_async (FerrydMigration *self,
+ferryd_incoming_migration_prepare_async (FerrydIncomingMigration *self,
                                          FerrydPeerWatch *source,
                                          const FerrydDomainConfig *live,
                                          const char *persistent_description,
@@ -318,34 +332,185 @@ ferryd_migration_prepare_incoming_async (FerrydMigration *self,
   g_variant_lookup (info, "features", "^a&s", &features);
   g_variant_lookup (info, "data-host", "&s", &data_host);
   /* Begin ran on the source; the incoming object starts there too. */
-  migration_set_phase (self, PHASE_BEGIN);
-  self->features = g_strdupv ((GStrv) (features ? features : (const char *[]){ "events", NULL }));
+  migration_set_phase (FERRYD_MIGRATION (self), PHASE_BEGIN);
+  SHARED (self)->features =
+      g_strdupv ((GStrv) (features ? features : (const char *[]){ "events", NULL }));
   self->data_host = g_strdup (data_host);
   self->created_domain = created_domain;
   self->persistent_description = g_strdup (persistent_description);
   self->peer_watch = g_object_ref (source);
   g_signal_connect_object (source, "vanished", G_CALLBACK (peer_vanished_cb), self, 0);
-  ferryd_domain_set_migration (self->domain, G_OBJECT (self), TRUE);
-  migration_set_phase (self, PHASE_PREPARE);
-  migration_set_state (self, STATE_SETUP);
-  g_task_set_source_tag (task, ferryd_migration_prepare_incoming_async);
-  migration_attach_stream (self, ferryd_backend_open_incoming (self->backend, self->domain));
-  g_signal_connect (self->stream, "status-changed", G_CALLBACK (on_dest_status), self);
-  g_signal_connect (self->stream, "resumed", G_CALLBACK (on_dest_resumed), self);
+  ferryd_domain_set_migration (SHARED (self)->domain, G_OBJECT (self), TRUE);
+  migration_set_phase (FERRYD_MIGRATION (self), PHASE_PREPARE);
+  migration_set_state (FERRYD_MIGRATION (self), STATE_SETUP);
+  g_task_set_source_tag (task, ferryd_incoming_migration_prepare_async);
+  migration_attach_stream (
+      FERRYD_MIGRATION (self),
+      ferryd_backend_open_incoming (SHARED (self)->backend, SHARED (self)->domain));
+  g_signal_connect (SHARED (self)->stream, "status-changed", G_CALLBACK (on_dest_status), self);
+  g_signal_connect (SHARED (self)->stream, "resumed", G_CALLBACK (on_dest_resumed), self);
   incoming.live = live;
-  incoming.features = (const char *const *) self->features;
+  incoming.features = (const char *const *) SHARED (self)->features;
   incoming.data_host = self->data_host;
-  incoming.listen_uri = self->options->migrate_uri;
-  incoming.multifd_channels =
-      self->options->multifd_channels > 0 ? (guint) self->options->multifd_channels : 0;
-  incoming.compression = self->options->compression;
-  ferryd_stream_prepare_async (self->stream, &incoming, prepared_cb, task);
+  incoming.listen_uri = SHARED (self)->options->migrate_uri;
+  incoming.multifd_channels = SHARED (self)->options->multifd_channels > 0
+                                  ? (guint) SHARED (self)->options->multifd_channels
+                                  : 0;
+  incoming.compression = SHARED (self)->options->compression;
+  ferryd_stream_prepare_async (SHARED (self)->stream, &incoming, prepared_cb, task);
 }
 
 GVariant *
-ferryd_migration_prepare_incoming_finish (FerrydMigration *self,
+ferryd_incoming_migration_prepare_finish (FerrydIncomingMigration *self,
                                           GAsyncResult *result,
                                           GError **error)
 {
   return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/* --- what the base asks of the destination side --- */
+
+static void
+incoming_crashed (FerrydMigration *migration, const char *why)
+{
+  FerrydIncomingMigration *self = FERRYD_INCOMING_MIGRATION (migration);
+
+  migration_set_crash_error (migration, "destination", why);
+  /* Before post-copy the guest does not run here (and the source holds
+   * all of it): drop this copy. In post-copy it is the only one: keep
+   * it; the end comes with the stream's (incoming_try_finish). */
+  if (!SHARED (self)->postcopy_started)
+    ferryd_incoming_migration_abort (self, SHARED (self)->crash_error->message);
+}
+
+static void
+incoming_stream_exited (FerrydMigration *migration)
+{
+  FerrydIncomingMigration *self = FERRYD_INCOMING_MIGRATION (migration);
+
+  if (SHARED (self)->state == STATE_POSTCOPY_ACTIVE ||
+      SHARED (self)->state == STATE_POSTCOPY_PAUSED)
+    g_warning ("%s: destination QEMU died during post-copy: the guest is lost unless the "
+               "source still holds it",
+               SHARED (self)->label);
+  migration_drop_stream (migration);
+  rollback_incoming (self, g_error_new_literal (FERRY_ERROR, FERRY_ERROR_MIGRATION_FAILED,
+                                                "The destination QEMU exited"));
+}
+
+static gboolean
+incoming_cancel (FerrydMigration *migration, GError **error)
+{
+  ferryd_incoming_migration_abort (FERRYD_INCOMING_MIGRATION (migration),
+                                   "cancelled on the destination");
+  return TRUE;
+}
+
+static gboolean
+incoming_start_postcopy (FerrydMigration *migration, GError **error)
+{
+  g_set_error_literal (error, FERRY_ERROR, FERRY_ERROR_NOT_SUPPORTED,
+                       "Switching to post-copy is done on the source host's migration object");
+  return FALSE;
+}
+
+static void
+incoming_control (FerrydMigration *migration,
+                  const char *what,
+                  FerrydStreamControl control,
+                  guint64 value,
+                  GTask *task)
+{
+  g_task_return_new_error (task, FERRY_ERROR, FERRY_ERROR_NOT_SUPPORTED,
+                           "%s is done on the source host's migration object", what);
+  g_object_unref (task);
+}
+
+static void
+stop_watching (FerrydIncomingMigration *self)
+{
+  g_clear_handle_id (&self->finish_timeout_id, g_source_remove);
+  if (self->peer_watch)
+    ferryd_peer_watch_stop (self->peer_watch);
+}
+
+static void
+incoming_ending (FerrydMigration *migration)
+{
+  stop_watching (FERRYD_INCOMING_MIGRATION (migration));
+}
+
+/* The source's statistics, with the resume time as this host saw it. */
+static GVariant *
+incoming_final_statistics (FerrydMigration *migration)
+{
+  FerrydIncomingMigration *self = FERRYD_INCOMING_MIGRATION (migration);
+
+  if (self->source_statistics == NULL)
+    return NULL;
+  return ferryd_progress_incoming_statistics (self->source_statistics, SHARED (self)->resume_us);
+}
+
+static void
+incoming_shutdown (FerrydMigration *migration)
+{
+  stop_watching (FERRYD_INCOMING_MIGRATION (migration));
+}
+
+/* --- object --- */
+
+G_DEFINE_FINAL_TYPE (FerrydIncomingMigration, ferryd_incoming_migration, FERRYD_TYPE_MIGRATION)
+
+FerrydMigration *
+ferryd_incoming_migration_new (const FerrydMigrationSetup *setup)
+{
+  FerrydMigration *self = g_object_new (FERRYD_TYPE_INCOMING_MIGRATION, NULL);
+
+  migration_construct (self, setup);
+  return self;
+}
+
+static void
+ferryd_incoming_migration_dispose (GObject *object)
+{
+  FerrydIncomingMigration *self = FERRYD_INCOMING_MIGRATION (object);
+
+  stop_watching (self);
+  g_clear_object (&self->peer_watch);
+  G_OBJECT_CLASS (ferryd_incoming_migration_parent_class)->dispose (object);
+}
+
+static void
+ferryd_incoming_migration_finalize (GObject *object)
+{
+  FerrydIncomingMigration *self = FERRYD_INCOMING_MIGRATION (object);
+
+  g_clear_pointer (&self->source_statistics, g_variant_unref);
+  g_free (self->data_host);
+  g_free (self->persistent_description);
+  G_OBJECT_CLASS (ferryd_incoming_migration_parent_class)->finalize (object);
+}
+
+static void
+ferryd_incoming_migration_class_init (FerrydIncomingMigrationClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  FerrydMigrationClass *migration_class = FERRYD_MIGRATION_CLASS (klass);
+
+  object_class->dispose = ferryd_incoming_migration_dispose;
+  object_class->finalize = ferryd_incoming_migration_finalize;
+  migration_class->direction = "incoming";
+  migration_class->cancel = incoming_cancel;
+  migration_class->start_postcopy = incoming_start_postcopy;
+  migration_class->control = incoming_control;
+  migration_class->stream_exited = incoming_stream_exited;
+  migration_class->crashed = incoming_crashed;
+  migration_class->ending = incoming_ending;
+  migration_class->final_statistics = incoming_final_statistics;
+  migration_class->shutdown = incoming_shutdown;
+}
+
+static void
+ferryd_incoming_migration_init (FerrydIncomingMigration *self)
+{
 }

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* ferryd-migration-private.h: what the three parts of a migration share
+/* ferryd-migration-private.h: what the base migration shares with its sides
  *
- * ferryd-migration.c (the object, phases, progress, the end),
- * ferryd-migration-source.c (the source side) and
- * ferryd-migration-dest.c (the destination side).
+ * ferryd-migration.c is the base (phases, progress, the end);
+ * ferryd-outgoing-migration.c and ferryd-incoming-migration.c are the two
+ * sides. The fields below are what both sides use; each side keeps its
+ * own in its instance struct.
  */
 #pragma once
 
@@ -27,13 +28,10 @@
 typedef FerrydPhase Phase;
 typedef FerrydState State;
 
-struct _FerrydMigration
+typedef struct
 {
-  GObject parent_instance;
-
   FerrydDaemon *daemon;
   FerrydDomain *domain;
-  gboolean incoming;
   guint id;
   char *label; /* "migration <id>", for the log */
   FerryDBusMigration *record;
@@ -43,25 +41,22 @@ struct _FerrydMigration
   Phase phase;
   State state;
   GCancellable *cancellable;
-  gboolean cancel_requested;
   gboolean finished;
 
   FerrydBackend *backend;
   FerrydStream *stream; /* the backend's half; NULL once the guest is not ours */
   GError *crash_error;  /* the guest crashed during the migration */
+  GStrv features;       /* the features both hosts agreed on */
   guint sample_id;
-  guint timeout_id;
+  guint timeout_id; /* the policy's overall timeout */
   gboolean sampling;
   FerrydProgress info; /* the last sample of the stream */
-  gint64 begin_us;
   gint64 stop_us;
   gint64 resume_us;
   gint64 postcopy_us;
   gint64 end_us;
-  gboolean migrate_sent;
   gboolean postcopy_requested;
   gboolean postcopy_started;
-  gboolean stopped_for_migration;
   guint64 downtime_limit;
   double progress;
   guint64 pass_remaining;      /* remaining bytes when the current pass began */
@@ -69,34 +64,14 @@ struct _FerrydMigration
   gboolean pass_sample_pending;
   guint pass;
   GVariant *statistics;
+} FerrydMigrationShared;
 
-  /* source side */
-  char *peer_address;
-  FerrydPeerClient *peer;
-  char *peer_migration;
-  GStrv features;
-  char *migrate_uri;
-  FerrydDomainConfig *live_config; /* what runs, as Begin found it (machine type resolved) */
-  char *abort_reason;              /* set when the policy aborts (timeout) */
-  GError *rollback_error;          /* kept while the destination confirms an abort */
-  State rollback_state;
-  gboolean rollback_waiting; /* rolled back, waiting for the abort's answer */
-  guint rollback_pending;    /* resume and abort still under way */
-  gboolean abort_sent;
-  gboolean abort_done;
+/* The fields both sides share; SHARED() takes either side's pointer. */
+FerrydMigrationShared *migration_shared (FerrydMigration *self);
+#define SHARED(m) migration_shared (FERRYD_MIGRATION (m))
 
-  /* destination side */
-  char *data_host;             /* where the destination listens for the data stream */
-  FerrydPeerWatch *peer_watch; /* follows the source ferryd */
-  gboolean created_domain;
-  gboolean incoming_completed;
-  gboolean resume_sent;
-  char *persistent_description;
-  GTask *finish_task;
-  GVariant *source_statistics; /* as the source sent them in Finish */
-  guint finish_timeout_id;
-};
-
+/* Fills the base from @setup; each side's constructor calls it once. */
+void migration_construct (FerrydMigration *self, const FerrydMigrationSetup *setup);
 void migration_set_phase (FerrydMigration *self, Phase phase);
 void migration_set_state (FerrydMigration *self, State state);
 GVariant *migration_build_statistics (FerrydMigration *self);
@@ -108,11 +83,9 @@ void migration_sample_now (FerrydMigration *self);
 void migration_drop_stream (FerrydMigration *self);
 void migration_finish (FerrydMigration *self, State state, const GError *error);
 gboolean migration_note_postcopy_started (FerrydMigration *self, gint64 ts);
-/* Take @stream (full) as self->stream and follow its exit and crashes;
- * each side connects its other signals itself. */
+/* Take @stream (full) as the stream and follow its exit and crashes
+ * (through the class' stream_exited and crashed); each side connects its
+ * other signals itself. */
 void migration_attach_stream (FerrydMigration *self, FerrydStream *stream);
-void migration_rollback (FerrydMigration *self, GError *error);
-void migration_send_peer_abort (FerrydMigration *self, const char *reason);
-void migration_rollback_incoming (FerrydMigration *self, GError *error);
-void migration_outgoing_crashed (FerrydMigration *self);
-void migration_incoming_crashed (FerrydMigration *self);
+/* Record that the guest crashed on @host ("source", "destination"). */
+void migration_set_crash_error (FerrydMigration *self, const char *host, const char *why);

@@ -9,11 +9,44 @@
 #include "ferryd-domain.h"
 #include "ferryd-options.h"
 #include "ferryd-peer-watch.h"
+#include "ferryd-stream.h"
 
 G_BEGIN_DECLS
 
 #define FERRYD_TYPE_MIGRATION (ferryd_migration_get_type ())
-G_DECLARE_FINAL_TYPE (FerrydMigration, ferryd_migration, FERRYD, MIGRATION, GObject)
+G_DECLARE_DERIVABLE_TYPE (FerrydMigration, ferryd_migration, FERRYD, MIGRATION, GObject)
+
+/* The base of a migration: what both hosts' objects share. Each side
+ * (FerrydOutgoingMigration, FerrydIncomingMigration) answers the calls
+ * below that depend on which end of the stream it is. */
+struct _FerrydMigrationClass
+{
+  GObjectClass parent_class;
+
+  /* As the D-Bus Direction property shows it. */
+  const char *direction;
+
+  /* Cancel, once the base has checked the migration can still be. */
+  gboolean (*cancel) (FerrydMigration *self, GError **error);
+  gboolean (*start_postcopy) (FerrydMigration *self, GError **error);
+  /* Run @control on the stream; return @task (full) when it is done.
+   * @what names the request in errors ("Tuning", "Pausing"). */
+  void (*control) (FerrydMigration *self,
+                   const char *what,
+                   FerrydStreamControl control,
+                   guint64 value,
+                   GTask *task);
+  /* The backend's stream went away before the migration ended. */
+  void (*stream_exited) (FerrydMigration *self);
+  /* The guest crashed (first time only); @why as the backend says it. */
+  void (*crashed) (FerrydMigration *self, const char *why);
+  /* The migration ends: stop what this side watches. */
+  void (*ending) (FerrydMigration *self);
+  /* The final statistics (full, floating or not), or NULL for the base's. */
+  GVariant *(*final_statistics) (FerrydMigration *self);
+  /* The daemon stops: stop timers and watches, leave guests as they are. */
+  void (*shutdown) (FerrydMigration *self);
+};
 
 /* The number of the migration: unique within the daemon's life. */
 guint ferryd_migration_get_id (FerrydMigration *self);
@@ -23,7 +56,8 @@ guint ferryd_migration_get_id (FerrydMigration *self);
 FerryDBusMigration *ferryd_migration_get_record (FerrydMigration *self);
 FerrydDomain *ferryd_migration_get_domain (FerrydMigration *self);
 gboolean ferryd_migration_is_finished (FerrydMigration *self);
-gboolean ferryd_migration_is_incoming (FerrydMigration *self);
+/* "outgoing" or "incoming", as the D-Bus Direction property shows it. */
+const char *ferryd_migration_get_direction (FerrydMigration *self);
 
 gboolean ferryd_migration_cancel (FerrydMigration *self, GError **error);
 gboolean ferryd_migration_start_postcopy (FerrydMigration *self, GError **error);
@@ -61,7 +95,6 @@ typedef struct
   FerrydDaemon *daemon;
   FerrydBackend *backend; /* NULL: the default one */
   FerrydDomain *domain;
-  gboolean incoming;
   guint id;
   FerrydMigrateOptions *options; /* transfer full */
   const char *source;            /* host names as shown in Source/Destination */
@@ -70,33 +103,6 @@ typedef struct
   const char *local_hostname;
   const char *local_host_uuid;
 } FerrydMigrationSetup;
-
-FerrydMigration *ferryd_migration_new (const FerrydMigrationSetup *setup);
-
-/* Source side: run Begin → Prepare → Perform → Finish → Confirm. */
-void ferryd_migration_run_outgoing (FerrydMigration *self, const char *peer_address);
-
-/* Destination side. */
-void ferryd_migration_prepare_incoming_async (FerrydMigration *self,
-                                              FerrydPeerWatch *source,
-                                              const FerrydDomainConfig *live,
-                                              const char *persistent_description,
-                                              gboolean created_domain,
-                                              GVariant *source_info,
-                                              GAsyncReadyCallback callback,
-                                              gpointer user_data);
-GVariant *ferryd_migration_prepare_incoming_finish (FerrydMigration *self,
-                                                    GAsyncResult *result,
-                                                    GError **error);
-void ferryd_migration_finish_incoming_async (FerrydMigration *self,
-                                             gboolean source_completed,
-                                             GVariant *statistics,
-                                             GAsyncReadyCallback callback,
-                                             gpointer user_data);
-GVariant *ferryd_migration_finish_incoming_finish (FerrydMigration *self,
-                                                   GAsyncResult *result,
-                                                   GError **error);
-void ferryd_migration_abort_incoming (FerrydMigration *self, const char *reason);
 
 /* The daemon is stopping: leave guests as they are, fail cleanly. */
 void ferryd_migration_shutdown (FerrydMigration *self);

@@ -1,54 +1,80 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* ferryd-migration-source.c: the source side of a migration: Begin, Perform, Confirm,
+/* ferryd-outgoing-migration.c: the source side of a migration: Begin, Perform, Confirm,
  * and the controls of a running source */
 #define G_LOG_DOMAIN "ferry-migration"
 
 #include "config.h"
 #include "ferry-compat.h"
+#include "ferryd-outgoing-migration.h"
 #include "ferryd-migration-private.h"
 #include "ferry-error.h"
 #include "ferryd-peer.h"
 
-static GVariant *source_info (FerrydMigration *self);
-static void rollback_step_done (FerrydMigration *self);
+static GVariant *source_info (FerrydOutgoingMigration *self);
+static void rollback (FerrydOutgoingMigration *self, GError *error);
+static void send_peer_abort (FerrydOutgoingMigration *self, const char *reason);
+static void rollback_step_done (FerrydOutgoingMigration *self);
 static void source_resumed_cb (GObject *source, GAsyncResult *result, gpointer user_data);
 static void peer_abort_cb (GObject *source, GAsyncResult *result, gpointer user_data);
-static gboolean check_cancelled (FerrydMigration *self);
+static gboolean check_cancelled (FerrydOutgoingMigration *self);
 static void migrate_sent_cb (GObject *source, GAsyncResult *result, gpointer user_data);
 static gboolean timeout_cb (gpointer user_data);
-static void perform (FerrydMigration *self);
+static void perform (FerrydOutgoingMigration *self);
 static void prepare_cb (GObject *source, GAsyncResult *result, gpointer user_data);
-static GStrv choose_features (FerrydMigration *self, const char *const *peer_caps, GError **error);
+static GStrv
+choose_features (FerrydOutgoingMigration *self, const char *const *peer_caps, GError **error);
 static void hello_cb (GObject *source, GAsyncResult *result, gpointer user_data);
 static void peer_closed_cb (FerrydPeerClient *peer, gpointer user_data);
 static void peer_connected_cb (GObject *source, GAsyncResult *result, gpointer user_data);
 static void begin_cb (GObject *source, GAsyncResult *result, gpointer user_data);
-static void confirm_success (FerrydMigration *self);
+static void confirm_success (FerrydOutgoingMigration *self);
 static void peer_finish_cb (GObject *source, GAsyncResult *result, gpointer user_data);
-static GVariant *finish_statistics (FerrydMigration *self);
+static GVariant *finish_statistics (FerrydOutgoingMigration *self);
 static void final_query_cb (GObject *source, GAsyncResult *result, gpointer user_data);
 static void migration_failed_query_cb (GObject *source, GAsyncResult *result, gpointer user_data);
 static void on_source_status (FerrydStream *stream, guint status, gint64 ts, gpointer user_data);
-static gboolean require_active_source (FerrydMigration *self, const char *what, GError **error);
+
+struct _FerrydOutgoingMigration
+{
+  FerrydMigration parent_instance;
+
+  char *peer_address;
+  FerrydPeerClient *peer;
+  char *peer_migration;
+  char *migrate_uri;
+  FerrydDomainConfig *live_config; /* what runs, as Begin found it (machine type resolved) */
+  char *abort_reason;              /* set when the policy aborts (timeout) */
+  GError *rollback_error;          /* kept while the destination confirms an abort */
+  State rollback_state;
+  gboolean rollback_waiting; /* rolled back, waiting for the abort's answer */
+  guint rollback_pending;    /* resume and abort still under way */
+  gboolean abort_sent;
+  gboolean abort_done;
+  gboolean migrate_sent;
+  gboolean cancel_requested;
+  gboolean stopped_for_migration;
+  gint64 begin_us;
+};
 
 /* --- source side --- */
 
 static GVariant *
-source_info (FerrydMigration *self)
+source_info (FerrydOutgoingMigration *self)
 {
   GVariantBuilder builder;
 
   g_variant_builder_init (&builder, G_VARIANT_TYPE_VARDICT);
   g_variant_builder_add (&builder, "{sv}", "version", g_variant_new_string (PACKAGE_VERSION));
   g_variant_builder_add (&builder, "{sv}", "api", g_variant_new_uint32 (1));
-  g_variant_builder_add (&builder, "{sv}", "hostname", g_variant_new_string (self->local_hostname));
+  g_variant_builder_add (&builder, "{sv}", "hostname",
+                         g_variant_new_string (SHARED (self)->local_hostname));
   g_variant_builder_add (&builder, "{sv}", "host-uuid",
-                         g_variant_new_string (self->local_host_uuid));
+                         g_variant_new_string (SHARED (self)->local_host_uuid));
   g_variant_builder_add (&builder, "{sv}", "domain",
-                         g_variant_new_string (ferryd_domain_get_name (self->domain)));
-  if (self->features)
+                         g_variant_new_string (ferryd_domain_get_name (SHARED (self)->domain)));
+  if (SHARED (self)->features)
     g_variant_builder_add (&builder, "{sv}", "features",
-                           g_variant_new_strv ((const char *const *) self->features, -1));
+                           g_variant_new_strv ((const char *const *) SHARED (self)->features, -1));
   g_variant_builder_add (&builder, "{sv}", "begin-time",
                          g_variant_new_uint64 ((guint64) self->begin_us));
   {
@@ -61,18 +87,18 @@ source_info (FerrydMigration *self)
 /* Roll back from any phase: abort the destination, make sure the guest
  * runs on the source, record the error. Takes @error. */
 
-void
-migration_rollback (FerrydMigration *self, GError *error)
+static void
+rollback (FerrydOutgoingMigration *self, GError *error)
 {
   g_autoptr (GError) owned = error;
   State final = self->cancel_requested ? STATE_CANCELLED : STATE_FAILED;
 
-  if (self->finished || self->rollback_waiting)
+  if (SHARED (self)->finished || self->rollback_waiting)
     return;
-  g_debug ("%s: rolling back: %s", self->label, error->message);
-  migration_stop_sampling (self);
-  if (self->phase != PHASE_CONFIRM)
-    migration_set_phase (self, PHASE_CONFIRM);
+  g_debug ("%s: rolling back: %s", SHARED (self)->label, error->message);
+  migration_stop_sampling (FERRYD_MIGRATION (self));
+  if (SHARED (self)->phase != PHASE_CONFIRM)
+    migration_set_phase (FERRYD_MIGRATION (self), PHASE_CONFIRM);
   if (self->cancel_requested && !g_error_matches (error, FERRY_ERROR, FERRY_ERROR_CANCELLED))
     {
       g_clear_error (&owned);
@@ -86,54 +112,56 @@ migration_rollback (FerrydMigration *self, GError *error)
   self->rollback_state = final;
   self->rollback_waiting = TRUE;
   self->rollback_pending = 1; /* released below */
-  if (self->stream && ferryd_stream_can_resume (self->stream) && self->stopped_for_migration)
+  if (SHARED (self)->stream && ferryd_stream_can_resume (SHARED (self)->stream) &&
+      self->stopped_for_migration)
     {
       self->rollback_pending++;
-      ferryd_stream_resume_async (self->stream, source_resumed_cb, g_object_ref (self));
+      ferryd_stream_resume_async (SHARED (self)->stream, source_resumed_cb, g_object_ref (self));
     }
   if (self->peer && self->peer_migration && !self->abort_done)
     {
       self->rollback_pending++;
-      migration_send_peer_abort (self, final == STATE_CANCELLED ? "cancelled" : "failed");
+      send_peer_abort (self, final == STATE_CANCELLED ? "cancelled" : "failed");
     }
   rollback_step_done (self);
 }
 
 /* One part of the rollback is over; the last one ends the migration. */
 static void
-rollback_step_done (FerrydMigration *self)
+rollback_step_done (FerrydOutgoingMigration *self)
 {
   if (--self->rollback_pending == 0)
-    migration_finish (self, self->rollback_state, self->rollback_error);
+    migration_finish (FERRYD_MIGRATION (self), self->rollback_state, self->rollback_error);
 }
 
 static void
 source_resumed_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  g_autoptr (FerrydMigration) self = user_data;
+  g_autoptr (FerrydOutgoingMigration) self = user_data;
   g_autoptr (GError) error = NULL;
 
   if (!ferryd_stream_resume_finish (FERRYD_STREAM (source), result, &error))
-    g_warning ("%s: the guest could not be resumed on the source: %s", self->label, error->message);
+    g_warning ("%s: the guest could not be resumed on the source: %s", SHARED (self)->label,
+               error->message);
   rollback_step_done (self);
 }
 
 static void
 peer_abort_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  g_autoptr (FerrydMigration) self = user_data;
+  g_autoptr (FerrydOutgoingMigration) self = user_data;
   g_autoptr (GError) error = NULL;
 
   if (!ferryd_peer_client_abort_finish (FERRYD_PEER_CLIENT (source), result, &error))
-    g_warning ("%s: %s", self->label, error->message);
+    g_warning ("%s: %s", SHARED (self)->label, error->message);
   self->abort_done = TRUE;
   if (self->rollback_waiting)
     rollback_step_done (self);
 }
 
 /* Tell the destination to drop its half-started guest (once). */
-void
-migration_send_peer_abort (FerrydMigration *self, const char *reason)
+static void
+send_peer_abort (FerrydOutgoingMigration *self, const char *reason)
 {
   if (self->abort_sent || self->peer == NULL || self->peer_migration == NULL)
     return;
@@ -145,105 +173,105 @@ migration_send_peer_abort (FerrydMigration *self, const char *reason)
 /* Between the steps of Begin and Prepare: stop here if the migration
  * was cancelled or its guest crashed meanwhile. */
 static gboolean
-check_cancelled (FerrydMigration *self)
+check_cancelled (FerrydOutgoingMigration *self)
 {
-  if (self->crash_error)
+  if (SHARED (self)->crash_error)
     {
-      migration_rollback (self, g_error_copy (self->crash_error));
+      rollback (self, g_error_copy (SHARED (self)->crash_error));
       return TRUE;
     }
   if (!self->cancel_requested)
     return FALSE;
-  migration_rollback (self, g_error_new_literal (FERRY_ERROR, FERRY_ERROR_CANCELLED,
-                                                 "Migration cancelled by request"));
+  rollback (self, g_error_new_literal (FERRY_ERROR, FERRY_ERROR_CANCELLED,
+                                       "Migration cancelled by request"));
   return TRUE;
 }
 
 static void
 migrate_sent_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  g_autoptr (FerrydMigration) self = user_data;
+  g_autoptr (FerrydOutgoingMigration) self = user_data;
   g_autoptr (GError) error = NULL;
 
   if (!ferryd_stream_start_finish (FERRYD_STREAM (source), result, &error))
     {
-      if (!self->finished)
-        migration_rollback (self, g_error_new (FERRY_ERROR, FERRY_ERROR_MIGRATION_FAILED,
-                                               "Cannot start the migration on the source: %s",
-                                               error->message));
+      if (!SHARED (self)->finished)
+        rollback (self,
+                  g_error_new (FERRY_ERROR, FERRY_ERROR_MIGRATION_FAILED,
+                               "Cannot start the migration on the source: %s", error->message));
       return;
     }
   self->migrate_sent = TRUE;
-  if ((self->cancel_requested || self->crash_error) && self->stream)
-    ferryd_stream_cancel (self->stream);
-  migration_start_sampling (self);
+  if ((self->cancel_requested || SHARED (self)->crash_error) && SHARED (self)->stream)
+    ferryd_stream_cancel (SHARED (self)->stream);
+  migration_start_sampling (FERRYD_MIGRATION (self));
 }
 
 static gboolean
 timeout_cb (gpointer user_data)
 {
-  FerrydMigration *self = user_data;
+  FerrydOutgoingMigration *self = user_data;
   g_autofree char *reason =
-      g_strdup_printf ("migration did not complete within %u s", self->options->timeout);
+      g_strdup_printf ("migration did not complete within %u s", SHARED (self)->options->timeout);
 
-  self->timeout_id = 0;
-  if (self->finished || self->state != STATE_ACTIVE)
+  SHARED (self)->timeout_id = 0;
+  if (SHARED (self)->finished || SHARED (self)->state != STATE_ACTIVE)
     return G_SOURCE_REMOVE;
-  if (g_str_equal (self->options->timeout_action, "postcopy"))
+  if (g_str_equal (SHARED (self)->options->timeout_action, "postcopy"))
     {
-      migration_policy_action (self, "start-postcopy", reason);
-      ferryd_migration_start_postcopy (self, NULL);
+      migration_policy_action (FERRYD_MIGRATION (self), "start-postcopy", reason);
+      ferryd_migration_start_postcopy (FERRYD_MIGRATION (self), NULL);
     }
-  else if (g_str_equal (self->options->timeout_action, "pause"))
+  else if (g_str_equal (SHARED (self)->options->timeout_action, "pause"))
     {
       /* A paused guest dirties nothing: pre-copy then converges. */
-      migration_policy_action (self, "pause-guest", reason);
+      migration_policy_action (FERRYD_MIGRATION (self), "pause-guest", reason);
       self->stopped_for_migration = TRUE;
-      if (self->stream)
-        ferryd_stream_stop_guest (self->stream);
+      if (SHARED (self)->stream)
+        ferryd_stream_stop_guest (SHARED (self)->stream);
     }
   else
     {
-      migration_policy_action (self, "abort", reason);
+      migration_policy_action (FERRYD_MIGRATION (self), "abort", reason);
       self->cancel_requested = FALSE;
       self->abort_reason = g_strdup (reason);
-      if (self->stream)
-        ferryd_stream_cancel (self->stream);
+      if (SHARED (self)->stream)
+        ferryd_stream_cancel (SHARED (self)->stream);
     }
   return G_SOURCE_REMOVE;
 }
 
 static void
-perform (FerrydMigration *self)
+perform (FerrydOutgoingMigration *self)
 {
-  FerrydMigrateOptions *o = self->options;
+  FerrydMigrateOptions *o = SHARED (self)->options;
   FerrydStreamTuning tuning = { 0 };
 
-  migration_set_phase (self, PHASE_PERFORM);
-  self->downtime_limit = o->max_downtime ? o->max_downtime : DEFAULT_DOWNTIME_MS;
+  migration_set_phase (FERRYD_MIGRATION (self), PHASE_PERFORM);
+  SHARED (self)->downtime_limit = o->max_downtime ? o->max_downtime : DEFAULT_DOWNTIME_MS;
   tuning.uri = self->migrate_uri;
-  tuning.features = (const char *const *) self->features;
+  tuning.features = (const char *const *) SHARED (self)->features;
   tuning.max_bandwidth = o->max_bandwidth;
   tuning.switchover_bandwidth = o->switchover_bandwidth;
-  tuning.downtime_limit = self->downtime_limit;
+  tuning.downtime_limit = SHARED (self)->downtime_limit;
   tuning.max_postcopy_bandwidth = o->max_postcopy_bandwidth;
   tuning.multifd_channels = o->multifd_channels > 0 ? (guint) o->multifd_channels : 0;
   tuning.compression = o->compression;
   if (o->timeout > 0)
-    self->timeout_id = g_timeout_add_seconds (o->timeout, timeout_cb, self);
-  if (self->stream == NULL)
+    SHARED (self)->timeout_id = g_timeout_add_seconds (o->timeout, timeout_cb, self);
+  if (SHARED (self)->stream == NULL)
     {
-      migration_rollback (self, g_error_new_literal (FERRY_ERROR, FERRY_ERROR_MIGRATION_FAILED,
-                                                     "The source guest is gone"));
+      rollback (self, g_error_new_literal (FERRY_ERROR, FERRY_ERROR_MIGRATION_FAILED,
+                                           "The source guest is gone"));
       return;
     }
-  ferryd_stream_start_async (self->stream, &tuning, migrate_sent_cb, g_object_ref (self));
+  ferryd_stream_start_async (SHARED (self)->stream, &tuning, migrate_sent_cb, g_object_ref (self));
 }
 
 static void
 prepare_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  g_autoptr (FerrydMigration) self = user_data;
+  g_autoptr (FerrydOutgoingMigration) self = user_data;
   g_autoptr (GError) error = NULL;
   g_autoptr (GVariant) info = NULL;
   const char *uri = NULL;
@@ -252,26 +280,27 @@ prepare_cb (GObject *source, GAsyncResult *result, gpointer user_data)
       ferryd_peer_client_prepare_finish (FERRYD_PEER_CLIENT (source), result, &info, &error);
   if (self->peer_migration == NULL)
     {
-      migration_rollback (self, g_steal_pointer (&error));
+      rollback (self, g_steal_pointer (&error));
       return;
     }
   if (check_cancelled (self))
     return;
   g_variant_lookup (info, "migrate-uri", "&s", &uri);
-  self->migrate_uri = g_strdup (self->options->migrate_uri ? self->options->migrate_uri : uri);
+  self->migrate_uri =
+      g_strdup (SHARED (self)->options->migrate_uri ? SHARED (self)->options->migrate_uri : uri);
   if (self->migrate_uri == NULL)
     {
-      migration_rollback (self, g_error_new_literal (FERRY_ERROR, FERRY_ERROR_PEER_REFUSED,
-                                                     "Destination gave no migration address"));
+      rollback (self, g_error_new_literal (FERRY_ERROR, FERRY_ERROR_PEER_REFUSED,
+                                           "Destination gave no migration address"));
       return;
     }
   perform (self);
 }
 
 static GStrv
-choose_features (FerrydMigration *self, const char *const *peer_caps, GError **error)
+choose_features (FerrydOutgoingMigration *self, const char *const *peer_caps, GError **error)
 {
-  FerrydMigrateOptions *o = self->options;
+  FerrydMigrateOptions *o = SHARED (self)->options;
   g_autoptr (GStrvBuilder) features = g_strv_builder_new ();
   gboolean peer_has_ack = peer_caps && g_strv_contains (peer_caps, "switchover-ack");
 
@@ -314,7 +343,7 @@ choose_features (FerrydMigration *self, const char *const *peer_caps, GError **e
 static void
 hello_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  g_autoptr (FerrydMigration) self = user_data;
+  g_autoptr (FerrydOutgoingMigration) self = user_data;
   g_autoptr (GError) error = NULL;
   g_autoptr (GVariant) info =
       ferryd_peer_client_hello_finish (FERRYD_PEER_CLIENT (source), result, &error);
@@ -328,7 +357,7 @@ hello_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 
   if (info == NULL)
     {
-      migration_rollback (self, g_steal_pointer (&error));
+      rollback (self, g_steal_pointer (&error));
       return;
     }
   if (check_cancelled (self))
@@ -339,171 +368,174 @@ hello_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   g_variant_lookup (info, "accelerators", "^a&s", &accels);
   if (api != 1)
     {
-      migration_rollback (
-          self, g_error_new (FERRY_ERROR, FERRY_ERROR_PEER_REFUSED,
-                             "Destination speaks peer protocol %u, this host speaks 1", api));
+      rollback (self, g_error_new (FERRY_ERROR, FERRY_ERROR_PEER_REFUSED,
+                                   "Destination speaks peer protocol %u, this host speaks 1", api));
       return;
     }
-  if (g_strcmp0 (uuid, self->local_host_uuid) == 0)
+  if (g_strcmp0 (uuid, SHARED (self)->local_host_uuid) == 0)
     {
-      migration_rollback (self, g_error_new_literal (FERRY_ERROR, FERRY_ERROR_INVALID_ARGUMENT,
-                                                     "The destination is this host"));
+      rollback (self, g_error_new_literal (FERRY_ERROR, FERRY_ERROR_INVALID_ARGUMENT,
+                                           "The destination is this host"));
       return;
     }
-  accel_blocker = ferryd_backend_check_destination (self->backend, self->domain, accels);
+  accel_blocker =
+      ferryd_backend_check_destination (SHARED (self)->backend, SHARED (self)->domain, accels);
   if (accel_blocker)
     {
-      migration_rollback (
-          self, g_error_new (FERRY_ERROR, FERRY_ERROR_NOT_SUPPORTED, "%s", accel_blocker));
+      rollback (self, g_error_new (FERRY_ERROR, FERRY_ERROR_NOT_SUPPORTED, "%s", accel_blocker));
       return;
     }
-  self->features = choose_features (self, caps, &error);
-  if (self->features == NULL)
+  SHARED (self)->features = choose_features (self, caps, &error);
+  if (SHARED (self)->features == NULL)
     {
-      migration_rollback (self, g_steal_pointer (&error));
+      rollback (self, g_steal_pointer (&error));
       return;
     }
 
-  migration_set_phase (self, PHASE_PREPARE);
-  persistent = ferryd_domain_config_to_data (ferryd_domain_get_config (self->domain));
+  migration_set_phase (FERRYD_MIGRATION (self), PHASE_PREPARE);
+  persistent = ferryd_domain_config_to_data (ferryd_domain_get_config (SHARED (self)->domain));
   /* What runs, as it runs (the accelerator in use, the versioned
    * machine type, say): the persistent description may say less. */
-  live = ferryd_domain_config_to_data (self->live_config ? self->live_config
-                                                         : ferryd_domain_get_config (self->domain));
+  live = ferryd_domain_config_to_data (
+      self->live_config ? self->live_config : ferryd_domain_get_config (SHARED (self)->domain));
   /* Not cancellable: a cancelled Prepare must still be answered so its
    * destination can be aborted. */
-  ferryd_peer_client_prepare_async (self->peer, ferryd_domain_get_name (self->domain), persistent,
-                                    live, self->options->variant, source_info (self), NULL,
-                                    prepare_cb, g_object_ref (self));
+  ferryd_peer_client_prepare_async (self->peer, ferryd_domain_get_name (SHARED (self)->domain),
+                                    persistent, live, SHARED (self)->options->variant,
+                                    source_info (self), NULL, prepare_cb, g_object_ref (self));
 }
 
 static void
 peer_closed_cb (FerrydPeerClient *peer, gpointer user_data)
 {
-  FerrydMigration *self = user_data;
+  FerrydOutgoingMigration *self = user_data;
 
-  if (self->finished)
+  if (SHARED (self)->finished)
     return;
-  g_warning ("%s: lost the link to the destination", self->label);
+  g_warning ("%s: lost the link to the destination", SHARED (self)->label);
   /* In pre-copy QEMU's own stream tells the outcome; before Perform
    * nothing has moved yet. */
   if (!self->migrate_sent)
     {
       g_clear_pointer (&self->peer_migration, g_free);
-      migration_rollback (self,
-                          g_error_new_literal (FERRY_ERROR, FERRY_ERROR_PEER_UNREACHABLE,
-                                               "Lost the connection to the destination ferryd"));
+      rollback (self, g_error_new_literal (FERRY_ERROR, FERRY_ERROR_PEER_UNREACHABLE,
+                                           "Lost the connection to the destination ferryd"));
     }
 }
 
 static void
 peer_connected_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  g_autoptr (FerrydMigration) self = user_data;
+  g_autoptr (FerrydOutgoingMigration) self = user_data;
   g_autoptr (GError) error = NULL;
 
   self->peer = ferryd_peer_client_new_finish (result, &error);
   if (self->peer == NULL)
     {
-      migration_rollback (self, g_steal_pointer (&error));
+      rollback (self, g_steal_pointer (&error));
       return;
     }
   g_signal_connect_object (self->peer, "closed", G_CALLBACK (peer_closed_cb), self, 0);
   if (check_cancelled (self))
     return;
-  ferryd_peer_client_hello_async (self->peer, source_info (self), self->cancellable, hello_cb,
-                                  g_object_ref (self));
+  ferryd_peer_client_hello_async (self->peer, source_info (self), SHARED (self)->cancellable,
+                                  hello_cb, g_object_ref (self));
 }
 
 static void
 begin_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  g_autoptr (FerrydMigration) self = user_data;
+  g_autoptr (FerrydOutgoingMigration) self = user_data;
 
   self->live_config = ferryd_stream_begin_finish (FERRYD_STREAM (source), result, NULL);
   if (check_cancelled (self))
     return;
-  ferryd_peer_client_new_async (self->peer_address, PEER_CALL_TIMEOUT_MS, self->cancellable,
-                                peer_connected_cb, g_object_ref (self));
+  ferryd_peer_client_new_async (self->peer_address, PEER_CALL_TIMEOUT_MS,
+                                SHARED (self)->cancellable, peer_connected_cb, g_object_ref (self));
 }
 
 static void
 on_source_stopped (FerrydStream *stream, gint64 ts, gpointer user_data)
 {
-  FerrydMigration *self = user_data;
+  FerrydOutgoingMigration *self = user_data;
 
-  if (self->finished || !self->migrate_sent)
+  if (SHARED (self)->finished || !self->migrate_sent)
     return;
-  self->stop_us = ts;
+  SHARED (self)->stop_us = ts;
   self->stopped_for_migration = TRUE;
 }
 
 static void
 on_source_resumed (FerrydStream *stream, gint64 ts, gpointer user_data)
 {
-  FerrydMigration *self = user_data;
+  FerrydOutgoingMigration *self = user_data;
 
-  if (!self->finished)
+  if (!SHARED (self)->finished)
     self->stopped_for_migration = FALSE;
 }
 
 static void
 on_source_pass (FerrydStream *stream, guint pass, gpointer user_data)
 {
-  FerrydMigration *self = user_data;
+  FerrydOutgoingMigration *self = user_data;
 
-  if (self->finished)
+  if (SHARED (self)->finished)
     return;
-  self->pass = pass;
+  SHARED (self)->pass = pass;
   /* Pass 1 also carries zero pages; compare from pass 2 on. */
-  self->pass_sample_pending = self->pass >= 2;
-  ferry_dbus_migration_emit_iteration (self->record, self->pass,
-                                       ferryd_progress_iteration_statistics (&self->info));
-  migration_sample_now (self);
+  SHARED (self)->pass_sample_pending = SHARED (self)->pass >= 2;
+  ferry_dbus_migration_emit_iteration (SHARED (self)->record, SHARED (self)->pass,
+                                       ferryd_progress_iteration_statistics (&SHARED (self)->info));
+  migration_sample_now (FERRYD_MIGRATION (self));
 }
 
 void
-ferryd_migration_run_outgoing (FerrydMigration *self, const char *peer_address)
+ferryd_outgoing_migration_run (FerrydOutgoingMigration *self, const char *peer_address)
 {
   self->peer_address = g_strdup (peer_address);
   self->begin_us = g_get_real_time ();
-  migration_attach_stream (self, ferryd_backend_open_outgoing (self->backend, self->domain));
-  g_signal_connect (self->stream, "status-changed", G_CALLBACK (on_source_status), self);
-  g_signal_connect (self->stream, "pass", G_CALLBACK (on_source_pass), self);
-  g_signal_connect (self->stream, "stopped", G_CALLBACK (on_source_stopped), self);
-  g_signal_connect (self->stream, "resumed", G_CALLBACK (on_source_resumed), self);
-  ferryd_domain_set_migration (self->domain, G_OBJECT (self), FALSE);
-  migration_set_phase (self, PHASE_BEGIN);
-  migration_set_state (self, STATE_SETUP);
-  ferryd_stream_begin_async (self->stream, begin_cb, g_object_ref (self));
+  migration_attach_stream (
+      FERRYD_MIGRATION (self),
+      ferryd_backend_open_outgoing (SHARED (self)->backend, SHARED (self)->domain));
+  g_signal_connect (SHARED (self)->stream, "status-changed", G_CALLBACK (on_source_status), self);
+  g_signal_connect (SHARED (self)->stream, "pass", G_CALLBACK (on_source_pass), self);
+  g_signal_connect (SHARED (self)->stream, "stopped", G_CALLBACK (on_source_stopped), self);
+  g_signal_connect (SHARED (self)->stream, "resumed", G_CALLBACK (on_source_resumed), self);
+  ferryd_domain_set_migration (SHARED (self)->domain, G_OBJECT (self), FALSE);
+  migration_set_phase (FERRYD_MIGRATION (self), PHASE_BEGIN);
+  migration_set_state (FERRYD_MIGRATION (self), STATE_SETUP);
+  ferryd_stream_begin_async (SHARED (self)->stream, begin_cb, g_object_ref (self));
 }
 
 /* Finish (destination) → Confirm (source) */
 
 static void
-confirm_success (FerrydMigration *self)
+confirm_success (FerrydOutgoingMigration *self)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (FerrydStream) stream = self->stream ? g_object_ref (self->stream) : NULL;
+  g_autoptr (FerrydStream) stream =
+      SHARED (self)->stream ? g_object_ref (SHARED (self)->stream) : NULL;
 
-  migration_set_phase (self, PHASE_CONFIRM);
+  migration_set_phase (FERRYD_MIGRATION (self), PHASE_CONFIRM);
   /* The guest now runs on the destination: stop it here, and the domain
    * no longer runs here. */
-  migration_drop_stream (self);
+  migration_drop_stream (FERRYD_MIGRATION (self));
   if (stream == NULL)
-    stream = ferryd_backend_open_outgoing (self->backend, self->domain);
+    stream = ferryd_backend_open_outgoing (SHARED (self)->backend, SHARED (self)->domain);
   ferryd_stream_terminate (stream);
   /* The guest is on the destination either way; it may have crashed there. */
-  migration_finish (self, self->crash_error ? STATE_FAILED : STATE_COMPLETED, self->crash_error);
-  if (self->crash_error == NULL && self->options->undefine_source &&
-      !ferryd_daemon_undefine_domain (self->daemon, self->domain, &error))
-    g_warning ("%s: cannot undefine the source domain: %s", self->label, error->message);
+  migration_finish (FERRYD_MIGRATION (self),
+                    SHARED (self)->crash_error ? STATE_FAILED : STATE_COMPLETED,
+                    SHARED (self)->crash_error);
+  if (SHARED (self)->crash_error == NULL && SHARED (self)->options->undefine_source &&
+      !ferryd_daemon_undefine_domain (SHARED (self)->daemon, SHARED (self)->domain, &error))
+    g_warning ("%s: cannot undefine the source domain: %s", SHARED (self)->label, error->message);
 }
 
 static void
 peer_finish_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  g_autoptr (FerrydMigration) self = user_data;
+  g_autoptr (FerrydOutgoingMigration) self = user_data;
   g_autoptr (GError) error = NULL;
   g_autoptr (GVariant) info =
       ferryd_peer_client_finish_finish (FERRYD_PEER_CLIENT (source), result, &error);
@@ -514,23 +546,23 @@ peer_finish_cb (GObject *source, GAsyncResult *result, gpointer user_data)
     {
       /* The destination could not resume the guest. In pre-copy the
        * source still holds all of it: resume here. */
-      if (self->postcopy_started)
+      if (SHARED (self)->postcopy_started)
         {
-          g_warning ("%s: destination failed to finish after post-copy: %s", self->label,
+          g_warning ("%s: destination failed to finish after post-copy: %s", SHARED (self)->label,
                      error->message);
-          migration_set_state (self, STATE_POSTCOPY_PAUSED);
+          migration_set_state (FERRYD_MIGRATION (self), STATE_POSTCOPY_PAUSED);
           return;
         }
-      migration_rollback (self, g_steal_pointer (&error));
+      rollback (self, g_steal_pointer (&error));
       return;
     }
   if (g_variant_lookup (info, "resume-time", "t", &resume))
-    self->resume_us = (gint64) resume;
+    SHARED (self)->resume_us = (gint64) resume;
   if (g_variant_lookup (info, "state", "&s", &dstate) && g_str_equal (dstate, "crashed") &&
-      self->crash_error == NULL)
+      SHARED (self)->crash_error == NULL)
     {
       g_variant_lookup (info, "state-reason", "&s", &dreason);
-      self->crash_error =
+      SHARED (self)->crash_error =
           g_error_new (FERRY_ERROR, FERRY_ERROR_MIGRATION_FAILED,
                        "The guest crashed on the destination host during the migration (%s); "
                        "it is kept there, paused, for inspection",
@@ -542,36 +574,37 @@ peer_finish_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 /* What the destination learns in Finish: the source's statistics and
  * when the source stopped, so it can tell the real downtime too. */
 static GVariant *
-finish_statistics (FerrydMigration *self)
+finish_statistics (FerrydOutgoingMigration *self)
 {
-  g_autoptr (GVariant) stats = g_variant_ref_sink (migration_build_statistics (self));
+  g_autoptr (GVariant) stats =
+      g_variant_ref_sink (migration_build_statistics (FERRYD_MIGRATION (self)));
   GVariantDict dict;
 
   g_variant_dict_init (&dict, stats);
-  g_variant_dict_insert (&dict, "source-stop-time", "t", (guint64) self->stop_us);
+  g_variant_dict_insert (&dict, "source-stop-time", "t", (guint64) SHARED (self)->stop_us);
   return g_variant_dict_end (&dict);
 }
 
 static void
 final_query_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  g_autoptr (FerrydMigration) self = user_data;
+  g_autoptr (FerrydOutgoingMigration) self = user_data;
   FerrydProgress progress;
 
   if (ferryd_stream_query_finish (FERRYD_STREAM (source), result, &progress, NULL, NULL))
     {
-      self->info = progress;
-      migration_update_progress (self);
+      SHARED (self)->info = progress;
+      migration_update_progress (FERRYD_MIGRATION (self));
     }
-  if (self->crash_error)
+  if (SHARED (self)->crash_error)
     {
       /* QEMU completed the stream of a guest that had crashed: it must
        * not resume on the destination. */
-      migration_rollback (self, g_error_copy (self->crash_error));
+      rollback (self, g_error_copy (SHARED (self)->crash_error));
       return;
     }
-  self->end_us = g_get_real_time ();
-  migration_set_phase (self, PHASE_FINISH);
+  SHARED (self)->end_us = g_get_real_time ();
+  migration_set_phase (FERRYD_MIGRATION (self), PHASE_FINISH);
   ferryd_peer_client_finish_async (self->peer, self->peer_migration, TRUE, finish_statistics (self),
                                    NULL, peer_finish_cb, g_object_ref (self));
 }
@@ -579,122 +612,156 @@ final_query_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 static void
 migration_failed_query_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  g_autoptr (FerrydMigration) self = user_data;
+  g_autoptr (FerrydOutgoingMigration) self = user_data;
   g_autofree char *desc = NULL;
   const char *reason = self->abort_reason;
 
   ferryd_stream_query_finish (FERRYD_STREAM (source), result, NULL, &desc, NULL);
   if (reason)
-    migration_rollback (
-        self, g_error_new (FERRY_ERROR, FERRY_ERROR_MIGRATION_FAILED, "Aborted: %s", reason));
+    rollback (self, g_error_new (FERRY_ERROR, FERRY_ERROR_MIGRATION_FAILED, "Aborted: %s", reason));
   else
-    migration_rollback (self, g_error_new (FERRY_ERROR, FERRY_ERROR_MIGRATION_FAILED,
-                                           "QEMU reported the migration failed: %s",
-                                           desc ? desc : "no reason given"));
+    rollback (self, g_error_new (FERRY_ERROR, FERRY_ERROR_MIGRATION_FAILED,
+                                 "QEMU reported the migration failed: %s",
+                                 desc ? desc : "no reason given"));
 }
 
 static void
 on_source_status (FerrydStream *stream, guint status, gint64 ts, gpointer user_data)
 {
-  FerrydMigration *self = user_data;
+  FerrydOutgoingMigration *self = user_data;
 
-  if (self->finished)
+  if (SHARED (self)->finished)
     return;
 
   if (status == FERRYD_STREAM_SETUP)
-    migration_set_state (self, STATE_SETUP);
+    migration_set_state (FERRYD_MIGRATION (self), STATE_SETUP);
   else if (status == FERRYD_STREAM_ACTIVE)
-    migration_set_state (self, STATE_ACTIVE);
+    migration_set_state (FERRYD_MIGRATION (self), STATE_ACTIVE);
   else if (status == FERRYD_STREAM_POSTCOPY_ACTIVE)
     {
-      gboolean was_paused = self->state == STATE_POSTCOPY_PAUSED;
-      migration_set_state (self, STATE_POSTCOPY_ACTIVE);
-      if (!migration_note_postcopy_started (self, ts) && was_paused)
-        ferry_dbus_migration_set_error_message (self->record, "");
+      gboolean was_paused = SHARED (self)->state == STATE_POSTCOPY_PAUSED;
+      migration_set_state (FERRYD_MIGRATION (self), STATE_POSTCOPY_ACTIVE);
+      if (!migration_note_postcopy_started (FERRYD_MIGRATION (self), ts) && was_paused)
+        ferry_dbus_migration_set_error_message (SHARED (self)->record, "");
     }
   else if (status == FERRYD_STREAM_POSTCOPY_PAUSED)
     {
       /* Neither side holds the whole guest: both stay paused until
        * Recover. Never roll back here. */
-      migration_set_state (self, STATE_POSTCOPY_PAUSED);
-      ferry_dbus_migration_set_error_name (self->record, FERRY_ERROR_NAME_PREFIX "MigrationFailed");
+      migration_set_state (FERRYD_MIGRATION (self), STATE_POSTCOPY_PAUSED);
+      ferry_dbus_migration_set_error_name (SHARED (self)->record,
+                                           FERRY_ERROR_NAME_PREFIX "MigrationFailed");
       ferry_dbus_migration_set_error_message (
-          self->record, "Post-copy link lost: the guest is paused on both hosts, nothing is lost; "
-                        "resuming it with Recover is planned, not implemented yet");
+          SHARED (self)->record,
+          "Post-copy link lost: the guest is paused on both hosts, nothing is lost; "
+          "resuming it with Recover is planned, not implemented yet");
     }
   else if (status == FERRYD_STREAM_COMPLETED)
     {
-      migration_stop_sampling (self);
+      migration_stop_sampling (FERRYD_MIGRATION (self));
       ferryd_stream_query_async (stream, final_query_cb, g_object_ref (self));
     }
   else if ((status == FERRYD_STREAM_FAILED || status == FERRYD_STREAM_CANCELLED) &&
-           self->crash_error)
+           SHARED (self)->crash_error)
     {
-      migration_stop_sampling (self);
-      migration_rollback (self, g_error_copy (self->crash_error));
+      migration_stop_sampling (FERRYD_MIGRATION (self));
+      rollback (self, g_error_copy (SHARED (self)->crash_error));
     }
   else if (status == FERRYD_STREAM_FAILED)
     {
-      migration_stop_sampling (self);
-      if (self->postcopy_started)
+      migration_stop_sampling (FERRYD_MIGRATION (self));
+      if (SHARED (self)->postcopy_started)
         {
-          migration_set_state (self, STATE_POSTCOPY_PAUSED);
+          migration_set_state (FERRYD_MIGRATION (self), STATE_POSTCOPY_PAUSED);
           return;
         }
       ferryd_stream_query_async (stream, migration_failed_query_cb, g_object_ref (self));
     }
   else if (status == FERRYD_STREAM_CANCELLED)
     {
-      migration_stop_sampling (self);
+      migration_stop_sampling (FERRYD_MIGRATION (self));
       if (self->abort_reason)
         ferryd_stream_query_async (stream, migration_failed_query_cb, g_object_ref (self));
       else
         {
           self->cancel_requested = TRUE;
-          migration_rollback (self, g_error_new_literal (FERRY_ERROR, FERRY_ERROR_CANCELLED,
-                                                         "Migration cancelled by request"));
+          rollback (self, g_error_new_literal (FERRY_ERROR, FERRY_ERROR_CANCELLED,
+                                               "Migration cancelled by request"));
         }
     }
 }
 
-void
-migration_outgoing_crashed (FerrydMigration *self)
+/* --- what the base asks of the source side --- */
+
+static void
+outgoing_crashed (FerrydMigration *migration, const char *why)
 {
+  FerrydOutgoingMigration *self = FERRYD_OUTGOING_MIGRATION (migration);
+
+  migration_set_crash_error (migration, "source", why);
   /* In post-copy the source's guest is stopped for good; before the
    * stream, the next step sees crash_error (check_cancelled,
    * migrate_sent_cb). */
-  if (self->rollback_waiting || self->postcopy_started || !self->migrate_sent || !self->stream)
+  if (self->rollback_waiting || SHARED (self)->postcopy_started || !self->migrate_sent ||
+      !SHARED (self)->stream)
     return;
   /* The stream ends cancelled (or completed): either way the rollback
    * follows there, without resuming the guest. */
-  ferryd_stream_cancel (self->stream);
+  ferryd_stream_cancel (SHARED (self)->stream);
+}
+
+static void
+outgoing_stream_exited (FerrydMigration *migration)
+{
+  FerrydOutgoingMigration *self = FERRYD_OUTGOING_MIGRATION (migration);
+
+  if (SHARED (self)->phase == PHASE_FINISH || SHARED (self)->phase == PHASE_CONFIRM)
+    return; /* expected: Confirm stops it */
+  migration_drop_stream (migration);
+  rollback (self, g_error_new_literal (FERRY_ERROR, FERRY_ERROR_MIGRATION_FAILED,
+                                       "The source QEMU exited during the migration"));
 }
 
 static gboolean
-require_active_source (FerrydMigration *self, const char *what, GError **error)
+outgoing_cancel (FerrydMigration *migration, GError **error)
 {
-  if (self->incoming)
+  FerrydOutgoingMigration *self = FERRYD_OUTGOING_MIGRATION (migration);
+
+  if (self->cancel_requested)
+    return TRUE;
+  self->cancel_requested = TRUE;
+  g_cancellable_cancel (SHARED (self)->cancellable);
+  if (self->migrate_sent && SHARED (self)->stream)
     {
-      g_set_error (error, FERRY_ERROR, FERRY_ERROR_NOT_SUPPORTED,
-                   "%s is done on the source host's migration object", what);
-      return FALSE;
+      ferryd_stream_cancel (SHARED (self)->stream);
+      /* In pre-copy the source holds the whole guest: the destination can
+       * drop its copy now, while QEMU winds the stream down. */
+      send_peer_abort (self, "cancelled");
     }
-  if (self->finished || self->stream == NULL)
+  return TRUE;
+}
+
+static gboolean
+require_active_source (FerrydOutgoingMigration *self, GError **error)
+{
+  if (SHARED (self)->finished || SHARED (self)->stream == NULL)
     {
       g_set_error (error, FERRY_ERROR, FERRY_ERROR_FAILED, "Migration already ended (%s)",
-                   ferryd_state_to_string (self->state));
+                   ferryd_state_to_string (SHARED (self)->state));
       return FALSE;
     }
   return TRUE;
 }
 
-gboolean
-ferryd_migration_start_postcopy (FerrydMigration *self, GError **error)
+static gboolean
+outgoing_start_postcopy (FerrydMigration *migration, GError **error)
 {
-  if (!require_active_source (self, "Switching to post-copy", error))
+  FerrydOutgoingMigration *self = FERRYD_OUTGOING_MIGRATION (migration);
+
+  if (!require_active_source (self, error))
     return FALSE;
-  if (self->features == NULL ||
-      !g_strv_contains ((const char *const *) self->features, "postcopy-ram"))
+  if (SHARED (self)->features == NULL ||
+      !g_strv_contains ((const char *const *) SHARED (self)->features, "postcopy-ram"))
     {
       g_set_error_literal (error, FERRY_ERROR, FERRY_ERROR_NOT_SUPPORTED,
                            "Post-copy was not enabled for this migration (option postcopy)");
@@ -706,15 +773,13 @@ ferryd_migration_start_postcopy (FerrydMigration *self, GError **error)
                            "The migration stream has not started yet");
       return FALSE;
     }
-  if (self->postcopy_requested)
+  if (SHARED (self)->postcopy_requested)
     return TRUE;
-  self->postcopy_requested = TRUE;
+  SHARED (self)->postcopy_requested = TRUE;
   /* If pre-copy completes first, the outcome is reported as pre-copy. */
-  ferryd_stream_start_postcopy (self->stream);
+  ferryd_stream_start_postcopy (SHARED (self)->stream);
   return TRUE;
 }
-
-/* --- controls that QEMU must accept: answered once it has --- */
 
 static void
 control_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
@@ -730,99 +795,118 @@ control_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
       return;
     }
   if (downtime_limit)
-    self->downtime_limit = downtime_limit;
+    SHARED (self)->downtime_limit = downtime_limit;
   g_task_return_boolean (task, TRUE);
 }
 
-/* Runs @control on the source's stream; @refusal, when set, is returned
- * instead (taken). */
 static void
-control_async (FerrydMigration *self,
-               gpointer source_tag,
-               const char *what,
-               GError *refusal,
-               FerrydStreamControl control,
-               guint64 value,
-               GCancellable *cancellable,
-               GAsyncReadyCallback callback,
-               gpointer user_data)
+outgoing_control (FerrydMigration *migration,
+                  const char *what,
+                  FerrydStreamControl control,
+                  guint64 value,
+                  GTask *task)
 {
-  g_autoptr (GTask) task = g_task_new (self, cancellable, callback, user_data);
-  g_autoptr (GError) error = refusal;
+  FerrydOutgoingMigration *self = FERRYD_OUTGOING_MIGRATION (migration);
+  GError *error = NULL;
 
-  g_task_set_source_tag (task, source_tag);
-  /* The downtime limit the policy takes once the backend took it. */
-  if (control == FERRYD_STREAM_CONTROL_DOWNTIME)
-    g_task_set_task_data (task, GSIZE_TO_POINTER ((gsize) value), NULL);
-  if (error == NULL)
-    require_active_source (self, what, &error);
+  if (control == FERRYD_STREAM_CONTROL_PAUSE && !SHARED (self)->finished &&
+      SHARED (self)->state != STATE_POSTCOPY_ACTIVE)
+    error = g_error_new_literal (FERRY_ERROR, FERRY_ERROR_NOT_SUPPORTED,
+                                 "Only a migration in post-copy can be paused");
+  else
+    require_active_source (self, &error);
   if (error)
     {
-      g_task_return_error (task, g_steal_pointer (&error));
+      g_task_return_error (task, error);
+      g_object_unref (task);
       return;
     }
-  ferryd_stream_control_async (self->stream, control, value, cancellable, control_done_cb,
-                               g_steal_pointer (&task));
+  ferryd_stream_control_async (SHARED (self)->stream, control, value, g_task_get_cancellable (task),
+                               control_done_cb, task);
 }
 
-void
-ferryd_migration_set_max_downtime_async (FerrydMigration *self,
-                                         guint64 ms,
-                                         GCancellable *cancellable,
-                                         GAsyncReadyCallback callback,
-                                         gpointer user_data)
+static void
+outgoing_ending (FerrydMigration *migration)
 {
-  GError *refusal = NULL;
+  FerrydOutgoingMigration *self = FERRYD_OUTGOING_MIGRATION (migration);
 
-  ferryd_migrate_option_check_range ("max-downtime", ms, &refusal);
-  control_async (self, ferryd_migration_set_max_downtime_async, "Tuning", refusal,
-                 FERRYD_STREAM_CONTROL_DOWNTIME, ms, cancellable, callback, user_data);
-}
-
-void
-ferryd_migration_set_max_bandwidth_async (FerrydMigration *self,
-                                          guint64 bps,
-                                          GCancellable *cancellable,
-                                          GAsyncReadyCallback callback,
-                                          gpointer user_data)
-{
-  GError *refusal = NULL;
-
-  ferryd_migrate_option_check_range ("max-bandwidth", bps, &refusal);
-  control_async (self, ferryd_migration_set_max_bandwidth_async, "Tuning", refusal,
-                 FERRYD_STREAM_CONTROL_BANDWIDTH, bps, cancellable, callback, user_data);
-}
-
-void
-ferryd_migration_pause_async (FerrydMigration *self,
-                              GCancellable *cancellable,
-                              GAsyncReadyCallback callback,
-                              gpointer user_data)
-{
-  GError *refusal = NULL;
-
-  if (!self->incoming && !self->finished && self->state != STATE_POSTCOPY_ACTIVE)
-    refusal = g_error_new_literal (FERRY_ERROR, FERRY_ERROR_NOT_SUPPORTED,
-                                   "Only a migration in post-copy can be paused");
-  control_async (self, ferryd_migration_pause_async, "Pausing", refusal,
-                 FERRYD_STREAM_CONTROL_PAUSE, 0, cancellable, callback, user_data);
-}
-
-gboolean
-ferryd_migration_control_finish (FerrydMigration *self, GAsyncResult *result, GError **error)
-{
-  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
-  return g_task_propagate_boolean (G_TASK (result), error);
-}
-
-gboolean
-ferryd_migration_recover (FerrydMigration *self, const char *uri, GError **error)
-{
-  if (self->stream == NULL)
+  if (self->peer)
     {
-      g_set_error_literal (error, FERRY_ERROR, FERRY_ERROR_NOT_SUPPORTED,
-                           "Post-copy recovery is not implemented yet");
-      return FALSE;
+      /* The destination sees us leave; the link is not needed any more. */
+      g_signal_handlers_disconnect_by_data (self->peer, self);
+      ferryd_peer_client_close (self->peer);
     }
-  return ferryd_stream_recover (self->stream, uri, error);
+}
+
+static GVariant *
+outgoing_final_statistics (FerrydMigration *migration)
+{
+  return NULL;
+}
+
+static void
+outgoing_shutdown (FerrydMigration *migration)
+{
+}
+
+/* --- object --- */
+
+G_DEFINE_FINAL_TYPE (FerrydOutgoingMigration, ferryd_outgoing_migration, FERRYD_TYPE_MIGRATION)
+
+FerrydMigration *
+ferryd_outgoing_migration_new (const FerrydMigrationSetup *setup)
+{
+  FerrydMigration *self = g_object_new (FERRYD_TYPE_OUTGOING_MIGRATION, NULL);
+
+  migration_construct (self, setup);
+  return self;
+}
+
+static void
+ferryd_outgoing_migration_dispose (GObject *object)
+{
+  FerrydOutgoingMigration *self = FERRYD_OUTGOING_MIGRATION (object);
+
+  if (self->peer)
+    g_signal_handlers_disconnect_by_data (self->peer, self);
+  g_clear_object (&self->peer);
+  G_OBJECT_CLASS (ferryd_outgoing_migration_parent_class)->dispose (object);
+}
+
+static void
+ferryd_outgoing_migration_finalize (GObject *object)
+{
+  FerrydOutgoingMigration *self = FERRYD_OUTGOING_MIGRATION (object);
+
+  g_free (self->peer_address);
+  g_free (self->peer_migration);
+  g_free (self->migrate_uri);
+  g_clear_pointer (&self->live_config, ferryd_domain_config_free);
+  g_free (self->abort_reason);
+  g_clear_error (&self->rollback_error);
+  G_OBJECT_CLASS (ferryd_outgoing_migration_parent_class)->finalize (object);
+}
+
+static void
+ferryd_outgoing_migration_class_init (FerrydOutgoingMigrationClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  FerrydMigrationClass *migration_class = FERRYD_MIGRATION_CLASS (klass);
+
+  object_class->dispose = ferryd_outgoing_migration_dispose;
+  object_class->finalize = ferryd_outgoing_migration_finalize;
+  migration_class->direction = "outgoing";
+  migration_class->cancel = outgoing_cancel;
+  migration_class->start_postcopy = outgoing_start_postcopy;
+  migration_class->control = outgoing_control;
+  migration_class->stream_exited = outgoing_stream_exited;
+  migration_class->crashed = outgoing_crashed;
+  migration_class->ending = outgoing_ending;
+  migration_class->final_statistics = outgoing_final_statistics;
+  migration_class->shutdown = outgoing_shutdown;
+}
+
+static void
+ferryd_outgoing_migration_init (FerrydOutgoingMigration *self)
+{
 }

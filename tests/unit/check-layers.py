@@ -17,6 +17,12 @@ migrations and domains to paths (bus/ferryd-paths.h). Nor does it call
 D-Bus itself (g_dbus_connection_call*, g_dbus_proxy_call*): it reaches
 the other host through peer/ferryd-peer-client.h.
 
+The base of a migration never names a side: engine/ferryd-migration.c
+and its headers name no type or function of the outgoing or incoming
+migration (no identifier with "outgoing"/"incoming", nor migration_*
+or FerrydMigration* names with "source"/"dest"); what differs by side
+goes through FerrydMigrationClass.
+
 No circle of includes anywhere in ferryd/: a unit is a .c file with the
 .h (and the -private.h) of the same name in its folder; unit A depends on
 unit B when a file of A includes a header of B ("..." includes of files
@@ -34,6 +40,11 @@ FORBIDDEN_NAMES = re.compile(r'\b(json_\w+|Json\w+|ferryd_qmp_\w+|FerrydQmp\w*|f
 COMMENT = re.compile(r'/\*.*?\*/|//[^\n]*', re.S)
 OBJECT_PATH = re.compile(r'/org/ferryvm\b|\bFERRY_\w*PATH\w*')
 RAW_CALL = re.compile(r'\b(g_dbus_connection_call\w*|g_dbus_proxy_call\w*)\b')
+SIDE_NAME = re.compile(r'\b(\w*(?:[Oo]utgoing|[Ii]ncoming|OUTGOING|INCOMING)\w*'
+                       r'|(?:ferryd_)?migration_\w*(?:source|dest)\w*'
+                       r'|FerrydMigration\w*(?:Source|Dest)\w*)\b')
+MIGRATION_BASE = ('engine/ferryd-migration.c', 'engine/ferryd-migration.h',
+                  'engine/ferryd-migration-private.h')
 STRING = re.compile(r'"(\\.|[^"\\])*"')
 
 
@@ -151,6 +162,17 @@ def main(root):
             line = text.count('\n', 0, m.start()) + 1
             problems.append(f'{rel}:{line}: calls D-Bus directly ({m.group(0)}); '
                             'use the peer client (peer/ferryd-peer-client.h)')
+
+    for rel in MIGRATION_BASE:
+        path = os.path.join(root, rel)
+        if not os.path.exists(path):
+            problems.append(f'{rel}: missing (the migration base)')
+            continue
+        with open(path, encoding='utf-8') as f:
+            text = COMMENT.sub(lambda m: '\n' * m.group(0).count('\n'), f.read())
+        for m in SIDE_NAME.finditer(STRING.sub('""', text)):
+            line = text.count('\n', 0, m.start()) + 1
+            problems.append(f'{rel}:{line}: the migration base names a side ({m.group(1)})')
 
     problems.extend(include_cycles(root, headers))
     for p in problems:
