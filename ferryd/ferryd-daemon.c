@@ -189,7 +189,8 @@ add_or_update (FerrydDaemon *self, FerrydDomainConfig *config)
       ferryd_domain_set_config (domain, config);
       return domain;
     }
-  domain = ferryd_domain_new (config, self->state_dir, self->runtime_dir);
+  domain = ferryd_backend_create_domain (ferryd_backend_get_default (), config, self->state_dir,
+                                         self->runtime_dir);
   g_hash_table_insert (self->domains, g_strdup (ferryd_domain_get_name (domain)), domain);
   g_signal_emit (self, signals[SIGNAL_DOMAIN_ADDED], 0, domain);
   return domain;

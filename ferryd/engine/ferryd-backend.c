@@ -18,6 +18,15 @@ ferryd_backend_get_name (FerrydBackend *self)
   return FERRYD_BACKEND_GET_IFACE (self)->get_name (self);
 }
 
+FerrydDomain *
+ferryd_backend_create_domain (FerrydBackend *self,
+                              FerrydDomainConfig *config,
+                              const char *state_dir,
+                              const char *runtime_dir)
+{
+  return FERRYD_BACKEND_GET_IFACE (self)->create_domain (self, config, state_dir, runtime_dir);
+}
+
 void
 ferryd_backend_start_domain_async (FerrydBackend *self,
                                    FerrydDomain *domain,
@@ -124,7 +133,10 @@ ferryd_backend_get_default (void)
 FerrydBackend *
 ferryd_backend_for_domain (FerrydDomain *domain)
 {
-  return ferryd_backend_get_default ();
+  FerrydBackend *backend = ferryd_backend_get (ferryd_domain_get_backend_name (domain));
+
+  g_return_val_if_fail (backend != NULL, ferryd_backend_get_default ());
+  return backend;
 }
 
 const char *const *

@@ -27,6 +27,12 @@ struct _FerrydBackendInterface
   GTypeInterface g_iface;
 
   const char *(*get_name) (FerrydBackend *self);
+  /* A new domain of this backend (a subclass of FerrydDomain), described
+   * by @config (taken), not running. */
+  FerrydDomain *(*create_domain) (FerrydBackend *self,
+                                  FerrydDomainConfig *config,
+                                  const char *state_dir,
+                                  const char *runtime_dir);
   void (*start_domain_async) (FerrydBackend *self,
                               FerrydDomain *domain,
                               GCancellable *cancellable,
@@ -59,6 +65,10 @@ struct _FerrydBackendInterface
 };
 
 const char *ferryd_backend_get_name (FerrydBackend *self);
+FerrydDomain *ferryd_backend_create_domain (FerrydBackend *self,
+                                            FerrydDomainConfig *config,
+                                            const char *state_dir,
+                                            const char *runtime_dir);
 void ferryd_backend_start_domain_async (FerrydBackend *self,
                                         FerrydDomain *domain,
                                         GCancellable *cancellable,
@@ -98,8 +108,7 @@ extern const FerrydBackendEntry ferryd_backend_table[];
 FerrydBackend *ferryd_backend_get (const char *name);
 /* The default backend (the table's first). */
 FerrydBackend *ferryd_backend_get_default (void);
-/* The backend that runs @domain. (Every domain runs on the default one
- * until a description can name another: change it here.) */
+/* The backend that runs @domain: the one that created it. */
 FerrydBackend *ferryd_backend_for_domain (FerrydDomain *domain);
 /* The names of the registered backends, NULL-terminated (static). */
 const char *const *ferryd_backend_list_names (void);

@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ferryd-domain.h: a domain as the engine sees it: its description, state
- * and migration (no D-Bus, no hypervisor; the backend runs it) */
+ * and migration (no D-Bus, no hypervisor; the backend runs it)
+ *
+ * FerrydDomain is the base every backend derives its domains from; a
+ * backend creates them (ferryd_backend_create_domain()). */
 #pragma once
 
 #include <gio/gio.h>
@@ -10,10 +13,39 @@
 G_BEGIN_DECLS
 
 #define FERRYD_TYPE_DOMAIN (ferryd_domain_get_type ())
-G_DECLARE_FINAL_TYPE (FerrydDomain, ferryd_domain, FERRYD, DOMAIN, GObject)
+G_DECLARE_DERIVABLE_TYPE (FerrydDomain, ferryd_domain, FERRYD, DOMAIN, GObject)
 
-FerrydDomain *
-ferryd_domain_new (FerrydDomainConfig *config, const char *state_dir, const char *runtime_dir);
+struct _FerrydDomainClass
+{
+  GObjectClass parent_class;
+
+  /* Run the guest (the base has checked the domain is not active). */
+  void (*start_async) (FerrydDomain *self,
+                       GCancellable *cancellable,
+                       GAsyncReadyCallback callback,
+                       gpointer user_data);
+  gboolean (*start_finish) (FerrydDomain *self, GAsyncResult *result, GError **error);
+  /* Power the guest off (the base has checked it does not migrate). */
+  void (*shutdown_async) (FerrydDomain *self,
+                          GCancellable *cancellable,
+                          GAsyncReadyCallback callback,
+                          gpointer user_data);
+  gboolean (*shutdown_finish) (FerrydDomain *self, GAsyncResult *result, GError **error);
+};
+
+/* For backends: fill a new domain of theirs (once). Takes @config. */
+void ferryd_domain_construct (FerrydDomain *self,
+                              const char *backend,
+                              FerrydDomainConfig *config,
+                              const char *state_dir,
+                              const char *runtime_dir);
+/* For backends: what the hypervisor says of the guest: running, paused,
+ * shutoff or crashed, and why in words ("" when nothing to say). The
+ * public state is this, unless a migration is under way. */
+void ferryd_domain_set_run_state (FerrydDomain *self, const char *run_state, const char *reason);
+
+/* The name of the backend that runs the domain (ferryd/ferryd-backends.c). */
+const char *ferryd_domain_get_backend_name (FerrydDomain *self);
 
 const char *ferryd_domain_get_name (FerrydDomain *self);
 const char *ferryd_domain_get_uuid (FerrydDomain *self);

@@ -29,6 +29,15 @@ backend_get_name (FerrydBackend *backend)
   return "qmp";
 }
 
+static FerrydDomain *
+backend_create_domain (FerrydBackend *backend,
+                       FerrydDomainConfig *config,
+                       const char *state_dir,
+                       const char *runtime_dir)
+{
+  return ferryd_qmp_domain_new (backend_get_name (backend), config, state_dir, runtime_dir);
+}
+
 static void
 start_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
@@ -118,7 +127,7 @@ attached_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   else
     {
       domain = ferryd_daemon_domain_for_running (data->daemon, g_steal_pointer (&data->config));
-      ferryd_domain_set_qemu (domain, qemu);
+      ferryd_qmp_domain_set_qemu (FERRYD_QMP_DOMAIN (domain), qemu);
       g_info ("re-attached to QEMU %d of domain %s", (int) ferryd_qemu_get_pid (qemu),
               ferryd_domain_get_name (domain));
     }
@@ -185,7 +194,7 @@ backend_check_destination (FerrydBackend *backend,
                            FerrydDomain *domain,
                            const char *const *peer_accelerators)
 {
-  FerrydQemu *qemu = ferryd_domain_get_qemu (domain);
+  FerrydQemu *qemu = ferryd_qmp_domain_get_qemu (FERRYD_QMP_DOMAIN (domain));
   /* The accelerator in use; the description's when the guest is off. */
   FerrydAccel accel = qemu && ferryd_qemu_get_config (qemu)
                           ? ferryd_qemu_get_config (qemu)->accel
@@ -226,6 +235,7 @@ static void
 ferryd_qmp_backend_iface_init (FerrydBackendInterface *iface)
 {
   iface->get_name = backend_get_name;
+  iface->create_domain = backend_create_domain;
   iface->start_domain_async = backend_start_domain_async;
   iface->start_domain_finish = backend_domain_finish;
   iface->shutdown_domain_async = backend_shutdown_domain_async;

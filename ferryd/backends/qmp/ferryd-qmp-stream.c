@@ -164,7 +164,7 @@ stream_terminate (FerrydStream *stream)
     ferryd_qemu_terminate (qemu);
   /* After an outgoing migration the guest runs elsewhere. */
   if (!self->incoming)
-    ferryd_domain_set_qemu (self->domain, NULL);
+    ferryd_qmp_domain_set_qemu (FERRYD_QMP_DOMAIN (self->domain), NULL);
 }
 
 typedef struct
@@ -638,7 +638,7 @@ stream_adopt (FerrydStream *stream, FerrydDomain *domain)
   if (qemu == NULL)
     return;
   ferryd_qemu_set_arrived (qemu);
-  ferryd_domain_set_qemu (domain, qemu);
+  ferryd_qmp_domain_set_qemu (FERRYD_QMP_DOMAIN (domain), qemu);
 }
 
 /* --- object --- */
@@ -649,8 +649,8 @@ ferryd_qmp_stream_new_outgoing (FerrydDomain *domain)
   FerrydQmpStream *self = g_object_new (FERRYD_TYPE_QMP_STREAM, NULL);
 
   self->domain = g_object_ref (domain);
-  if (ferryd_domain_get_qemu (domain))
-    attach_qemu (self, g_object_ref (ferryd_domain_get_qemu (domain)));
+  if (ferryd_qmp_domain_get_qemu (FERRYD_QMP_DOMAIN (domain)))
+    attach_qemu (self, g_object_ref (ferryd_qmp_domain_get_qemu (FERRYD_QMP_DOMAIN (domain))));
   return FERRYD_STREAM (self);
 }
 
