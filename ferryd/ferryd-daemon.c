@@ -180,7 +180,7 @@ persist (FerrydDaemon *self, const FerrydDomainConfig *config, GError **error)
 }
 
 static FerrydDomain *
-add_or_update (FerrydDaemon *self, FerrydDomainConfig *config)
+add_or_update (FerrydDaemon *self, FerrydBackend *backend, FerrydDomainConfig *config)
 {
   FerrydDomain *domain = g_hash_table_lookup (self->domains, config->name);
 
@@ -189,8 +189,7 @@ add_or_update (FerrydDaemon *self, FerrydDomainConfig *config)
       ferryd_domain_set_config (domain, config);
       return domain;
     }
-  domain = ferryd_backend_create_domain (ferryd_backend_get_default (), config, self->state_dir,
-                                         self->runtime_dir);
+  domain = ferryd_backend_create_domain (backend, config, self->state_dir, self->runtime_dir);
   g_hash_table_insert (self->domains, g_strdup (ferryd_domain_get_name (domain)), domain);
   g_signal_emit (self, signals[SIGNAL_DOMAIN_ADDED], 0, domain);
   return domain;
@@ -198,6 +197,7 @@ add_or_update (FerrydDaemon *self, FerrydDomainConfig *config)
 
 FerrydDomain *
 ferryd_daemon_adopt_domain (FerrydDaemon *self,
+                            FerrydBackend *backend,
                             FerrydDomainConfig *config,
                             gboolean persist_it,
                             GError **error)
@@ -213,7 +213,7 @@ ferryd_daemon_adopt_domain (FerrydDaemon *self,
     }
   if (persist_it && !persist (self, config, error))
     return NULL;
-  return add_or_update (self, g_steal_pointer (&owned));
+  return add_or_update (self, backend, g_steal_pointer (&owned));
 }
 
 FerrydDomain *
@@ -228,7 +228,7 @@ ferryd_daemon_define_domain (FerrydDaemon *self, const char *description, GError
   existing = g_hash_table_lookup (self->domains, config->name);
   if (existing && !g_str_equal (ferryd_domain_get_uuid (existing), config->uuid))
     g_set_str (&config->uuid, ferryd_domain_get_uuid (existing));
-  return ferryd_daemon_adopt_domain (self, config, TRUE, error);
+  return ferryd_daemon_adopt_domain (self, ferryd_backend_get_default (), config, TRUE, error);
 }
 
 gboolean
@@ -238,7 +238,7 @@ ferryd_daemon_persist_domain (FerrydDaemon *self, FerrydDomainConfig *config, GE
 
   if (!persist (self, config, error))
     return FALSE;
-  add_or_update (self, g_steal_pointer (&owned));
+  add_or_update (self, ferryd_backend_get_default (), g_steal_pointer (&owned));
   return TRUE;
 }
 
@@ -295,17 +295,19 @@ load_domains (FerrydDaemon *self)
           continue;
         }
       g_hash_table_add (self->persistent, g_strdup (config->name));
-      add_or_update (self, config);
+      add_or_update (self, ferryd_backend_get_default (), config);
     }
 }
 
 FerrydDomain *
-ferryd_daemon_domain_for_running (FerrydDaemon *self, FerrydDomainConfig *config)
+ferryd_daemon_domain_for_running (FerrydDaemon *self,
+                                  FerrydBackend *backend,
+                                  FerrydDomainConfig *config)
 {
   FerrydDomain *domain = g_hash_table_lookup (self->domains, config->name);
 
   if (domain == NULL)
-    return add_or_update (self, config); /* transient */
+    return add_or_update (self, backend, config); /* transient */
   ferryd_domain_config_free (config);
   return domain;
 }

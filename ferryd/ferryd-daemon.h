@@ -6,6 +6,9 @@
 
 #include "ferryd-domain.h"
 
+/* Named only: ferryd-backend.h names the daemon the same way. */
+typedef struct _FerrydBackend FerrydBackend;
+
 G_BEGIN_DECLS
 
 #define FERRYD_TYPE_DAEMON (ferryd_daemon_get_type ())
@@ -32,8 +35,10 @@ GList *ferryd_daemon_get_domains (FerrydDaemon *self);
 FerrydDomain *
 ferryd_daemon_define_domain (FerrydDaemon *self, const char *description, GError **error);
 /* Define (or refresh) a domain from a description that already has a
- * UUID, e.g. one received from a migration source. */
+ * UUID, e.g. one received from a migration source; a new one is run by
+ * @backend. */
 FerrydDomain *ferryd_daemon_adopt_domain (FerrydDaemon *self,
+                                          FerrydBackend *backend,
                                           FerrydDomainConfig *config,
                                           gboolean persist,
                                           GError **error);
@@ -43,9 +48,11 @@ gboolean
 ferryd_daemon_persist_domain (FerrydDaemon *self, FerrydDomainConfig *config, GError **error);
 gboolean ferryd_daemon_undefine_domain (FerrydDaemon *self, FerrydDomain *domain, GError **error);
 gboolean ferryd_daemon_is_persistent (FerrydDaemon *self, FerrydDomain *domain);
-/* A guest a previous ferryd started still runs (a backend found it): its
- * domain, a transient one from @config when none is defined. Takes
- * @config. */
-FerrydDomain *ferryd_daemon_domain_for_running (FerrydDaemon *self, FerrydDomainConfig *config);
+/* A guest a previous ferryd started still runs (@backend found
+ * it): its domain, a transient one of @backend from
+ * @config when none is defined. Takes @config. */
+FerrydDomain *ferryd_daemon_domain_for_running (FerrydDaemon *self,
+                                                FerrydBackend *backend,
+                                                FerrydDomainConfig *config);
 
 G_END_DECLS

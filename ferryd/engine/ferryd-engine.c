@@ -367,6 +367,47 @@ ferryd_engine_get_migrations (FerrydEngine *self)
 
 /* --- peer protocol, destination side --- */
 
+/* Hello's "accelerators": the union of what the registered backends
+ * offer, each once, in the order the backends list them. */
+static GVariant *
+accelerators (FerrydEngine *self)
+{
+  g_autoptr (GPtrArray) all = g_ptr_array_new ();
+
+  for (const char *const *name = ferryd_daemon_get_backends (self->daemon); *name; name++)
+    {
+      FerrydBackend *backend = ferryd_backend_get (*name);
+
+      if (backend == NULL)
+        continue;
+      for (const char *const *a = ferryd_backend_list_accelerators (backend); a && *a; a++)
+        if (!g_ptr_array_find_with_equal_func (all, *a, g_str_equal, NULL))
+          g_ptr_array_add (all, (gpointer) *a);
+    }
+  return g_variant_new_strv ((const char *const *) all->pdata, (gssize) all->len);
+}
+
+/* The backend that runs an incoming guest: the one the source names
+ * (Prepare's "backend"), the default one when it names none (an older
+ * source); NULL with NotSupported when this host has no such backend. */
+static FerrydBackend *
+incoming_backend (FerrydEngine *self, GVariant *source_info, GError **error)
+{
+  const char *name = NULL;
+
+  if (!g_variant_lookup (source_info, "backend", "&s", &name))
+    return ferryd_backend_get_default ();
+  if (!g_strv_contains (ferryd_daemon_get_backends (self->daemon), name) ||
+      ferryd_backend_get (name) == NULL)
+    {
+      g_set_error (error, FERRY_ERROR, FERRY_ERROR_NOT_SUPPORTED,
+                   "The source runs the guest with the %s backend, which this host does not have",
+                   name);
+      return NULL;
+    }
+  return ferryd_backend_get (name);
+}
+
 GVariant *
 ferryd_engine_hello (FerrydEngine *self, GVariant *source_info)
 {
@@ -384,9 +425,7 @@ ferryd_engine_hello (FerrydEngine *self, GVariant *source_info)
                          g_variant_new_strv (ferryd_daemon_get_capabilities (self->daemon), -1));
   g_variant_builder_add (&builder, "{sv}", "backends",
                          g_variant_new_strv (ferryd_daemon_get_backends (self->daemon), -1));
-  g_variant_builder_add (
-      &builder, "{sv}", "accelerators",
-      g_variant_new_strv (ferryd_backend_list_accelerators (ferryd_backend_get_default ()), -1));
+  g_variant_builder_add (&builder, "{sv}", "accelerators", accelerators (self));
   if (g_variant_lookup (source_info, "domain", "&s", &domain_name))
     {
       FerrydDomain *domain = ferryd_daemon_lookup_domain (self->daemon, domain_name);
@@ -430,6 +469,7 @@ ferryd_engine_prepare_async (FerrydEngine *self,
   FerrydMigrateOptions *options;
   FerrydDomain *domain;
   FerrydMigration *migration;
+  FerrydBackend *backend;
   gboolean created;
   const char *source_host = "unknown";
 
@@ -446,8 +486,9 @@ ferryd_engine_prepare_async (FerrydEngine *self,
       g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
+  backend = incoming_backend (self, source_info, &error);
   /* The source names what runs here, as root: the backend vets it. */
-  if (!ferryd_backend_accept_incoming (ferryd_backend_get_default (), live, &error))
+  if (backend == NULL || !ferryd_backend_accept_incoming (backend, live, &error))
     {
       ferryd_migrate_options_free (options);
       g_task_return_error (task, g_steal_pointer (&error));
@@ -482,12 +523,22 @@ ferryd_engine_prepare_async (FerrydEngine *self,
                                ferryd_domain_get_state (domain));
       return;
     }
+  if (domain && ferryd_backend_for_domain (domain) != backend)
+    {
+      ferryd_migrate_options_free (options);
+      g_task_return_new_error (task, FERRY_ERROR, FERRY_ERROR_NOT_SUPPORTED,
+                               "Domain '%s' is run by the %s backend on this host, the source "
+                               "migrates it from the %s backend",
+                               domain_name, ferryd_domain_get_backend_name (domain),
+                               ferryd_backend_get_name (backend));
+      return;
+    }
   created = domain == NULL;
   if (domain == NULL)
     {
       /* Known only for the migration until Finish persists it (if asked). */
-      domain = ferryd_daemon_adopt_domain (self->daemon, ferryd_domain_config_copy (persistent),
-                                           FALSE, &error);
+      domain = ferryd_daemon_adopt_domain (self->daemon, backend,
+                                           ferryd_domain_config_copy (persistent), FALSE, &error);
       if (domain == NULL)
         {
           ferryd_migrate_options_free (options);

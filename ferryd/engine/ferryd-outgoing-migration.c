@@ -72,6 +72,9 @@ source_info (FerrydOutgoingMigration *self)
                          g_variant_new_string (SHARED (self)->local_host_uuid));
   g_variant_builder_add (&builder, "{sv}", "domain",
                          g_variant_new_string (ferryd_domain_get_name (SHARED (self)->domain)));
+  /* The destination runs the guest with the backend of the same name. */
+  g_variant_builder_add (&builder, "{sv}", "backend",
+                         g_variant_new_string (ferryd_backend_get_name (SHARED (self)->backend)));
   if (SHARED (self)->features)
     g_variant_builder_add (&builder, "{sv}", "features",
                            g_variant_new_strv ((const char *const *) SHARED (self)->features, -1));

@@ -290,6 +290,18 @@ class MigrationTest(ferrytest.TwoHostTestCase):
             contains=('/bin/sh',))
         self.assertIsNone(self.b.qemu_pid(name))
 
+        # the destination runs the guest with the backend the source
+        # names, and refuses one it does not have
+        desc = ferrytest.guest_keyfile(name)
+        ferrytest.HostTestCase.assertDBusError(
+            self, ERR + 'NotSupported', self.b.call, ROOT_PATH,
+            ferrytest.PEER_IFACE, 'Prepare',
+            GLib.Variant('(sssa{sv}a{sv})',
+                         (name, desc, desc, {},
+                          {'backend': GLib.Variant('s', 'no-such-backend')})),
+            contains=('no-such-backend',))
+        self.assertIsNone(self.b.qemu_pid(name))
+
         # unreachable destination: the migration fails, the guest stays
         path = self.migrate(name, dest='unix:path=/nonexistent/bus')
         props = self.wait_final(path)

@@ -98,6 +98,7 @@ backend_domain_finish (FerrydBackend *backend, GAsyncResult *result, GError **er
 typedef struct
 {
   FerrydDaemon *daemon;
+  FerrydBackend *backend;
   FerrydDomainConfig *config;
 } AttachData;
 
@@ -126,12 +127,14 @@ attached_cb (GObject *source, GAsyncResult *result, gpointer user_data)
     }
   else
     {
-      domain = ferryd_daemon_domain_for_running (data->daemon, g_steal_pointer (&data->config));
+      domain = ferryd_daemon_domain_for_running (data->daemon, data->backend,
+                                                 g_steal_pointer (&data->config));
       ferryd_qmp_domain_set_qemu (FERRYD_QMP_DOMAIN (domain), qemu);
       g_info ("re-attached to QEMU %d of domain %s", (int) ferryd_qemu_get_pid (qemu),
               ferryd_domain_get_name (domain));
     }
   g_object_unref (data->daemon);
+  g_object_unref (data->backend);
   g_free (data);
 }
 
@@ -159,6 +162,7 @@ backend_reattach (FerrydBackend *backend, FerrydDaemon *daemon)
         continue;
       data = g_new0 (AttachData, 1);
       data->daemon = g_object_ref (daemon);
+      data->backend = g_object_ref (backend);
       data->config = config;
       ferryd_qemu_attach_async (runtime_dir, config, attached_cb, data);
     }
