@@ -2,8 +2,8 @@
 /* ferry-error.c: the error domain and the conversion of foreign errors
  *
  * Every error that leaves ferryd over D-Bus goes through
- * ferry_error_to_dbus() (through ferryd_error_to_dbus(), which adds the
- * daemon's own domains), so callers only ever see
+ * ferry_error_to_dbus(); a backend converts its own domains to
+ * FERRY_ERROR before its errors leave it, so callers only ever see
  * org.ferryvm.Ferry1.Error.* (or the bus' own AccessDenied for
  * authorization).
  */

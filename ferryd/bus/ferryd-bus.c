@@ -3,7 +3,7 @@
  *
  * Each method handler does three things only: authorize (through the
  * central table in ferryd-auth.c), unpack arguments, call the engine or
- * the daemon, and convert errors at the boundary (ferryd_error_to_dbus).
+ * the daemon, and convert errors at the boundary (ferry_error_to_dbus).
  */
 #define G_LOG_DOMAIN "ferry-bus"
 
@@ -11,7 +11,7 @@
 #include "ferryd-bus.h"
 #include "ferryd-backend.h"
 #include "ferry-dbus.h"
-#include "ferryd-error.h"
+#include "ferry-error.h"
 #include "ferryd-incoming-migration.h"
 #include "ferryd-paths.h"
 #include "ferryd-peer-watch.h"
@@ -35,7 +35,7 @@ G_DEFINE_TYPE (FerrydBus, ferryd_bus, G_TYPE_OBJECT)
 static void
 return_error (GDBusMethodInvocation *invocation, const GError *error)
 {
-  g_autoptr (GError) converted = ferryd_error_to_dbus (error);
+  g_autoptr (GError) converted = ferry_error_to_dbus (error);
 
   g_dbus_method_invocation_return_gerror (invocation, converted);
 }

@@ -46,6 +46,7 @@ typedef struct
   FerrydBackend *backend;
   FerrydStream *stream; /* the backend's half; NULL once the guest is not ours */
   GError *crash_error;  /* the guest crashed during the migration */
+  GError *error;        /* why it failed, once it ended so */
   GStrv features;       /* the features both hosts agreed on */
   guint sample_id;
   guint timeout_id; /* the policy's overall timeout */

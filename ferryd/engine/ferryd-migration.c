@@ -20,7 +20,7 @@
 #include "config.h"
 #include "ferry-compat.h"
 #include "ferryd-migration-private.h"
-#include "ferryd-error.h"
+#include "ferry-error.h"
 
 enum
 {
@@ -72,6 +72,12 @@ const char *
 ferryd_migration_get_direction (FerrydMigration *self)
 {
   return FERRYD_MIGRATION_GET_CLASS (self)->direction;
+}
+
+const GError *
+ferryd_migration_get_error (FerrydMigration *self)
+{
+  return SHARED (self)->error;
 }
 
 gboolean
@@ -301,9 +307,13 @@ migration_finish (FerrydMigration *self, State state, const GError *error)
     ferry_dbus_migration_set_mode (SHARED (self)->record, "postcopy");
   if (error)
     {
-      g_autoptr (GError) dbus_error = ferryd_error_to_dbus (error);
+      /* Kept as the engine's error (FERRY_ERROR); only its D-Bus name and
+       * message go to the record, converted by common/. */
+      g_autoptr (GError) dbus_error = ferry_error_to_dbus (error);
       g_autofree char *name = g_dbus_error_encode_gerror (dbus_error);
 
+      g_clear_error (&SHARED (self)->error);
+      SHARED (self)->error = g_error_copy (error);
       ferry_dbus_migration_set_error_name (SHARED (self)->record, name);
       ferry_dbus_migration_set_error_message (SHARED (self)->record, dbus_error->message);
     }
@@ -366,6 +376,7 @@ void
 migration_set_crash_error (FerrydMigration *self, const char *host, const char *why)
 {
   g_clear_error (&SHARED (self)->crash_error);
+  g_clear_error (&SHARED (self)->error);
   SHARED (self)->crash_error = g_error_new (
       FERRY_ERROR, FERRY_ERROR_MIGRATION_FAILED,
       "The guest crashed on the %s host during the migration (%s); it is kept there, paused, "
@@ -573,6 +584,7 @@ ferryd_migration_finalize (GObject *object)
   g_free (SHARED (self)->local_hostname);
   g_free (SHARED (self)->local_host_uuid);
   g_clear_error (&SHARED (self)->crash_error);
+  g_clear_error (&SHARED (self)->error);
   G_OBJECT_CLASS (ferryd_migration_parent_class)->finalize (object);
 }
 

@@ -56,6 +56,8 @@ guint ferryd_migration_get_id (FerrydMigration *self);
 FerryDBusMigration *ferryd_migration_get_record (FerrydMigration *self);
 FerrydDomain *ferryd_migration_get_domain (FerrydMigration *self);
 gboolean ferryd_migration_is_finished (FerrydMigration *self);
+/* Why the migration failed (FERRY_ERROR), once it ended so; else NULL. */
+const GError *ferryd_migration_get_error (FerrydMigration *self);
 /* "outgoing" or "incoming", as the D-Bus Direction property shows it. */
 const char *ferryd_migration_get_direction (FerrydMigration *self);
 

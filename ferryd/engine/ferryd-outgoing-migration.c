@@ -653,7 +653,7 @@ on_source_status (FerrydStream *stream, guint status, gint64 ts, gpointer user_d
        * Recover. Never roll back here. */
       migration_set_state (FERRYD_MIGRATION (self), STATE_POSTCOPY_PAUSED);
       ferry_dbus_migration_set_error_name (SHARED (self)->record,
-                                           FERRY_ERROR_NAME_PREFIX "MigrationFailed");
+                                           ferry_error_to_dbus_name (FERRY_ERROR_MIGRATION_FAILED));
       ferry_dbus_migration_set_error_message (
           SHARED (self)->record,
           "Post-copy link lost: the guest is paused on both hosts, nothing is lost; "

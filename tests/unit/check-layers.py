@@ -4,8 +4,9 @@
 
 No file under ferryd/engine/ or ferryd/bus/ may include a header of
 ferryd/backends/ (any backend) or json-glib, nor name QMP's or QEMU's
-client types and functions (json_*, Json*, ferryd_qmp_*, FerrydQmp*,
-ferryd_qemu_*, FerrydQemu*). Backends plug in through
+client types, functions and error domains (json_*, Json*, ferryd_qmp_*,
+FerrydQmp*, FERRYD_QMP_*, ferryd_qemu_*, FerrydQemu*); nor may the
+daemon's own files in ferryd/ but ferryd-backends.c. Backends plug in through
 engine/ferryd-backend.h and engine/ferryd-stream.h, registered in
 ferryd/ferryd-backends.c.
 
@@ -36,7 +37,7 @@ import re
 import sys
 
 INCLUDE = re.compile(r'^\s*#\s*include\s*[<"]([^>"]+)[>"]', re.M)
-FORBIDDEN_NAMES = re.compile(r'\b(json_\w+|Json\w+|ferryd_qmp_\w+|FerrydQmp\w*|ferryd_qemu_\w+|FerrydQemu\w*)')
+FORBIDDEN_NAMES = re.compile(r'\b(json_\w+|Json\w+|ferryd_qmp_\w+|FerrydQmp\w*|FERRYD_QMP_\w+|ferryd_qemu_\w+|FerrydQemu\w*|FERRYD_QEMU_\w+)')
 COMMENT = re.compile(r'/\*.*?\*/|//[^\n]*', re.S)
 OBJECT_PATH = re.compile(r'/org/ferryvm\b|\bFERRY_\w*PATH\w*')
 RAW_CALL = re.compile(r'\b(g_dbus_connection_call\w*|g_dbus_proxy_call\w*)\b')
@@ -117,8 +118,12 @@ def main(root):
 
     checked = 0
     problems = []
-    for layer in ('engine', 'bus'):
-        for path in sources(os.path.join(root, layer)):
+    # The daemon's own files (ferryd/*.c) are held to the same rule, but
+    # for the one registration table.
+    daemon_files = [os.path.join(root, name) for name in sorted(os.listdir(root))
+                    if name.endswith(('.c', '.h')) and name != 'ferryd-backends.c']
+    for layer in ('engine', 'bus', None):
+        for path in (daemon_files if layer is None else sources(os.path.join(root, layer))):
             checked += 1
             rel = os.path.relpath(path, root)
             with open(path, encoding='utf-8') as f:
@@ -177,7 +182,7 @@ def main(root):
     problems.extend(include_cycles(root, headers))
     for p in problems:
         print(p)
-    print(f'{checked} files of engine/ and bus/ checked, and the includes of ferryd/: '
+    print(f'{checked} files of engine/, bus/ and the daemon checked, and the includes of ferryd/: '
           f'{len(problems)} layering problems')
     return 1 if problems else 0
 

@@ -4,6 +4,9 @@
 #define G_LOG_DOMAIN "test-qemu"
 
 #include "ferryd-qemu.h"
+#include "ferry-error.h"
+#include "ferryd-qmp-error.h"
+#include "ferryd-qmp.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -238,11 +241,28 @@ test_guest_under_qmp (void)
   g_assert_cmpint (system (rm), ==, 0);
 }
 
+/* What the QMP backend hands the engine is in FERRY_ERROR: a QMP error
+ * becomes Failed and keeps QEMU's words; others pass unchanged. */
+static void
+test_error_boundary (void)
+{
+  g_autoptr (GError) qmp = ferryd_qmp_error_to_ferry (
+      g_error_new_literal (FERRYD_QMP_ERROR, FERRYD_QMP_ERROR_COMMAND, "no such device"));
+  g_autoptr (GError) ferry =
+      ferryd_qmp_error_to_ferry (g_error_new_literal (FERRY_ERROR, FERRY_ERROR_BUSY, "busy"));
+
+  g_assert_error (qmp, FERRY_ERROR, FERRY_ERROR_FAILED);
+  g_assert_cmpstr (qmp->message, ==, "QEMU: no such device");
+  g_assert_error (ferry, FERRY_ERROR, FERRY_ERROR_BUSY);
+  g_assert_null (ferryd_qmp_error_to_ferry (NULL));
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   reap_qemu_on_exit ();
   g_test_add_func ("/qemu/guest-under-qmp", test_guest_under_qmp);
+  g_test_add_func ("/qemu/error-boundary", test_error_boundary);
   return g_test_run ();
 }

@@ -4,6 +4,7 @@
 
 #include "ferryd-qmp-backend.h"
 #include "ferry-error.h"
+#include "ferryd-qmp-error.h"
 #include "ferryd-daemon.h"
 
 #include <glib/gstdio.h>
@@ -92,7 +93,7 @@ static gboolean
 backend_domain_finish (FerrydBackend *backend, GAsyncResult *result, GError **error)
 {
   g_return_val_if_fail (g_task_is_valid (result, backend), FALSE);
-  return g_task_propagate_boolean (G_TASK (result), error);
+  return ferryd_qmp_propagate_boolean (G_TASK (result), error);
 }
 
 typedef struct

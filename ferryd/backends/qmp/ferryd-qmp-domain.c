@@ -9,6 +9,7 @@
 #include "ferry-compat.h"
 #include "ferryd-qmp-domain.h"
 #include "ferry-error.h"
+#include "ferryd-qmp-error.h"
 
 /* How long the guest gets to power off before QEMU is told to quit. */
 #define SHUTDOWN_GRACE_MS 3000
@@ -121,7 +122,7 @@ static gboolean
 qmp_domain_start_finish (FerrydDomain *domain, GAsyncResult *result, GError **error)
 {
   g_return_val_if_fail (g_task_is_valid (result, domain), FALSE);
-  return g_task_propagate_boolean (G_TASK (result), error);
+  return ferryd_qmp_propagate_boolean (G_TASK (result), error);
 }
 
 static void
@@ -159,7 +160,7 @@ static gboolean
 qmp_domain_shutdown_finish (FerrydDomain *domain, GAsyncResult *result, GError **error)
 {
   g_return_val_if_fail (g_task_is_valid (result, domain), FALSE);
-  return g_task_propagate_boolean (G_TASK (result), error);
+  return ferryd_qmp_propagate_boolean (G_TASK (result), error);
 }
 
 FerrydDomain *

@@ -11,6 +11,7 @@
 #include "ferry-compat.h"
 #include "ferryd-qmp-stream.h"
 #include "ferry-error.h"
+#include "ferryd-qmp-error.h"
 #include "ferryd-qemu.h"
 #include "ferryd-qmp-domain.h"
 #include "ferryd-qmp-batch.h"
@@ -226,7 +227,7 @@ stream_query_finish (FerrydStream *stream,
                      char **error_message,
                      GError **error)
 {
-  QueryData *data = g_task_propagate_pointer (G_TASK (result), error);
+  QueryData *data = ferryd_qmp_propagate_pointer (G_TASK (result), error);
 
   if (data == NULL)
     return FALSE;
@@ -293,7 +294,7 @@ stream_begin_async (FerrydStream *stream, GAsyncReadyCallback callback, gpointer
 static FerrydDomainConfig *
 stream_begin_finish (FerrydStream *stream, GAsyncResult *result, GError **error)
 {
-  return g_task_propagate_pointer (G_TASK (result), error);
+  return ferryd_qmp_propagate_pointer (G_TASK (result), error);
 }
 
 static void
@@ -354,7 +355,7 @@ stream_start_async (FerrydStream *stream,
 static gboolean
 stream_start_finish (FerrydStream *stream, GAsyncResult *result, GError **error)
 {
-  return g_task_propagate_boolean (G_TASK (result), error);
+  return ferryd_qmp_propagate_boolean (G_TASK (result), error);
 }
 
 static void
@@ -413,7 +414,7 @@ stream_resume_async (FerrydStream *stream, GAsyncReadyCallback callback, gpointe
 static gboolean
 stream_resume_finish (FerrydStream *stream, GAsyncResult *result, GError **error)
 {
-  return g_task_propagate_boolean (G_TASK (result), error);
+  return ferryd_qmp_propagate_boolean (G_TASK (result), error);
 }
 
 static void
@@ -475,7 +476,7 @@ stream_control_async (FerrydStream *stream,
 static gboolean
 stream_control_finish (FerrydStream *stream, GAsyncResult *result, GError **error)
 {
-  return g_task_propagate_boolean (G_TASK (result), error);
+  return ferryd_qmp_propagate_boolean (G_TASK (result), error);
 }
 
 /* --- destination --- */
@@ -618,7 +619,7 @@ stream_prepare_async (FerrydStream *stream,
 static char *
 stream_prepare_finish (FerrydStream *stream, GAsyncResult *result, GError **error)
 {
-  return g_task_propagate_pointer (G_TASK (result), error);
+  return ferryd_qmp_propagate_pointer (G_TASK (result), error);
 }
 
 static void
