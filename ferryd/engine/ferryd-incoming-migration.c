@@ -252,6 +252,8 @@ ferryd_incoming_migration_finish_async (FerrydIncomingMigration *self,
 {
   g_autoptr (GTask) task = g_task_new (self, NULL, callback, user_data);
 
+  g_task_set_source_tag (task, ferryd_incoming_migration_finish_async);
+
   if (SHARED (self)->finished || self->finish_task)
     {
       g_task_return_new_error (task, FERRY_ERROR, FERRY_ERROR_MIGRATION_FAILED,
@@ -281,6 +283,7 @@ ferryd_incoming_migration_finish_finish (FerrydIncomingMigration *self,
                                          GAsyncResult *result,
                                          GError **error)
 {
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
   return g_task_propagate_pointer (G_TASK (result), error);
 }
 
@@ -365,6 +368,7 @@ ferryd_incoming_migration_prepare_finish (FerrydIncomingMigration *self,
                                           GAsyncResult *result,
                                           GError **error)
 {
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
   return g_task_propagate_pointer (G_TASK (result), error);
 }
 
