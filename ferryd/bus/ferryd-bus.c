@@ -547,12 +547,117 @@ domain_removed_cb (FerrydDaemon *daemon, FerrydDomain *domain, FerrydBus *self)
   g_hash_table_remove (self->domain_objects, domain);
 }
 
+/* --- a migration's record: the engine's properties and signals on D-Bus --- */
+
+static void
+show_error (FerrydMigration *migration, GParamSpec *pspec, FerryDBusMigration *record)
+{
+  g_autoptr (GError) error = NULL;
+
+  g_object_get (migration, "error", &error, NULL);
+  if (error)
+    {
+      g_autoptr (GError) dbus_error = ferry_error_to_dbus (error);
+      g_autofree char *name = g_dbus_error_encode_gerror (dbus_error);
+
+      ferry_dbus_migration_set_error_name (record, name);
+      ferry_dbus_migration_set_error_message (record, dbus_error->message);
+    }
+  else
+    {
+      ferry_dbus_migration_set_error_name (record, "");
+      ferry_dbus_migration_set_error_message (record, "");
+    }
+}
+
+static void
+forward_phase_changed (FerrydMigration *migration, const char *phase, FerryDBusMigration *record)
+{
+  ferry_dbus_migration_emit_phase_changed (record, phase);
+}
+
+static void
+forward_iteration (FerrydMigration *migration, guint n, GVariant *stats, FerryDBusMigration *record)
+{
+  ferry_dbus_migration_emit_iteration (record, n, stats);
+}
+
+static void
+forward_post_copy_started (FerrydMigration *migration, FerryDBusMigration *record)
+{
+  ferry_dbus_migration_emit_post_copy_started (record);
+}
+
+static void
+forward_policy_action (FerrydMigration *migration,
+                       const char *action,
+                       const char *reason,
+                       FerryDBusMigration *record)
+{
+  ferry_dbus_migration_emit_policy_action (record, action, reason);
+}
+
+static void
+forward_completed (FerrydMigration *migration, GVariant *statistics, FerryDBusMigration *record)
+{
+  ferry_dbus_migration_emit_completed (record, statistics);
+}
+
+static void
+forward_failed (FerrydMigration *migration, FerryDBusMigration *record)
+{
+  ferry_dbus_migration_emit_failed (record, ferry_dbus_migration_get_error_name (record),
+                                    ferry_dbus_migration_get_error_message (record));
+}
+
+/* A new skeleton showing @migration: every property of the interface is
+ * bound to the engine's property of the same name and type, so adding one
+ * takes the XML and the engine's property only (HACKING.md). Domain (a
+ * path) is set by the caller; ErrorName/ErrorMessage come from "error".
+ * Any other property the engine lacks is a programming error. */
+static FerryDBusMigration *
+migration_record_new (FerrydMigration *migration)
+{
+  static const char *const not_bound[] = { "domain", "error-name", "error-message", NULL };
+  FerryDBusMigration *record = ferry_dbus_migration_skeleton_new ();
+  gpointer iface = g_type_default_interface_ref (FERRY_DBUS_TYPE_MIGRATION);
+  guint n = 0;
+  g_autofree GParamSpec **pspecs = g_object_interface_list_properties (iface, &n);
+
+  for (guint i = 0; i < n; i++)
+    {
+      const char *name = pspecs[i]->name;
+      GParamSpec *source = g_object_class_find_property (G_OBJECT_GET_CLASS (migration), name);
+
+      if (g_strv_contains (not_bound, name))
+        continue;
+      if (source == NULL || source->value_type != pspecs[i]->value_type)
+        g_critical ("The migration has no property \"%s\" of type %s to show on D-Bus", name,
+                    g_type_name (pspecs[i]->value_type));
+      else
+        g_object_bind_property (migration, name, record, name, G_BINDING_SYNC_CREATE);
+    }
+  g_type_default_interface_unref (iface);
+  show_error (migration, NULL, record);
+  g_signal_connect_object (migration, "notify::error", G_CALLBACK (show_error), record, 0);
+  g_signal_connect_object (migration, "phase-changed", G_CALLBACK (forward_phase_changed), record,
+                           0);
+  g_signal_connect_object (migration, "iteration", G_CALLBACK (forward_iteration), record, 0);
+  g_signal_connect_object (migration, "post-copy-started", G_CALLBACK (forward_post_copy_started),
+                           record, 0);
+  g_signal_connect_object (migration, "policy-action", G_CALLBACK (forward_policy_action), record,
+                           0);
+  g_signal_connect_object (migration, "completed", G_CALLBACK (forward_completed), record, 0);
+  g_signal_connect_object (migration, "failed", G_CALLBACK (forward_failed), record, 0);
+  return record;
+}
+
 static void
 migration_added_cb (FerrydEngine *engine, FerrydMigration *migration, FerrydBus *self)
 {
   g_autofree char *path = ferryd_migration_object_path (ferryd_migration_get_id (migration));
   g_autoptr (FerryDBusObjectSkeleton) object = ferry_dbus_object_skeleton_new (path);
-  FerryDBusMigration *record = ferryd_migration_get_record (migration);
+  g_autoptr (FerryDBusMigration) record = migration_record_new (migration);
   FerrydDomain *domain = ferryd_migration_get_domain (migration);
   g_autoptr (FerryDBusDomain) domain_iface = domain_interface (self, domain);
   g_autofree char *domain_path = ferryd_domain_object_path (ferryd_domain_get_name (domain));

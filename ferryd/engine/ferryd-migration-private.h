@@ -33,8 +33,9 @@ typedef struct
   FerrydDaemon *daemon;
   FerrydDomain *domain;
   guint id;
-  char *label; /* "migration <id>", for the log */
-  FerryDBusMigration *record;
+  char *label;         /* "migration <id>", for the log */
+  GValue *record;      /* the public properties, by MigrationProp */
+  GError *shown_error; /* the "error" property: why it failed or is paused */
   FerrydMigrateOptions *options;
   char *local_hostname;
   char *local_host_uuid;
@@ -67,12 +68,61 @@ typedef struct
   GVariant *statistics;
 } FerrydMigrationShared;
 
+/* The public record: the GObject properties the D-Bus layer binds to the
+ * Migration interface's of the same name (see HACKING.md). */
+typedef enum
+{
+  MIGRATION_PROP_0,
+  MIGRATION_PROP_DOMAIN_NAME,
+  MIGRATION_PROP_SOURCE,
+  MIGRATION_PROP_DESTINATION,
+  MIGRATION_PROP_DIRECTION,
+  MIGRATION_PROP_BACKEND,
+  MIGRATION_PROP_OPTIONS,
+  MIGRATION_PROP_STARTED_BY_UID,
+  MIGRATION_PROP_PHASE,
+  MIGRATION_PROP_STATE,
+  MIGRATION_PROP_MODE,
+  MIGRATION_PROP_PHASE_TIMESTAMPS,
+  MIGRATION_PROP_PROGRESS,
+  MIGRATION_PROP_TIME_ELAPSED,
+  MIGRATION_PROP_TIME_REMAINING,
+  MIGRATION_PROP_MEMORY_TOTAL,
+  MIGRATION_PROP_MEMORY_PROCESSED,
+  MIGRATION_PROP_MEMORY_REMAINING,
+  MIGRATION_PROP_DISK_TOTAL,
+  MIGRATION_PROP_DISK_PROCESSED,
+  MIGRATION_PROP_DISK_REMAINING,
+  MIGRATION_PROP_TRANSFER_RATE,
+  MIGRATION_PROP_DIRTY_RATE,
+  MIGRATION_PROP_ITERATION,
+  MIGRATION_PROP_EXPECTED_DOWNTIME,
+  MIGRATION_PROP_CONVERGING,
+  MIGRATION_PROP_STATISTICS,
+  MIGRATION_PROP_ERROR,
+  MIGRATION_N_PROPS
+} MigrationProp;
+
 /* The fields both sides share; SHARED() takes either side's pointer. */
 FerrydMigrationShared *migration_shared (FerrydMigration *self);
 #define SHARED(m) migration_shared (FERRYD_MIGRATION (m))
 
 /* Fills the base from @setup; each side's constructor calls it once. */
 void migration_construct (FerrydMigration *self, const FerrydMigrationSetup *setup);
+/* Set a public property; notifies only when the value changes. */
+void migration_set_string (FerrydMigration *self, MigrationProp prop, const char *value);
+void migration_set_uint (FerrydMigration *self, MigrationProp prop, guint value);
+void migration_set_uint64 (FerrydMigration *self, MigrationProp prop, guint64 value);
+void migration_set_double (FerrydMigration *self, MigrationProp prop, double value);
+/* @value: floating or not; NULL is not allowed. */
+void migration_set_variant (FerrydMigration *self, MigrationProp prop, GVariant *value);
+const char *migration_get_string (FerrydMigration *self, MigrationProp prop);
+GVariant *migration_get_variant (FerrydMigration *self, MigrationProp prop);
+/* Show @error (copied; NULL: none) as the "error" property. */
+void migration_show_error (FerrydMigration *self, const GError *error);
+/* Emit the public signals (same names as the D-Bus ones). */
+void migration_emit_iteration (FerrydMigration *self, guint n, GVariant *stats);
+
 void migration_set_phase (FerrydMigration *self, Phase phase);
 void migration_set_state (FerrydMigration *self, State state);
 GVariant *migration_build_statistics (FerrydMigration *self);

@@ -25,9 +25,16 @@
 enum
 {
   SIGNAL_FINISHED,
+  SIGNAL_PHASE_CHANGED,
+  SIGNAL_ITERATION,
+  SIGNAL_POST_COPY_STARTED,
+  SIGNAL_POLICY_ACTION,
+  SIGNAL_COMPLETED,
+  SIGNAL_FAILED,
   N_SIGNALS
 };
 static guint signals[N_SIGNALS];
+static GParamSpec *props[MIGRATION_N_PROPS];
 
 /* G_ADD_PRIVATE wants this name for what the sides share. */
 typedef FerrydMigrationShared FerrydMigrationPrivate;
@@ -41,6 +48,9 @@ static void ferryd_migration_dispose (GObject *object);
 static void ferryd_migration_finalize (GObject *object);
 static void ferryd_migration_class_init (FerrydMigrationClass *klass);
 static void ferryd_migration_init (FerrydMigration *self);
+static void
+ferryd_migration_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec);
+static void install_properties (GObjectClass *object_class);
 
 /* --- accessors --- */
 
@@ -56,10 +66,121 @@ ferryd_migration_get_id (FerrydMigration *self)
   return SHARED (self)->id;
 }
 
-FerryDBusMigration *
-ferryd_migration_get_record (FerrydMigration *self)
+/* --- the public record --- */
+
+static gboolean
+value_equal (GParamSpec *pspec, const GValue *a, const GValue *b)
 {
-  return SHARED (self)->record;
+  /* g_param_values_cmp() does not compare container variants. */
+  if (G_VALUE_HOLDS_VARIANT (a))
+    {
+      GVariant *va = g_value_get_variant (a);
+      GVariant *vb = g_value_get_variant (b);
+
+      if (va == NULL || vb == NULL)
+        return va == vb;
+      return g_variant_type_equal (g_variant_get_type (va), g_variant_get_type (vb)) &&
+             g_variant_equal (va, vb);
+    }
+  return g_param_values_cmp (pspec, a, b) == 0;
+}
+
+/* Takes @value (unset on return). */
+static void
+record_set (FerrydMigration *self, MigrationProp prop, GValue *value)
+{
+  GValue *slot = &SHARED (self)->record[prop];
+
+  if (value_equal (props[prop], slot, value))
+    {
+      g_value_unset (value);
+      return;
+    }
+  g_value_unset (slot);
+  *slot = *value;
+  memset (value, 0, sizeof *value);
+  g_object_notify_by_pspec (G_OBJECT (self), props[prop]);
+}
+
+void
+migration_set_string (FerrydMigration *self, MigrationProp prop, const char *value)
+{
+  GValue v = G_VALUE_INIT;
+
+  g_value_init (&v, G_TYPE_STRING);
+  g_value_set_string (&v, value);
+  record_set (self, prop, &v);
+}
+
+void
+migration_set_uint (FerrydMigration *self, MigrationProp prop, guint value)
+{
+  GValue v = G_VALUE_INIT;
+
+  g_value_init (&v, G_TYPE_UINT);
+  g_value_set_uint (&v, value);
+  record_set (self, prop, &v);
+}
+
+void
+migration_set_uint64 (FerrydMigration *self, MigrationProp prop, guint64 value)
+{
+  GValue v = G_VALUE_INIT;
+
+  g_value_init (&v, G_TYPE_UINT64);
+  g_value_set_uint64 (&v, value);
+  record_set (self, prop, &v);
+}
+
+void
+migration_set_double (FerrydMigration *self, MigrationProp prop, double value)
+{
+  GValue v = G_VALUE_INIT;
+
+  g_value_init (&v, G_TYPE_DOUBLE);
+  g_value_set_double (&v, value);
+  record_set (self, prop, &v);
+}
+
+void
+migration_set_variant (FerrydMigration *self, MigrationProp prop, GVariant *value)
+{
+  GValue v = G_VALUE_INIT;
+
+  g_value_init (&v, G_TYPE_VARIANT);
+  g_value_set_variant (&v, value);
+  record_set (self, prop, &v);
+}
+
+const char *
+migration_get_string (FerrydMigration *self, MigrationProp prop)
+{
+  return g_value_get_string (&SHARED (self)->record[prop]);
+}
+
+GVariant *
+migration_get_variant (FerrydMigration *self, MigrationProp prop)
+{
+  return g_value_get_variant (&SHARED (self)->record[prop]);
+}
+
+void
+migration_show_error (FerrydMigration *self, const GError *error)
+{
+  if (error == NULL && SHARED (self)->shown_error == NULL)
+    return;
+  g_clear_error (&SHARED (self)->shown_error);
+  if (error)
+    SHARED (self)->shown_error = g_error_copy (error);
+  g_object_notify_by_pspec (G_OBJECT (self), props[MIGRATION_PROP_ERROR]);
+}
+
+void
+migration_emit_iteration (FerrydMigration *self, guint n, GVariant *stats)
+{
+  g_autoptr (GVariant) owned = g_variant_ref_sink (stats);
+
+  g_signal_emit (self, signals[SIGNAL_ITERATION], 0, n, owned);
 }
 
 FerrydDomain *
@@ -107,15 +228,14 @@ migration_set_phase (FerrydMigration *self, Phase phase)
   g_debug ("%s: phase %s", SHARED (self)->label, ferryd_phase_to_string (phase));
   SHARED (self)->phase = phase;
   g_variant_builder_init (&stamps, G_VARIANT_TYPE ("a{st}"));
-  g_variant_iter_init (&iter, ferry_dbus_migration_get_phase_timestamps (SHARED (self)->record));
+  g_variant_iter_init (&iter, migration_get_variant (self, MIGRATION_PROP_PHASE_TIMESTAMPS));
   while (g_variant_iter_next (&iter, "{&st}", &key, &value))
     g_variant_builder_add (&stamps, "{st}", key, value);
   g_variant_builder_add (&stamps, "{st}", ferryd_phase_to_string (phase),
                          (guint64) g_get_real_time ());
-  ferry_dbus_migration_set_phase_timestamps (SHARED (self)->record,
-                                             g_variant_builder_end (&stamps));
-  ferry_dbus_migration_set_phase (SHARED (self)->record, ferryd_phase_to_string (phase));
-  ferry_dbus_migration_emit_phase_changed (SHARED (self)->record, ferryd_phase_to_string (phase));
+  migration_set_variant (self, MIGRATION_PROP_PHASE_TIMESTAMPS, g_variant_builder_end (&stamps));
+  migration_set_string (self, MIGRATION_PROP_PHASE, ferryd_phase_to_string (phase));
+  g_signal_emit (self, signals[SIGNAL_PHASE_CHANGED], 0, ferryd_phase_to_string (phase));
 }
 
 void
@@ -131,7 +251,7 @@ migration_set_state (FerrydMigration *self, State state)
     }
   g_debug ("%s: state %s", SHARED (self)->label, ferryd_state_to_string (state));
   SHARED (self)->state = state;
-  ferry_dbus_migration_set_state (SHARED (self)->record, ferryd_state_to_string (state));
+  migration_set_string (self, MIGRATION_PROP_STATE, ferryd_state_to_string (state));
 }
 
 /* --- statistics and progress --- */
@@ -169,18 +289,18 @@ migration_update_progress (FerrydMigration *self)
     return;
   ferryd_progress_estimate (p, &context, &estimate);
   SHARED (self)->progress = estimate.progress;
-  ferry_dbus_migration_set_progress (SHARED (self)->record, SHARED (self)->progress);
-  ferry_dbus_migration_set_time_elapsed (SHARED (self)->record, p->total_time);
-  ferry_dbus_migration_set_time_remaining (SHARED (self)->record, estimate.time_remaining);
-  ferry_dbus_migration_set_memory_total (SHARED (self)->record, p->memory_total);
-  ferry_dbus_migration_set_memory_processed (SHARED (self)->record, p->memory_processed);
-  ferry_dbus_migration_set_memory_remaining (SHARED (self)->record, p->memory_remaining);
-  ferry_dbus_migration_set_transfer_rate (SHARED (self)->record, p->transfer_rate);
-  ferry_dbus_migration_set_dirty_rate (SHARED (self)->record, p->dirty_rate);
-  ferry_dbus_migration_set_iteration (SHARED (self)->record, p->iteration);
-  ferry_dbus_migration_set_expected_downtime (SHARED (self)->record, estimate.expected_downtime);
-  ferry_dbus_migration_set_converging (SHARED (self)->record,
-                                       ferryd_converging_to_string (estimate.converging));
+  migration_set_double (self, MIGRATION_PROP_PROGRESS, SHARED (self)->progress);
+  migration_set_uint64 (self, MIGRATION_PROP_TIME_ELAPSED, p->total_time);
+  migration_set_uint64 (self, MIGRATION_PROP_TIME_REMAINING, estimate.time_remaining);
+  migration_set_uint64 (self, MIGRATION_PROP_MEMORY_TOTAL, p->memory_total);
+  migration_set_uint64 (self, MIGRATION_PROP_MEMORY_PROCESSED, p->memory_processed);
+  migration_set_uint64 (self, MIGRATION_PROP_MEMORY_REMAINING, p->memory_remaining);
+  migration_set_uint64 (self, MIGRATION_PROP_TRANSFER_RATE, p->transfer_rate);
+  migration_set_uint64 (self, MIGRATION_PROP_DIRTY_RATE, p->dirty_rate);
+  migration_set_uint (self, MIGRATION_PROP_ITERATION, p->iteration);
+  migration_set_uint64 (self, MIGRATION_PROP_EXPECTED_DOWNTIME, estimate.expected_downtime);
+  migration_set_string (self, MIGRATION_PROP_CONVERGING,
+                        ferryd_converging_to_string (estimate.converging));
 }
 
 /* --- convergence policy --- */
@@ -189,13 +309,13 @@ void
 migration_policy_action (FerrydMigration *self, const char *action, const char *reason)
 {
   g_info ("%s: policy: %s (%s)", SHARED (self)->label, action, reason);
-  ferry_dbus_migration_emit_policy_action (SHARED (self)->record, action, reason);
+  g_signal_emit (self, signals[SIGNAL_POLICY_ACTION], 0, action, reason);
 }
 
 static void
 apply_policy (FerrydMigration *self)
 {
-  const char *converging = ferry_dbus_migration_get_converging (SHARED (self)->record);
+  const char *converging = migration_get_string (self, MIGRATION_PROP_CONVERGING);
   g_autofree char *reason = NULL;
 
   if (!ferryd_progress_wants_postcopy (
@@ -292,8 +412,8 @@ migration_finish (FerrydMigration *self, State state, const GError *error)
   if (state == STATE_COMPLETED)
     {
       SHARED (self)->progress = 1.0;
-      ferry_dbus_migration_set_progress (SHARED (self)->record, 1.0);
-      ferry_dbus_migration_set_time_remaining (SHARED (self)->record, 0);
+      migration_set_double (self, MIGRATION_PROP_PROGRESS, 1.0);
+      migration_set_uint64 (self, MIGRATION_PROP_TIME_REMAINING, 0);
     }
   g_clear_pointer (&SHARED (self)->statistics, g_variant_unref);
   {
@@ -302,20 +422,16 @@ migration_finish (FerrydMigration *self, State state, const GError *error)
     SHARED (self)->statistics =
         g_variant_ref_sink (statistics ? statistics : migration_build_statistics (self));
   }
-  ferry_dbus_migration_set_statistics (SHARED (self)->record, SHARED (self)->statistics);
+  migration_set_variant (self, MIGRATION_PROP_STATISTICS, SHARED (self)->statistics);
   if (SHARED (self)->postcopy_started)
-    ferry_dbus_migration_set_mode (SHARED (self)->record, "postcopy");
+    migration_set_string (self, MIGRATION_PROP_MODE, "postcopy");
   if (error)
     {
-      /* Kept as the engine's error (FERRY_ERROR); only its D-Bus name and
-       * message go to the record, converted by common/. */
-      g_autoptr (GError) dbus_error = ferry_error_to_dbus (error);
-      g_autofree char *name = g_dbus_error_encode_gerror (dbus_error);
-
+      /* Kept as the engine's error (FERRY_ERROR); the D-Bus layer shows
+       * its D-Bus name and message. */
       g_clear_error (&SHARED (self)->error);
       SHARED (self)->error = g_error_copy (error);
-      ferry_dbus_migration_set_error_name (SHARED (self)->record, name);
-      ferry_dbus_migration_set_error_message (SHARED (self)->record, dbus_error->message);
+      migration_show_error (self, error);
     }
   if (SHARED (self)->phase != PHASE_CONFIRM)
     migration_set_phase (self, PHASE_CONFIRM);
@@ -325,11 +441,9 @@ migration_finish (FerrydMigration *self, State state, const GError *error)
   ferryd_domain_set_migration (SHARED (self)->domain, NULL, FALSE);
 
   if (state == STATE_COMPLETED)
-    ferry_dbus_migration_emit_completed (SHARED (self)->record, SHARED (self)->statistics);
+    g_signal_emit (self, signals[SIGNAL_COMPLETED], 0, SHARED (self)->statistics);
   else
-    ferry_dbus_migration_emit_failed (
-        SHARED (self)->record, ferry_dbus_migration_get_error_name (SHARED (self)->record),
-        ferry_dbus_migration_get_error_message (SHARED (self)->record));
+    g_signal_emit (self, signals[SIGNAL_FAILED], 0);
   g_info ("%s: %s%s%s", SHARED (self)->label, ferryd_state_to_string (state), error ? ": " : "",
           error ? error->message : "");
   g_signal_emit (self, signals[SIGNAL_FINISHED], 0);
@@ -344,8 +458,8 @@ migration_note_postcopy_started (FerrydMigration *self, gint64 ts)
     return FALSE;
   SHARED (self)->postcopy_started = TRUE;
   SHARED (self)->postcopy_us = ts;
-  ferry_dbus_migration_set_mode (SHARED (self)->record, "postcopy");
-  ferry_dbus_migration_emit_post_copy_started (SHARED (self)->record);
+  migration_set_string (self, MIGRATION_PROP_MODE, "postcopy");
+  g_signal_emit (self, signals[SIGNAL_POST_COPY_STARTED], 0);
   return TRUE;
 }
 
@@ -536,25 +650,18 @@ migration_construct (FerrydMigration *self, const FerrydMigrationSetup *setup)
                                       ? SHARED (self)->options->max_downtime
                                       : DEFAULT_DOWNTIME_MS;
 
-  SHARED (self)->record = ferry_dbus_migration_skeleton_new ();
-  ferry_dbus_migration_set_domain_name (SHARED (self)->record, name);
-  ferry_dbus_migration_set_source (SHARED (self)->record, setup->source);
-  ferry_dbus_migration_set_destination (SHARED (self)->record, setup->destination);
-  ferry_dbus_migration_set_direction (SHARED (self)->record, ferryd_migration_get_direction (self));
-  ferry_dbus_migration_set_backend (SHARED (self)->record,
-                                    ferryd_backend_get_name (SHARED (self)->backend));
-  ferry_dbus_migration_set_options (SHARED (self)->record, SHARED (self)->options->variant);
-  ferry_dbus_migration_set_started_by_uid (SHARED (self)->record, setup->uid);
-  ferry_dbus_migration_set_phase (SHARED (self)->record, "begin");
-  ferry_dbus_migration_set_state (SHARED (self)->record, "pending");
-  ferry_dbus_migration_set_mode (SHARED (self)->record, "precopy");
-  ferry_dbus_migration_set_phase_timestamps (
-      SHARED (self)->record, g_variant_new_array (G_VARIANT_TYPE ("{st}"), NULL, 0));
-  ferry_dbus_migration_set_converging (SHARED (self)->record, "unknown");
-  ferry_dbus_migration_set_statistics (SHARED (self)->record,
-                                       g_variant_new_array (G_VARIANT_TYPE ("{sv}"), NULL, 0));
-  ferry_dbus_migration_set_error_name (SHARED (self)->record, "");
-  ferry_dbus_migration_set_error_message (SHARED (self)->record, "");
+  /* Before anyone binds: no notifications yet. */
+  migration_set_string (self, MIGRATION_PROP_DOMAIN_NAME, name);
+  migration_set_string (self, MIGRATION_PROP_SOURCE, setup->source);
+  migration_set_string (self, MIGRATION_PROP_DESTINATION, setup->destination);
+  migration_set_string (self, MIGRATION_PROP_DIRECTION, ferryd_migration_get_direction (self));
+  migration_set_string (self, MIGRATION_PROP_BACKEND,
+                        ferryd_backend_get_name (SHARED (self)->backend));
+  migration_set_variant (self, MIGRATION_PROP_OPTIONS, SHARED (self)->options->variant);
+  migration_set_uint (self, MIGRATION_PROP_STARTED_BY_UID, setup->uid);
+  migration_set_string (self, MIGRATION_PROP_PHASE, "begin");
+  migration_set_string (self, MIGRATION_PROP_STATE, "pending");
+  migration_set_string (self, MIGRATION_PROP_MODE, "precopy");
 }
 
 static void
@@ -572,7 +679,11 @@ ferryd_migration_finalize (GObject *object)
 {
   FerrydMigration *self = FERRYD_MIGRATION (object);
 
-  g_clear_object (&SHARED (self)->record);
+  for (guint i = 1; i < MIGRATION_N_PROPS; i++)
+    if (G_IS_VALUE (&SHARED (self)->record[i]))
+      g_value_unset (&SHARED (self)->record[i]);
+  g_free (SHARED (self)->record);
+  g_clear_error (&SHARED (self)->shown_error);
   g_clear_object (&SHARED (self)->domain);
   g_clear_object (&SHARED (self)->daemon);
   g_clear_object (&SHARED (self)->backend);
@@ -589,19 +700,117 @@ ferryd_migration_finalize (GObject *object)
 }
 
 static void
+ferryd_migration_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
+{
+  FerrydMigration *self = FERRYD_MIGRATION (object);
+
+  if (prop_id == MIGRATION_PROP_ERROR)
+    g_value_set_boxed (value, SHARED (self)->shown_error);
+  else if (prop_id > 0 && prop_id < MIGRATION_N_PROPS)
+    g_value_copy (&SHARED (self)->record[prop_id], value);
+  else
+    G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+}
+
+/* Types as gdbus-codegen's for the D-Bus type (s: string, t: guint64,
+ * u: guint, d: double, a{..}: GVariant), so the D-Bus layer can bind
+ * them as they are. */
+static void
+install_properties (GObjectClass *object_class)
+{
+  const GParamFlags flags = G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS;
+  const struct
+  {
+    MigrationProp id;
+    const char *name;
+  } strings[] = {
+    { MIGRATION_PROP_DOMAIN_NAME, "domain-name" }, { MIGRATION_PROP_SOURCE, "source" },
+    { MIGRATION_PROP_DESTINATION, "destination" }, { MIGRATION_PROP_DIRECTION, "direction" },
+    { MIGRATION_PROP_BACKEND, "backend" },         { MIGRATION_PROP_PHASE, "phase" },
+    { MIGRATION_PROP_STATE, "state" },             { MIGRATION_PROP_MODE, "mode" },
+  },
+    counters[] = {
+      { MIGRATION_PROP_TIME_ELAPSED, "time-elapsed" },
+      { MIGRATION_PROP_TIME_REMAINING, "time-remaining" },
+      { MIGRATION_PROP_MEMORY_TOTAL, "memory-total" },
+      { MIGRATION_PROP_MEMORY_PROCESSED, "memory-processed" },
+      { MIGRATION_PROP_MEMORY_REMAINING, "memory-remaining" },
+      { MIGRATION_PROP_DISK_TOTAL, "disk-total" },
+      { MIGRATION_PROP_DISK_PROCESSED, "disk-processed" },
+      { MIGRATION_PROP_DISK_REMAINING, "disk-remaining" },
+      { MIGRATION_PROP_TRANSFER_RATE, "transfer-rate" },
+      { MIGRATION_PROP_DIRTY_RATE, "dirty-rate" },
+      { MIGRATION_PROP_EXPECTED_DOWNTIME, "expected-downtime" },
+    };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (strings); i++)
+    props[strings[i].id] = g_param_spec_string (strings[i].name, NULL, NULL, "", flags);
+  for (gsize i = 0; i < G_N_ELEMENTS (counters); i++)
+    props[counters[i].id] =
+        g_param_spec_uint64 (counters[i].name, NULL, NULL, 0, G_MAXUINT64, 0, flags);
+  props[MIGRATION_PROP_CONVERGING] =
+      g_param_spec_string ("converging", NULL, NULL, "unknown", flags);
+  props[MIGRATION_PROP_OPTIONS] =
+      g_param_spec_variant ("options", NULL, NULL, G_VARIANT_TYPE ("a{sv}"), NULL, flags);
+  props[MIGRATION_PROP_STATISTICS] =
+      g_param_spec_variant ("statistics", NULL, NULL, G_VARIANT_TYPE ("a{sv}"),
+                            g_variant_new_array (G_VARIANT_TYPE ("{sv}"), NULL, 0), flags);
+  props[MIGRATION_PROP_PHASE_TIMESTAMPS] =
+      g_param_spec_variant ("phase-timestamps", NULL, NULL, G_VARIANT_TYPE ("a{st}"),
+                            g_variant_new_array (G_VARIANT_TYPE ("{st}"), NULL, 0), flags);
+  props[MIGRATION_PROP_STARTED_BY_UID] =
+      g_param_spec_uint ("started-by-uid", NULL, NULL, 0, G_MAXUINT, 0, flags);
+  props[MIGRATION_PROP_ITERATION] =
+      g_param_spec_uint ("iteration", NULL, NULL, 0, G_MAXUINT, 0, flags);
+  props[MIGRATION_PROP_PROGRESS] =
+      g_param_spec_double ("progress", NULL, NULL, 0.0, 1.0, 0.0, flags);
+  props[MIGRATION_PROP_ERROR] = g_param_spec_boxed ("error", NULL, NULL, G_TYPE_ERROR, flags);
+  g_object_class_install_properties (object_class, MIGRATION_N_PROPS, props);
+}
+
+static void
 ferryd_migration_class_init (FerrydMigrationClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
 
   object_class->dispose = ferryd_migration_dispose;
   object_class->finalize = ferryd_migration_finalize;
+  object_class->get_property = ferryd_migration_get_property;
+
+  install_properties (object_class);
 
   signals[SIGNAL_FINISHED] = g_signal_new ("finished", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                                            0, NULL, NULL, NULL, G_TYPE_NONE, 0);
+  /* The D-Bus Migration signals, same names and arguments ("failed" has
+   * none: the "error" property says why). */
+  signals[SIGNAL_PHASE_CHANGED] =
+      g_signal_new ("phase-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                    NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
+  signals[SIGNAL_ITERATION] =
+      g_signal_new ("iteration", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                    G_TYPE_NONE, 2, G_TYPE_UINT, G_TYPE_VARIANT);
+  signals[SIGNAL_POST_COPY_STARTED] =
+      g_signal_new ("post-copy-started", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL,
+                    NULL, NULL, G_TYPE_NONE, 0);
+  signals[SIGNAL_POLICY_ACTION] =
+      g_signal_new ("policy-action", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                    NULL, G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_STRING);
+  signals[SIGNAL_COMPLETED] =
+      g_signal_new ("completed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                    G_TYPE_NONE, 1, G_TYPE_VARIANT);
+  signals[SIGNAL_FAILED] = g_signal_new ("failed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                                         NULL, NULL, NULL, G_TYPE_NONE, 0);
 }
 
 static void
 ferryd_migration_init (FerrydMigration *self)
 {
   SHARED (self)->cancellable = g_cancellable_new ();
+  SHARED (self)->record = g_new0 (GValue, MIGRATION_N_PROPS);
+  for (guint i = 1; i < MIGRATION_N_PROPS; i++)
+    if (i != MIGRATION_PROP_ERROR)
+      {
+        g_value_init (&SHARED (self)->record[i], props[i]->value_type);
+        g_param_value_set_default (props[i], &SHARED (self)->record[i]);
+      }
 }

@@ -5,7 +5,6 @@
 #include <gio/gio.h>
 
 #include "ferryd-daemon.h"
-#include "ferry-dbus.h"
 #include "ferryd-domain.h"
 #include "ferryd-options.h"
 #include "ferryd-peer-watch.h"
@@ -50,10 +49,12 @@ struct _FerrydMigrationClass
 
 /* The number of the migration: unique within the daemon's life. */
 guint ferryd_migration_get_id (FerrydMigration *self);
-/* The public record: the D-Bus Migration properties and signals. The
- * engine writes it; the D-Bus layer exports it (and sets Domain, the
- * path of the domain's object). */
-FerryDBusMigration *ferryd_migration_get_record (FerrydMigration *self);
+/* The public record is the object's own properties and signals, named
+ * as the D-Bus Migration interface's in GObject spelling ("phase",
+ * "memory-total", "phase-changed", ...); the D-Bus layer binds them to
+ * its skeleton. The "error" property (a GError, FERRY_ERROR, or NULL) is
+ * why it failed or is paused; the D-Bus layer shows it as ErrorName and
+ * ErrorMessage, and forwards "failed" with them. */
 FerrydDomain *ferryd_migration_get_domain (FerrydMigration *self);
 gboolean ferryd_migration_is_finished (FerrydMigration *self);
 /* Why the migration failed (FERRY_ERROR), once it ended so; else NULL. */

@@ -487,8 +487,8 @@ on_source_pass (FerrydStream *stream, guint pass, gpointer user_data)
   SHARED (self)->pass = pass;
   /* Pass 1 also carries zero pages; compare from pass 2 on. */
   SHARED (self)->pass_sample_pending = SHARED (self)->pass >= 2;
-  ferry_dbus_migration_emit_iteration (SHARED (self)->record, SHARED (self)->pass,
-                                       ferryd_progress_iteration_statistics (&SHARED (self)->info));
+  migration_emit_iteration (FERRYD_MIGRATION (self), SHARED (self)->pass,
+                            ferryd_progress_iteration_statistics (&SHARED (self)->info));
   migration_sample_now (FERRYD_MIGRATION (self));
 }
 
@@ -645,19 +645,19 @@ on_source_status (FerrydStream *stream, guint status, gint64 ts, gpointer user_d
       gboolean was_paused = SHARED (self)->state == STATE_POSTCOPY_PAUSED;
       migration_set_state (FERRYD_MIGRATION (self), STATE_POSTCOPY_ACTIVE);
       if (!migration_note_postcopy_started (FERRYD_MIGRATION (self), ts) && was_paused)
-        ferry_dbus_migration_set_error_message (SHARED (self)->record, "");
+        migration_show_error (FERRYD_MIGRATION (self), NULL);
     }
   else if (status == FERRYD_STREAM_POSTCOPY_PAUSED)
     {
       /* Neither side holds the whole guest: both stay paused until
        * Recover. Never roll back here. */
       migration_set_state (FERRYD_MIGRATION (self), STATE_POSTCOPY_PAUSED);
-      ferry_dbus_migration_set_error_name (SHARED (self)->record,
-                                           ferry_error_to_dbus_name (FERRY_ERROR_MIGRATION_FAILED));
-      ferry_dbus_migration_set_error_message (
-          SHARED (self)->record,
+      g_autoptr (GError) paused = g_error_new_literal (
+          FERRY_ERROR, FERRY_ERROR_MIGRATION_FAILED,
           "Post-copy link lost: the guest is paused on both hosts, nothing is lost; "
           "resuming it with Recover is planned, not implemented yet");
+
+      migration_show_error (FERRYD_MIGRATION (self), paused);
     }
   else if (status == FERRYD_STREAM_COMPLETED)
     {
