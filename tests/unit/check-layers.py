@@ -16,7 +16,10 @@ object path: no file under ferryd/engine/ spells "/org/ferryvm" or uses
 the path names of ferry-names.h (FERRY_*_PATH*); the D-Bus layer maps
 migrations and domains to paths (bus/ferryd-paths.h). Nor does it call
 D-Bus itself (g_dbus_connection_call*, g_dbus_proxy_call*): it reaches
-the other host through peer/ferryd-peer-client.h.
+the other host through peer/ferryd-peer-client.h. Nor does it touch the
+generated D-Bus code (ferry-dbus.h, FerryDBus*, ferry_dbus_*): a
+migration's public record is its own GObject properties and signals,
+which bus/ binds to the skeleton.
 
 The base of a migration never names a side: engine/ferryd-migration.c
 and its headers name no type or function of the outgoing or incoming
@@ -40,6 +43,7 @@ INCLUDE = re.compile(r'^\s*#\s*include\s*[<"]([^>"]+)[>"]', re.M)
 FORBIDDEN_NAMES = re.compile(r'\b(json_\w+|Json\w+|ferryd_qmp_\w+|FerrydQmp\w*|FERRYD_QMP_\w+|ferryd_qemu_\w+|FerrydQemu\w*|FERRYD_QEMU_\w+)')
 COMMENT = re.compile(r'/\*.*?\*/|//[^\n]*', re.S)
 OBJECT_PATH = re.compile(r'/org/ferryvm\b|\bFERRY_\w*PATH\w*')
+GENERATED = re.compile(r'\b(FerryDBus\w*|ferry_dbus_\w*|FERRY_DBUS_\w*)')
 RAW_CALL = re.compile(r'\b(g_dbus_connection_call\w*|g_dbus_proxy_call\w*)\b')
 SIDE_NAME = re.compile(r'\b(\w*(?:[Oo]utgoing|[Ii]ncoming|OUTGOING|INCOMING)\w*'
                        r'|(?:ferryd_)?migration_\w*(?:source|dest)\w*'
@@ -167,6 +171,14 @@ def main(root):
             line = text.count('\n', 0, m.start()) + 1
             problems.append(f'{rel}:{line}: calls D-Bus directly ({m.group(0)}); '
                             'use the peer client (peer/ferryd-peer-client.h)')
+        for m in GENERATED.finditer(STRING.sub('""', text)):
+            line = text.count('\n', 0, m.start()) + 1
+            problems.append(f'{rel}:{line}: uses the generated D-Bus code ({m.group(0)}); '
+                            'expose a property or signal for bus/ to bind')
+        for m in INCLUDE.finditer(text):
+            if os.path.basename(m.group(1)) == 'ferry-dbus.h':
+                line = text.count('\n', 0, m.start()) + 1
+                problems.append(f'{rel}:{line}: includes ferry-dbus.h (the generated D-Bus code)')
 
     for rel in MIGRATION_BASE:
         path = os.path.join(root, rel)
