@@ -36,6 +36,7 @@ typedef struct
 {
   FerryDBusPeer *skeleton;
   char *subject;
+  GHashTable *migrations; /* ids of the migrations it prepared */
 } TlsPeer;
 
 static void
@@ -44,6 +45,7 @@ tls_peer_free (TlsPeer *peer)
   g_dbus_interface_skeleton_unexport (G_DBUS_INTERFACE_SKELETON (peer->skeleton));
   g_object_unref (peer->skeleton);
   g_free (peer->subject);
+  g_hash_table_unref (peer->migrations);
   g_free (peer);
 }
 
@@ -416,12 +418,21 @@ prepare_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr (GVariant) reply =
       ferryd_engine_prepare_finish (FERRYD_ENGINE (source), result, &migration, &error);
   g_autofree char *path = NULL;
+  /* Set for a TLS peer's Prepare (the link may have closed since). */
+  FerrydBus *self = g_object_get_data (G_OBJECT (invocation), "ferry-bus");
+  TlsPeer *tls_peer = NULL;
 
   if (reply == NULL)
     {
       return_error (invocation, error);
       return;
     }
+  if (self)
+    tls_peer =
+        g_hash_table_lookup (self->tls_peers, g_dbus_method_invocation_get_connection (invocation));
+  /* A TLS peer speaks only of the migrations it prepared. */
+  if (tls_peer)
+    g_hash_table_add (tls_peer->migrations, GUINT_TO_POINTER (ferryd_migration_get_id (migration)));
   path = ferryd_migration_object_path (ferryd_migration_get_id (migration));
   g_dbus_method_invocation_return_value (invocation, g_variant_new ("(o@a{sv})", path, reply));
 }
@@ -462,6 +473,8 @@ peer_prepare (gpointer object, GDBusMethodInvocation *invocation)
       g_clear_pointer (&source_info, g_variant_unref);
       source_info = g_variant_ref_sink (g_variant_dict_end (&info));
       source = ferryd_peer_watch_new_for_link (connection, tls_peer->subject);
+      g_object_set_data_full (G_OBJECT (invocation), "ferry-bus", g_object_ref (self),
+                              g_object_unref);
     }
   else
     source = ferryd_peer_watch_new (connection, g_dbus_method_invocation_get_sender (invocation));
@@ -489,10 +502,15 @@ incoming_for_path (FerrydBus *self, GDBusMethodInvocation *invocation, const cha
 {
   FerrydMigration *migration = NULL;
   guint id;
+  TlsPeer *tls_peer =
+      g_hash_table_lookup (self->tls_peers, g_dbus_method_invocation_get_connection (invocation));
 
   if (ferryd_migration_id_from_path (path, &id))
     migration = ferryd_engine_lookup_migration (self->engine, id);
-  /* A peer speaks only of migrations into this host. */
+  /* A peer speaks only of migrations into this host; a TLS peer only of
+   * those it prepared itself. */
+  if (migration && tls_peer && !g_hash_table_contains (tls_peer->migrations, GUINT_TO_POINTER (id)))
+    migration = NULL;
   if (migration == NULL || !FERRYD_IS_INCOMING_MIGRATION (migration))
     {
       g_dbus_method_invocation_return_error (invocation, FERRY_ERROR, FERRY_ERROR_NOT_FOUND,
@@ -596,6 +614,7 @@ ferryd_bus_add_tls_peer (FerrydBus *self, GDBusConnection *connection, const cha
   peer = g_new0 (TlsPeer, 1);
   peer->skeleton = ferry_dbus_peer_skeleton_new ();
   peer->subject = g_strdup (subject);
+  peer->migrations = g_hash_table_new (NULL, NULL);
   g_signal_connect_swapped (peer->skeleton, "handle-hello", G_CALLBACK (on_tls_peer_call), self);
   g_signal_connect_swapped (peer->skeleton, "handle-prepare", G_CALLBACK (on_tls_peer_call), self);
   g_signal_connect_swapped (peer->skeleton, "handle-finish", G_CALLBACK (on_tls_peer_call), self);
@@ -606,6 +625,7 @@ ferryd_bus_add_tls_peer (FerrydBus *self, GDBusConnection *connection, const cha
       g_warning ("TLS peer %s: cannot export the Peer interface: %s", subject, error->message);
       g_object_unref (peer->skeleton);
       g_free (peer->subject);
+      g_hash_table_unref (peer->migrations);
       g_free (peer);
       g_dbus_connection_close (connection, NULL, NULL, NULL);
       return;

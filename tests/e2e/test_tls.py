@@ -353,6 +353,17 @@ class TlsTest(ferrytest.TwoHostTestCase):
                 link.call_sync(None, ROOT_PATH, iface, method, args, None,
                                Gio.DBusCallFlags.NONE, 5000, None)
             self.assertIn('Unknown', cm.exception.message)
+        # nor touch a migration another source prepared (test_02's)
+        (paths,) = self.b.call(ROOT_PATH, MANAGER_IFACE, 'ListMigrations')
+        self.assertTrue(paths)
+        for method, args in (('Abort', (paths[0], 'test')),
+                             ('Finish', (paths[0], False, {}))):
+            with self.assertRaises(GLib.Error, msg=method) as cm:
+                link.call_sync(None, ROOT_PATH, PEER_IFACE, method,
+                               GLib.Variant('(os)' if method == 'Abort'
+                                            else '(oba{sv})', args), None,
+                               Gio.DBusCallFlags.NONE, 5000, None)
+            self.assertIn('No incoming migration', cm.exception.message)
         # a source on the TLS link may not ask for a clear data stream
         with self.assertRaises(GLib.Error) as cm:
             link.call_sync(None, ROOT_PATH, PEER_IFACE, 'Prepare',
