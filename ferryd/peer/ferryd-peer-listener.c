@@ -248,6 +248,16 @@ ferryd_peer_listener_new (const char *address, GError **error)
   /* No listener without a certificate to show and a CA to check with. */
   if (!ferryd_peer_tls_load (FERRYD_PEER_TLS_SERVER, NULL, NULL, error))
     return NULL;
+  {
+    g_autofree char *dh = g_build_filename (ferryd_peer_tls_get_dir (), "dh-params.pem", NULL);
+
+    /* Without it, every incoming QEMU generates Diffie-Hellman
+     * parameters when it loads its TLS credentials: seconds of Prepare. */
+    if (!g_file_test (dh, G_FILE_TEST_EXISTS))
+      g_message ("%s is missing: each incoming migration over TLS spends seconds making "
+                 "Diffie-Hellman parameters (see ferryd(8))",
+                 dh);
+  }
   socket_address = g_inet_socket_address_new (inet, port);
   if (!g_socket_listener_add_address (G_SOCKET_LISTENER (self->service), socket_address,
                                       G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, NULL, NULL,
