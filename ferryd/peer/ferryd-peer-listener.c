@@ -195,6 +195,8 @@ incoming_cb (GSocketService *service,
       g_warning ("TLS peer %s dropped: %s", remote, error->message);
       return TRUE;
     }
+  /* A source that vanishes without closing is noticed. */
+  g_socket_set_keepalive (g_socket_connection_get_socket (connection), TRUE);
   tls = g_tls_server_connection_new (G_IO_STREAM (connection), certificate, &error);
   if (tls == NULL)
     {

@@ -244,6 +244,11 @@ tls_tcp_ready_cb (GObject *source, GAsyncResult *result, gpointer user_data)
                                data->port, error->message);
       return;
     }
+  /* The connect timeout must not outlive the connect: the link sits idle
+   * for as long as QEMU streams. A dead destination is noticed through
+   * keepalive instead. */
+  g_socket_set_timeout (g_socket_connection_get_socket (tcp), 0);
+  g_socket_set_keepalive (g_socket_connection_get_socket (tcp), TRUE);
   if (!ferryd_peer_tls_load (FERRYD_PEER_TLS_CLIENT, &certificate, &database, &error))
     {
       g_task_return_error (task, g_steal_pointer (&error));
