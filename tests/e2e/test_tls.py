@@ -427,6 +427,53 @@ class TlsTest(ferrytest.TwoHostTestCase):
         self.b.call(ferrytest.domain_path(name), DOMAIN_IFACE, 'Shutdown',
                     timeout=30)
 
+    def sniffed_migration(self, name, src, dst, options):
+        """Migrate name from src to dst's bus with options, its data
+        stream on a port of the test's choosing, captured; return the
+        final properties and the bytes the source sent."""
+        data_port = free_port()
+        sniffer = Sniffer(data_port)
+        self.addCleanup(sniffer.close)
+        options = dict(options, **{'migrate-uri': GLib.Variant(
+            's', 'tcp:127.0.0.1:%d' % data_port)})
+        (path,) = src.call(ROOT_PATH, MANAGER_IFACE, 'Migrate',
+                           GLib.Variant('(ssa{sv})',
+                                        (name, dst.address, options)))
+        props = self.wait_final(path, host=src)
+        sniffer.close()
+        self.assertEqual(props['State'], 'completed', props)
+        self.assertGreater(len(sniffer.data), 4096, 'no data stream seen')
+        return props, bytes(sniffer.data)
+
+    def test_09_tls_data_stream_over_a_bus_peer_link(self):
+        # tls=true with any destination: the data stream alone is TLS
+        name = 'tlsbus'
+        dom_a = ferrytest.start_guest(self.a, name)
+        ferrytest.wait_heartbeats(self.a, name, 2)
+        # the control: in clear, the capture sees QEMU's stream
+        props, data = self.sniffed_migration(name, self.a, self.b, {})
+        self.assertNotIn('tls', props['Statistics']['features'])
+        self.assertEqual(data[:4], b'QEVM', 'stream starts %r' % data[:16])
+        self.b.wait_state(ferrytest.domain_path(name), 'running', 10)
+        ferrytest.wait_heartbeats(self.b, name, 1, 30)
+        # back from B to A with tls=true: never QEMU's clear stream
+        props, data = self.sniffed_migration(name, self.b, self.a, {
+            'tls': GLib.Variant('b', True)})
+        self.assertIn('tls', props['Statistics']['features'])
+        self.assertEqual(data[:2], b'\x16\x03', 'stream starts %r' % data[:16])
+        self.assertNotIn(b'QEVM', data)
+        # the source is named by its bus, not by a certificate
+        (paths,) = self.a.call(ROOT_PATH, MANAGER_IFACE, 'ListMigrations')
+        self.assertNotIn('CN=', self.a.get_prop(paths[-1], MIGRATION_IFACE,
+                                                'Source'))
+        self.a.wait_state(dom_a, 'running', 10)
+        last_b = ferrytest.heartbeats(self.b.console_log(name))[-1]['n']
+        ferrytest.wait_for(
+            lambda: ferrytest.heartbeats(self.a.console_log(name))[-1]['n']
+            > last_b + 1, 30, msg='guest on A does not beat')
+        for hb in ferrytest.heartbeats(self.a.console_log(name)):
+            self.assertEqual(hb.get('err'), 0, hb)
+        self.a.call(dom_a, DOMAIN_IFACE, 'Shutdown', timeout=30)
 
 if __name__ == '__main__':
     ferrytest.main()
