@@ -41,6 +41,8 @@ class Sniffer:
         self.data = bytearray()
         self.sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW,
                                   socket.ntohs(0x0003))
+        # room for bursts while the reader waits for a busy CPU
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
         self.sock.bind(('lo', 0))
         self.sock.settimeout(0.2)
         self._stop = False
