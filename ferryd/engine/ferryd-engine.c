@@ -317,6 +317,7 @@ ferryd_engine_check_async (FerrydEngine *self,
   CheckData *data = g_new0 (CheckData, 1);
   const char *state = ferryd_domain_get_state (domain);
   g_autoptr (GError) error = NULL;
+  gboolean tls_unusable = FALSE;
 
   g_task_set_source_tag (task, ferryd_engine_check_async);
   g_task_set_task_data (task, data, (GDestroyNotify) check_data_free);
@@ -332,7 +333,11 @@ ferryd_engine_check_async (FerrydEngine *self,
     g_ptr_array_add (data->blockers,
                      g_strdup_printf ("Domain '%s' is %s", ferryd_domain_get_name (domain), state));
   if (!apply_tls (options, destination, &error))
-    g_ptr_array_add (data->blockers, g_strdup (error->message));
+    {
+      g_ptr_array_add (data->blockers, g_strdup (error->message));
+      /* A tls:// link could not be made with this material either. */
+      tls_unusable = ferryd_peer_destination_is_tls (destination);
+    }
   g_clear_error (&error);
   if (options->copy_storage != FERRYD_COPY_STORAGE_NONE)
     g_ptr_array_add (data->blockers, g_strdup ("Option 'copy-storage' is not supported yet"));
@@ -347,6 +352,11 @@ ferryd_engine_check_async (FerrydEngine *self,
   if (!ferryd_peer_destination_is_valid (destination, &error))
     {
       g_ptr_array_add (data->blockers, g_strdup (error->message));
+      check_return (task);
+      return;
+    }
+  if (tls_unusable)
+    {
       check_return (task);
       return;
     }
