@@ -7,6 +7,8 @@
 #include "ferryd-bus.h"
 #include "ferryd-daemon.h"
 #include "ferryd-engine.h"
+#include "ferryd-peer-listener.h"
+#include "ferryd-peer-tls.h"
 #include "ferry-error.h"
 #include "ferry-names.h"
 
@@ -20,6 +22,7 @@ typedef struct
   FerrydEngine *engine;
   FerrydAuthority *authority;
   FerrydBus *bus;
+  FerrydPeerListener *listener;
   int exit_code;
 } Context;
 
@@ -46,6 +49,20 @@ on_bus_acquired (GDBusConnection *connection, const char *name, gpointer user_da
       ctx->exit_code = 1;
       g_main_loop_quit (ctx->loop);
     }
+}
+
+static void
+on_tls_peer (FerrydPeerListener *listener,
+             GDBusConnection *connection,
+             const char *subject,
+             gpointer user_data)
+{
+  Context *ctx = user_data;
+
+  if (ctx->bus)
+    ferryd_bus_add_tls_peer (ctx->bus, connection, subject);
+  else
+    g_dbus_connection_close (connection, NULL, NULL, NULL);
 }
 
 static void
@@ -91,7 +108,7 @@ main (int argc, char **argv)
     { "libvirt-uri", 0, 0, G_OPTION_ARG_STRING, &libvirt_uri,
       "libvirt connection of the libvirt backend (planned; 'none' = off)", "URI" },
     { "tls-listen", 0, 0, G_OPTION_ARG_STRING, &tls_listen,
-      "Open the TLS peer listener (planned, not implemented yet)", "ADDR:PORT" },
+      "Accept TLS peers (mutual x509, <config-dir>/pki) on ADDR:PORT", "ADDR:PORT" },
     { "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, "Log debug messages", NULL },
     { NULL },
   };
@@ -111,12 +128,6 @@ main (int argc, char **argv)
     }
   if (verbose)
     g_log_set_debug_enabled (TRUE);
-  /* A listener that does not exist must not look as if it did. */
-  if (tls_listen)
-    {
-      g_printerr ("ferryd: --tls-listen: the TLS peer listener is not implemented yet\n");
-      return 2;
-    }
   /* DESIGN §5: without libvirt, ferryd runs with the QMP backend alone
    * and says so once. */
   if (g_strcmp0 (libvirt_uri, "none") != 0)
@@ -134,6 +145,24 @@ main (int argc, char **argv)
     {
       g_printerr ("ferryd: %s\n", error->message);
       return 1;
+    }
+  {
+    g_autofree char *pki_dir =
+        g_canonicalize_filename ("pki", config_dir ? config_dir : FERRY_CONFIG_DIR);
+    ferryd_peer_tls_set_dir (pki_dir);
+  }
+  /* Before the bus name: a listener that cannot work (no certificate,
+   * port taken) stops ferryd instead of leaving a host that looks ready. */
+  if (tls_listen)
+    {
+      ctx.listener = ferryd_peer_listener_new (tls_listen, &error);
+      if (ctx.listener == NULL)
+        {
+          g_printerr ("ferryd: %s\n", error->message);
+          g_clear_object (&ctx.daemon);
+          return 1;
+        }
+      g_signal_connect (ctx.listener, "peer-connected", G_CALLBACK (on_tls_peer), &ctx);
     }
   ctx.engine = ferryd_engine_new (ctx.daemon);
   ctx.authority = ferryd_authority_new ();
@@ -166,6 +195,7 @@ main (int argc, char **argv)
     g_main_loop_run (ctx.loop);
 
   g_bus_unown_name (owner_id);
+  g_clear_object (&ctx.listener);
   ferryd_engine_shutdown (ctx.engine);
   g_clear_object (&ctx.bus);
   g_clear_object (&ctx.authority);

@@ -19,6 +19,7 @@ pkgs="build-essential gcc-multilib pkg-config meson ninja-build gettext
 	gobject-introspection libgirepository1.0-dev gir1.2-glib-2.0 gjs
 	dbus dbus-daemon polkitd pkexec python3-gi python3-dbus python3-dbusmock
 	libxml2-utils util-linux iproute2 procps clang-format gi-docgen
+	glib-networking openssl
 	cockpit-ws cockpit-bridge cockpit-system chromium nodejs"
 # npm: Debian's, unless the installed nodejs brings its own (a nodejs
 # that Provides and Conflicts with npm, e.g. an upstream build).

@@ -28,7 +28,26 @@ struct _FerrydBus
   FerryDBusManager *manager;
   FerryDBusPeer *peer;
   GHashTable *domain_objects; /* FerrydDomain* -> FerryDBusObjectSkeleton */
+  GHashTable *tls_peers;      /* GDBusConnection* -> TlsPeer */
 };
+
+/* A source authenticated by its TLS certificate, on its own link. */
+typedef struct
+{
+  FerryDBusPeer *skeleton;
+  char *subject;
+  GHashTable *migrations; /* ids of the migrations it prepared */
+} TlsPeer;
+
+static void
+tls_peer_free (TlsPeer *peer)
+{
+  g_dbus_interface_skeleton_unexport (G_DBUS_INTERFACE_SKELETON (peer->skeleton));
+  g_object_unref (peer->skeleton);
+  g_free (peer->subject);
+  g_hash_table_unref (peer->migrations);
+  g_free (peer);
+}
 
 G_DEFINE_TYPE (FerrydBus, ferryd_bus, G_TYPE_OBJECT)
 
@@ -399,12 +418,21 @@ prepare_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr (GVariant) reply =
       ferryd_engine_prepare_finish (FERRYD_ENGINE (source), result, &migration, &error);
   g_autofree char *path = NULL;
+  /* Set for a TLS peer's Prepare (the link may have closed since). */
+  FerrydBus *self = g_object_get_data (G_OBJECT (invocation), "ferry-bus");
+  TlsPeer *tls_peer = NULL;
 
   if (reply == NULL)
     {
       return_error (invocation, error);
       return;
     }
+  if (self)
+    tls_peer =
+        g_hash_table_lookup (self->tls_peers, g_dbus_method_invocation_get_connection (invocation));
+  /* A TLS peer speaks only of the migrations it prepared. */
+  if (tls_peer)
+    g_hash_table_add (tls_peer->migrations, GUINT_TO_POINTER (ferryd_migration_get_id (migration)));
   path = ferryd_migration_object_path (ferryd_migration_get_id (migration));
   g_dbus_method_invocation_return_value (invocation, g_variant_new ("(o@a{sv})", path, reply));
 }
@@ -416,13 +444,40 @@ peer_prepare (gpointer object, GDBusMethodInvocation *invocation)
   const char *name, *persistent, *live;
   g_autoptr (GVariant) options = NULL;
   g_autoptr (GVariant) source_info = NULL;
-  /* The migration follows its source: gone from the bus, it is aborted. */
-  g_autoptr (FerrydPeerWatch) source =
-      ferryd_peer_watch_new (g_dbus_method_invocation_get_connection (invocation),
-                             g_dbus_method_invocation_get_sender (invocation));
+  GDBusConnection *connection = g_dbus_method_invocation_get_connection (invocation);
+  TlsPeer *tls_peer = g_hash_table_lookup (self->tls_peers, connection);
+  g_autoptr (FerrydPeerWatch) source = NULL;
 
   g_variant_get (g_dbus_method_invocation_get_parameters (invocation), "(&s&s&s@a{sv}@a{sv})",
                  &name, &persistent, &live, &options, &source_info);
+  /* The migration follows its source: gone from the bus (or its link
+   * closed), it is aborted. */
+  if (tls_peer)
+    {
+      GVariantDict info;
+      g_autofree const char **features = NULL;
+
+      /* What came over TLS goes on over TLS: no clear-text data stream
+       * for a peer of the TLS link. */
+      if (!g_variant_lookup (source_info, "features", "^a&s", &features) ||
+          !g_strv_contains (features, "tls"))
+        {
+          g_dbus_method_invocation_return_error_literal (
+              invocation, FERRY_ERROR, FERRY_ERROR_PEER_REFUSED,
+              "A source on the TLS peer link must encrypt its data stream (feature 'tls')");
+          return;
+        }
+      /* A TLS source is who its certificate says, whatever it claims. */
+      g_variant_dict_init (&info, source_info);
+      g_variant_dict_insert (&info, "hostname", "s", tls_peer->subject);
+      g_clear_pointer (&source_info, g_variant_unref);
+      source_info = g_variant_ref_sink (g_variant_dict_end (&info));
+      source = ferryd_peer_watch_new_for_link (connection, tls_peer->subject);
+      g_object_set_data_full (G_OBJECT (invocation), "ferry-bus", g_object_ref (self),
+                              g_object_unref);
+    }
+  else
+    source = ferryd_peer_watch_new (connection, g_dbus_method_invocation_get_sender (invocation));
   ferryd_engine_prepare_async (self->engine, source, name, persistent, live, options, source_info,
                                prepare_cb, g_object_ref (invocation));
 }
@@ -447,10 +502,15 @@ incoming_for_path (FerrydBus *self, GDBusMethodInvocation *invocation, const cha
 {
   FerrydMigration *migration = NULL;
   guint id;
+  TlsPeer *tls_peer =
+      g_hash_table_lookup (self->tls_peers, g_dbus_method_invocation_get_connection (invocation));
 
   if (ferryd_migration_id_from_path (path, &id))
     migration = ferryd_engine_lookup_migration (self->engine, id);
-  /* A peer speaks only of migrations into this host. */
+  /* A peer speaks only of migrations into this host; a TLS peer only of
+   * those it prepared itself. */
+  if (migration && tls_peer && !g_hash_table_contains (tls_peer->migrations, GUINT_TO_POINTER (id)))
+    migration = NULL;
   if (migration == NULL || !FERRYD_IS_INCOMING_MIGRATION (migration))
     {
       g_dbus_method_invocation_return_error (invocation, FERRY_ERROR, FERRY_ERROR_NOT_FOUND,
@@ -500,6 +560,79 @@ DISPATCH (peer_hello)
 DISPATCH (peer_prepare)
 DISPATCH (peer_finish)
 DISPATCH (peer_abort)
+
+/* --- TLS peers --- */
+
+/* A call on a TLS peer's link: its certificate, verified against this
+ * host's CA before the link existed, is its authorization (polkit's
+ * peer action is for callers on the bus, who have a uid and a pid; a
+ * TLS peer has neither). Only the Peer interface is exported on such a
+ * link, so nothing else can be called there. */
+static gboolean
+on_tls_peer_call (gpointer user_data, GDBusMethodInvocation *invocation)
+{
+  FerrydBus *self = user_data;
+  const char *method = g_dbus_method_invocation_get_method_name (invocation);
+
+  g_object_set_data (G_OBJECT (invocation), "ferry-caller-uid", GUINT_TO_POINTER (0 + 1));
+  if (g_str_equal (method, "Hello"))
+    peer_hello (self, invocation);
+  else if (g_str_equal (method, "Prepare"))
+    peer_prepare (self, invocation);
+  else if (g_str_equal (method, "Finish"))
+    peer_finish (self, invocation);
+  else if (g_str_equal (method, "Abort"))
+    peer_abort (self, invocation);
+  else
+    g_dbus_method_invocation_return_error (invocation, G_DBUS_ERROR, G_DBUS_ERROR_ACCESS_DENIED,
+                                           "Method %s is not open to TLS peers", method);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static void
+tls_link_closed_cb (GDBusConnection *connection,
+                    gboolean remote_peer_vanished,
+                    GError *error,
+                    gpointer user_data)
+{
+  FerrydBus *self = user_data;
+
+  g_signal_handlers_disconnect_by_func (connection, tls_link_closed_cb, self);
+  g_hash_table_remove (self->tls_peers, connection);
+}
+
+void
+ferryd_bus_add_tls_peer (FerrydBus *self, GDBusConnection *connection, const char *subject)
+{
+  g_autoptr (GError) error = NULL;
+  TlsPeer *peer;
+
+  g_return_if_fail (FERRYD_IS_BUS (self));
+  g_return_if_fail (G_IS_DBUS_CONNECTION (connection));
+  if (g_dbus_connection_is_closed (connection))
+    return;
+  peer = g_new0 (TlsPeer, 1);
+  peer->skeleton = ferry_dbus_peer_skeleton_new ();
+  peer->subject = g_strdup (subject);
+  peer->migrations = g_hash_table_new (NULL, NULL);
+  g_signal_connect_swapped (peer->skeleton, "handle-hello", G_CALLBACK (on_tls_peer_call), self);
+  g_signal_connect_swapped (peer->skeleton, "handle-prepare", G_CALLBACK (on_tls_peer_call), self);
+  g_signal_connect_swapped (peer->skeleton, "handle-finish", G_CALLBACK (on_tls_peer_call), self);
+  g_signal_connect_swapped (peer->skeleton, "handle-abort", G_CALLBACK (on_tls_peer_call), self);
+  if (!g_dbus_interface_skeleton_export (G_DBUS_INTERFACE_SKELETON (peer->skeleton), connection,
+                                         FERRY_OBJECT_PATH, &error))
+    {
+      g_warning ("TLS peer %s: cannot export the Peer interface: %s", subject, error->message);
+      g_object_unref (peer->skeleton);
+      g_free (peer->subject);
+      g_hash_table_unref (peer->migrations);
+      g_free (peer);
+      g_dbus_connection_close (connection, NULL, NULL, NULL);
+      return;
+    }
+  g_hash_table_insert (self->tls_peers, g_object_ref (connection), peer);
+  g_signal_connect (connection, "closed", G_CALLBACK (tls_link_closed_cb), self);
+}
 
 /* --- object export --- */
 
@@ -772,6 +905,16 @@ ferryd_bus_dispose (GObject *object)
   g_clear_object (&self->peer);
   g_clear_object (&self->object_manager);
   g_clear_pointer (&self->domain_objects, g_hash_table_unref);
+  if (self->tls_peers)
+    {
+      GHashTableIter iter;
+      gpointer connection;
+
+      g_hash_table_iter_init (&iter, self->tls_peers);
+      while (g_hash_table_iter_next (&iter, &connection, NULL))
+        g_signal_handlers_disconnect_by_func (connection, tls_link_closed_cb, self);
+      g_clear_pointer (&self->tls_peers, g_hash_table_unref);
+    }
   g_clear_object (&self->authority);
   g_clear_object (&self->engine);
   g_clear_object (&self->daemon);
@@ -789,4 +932,6 @@ static void
 ferryd_bus_init (FerrydBus *self)
 {
   self->domain_objects = g_hash_table_new_full (NULL, NULL, NULL, g_object_unref);
+  self->tls_peers =
+      g_hash_table_new_full (NULL, NULL, g_object_unref, (GDestroyNotify) tls_peer_free);
 }

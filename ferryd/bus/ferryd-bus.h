@@ -22,4 +22,9 @@ FerrydBus *ferryd_bus_new (GDBusConnection *connection,
                            FerrydAuthority *authority,
                            GError **error);
 
+/* Serve the Peer interface, and nothing else, on @connection: a link
+ * from ferryd's TLS peer listener, whose peer's certificate has subject
+ * @subject. Ends when the link closes. */
+void ferryd_bus_add_tls_peer (FerrydBus *self, GDBusConnection *connection, const char *subject);
+
 G_END_DECLS

@@ -15,6 +15,7 @@
 #include "ferry-error.h"
 #include "ferryd-peer.h"
 #include "ferryd-peer-client.h"
+#include "ferryd-peer-tls.h"
 
 #define HISTORY_LENGTH 32
 /* How long Check waits for the destination's Hello. */
@@ -105,6 +106,31 @@ add_migration (FerrydEngine *self,
   return migration;
 }
 
+/* A tls:// destination encrypts the data too; it cannot be asked not
+ * to. With TLS, this host's own material must be usable before anything
+ * starts (DESIGN §4a). */
+static gboolean
+apply_tls (FerrydMigrateOptions *options, const char *destination, GError **error)
+{
+  gboolean explicit_tls;
+
+  if (ferryd_peer_destination_is_tls (destination))
+    {
+      if (g_variant_lookup (options->variant, "tls", "b", &explicit_tls) && !explicit_tls)
+        {
+          g_set_error (error, FERRY_ERROR, FERRY_ERROR_INVALID_ARGUMENT,
+                       "Option 'tls' cannot be false for the TLS destination '%s': its data "
+                       "stream is always encrypted",
+                       destination);
+          return FALSE;
+        }
+      options->tls = TRUE;
+    }
+  if (options->tls && !ferryd_peer_tls_load (FERRYD_PEER_TLS_CLIENT, NULL, NULL, error))
+    return FALSE;
+  return TRUE;
+}
+
 FerrydMigration *
 ferryd_engine_migrate (FerrydEngine *self,
                        FerrydDomain *domain,
@@ -119,12 +145,8 @@ ferryd_engine_migrate (FerrydEngine *self,
 
   if (!ferryd_peer_destination_is_valid (destination, error))
     return NULL;
-  if (options->tls)
-    {
-      g_set_error_literal (error, FERRY_ERROR, FERRY_ERROR_NOT_SUPPORTED,
-                           "Option 'tls' is not supported by this version of ferryd");
-      return NULL;
-    }
+  if (!apply_tls (options, destination, error))
+    return NULL;
   if (options->copy_storage != FERRYD_COPY_STORAGE_NONE)
     {
       g_set_error_literal (error, FERRY_ERROR, FERRY_ERROR_NOT_SUPPORTED,
@@ -295,6 +317,7 @@ ferryd_engine_check_async (FerrydEngine *self,
   CheckData *data = g_new0 (CheckData, 1);
   const char *state = ferryd_domain_get_state (domain);
   g_autoptr (GError) error = NULL;
+  gboolean tls_unusable = FALSE;
 
   g_task_set_source_tag (task, ferryd_engine_check_async);
   g_task_set_task_data (task, data, (GDestroyNotify) check_data_free);
@@ -309,8 +332,13 @@ ferryd_engine_check_async (FerrydEngine *self,
   if (!g_str_equal (state, "running") && !g_str_equal (state, "paused"))
     g_ptr_array_add (data->blockers,
                      g_strdup_printf ("Domain '%s' is %s", ferryd_domain_get_name (domain), state));
-  if (options->tls)
-    g_ptr_array_add (data->blockers, g_strdup ("Option 'tls' is not supported yet"));
+  if (!apply_tls (options, destination, &error))
+    {
+      g_ptr_array_add (data->blockers, g_strdup (error->message));
+      /* A tls:// link could not be made with this material either. */
+      tls_unusable = ferryd_peer_destination_is_tls (destination);
+    }
+  g_clear_error (&error);
   if (options->copy_storage != FERRYD_COPY_STORAGE_NONE)
     g_ptr_array_add (data->blockers, g_strdup ("Option 'copy-storage' is not supported yet"));
   if (!options->live)
@@ -324,6 +352,11 @@ ferryd_engine_check_async (FerrydEngine *self,
   if (!ferryd_peer_destination_is_valid (destination, &error))
     {
       g_ptr_array_add (data->blockers, g_strdup (error->message));
+      check_return (task);
+      return;
+    }
+  if (tls_unusable)
+    {
       check_return (task);
       return;
     }

@@ -8,6 +8,7 @@
 #include "ferryd-migration-private.h"
 #include "ferry-error.h"
 #include "ferryd-peer.h"
+#include "ferryd-peer-tls.h"
 
 static gboolean stream_failed_timeout_cb (gpointer user_data);
 static void on_dest_status (FerrydStream *stream, guint status, gint64 ts, gpointer user_data);
@@ -360,6 +361,8 @@ ferryd_incoming_migration_prepare_async (FerrydIncomingMigration *self,
                                   ? (guint) SHARED (self)->options->multifd_channels
                                   : 0;
   incoming.compression = SHARED (self)->options->compression;
+  if (g_strv_contains (incoming.features, "tls"))
+    incoming.tls_dir = ferryd_peer_tls_get_dir ();
   ferryd_stream_prepare_async (SHARED (self)->stream, &incoming, prepared_cb, task);
 }
 

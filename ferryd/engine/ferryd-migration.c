@@ -256,14 +256,40 @@ migration_set_state (FerrydMigration *self, State state)
 
 /* --- statistics and progress --- */
 
+/* The negotiated features in the words of Manager.Capabilities. */
+static GVariant *
+features_in_effect (FerrydMigration *self)
+{
+  static const char *const names[][2] = {
+    { "postcopy-ram", "postcopy" },
+    { "multifd", "multifd" },
+    { "auto-converge", "auto-converge" },
+    { "switchover-ack", "switchover-ack" },
+    { "tls", "tls" },
+  };
+  GVariantBuilder builder;
+
+  g_variant_builder_init (&builder, G_VARIANT_TYPE_STRING_ARRAY);
+  for (gsize i = 0; i < G_N_ELEMENTS (names); i++)
+    if (SHARED (self)->features &&
+        g_strv_contains ((const char *const *) SHARED (self)->features, names[i][0]))
+      g_variant_builder_add (&builder, "s", names[i][1]);
+  return g_variant_builder_end (&builder);
+}
+
 GVariant *
 migration_build_statistics (FerrydMigration *self)
 {
   FerrydTimes times = { SHARED (self)->stop_us, SHARED (self)->resume_us,
                         SHARED (self)->postcopy_us, SHARED (self)->end_us,
                         SHARED (self)->postcopy_started };
+  g_autoptr (GVariant) stats =
+      g_variant_ref_sink (ferryd_progress_build_statistics (&SHARED (self)->info, &times));
+  GVariantDict dict;
 
-  return ferryd_progress_build_statistics (&SHARED (self)->info, &times);
+  g_variant_dict_init (&dict, stats);
+  g_variant_dict_insert_value (&dict, "features", features_in_effect (self));
+  return g_variant_dict_end (&dict);
 }
 
 GVariant *

@@ -9,6 +9,7 @@
 #include "ferryd-migration-private.h"
 #include "ferry-error.h"
 #include "ferryd-peer.h"
+#include "ferryd-peer-tls.h"
 
 static GVariant *source_info (FerrydOutgoingMigration *self);
 static void rollback (FerrydOutgoingMigration *self, GError *error);
@@ -260,6 +261,8 @@ perform (FerrydOutgoingMigration *self)
   tuning.max_postcopy_bandwidth = o->max_postcopy_bandwidth;
   tuning.multifd_channels = o->multifd_channels > 0 ? (guint) o->multifd_channels : 0;
   tuning.compression = o->compression;
+  if (g_strv_contains (tuning.features, "tls"))
+    tuning.tls_dir = ferryd_peer_tls_get_dir ();
   if (o->timeout > 0)
     SHARED (self)->timeout_id = g_timeout_add_seconds (o->timeout, timeout_cb, self);
   if (SHARED (self)->stream == NULL)
@@ -327,6 +330,17 @@ choose_features (FerrydOutgoingMigration *self, const char *const *peer_caps, GE
     }
   if (o->multifd_channels > 0)
     g_strv_builder_add (features, "multifd");
+  if (o->tls)
+    {
+      /* Never a clear-text stream when TLS was asked for. */
+      if (peer_caps && !g_strv_contains (peer_caps, "tls"))
+        {
+          g_set_error_literal (error, FERRY_ERROR, FERRY_ERROR_NOT_SUPPORTED,
+                               "The destination does not support TLS");
+          return NULL;
+        }
+      g_strv_builder_add (features, "tls");
+    }
   if (o->auto_converge)
     g_strv_builder_add (features, "auto-converge");
   if (g_str_equal (o->switchover_ack, "on") && !peer_has_ack)

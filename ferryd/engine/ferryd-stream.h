@@ -34,6 +34,7 @@ typedef struct
   guint64 max_postcopy_bandwidth; /* 0 = unlimited */
   guint multifd_channels;         /* 0 = one stream */
   const char *compression;        /* "none" or a method */
+  const char *tls_dir;            /* TLS with the x509 files there; NULL = clear */
 } FerrydStreamTuning;
 
 /* What a destination stream prepares for. */
@@ -45,6 +46,7 @@ typedef struct
   const char *listen_uri; /* the operator's address, or NULL */
   guint multifd_channels;
   const char *compression;
+  const char *tls_dir; /* TLS with the x509 files there; NULL = clear */
 } FerrydStreamIncoming;
 
 typedef enum

@@ -10,6 +10,7 @@ struct _FerrydPeerWatch
 
   char *name;
   guint watch_id;
+  GDBusConnection *link; /* a peer-to-peer link, watched for its close */
 };
 
 enum
@@ -41,6 +42,29 @@ ferryd_peer_watch_new (GDBusConnection *connection, const char *name)
   return self;
 }
 
+static void
+link_closed_cb (GDBusConnection *connection,
+                gboolean remote_peer_vanished,
+                GError *error,
+                gpointer user_data)
+{
+  g_signal_emit (user_data, signals[SIGNAL_VANISHED], 0);
+}
+
+FerrydPeerWatch *
+ferryd_peer_watch_new_for_link (GDBusConnection *connection, const char *name)
+{
+  FerrydPeerWatch *self;
+
+  g_return_val_if_fail (G_IS_DBUS_CONNECTION (connection), NULL);
+  g_return_val_if_fail (name != NULL, NULL);
+  self = g_object_new (FERRYD_TYPE_PEER_WATCH, NULL);
+  self->name = g_strdup (name);
+  self->link = g_object_ref (connection);
+  g_signal_connect (connection, "closed", G_CALLBACK (link_closed_cb), self);
+  return self;
+}
+
 const char *
 ferryd_peer_watch_get_name (FerrydPeerWatch *self)
 {
@@ -54,6 +78,11 @@ ferryd_peer_watch_stop (FerrydPeerWatch *self)
   g_return_if_fail (FERRYD_IS_PEER_WATCH (self));
   if (self->watch_id)
     g_clear_handle_id (&self->watch_id, g_bus_unwatch_name);
+  if (self->link)
+    {
+      g_signal_handlers_disconnect_by_data (self->link, self);
+      g_clear_object (&self->link);
+    }
 }
 
 static void

@@ -9,6 +9,8 @@
 #include "ferry-error.h"
 #include "ferry-names.h"
 #include "ferryd-peer-client.h"
+#include "ferryd-peer-tls.h"
+#include "ferryd-peer.h"
 
 typedef struct
 {
@@ -310,10 +312,74 @@ test_closed (Fixture *fx, gconstpointer data)
     g_main_context_iteration (NULL, TRUE);
 }
 
+/* tls://host[:port]: accepted forms, refused ones, and the host the data
+ * stream goes to. */
+static void
+test_tls_destinations (void)
+{
+  static const char *const good[][2] = {
+    { "tls://host-b", "host-b" },
+    { "tls://host-b:16600", "host-b" },
+    { "tls://127.0.0.1:4000", "127.0.0.1" },
+    { "tls://[::1]:4000", "::1" },
+  };
+  static const char *const bad[] = {
+    "tls://", "tls://host/x", "tls://root@host", "tls://host:0", "tls://host:99999", "tls://a b",
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (good); i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autofree char *host = NULL;
+
+      g_assert_true (ferryd_peer_destination_is_valid (good[i][0], &error));
+      g_assert_no_error (error);
+      g_assert_true (ferryd_peer_destination_is_tls (good[i][0]));
+      host = ferryd_peer_data_host (good[i][0]);
+      g_assert_cmpstr (host, ==, good[i][1]);
+    }
+  for (gsize i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autoptr (GError) error = NULL;
+
+      g_assert_false (ferryd_peer_destination_is_valid (bad[i], &error));
+      g_assert_error (error, FERRY_ERROR, FERRY_ERROR_INVALID_ARGUMENT);
+    }
+  g_assert_false (ferryd_peer_destination_is_tls ("unix:path=/x"));
+}
+
+/* Why a certificate was refused, in words a person can act on. */
+static void
+test_tls_reasons (void)
+{
+  g_autofree char *ca = ferryd_peer_tls_describe_flags (G_TLS_CERTIFICATE_UNKNOWN_CA);
+  g_autofree char *two =
+      ferryd_peer_tls_describe_flags (G_TLS_CERTIFICATE_EXPIRED | G_TLS_CERTIFICATE_BAD_IDENTITY);
+
+  g_assert_nonnull (strstr (ca, "not signed by this host's CA"));
+  g_assert_nonnull (strstr (two, "has expired"));
+  g_assert_nonnull (strstr (two, "does not match the host name"));
+}
+
+/* Missing material is named, file by file. */
+static void
+test_tls_missing (void)
+{
+  g_autoptr (GError) error = NULL;
+
+  ferryd_peer_tls_set_dir ("/nonexistent/pki");
+  g_assert_false (ferryd_peer_tls_load (FERRYD_PEER_TLS_CLIENT, NULL, NULL, &error));
+  g_assert_error (error, FERRY_ERROR, FERRY_ERROR_FAILED);
+  g_assert_nonnull (strstr (error->message, "/nonexistent/pki/ca-cert.pem is missing"));
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/peer/tls-destinations", test_tls_destinations);
+  g_test_add_func ("/peer/tls-reasons", test_tls_reasons);
+  g_test_add_func ("/peer/tls-missing", test_tls_missing);
   g_test_add ("/peer-client/calls", Fixture, NULL, fixture_setup, test_calls, fixture_teardown);
   g_test_add ("/peer-client/errors", Fixture, NULL, fixture_setup, test_errors, fixture_teardown);
   g_test_add ("/peer-client/closed", Fixture, NULL, fixture_setup, test_closed, fixture_teardown);

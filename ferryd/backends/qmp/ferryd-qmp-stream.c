@@ -16,6 +16,7 @@
 #include "ferryd-qmp-domain.h"
 #include "ferryd-qmp-batch.h"
 #include "ferryd-qmp-progress.h"
+#include "ferryd-qmp-tls.h"
 
 /* QEMU's rate limit when the operator sets none: effectively unlimited. */
 #define UNLIMITED_BANDWIDTH (G_GUINT64_CONSTANT (1) << 40)
@@ -344,6 +345,7 @@ stream_start_async (FerrydStream *stream,
 
   batch = ferryd_qmp_batch_new ();
   ferryd_qmp_batch_add (batch, "migrate-set-capabilities", capabilities_args (t->features, TRUE));
+  ferryd_qmp_tls_setup (get_qmp (self), batch, params, t->tls_dir, FALSE);
   ferryd_qmp_batch_add (batch, "migrate-set-parameters", params);
   migrate = json_object_new ();
   json_object_set_string_member (migrate, "uri", t->uri);
@@ -524,6 +526,7 @@ typedef struct
   char **features;
   guint multifd_channels;
   char *compression;
+  char *tls_dir;
 } PrepareData;
 
 static void
@@ -531,6 +534,7 @@ prepare_data_free (PrepareData *data)
 {
   g_strfreev (data->features);
   g_free (data->compression);
+  g_free (data->tls_dir);
   g_free (data);
 }
 
@@ -565,16 +569,19 @@ incoming_launched_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   batch = ferryd_qmp_batch_new ();
   ferryd_qmp_batch_add (batch, "migrate-set-capabilities",
                         capabilities_args ((const char *const *) data->features, FALSE));
-  if (data->multifd_channels > 0)
-    {
-      JsonObject *params = json_object_new ();
+  {
+    JsonObject *params = json_object_new ();
 
-      json_object_set_int_member (params, "multifd-channels", data->multifd_channels);
-      /* Both ends of a compressed multifd stream must know it. */
-      if (g_strcmp0 (data->compression, "none") != 0)
-        json_object_set_string_member (params, "multifd-compression", data->compression);
-      ferryd_qmp_batch_add (batch, "migrate-set-parameters", params);
-    }
+    if (data->multifd_channels > 0)
+      {
+        json_object_set_int_member (params, "multifd-channels", data->multifd_channels);
+        /* Both ends of a compressed multifd stream must know it. */
+        if (g_strcmp0 (data->compression, "none") != 0)
+          json_object_set_string_member (params, "multifd-compression", data->compression);
+      }
+    ferryd_qmp_tls_setup (get_qmp (self), batch, params, data->tls_dir, TRUE);
+    ferryd_qmp_batch_add (batch, "migrate-set-parameters", params);
+  }
   /* The source's migrate-uri is where it will connect: listen exactly
    * there (QEMU's refusal to bind fails Prepare). Otherwise port 0: QEMU
    * picks a free port and reports it in query-migrate. */
@@ -610,6 +617,7 @@ stream_prepare_async (FerrydStream *stream,
   data->features = g_strdupv ((char **) incoming->features);
   data->multifd_channels = incoming->multifd_channels;
   data->compression = g_strdup (incoming->compression);
+  data->tls_dir = g_strdup (incoming->tls_dir);
   g_task_set_task_data (task, data, (GDestroyNotify) prepare_data_free);
   g_set_str (&self->data_host, incoming->data_host);
   g_set_str (&self->listen_uri, incoming->listen_uri);
