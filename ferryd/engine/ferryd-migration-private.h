@@ -13,6 +13,7 @@
 #include "ferryd-migration.h"
 #include "ferryd-peer-client.h"
 #include "ferryd-phase.h"
+#include "ferryd-policy.h"
 #include "ferryd-progress.h"
 
 #define PEER_CALL_TIMEOUT_MS 60000
@@ -65,6 +66,9 @@ typedef struct
   gboolean pass_sample_pending;
   guint pass;
   GVariant *statistics;
+  FerrydPolicyRules rules; /* what the convergence policy may do; zero where it does not steer */
+  guint policy_step_pass;  /* pass of the policy's last step, 0 = none */
+  guint reported_throttle; /* the throttle the last "throttle" PolicyAction named */
 } FerrydMigrationShared;
 
 /* The fields both sides share; SHARED() takes either side's pointer. */

@@ -154,6 +154,28 @@ ferryd_migration_get_statistics (FerrydMigration *self)
   return migration_build_statistics (self);
 }
 
+/* What the convergence policy looks at, from the last sample. */
+static void
+policy_sample (FerrydMigration *self, FerrydPolicySample *sample)
+{
+  FerrydMigrationShared *m = SHARED (self);
+  const FerrydProgress *p = &m->info;
+
+  *sample = (FerrydPolicySample){ 0 };
+  sample->active = m->state == STATE_ACTIVE && p->status == FERRYD_STREAM_ACTIVE;
+  sample->postcopy_started = m->postcopy_started;
+  sample->postcopy_requested = m->postcopy_requested;
+  sample->pass = MAX (m->pass, p->iteration);
+  sample->remaining = p->memory_remaining;
+  sample->transfer_rate = p->transfer_rate;
+  sample->dirty_rate = p->dirty_rate;
+  sample->pass_remaining = m->pass_remaining;
+  sample->prev_pass_remaining = m->prev_pass_remaining;
+  sample->downtime_limit = m->downtime_limit;
+  sample->throttle = p->cpu_throttle;
+  sample->last_step_pass = m->policy_step_pass;
+}
+
 void
 migration_update_progress (FerrydMigration *self)
 {
@@ -164,6 +186,8 @@ migration_update_progress (FerrydMigration *self)
     SHARED (self)->pass_remaining,   SHARED (self)->prev_pass_remaining
   };
   FerrydEstimate estimate;
+  FerrydPolicySample sample;
+  g_auto (FerrydConvergence) convergence = { 0 };
 
   if (!p->has_memory)
     return;
@@ -181,6 +205,18 @@ migration_update_progress (FerrydMigration *self)
   ferry_dbus_migration_set_expected_downtime (SHARED (self)->record, estimate.expected_downtime);
   ferry_dbus_migration_set_converging (SHARED (self)->record,
                                        ferryd_converging_to_string (estimate.converging));
+  /* The verdict is kept (not reset to unknown) once the stream ends. */
+  policy_sample (self, &sample);
+  if (!sample.active && !sample.postcopy_started)
+    return;
+  ferryd_policy_assess (&sample, &SHARED (self)->rules, &convergence);
+  ferry_dbus_migration_set_convergence (SHARED (self)->record,
+                                        ferryd_convergence_to_variant (&convergence, &sample));
+  /* Converging is the short form of the same verdict. */
+  ferry_dbus_migration_set_converging (SHARED (self)->record,
+                                       convergence.verdict == FERRYD_VERDICT_CONVERGING ? "yes"
+                                       : convergence.verdict == FERRYD_VERDICT_UNKNOWN  ? "unknown"
+                                                                                        : "no");
 }
 
 /* --- convergence policy --- */
@@ -193,25 +229,46 @@ migration_policy_action (FerrydMigration *self, const char *action, const char *
 }
 
 static void
+policy_downtime_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (!ferryd_migration_control_finish (FERRYD_MIGRATION (source), result, &error))
+    g_debug ("policy: the downtime limit was not raised: %s", error->message);
+}
+
+/* The rules are zero (nothing allowed) on a side that does not steer. */
+static void
 apply_policy (FerrydMigration *self)
 {
-  const char *converging = ferry_dbus_migration_get_converging (SHARED (self)->record);
-  g_autofree char *reason = NULL;
+  FerrydMigrationShared *m = SHARED (self);
+  FerrydPolicySample sample;
+  g_auto (FerrydConvergence) convergence = { 0 };
+  g_auto (FerrydPolicyStep) step = { 0 };
 
-  if (!ferryd_progress_wants_postcopy (
-          SHARED (self)->options->postcopy == FERRYD_POSTCOPY_AUTO,
-          SHARED (self)->postcopy_requested, SHARED (self)->state == STATE_ACTIVE,
-          SHARED (self)->pass,
-          g_strcmp0 (converging, "no") == 0 ? FERRYD_CONVERGING_NO : FERRYD_CONVERGING_UNKNOWN))
+  policy_sample (self, &sample);
+  /* auto-converge is QEMU's own throttle: each rise is a step too. */
+  if (sample.throttle > m->reported_throttle && !sample.postcopy_started)
+    {
+      g_autofree char *reason = ferryd_policy_throttle_reason (&sample);
+
+      m->reported_throttle = sample.throttle;
+      migration_policy_action (self, "throttle", reason);
+    }
+  ferryd_policy_assess (&sample, &m->rules, &convergence);
+  ferryd_policy_next_step (&sample, &m->rules, &convergence, &step);
+  if (step.kind == FERRYD_POLICY_STEP_NONE)
     return;
-  reason = g_strdup_printf (
-      "pre-copy is not converging after %u passes: dirty rate %" G_GUINT64_FORMAT
-      " B/s, transfer rate %" G_GUINT64_FORMAT " B/s, expected downtime %" G_GUINT64_FORMAT
-      " ms > limit %" G_GUINT64_FORMAT " ms",
-      SHARED (self)->pass, SHARED (self)->info.dirty_rate, SHARED (self)->info.transfer_rate,
-      SHARED (self)->info.expected_downtime, SHARED (self)->downtime_limit);
-  migration_policy_action (self, "start-postcopy", reason);
-  ferryd_migration_start_postcopy (self, NULL);
+  m->policy_step_pass = sample.pass;
+  migration_policy_action (self, ferryd_policy_step_to_string (step.kind), step.reason);
+  if (step.kind == FERRYD_POLICY_STEP_RAISE_DOWNTIME)
+    {
+      /* Taken at once, so the next sample judges against it. */
+      m->downtime_limit = step.value;
+      ferryd_migration_set_max_downtime_async (self, step.value, NULL, policy_downtime_cb, NULL);
+    }
+  else if (step.kind == FERRYD_POLICY_STEP_START_POSTCOPY)
+    ferryd_migration_start_postcopy (self, NULL);
 }
 
 /* --- sampling --- */
@@ -551,6 +608,14 @@ migration_construct (FerrydMigration *self, const FerrydMigrationSetup *setup)
   ferry_dbus_migration_set_phase_timestamps (
       SHARED (self)->record, g_variant_new_array (G_VARIANT_TYPE ("{st}"), NULL, 0));
   ferry_dbus_migration_set_converging (SHARED (self)->record, "unknown");
+  {
+    FerrydPolicySample none = { 0 };
+    g_auto (FerrydConvergence) convergence = { 0 };
+
+    ferryd_policy_assess (&none, &SHARED (self)->rules, &convergence);
+    ferry_dbus_migration_set_convergence (SHARED (self)->record,
+                                          ferryd_convergence_to_variant (&convergence, &none));
+  }
   ferry_dbus_migration_set_statistics (SHARED (self)->record,
                                        g_variant_new_array (G_VARIANT_TYPE ("{sv}"), NULL, 0));
   ferry_dbus_migration_set_error_name (SHARED (self)->record, "");
