@@ -69,6 +69,7 @@ typedef struct
   FerrydPolicyRules rules; /* what the convergence policy may do; zero where it does not steer */
   guint policy_step_pass;  /* pass of the policy's last step, 0 = none */
   guint reported_throttle; /* the throttle the last "throttle" PolicyAction named */
+  FerrydVerdict published_verdict; /* the verdict Convergence shows */
 } FerrydMigrationShared;
 
 /* The fields both sides share; SHARED() takes either side's pointer. */

@@ -174,6 +174,7 @@ policy_sample (FerrydMigration *self, FerrydPolicySample *sample)
   sample->downtime_limit = m->downtime_limit;
   sample->throttle = p->cpu_throttle;
   sample->last_step_pass = m->policy_step_pass;
+  sample->published = m->published_verdict;
 }
 
 void
@@ -212,6 +213,7 @@ migration_update_progress (FerrydMigration *self)
   ferryd_policy_assess (&sample, &SHARED (self)->rules, &convergence);
   ferry_dbus_migration_set_convergence (SHARED (self)->record,
                                         ferryd_convergence_to_variant (&convergence, &sample));
+  SHARED (self)->published_verdict = convergence.verdict;
   /* Converging is the short form of the same verdict. */
   ferry_dbus_migration_set_converging (SHARED (self)->record,
                                        convergence.verdict == FERRYD_VERDICT_CONVERGING ? "yes"
@@ -290,8 +292,10 @@ sample_cb (GObject *source, GAsyncResult *result, gpointer user_data)
       SHARED (self)->prev_pass_remaining = SHARED (self)->pass_remaining;
       SHARED (self)->pass_remaining = SHARED (self)->info.memory_remaining;
     }
-  migration_update_progress (self);
+  /* The policy acts on what Convergence showed so far, then the sample
+   * is published. */
   apply_policy (self);
+  migration_update_progress (self);
 }
 
 void

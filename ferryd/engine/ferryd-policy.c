@@ -310,6 +310,11 @@ ferryd_policy_next_step (const FerrydPolicySample *s,
     return;
   if (c->verdict != FERRYD_VERDICT_STALLED && c->verdict != FERRYD_VERDICT_DIVERGING)
     return;
+  /* Act on a verdict that holds over two samples and that Convergence
+   * showed already: one odd sample moves nothing, and a watcher sees the
+   * why before the step. */
+  if (s->published != FERRYD_VERDICT_STALLED && s->published != FERRYD_VERDICT_DIVERGING)
+    return;
   /* Give each step a pass to show its effect before the next one. */
   if (s->last_step_pass > 0 && s->pass <= s->last_step_pass)
     return;

@@ -13,6 +13,14 @@ G_BEGIN_DECLS
  * max-downtime (QEMU's own default limit), in ms. */
 #define FERRYD_POLICY_DOWNTIME_CEILING_MS G_GUINT64_CONSTANT (300)
 
+typedef enum
+{
+  FERRYD_VERDICT_UNKNOWN,
+  FERRYD_VERDICT_CONVERGING,
+  FERRYD_VERDICT_STALLED,
+  FERRYD_VERDICT_DIVERGING,
+} FerrydVerdict;
+
 /* What the caller asked for, as far as the policy cares. */
 typedef struct
 {
@@ -58,15 +66,8 @@ typedef struct
   guint64 downtime_limit;      /* ms, in effect */
   guint throttle;              /* % of CPU time the guest loses to auto-converge */
   guint last_step_pass;        /* pass of the policy's last step (0 = none yet) */
+  FerrydVerdict published;     /* the verdict Convergence showed before this sample */
 } FerrydPolicySample;
-
-typedef enum
-{
-  FERRYD_VERDICT_UNKNOWN,
-  FERRYD_VERDICT_CONVERGING,
-  FERRYD_VERDICT_STALLED,
-  FERRYD_VERDICT_DIVERGING,
-} FerrydVerdict;
 
 const char *ferryd_verdict_to_string (FerrydVerdict verdict);
 

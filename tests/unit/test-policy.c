@@ -133,6 +133,7 @@ hard_guest (void)
   s.pass_remaining = 230 * MiB;
   s.prev_pass_remaining = 240 * MiB;
   s.downtime_limit = 50;
+  s.published = FERRYD_VERDICT_DIVERGING;
   return s;
 }
 
@@ -325,6 +326,16 @@ test_step_postcopy (void)
   g_assert_cmpstr (step.reason, ==,
                    "pre-copy is not converging (diverging): dirty rate 120.0 MiB/s > link 32.0 "
                    "MiB/s after 3 passes, 210.0 MiB remaining");
+
+  /* Not on the first sample that says so: Convergence shows the
+   * verdict before the policy acts on it. */
+  ferryd_policy_step_clear (&step);
+  s.published = FERRYD_VERDICT_UNKNOWN;
+  next_step (&s, &rules, &step);
+  g_assert_cmpint (step.kind, ==, FERRYD_POLICY_STEP_NONE);
+  s.published = FERRYD_VERDICT_STALLED;
+  next_step (&s, &rules, &step);
+  g_assert_cmpint (step.kind, ==, FERRYD_POLICY_STEP_START_POSTCOPY);
 
   /* Already asked, or running: nothing more. */
   ferryd_policy_step_clear (&step);
