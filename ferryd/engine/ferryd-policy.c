@@ -203,7 +203,8 @@ ferryd_policy_assess (const FerrydPolicySample *s,
                       FerrydConvergence *c)
 {
   g_autofree char *remaining = ferryd_policy_format_size (s->remaining);
-  g_autofree char *link = ferryd_policy_format_size (s->transfer_rate);
+  g_autofree char *rates = NULL;
+  g_autofree char *figures = NULL;
   guint64 expected = send_time_ms (s->remaining, s->transfer_rate);
 
   memset (c, 0, sizeof *c);
@@ -214,40 +215,53 @@ ferryd_policy_assess (const FerrydPolicySample *s,
       c->reason = "postcopy";
       c->description = g_strdup_printf (
           "post-copy: the guest runs on the destination, which fetches the %s left", remaining);
+      c->suggestion = g_strdup ("none needed");
+      return;
     }
-  else if (!s->active || s->pass < 2 || s->transfer_rate == 0)
+  if (!s->active || s->pass < 2 || s->transfer_rate == 0)
     {
       c->verdict = FERRYD_VERDICT_UNKNOWN;
       c->reason = s->active ? "first-pass" : "not-running";
       c->description = s->active ? g_strdup_printf ("first pass: %s remaining", remaining)
                                  : g_strdup ("no pre-copy pass is running");
+      c->suggestion = suggest (s, rules, c, 0);
+      return;
     }
-  else if (s->dirty_rate >= s->transfer_rate)
+
+  /* Every verdict from here on quotes the same figures first. */
+  if (s->dirty_rate == 0)
     {
-      g_autofree char *rates =
-          compare_rates ("dirty rate", s->dirty_rate, "link", s->transfer_rate);
+      /* QEMU measures the dirty rate over a second or more: a fast
+       * first passes end before it has a figure. */
+      g_autofree char *link = ferryd_policy_format_size (s->transfer_rate);
+      rates = g_strdup_printf ("dirty rate not measured yet, link %s/s", link);
+    }
+  else
+    rates = compare_rates ("dirty rate", s->dirty_rate, "link", s->transfer_rate);
+  figures = g_strdup_printf ("%s after %u %s, %s remaining", rates, s->pass, passes_word (s->pass),
+                             remaining);
+  if (s->dirty_rate >= s->transfer_rate && s->dirty_rate > 0)
+    {
       c->verdict = FERRYD_VERDICT_DIVERGING;
       c->reason = "dirty-rate-over-link";
-      c->description = g_strdup_printf ("%s after %u %s, %s remaining", rates, s->pass,
-                                        passes_word (s->pass), remaining);
+      c->description = g_steal_pointer (&figures);
     }
   else if (expected <= s->downtime_limit)
     {
       c->verdict = FERRYD_VERDICT_CONVERGING;
       c->reason = "within-downtime-limit";
-      c->description = g_strdup_printf ("%s remaining takes %" G_GUINT64_FORMAT
-                                        " ms at %s/s <= limit %" G_GUINT64_FORMAT " ms",
-                                        remaining, expected, link, s->downtime_limit);
+      c->description =
+          g_strdup_printf ("%s: %" G_GUINT64_FORMAT " ms to send <= limit %" G_GUINT64_FORMAT " ms",
+                           figures, expected, s->downtime_limit);
     }
   else if (s->prev_pass_remaining == 0)
     {
       /* One pass is no trend. */
       c->verdict = FERRYD_VERDICT_UNKNOWN;
       c->reason = "measuring";
-      c->description = g_strdup_printf ("after %u %s: %s remaining takes %" G_GUINT64_FORMAT
-                                        " ms at %s/s > limit %" G_GUINT64_FORMAT " ms",
-                                        s->pass, passes_word (s->pass), remaining, expected, link,
-                                        s->downtime_limit);
+      c->description =
+          g_strdup_printf ("%s: %" G_GUINT64_FORMAT " ms to send > limit %" G_GUINT64_FORMAT " ms",
+                           figures, expected, s->downtime_limit);
     }
   else
     {
@@ -260,11 +274,10 @@ ferryd_policy_assess (const FerrydPolicySample *s,
        * that set does not fit in the downtime limit. */
       c->verdict = shrinks ? FERRYD_VERDICT_CONVERGING : FERRYD_VERDICT_STALLED;
       c->reason = shrinks ? "remaining-shrinks" : "downtime-limit";
-      c->description = g_strdup_printf (
-          "%s remaining takes %" G_GUINT64_FORMAT " ms at %s/s > limit %" G_GUINT64_FORMAT
-          " ms after %u %s; a pass begins with %s, the one before with %s",
-          remaining, expected, link, s->downtime_limit, s->pass, passes_word (s->pass), now,
-          before);
+      c->description =
+          g_strdup_printf ("%s: %" G_GUINT64_FORMAT " ms to send > limit %" G_GUINT64_FORMAT
+                           " ms; a pass begins with %s, the one before with %s",
+                           figures, expected, s->downtime_limit, now, before);
     }
   c->suggestion = suggest (s, rules, c, needed_downtime (s));
 }
@@ -331,9 +344,9 @@ ferryd_policy_next_step (const FerrydPolicySample *s,
       step->kind = FERRYD_POLICY_STEP_RAISE_DOWNTIME;
       step->value = MIN (needed, rules->downtime_ceiling);
       step->reason = g_strdup_printf (
-          "%s (%s): a pass begins with %s, %" G_GUINT64_FORMAT " ms at %s/s, within the ceiling of "
-          "%" G_GUINT64_FORMAT " ms: downtime limit %" G_GUINT64_FORMAT " -> %" G_GUINT64_FORMAT
-          " ms",
+          "pre-copy is not converging (%s): %s; a pass begins with %s, %" G_GUINT64_FORMAT
+          " ms at %s/s, within the ceiling of %" G_GUINT64_FORMAT
+          " ms: downtime limit %" G_GUINT64_FORMAT " -> %" G_GUINT64_FORMAT " ms",
           ferryd_verdict_to_string (c->verdict), c->description, left,
           send_time_ms (MAX (s->pass_remaining, s->remaining), s->transfer_rate), link,
           rules->downtime_ceiling, s->downtime_limit, step->value);

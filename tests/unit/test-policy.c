@@ -234,15 +234,17 @@ test_assess_figures_true (void)
   g_assert_cmpint (c.verdict, ==, FERRYD_VERDICT_STALLED);
   g_assert_cmpstr (c.reason, ==, "downtime-limit");
   g_assert_cmpuint (c.expected_downtime, ==, 51);
-  g_assert_nonnull (
-      strstr (c.description, "takes 51 ms at 31.2 MiB/s > limit 50 ms after 3 passes"));
+  g_assert_cmpstr (c.description, ==,
+                   "dirty rate 1.0 MiB/s < link 31.2 MiB/s after 3 passes, 1.6 MiB remaining: 51 "
+                   "ms to send > limit 50 ms; a pass begins with 1.6 MiB, the one before with 1.6 "
+                   "MiB");
   /* ... and exactly at the limit it is within it. */
   ferryd_convergence_clear (&c);
   s.remaining = 32768 * 50;
   ferryd_policy_assess (&s, &rules, &c);
   g_assert_cmpint (c.verdict, ==, FERRYD_VERDICT_CONVERGING);
   g_assert_cmpstr (c.reason, ==, "within-downtime-limit");
-  g_assert_nonnull (strstr (c.description, "takes 50 ms at 31.2 MiB/s <= limit 50 ms"));
+  g_assert_nonnull (strstr (c.description, "1.6 MiB remaining: 50 ms to send <= limit 50 ms"));
 }
 
 static void
@@ -293,6 +295,14 @@ test_assess_other_verdicts (void)
   g_assert_cmpstr (c.reason, ==, "downtime-limit");
   g_assert_nonnull (
       strstr (c.description, "a pass begins with 140.0 MiB, the one before with 150.0 MiB"));
+
+  /* No dirty rate yet: said so, not "0 B/s". */
+  ferryd_convergence_clear (&c);
+  s.dirty_rate = 0;
+  ferryd_policy_assess (&s, &rules, &c);
+  g_assert_cmpint (c.verdict, ==, FERRYD_VERDICT_STALLED);
+  g_assert_true (g_str_has_prefix (c.description,
+                                   "dirty rate not measured yet, link 32.0 MiB/s after 3 passes"));
 
   /* One pass is no trend. */
   ferryd_convergence_clear (&c);
