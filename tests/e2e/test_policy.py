@@ -5,7 +5,9 @@ options a guest that dirties far faster than a capped link completes by
 itself; Convergence says why before each PolicyAction, and the
 PolicyAction's reason carries the figures that drove it."""
 
+import os
 import re
+import subprocess
 
 from gi.repository import GLib
 
@@ -13,9 +15,10 @@ import ferrytest
 from ferrytest import DOMAIN_IFACE, MIGRATION_IFACE
 
 PROPS_IFACE = 'org.freedesktop.DBus.Properties'
-FIGURES = re.compile(r'dirty rate [\d.]+ (KiB|MiB|GiB)/s [>=] link [\d.]+ '
-                     r'(KiB|MiB|GiB)/s after \d+ passes, [\d.]+ '
-                     r'(B|KiB|MiB|GiB) remaining')
+RATE = r'([\d.]+ (KiB|MiB|GiB)|\d+ B)/s'
+# rates that round alike are quoted exactly (B/s)
+FIGURES = re.compile(r'dirty rate (' + RATE + r' [<=>]|not measured yet,) link ' + RATE +
+                     r' after \d+ passes, [\d.]+ (B|KiB|MiB|GiB) remaining')
 
 
 class Recorder:
@@ -83,9 +86,21 @@ class PolicyTest(ferrytest.TwoHostTestCase):
         ferrytest.wait_heartbeats(self.a, name, 2)
         rec = Recorder(self.a)
         path = self.migrate(name, {'max-bandwidth': GLib.Variant('t', 16 << 20)})
+        # ferryctl watch tells the same story, in the same order
+        watch = subprocess.Popen(
+            [os.environ['FERRYCTL'], '--address', self.a.address, 'watch',
+             path.rsplit('/', 1)[1]], stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT, text=True)
+        self.addCleanup(ferrytest.stop_process, watch)
         props = self.wait_final(path, timeout=90)
         self.assertEqual(props['State'], 'completed', props)
         self.assertEqual(props['Mode'], 'postcopy')
+        out = watch.communicate(timeout=30)[0]
+        said = re.search(r'convergence (diverging|stalled) '
+                         r'\((dirty-rate-over-link|downtime-limit)\): dirty rate',
+                         out)
+        acted = out.find('policy action start-postcopy: ')
+        self.assertTrue(said and 0 <= said.start() < acted, out)
         events = rec.of(path)
         rec.close()
         actions = [v for k, v in events if k == 'PolicyAction']
@@ -93,9 +108,10 @@ class PolicyTest(ferrytest.TwoHostTestCase):
         self.assertEqual([a[0] for a in actions], ['start-postcopy'], actions)
         self.assertRegex(actions[0][1], FIGURES)
         last = self.assert_explained_first(events, 'start-postcopy')
-        self.assertEqual(last['verdict'], 'diverging', last)
-        self.assertEqual(last['reason'], 'dirty-rate-over-link', last)
-        self.assertGreaterEqual(last['dirty-rate'], last['transfer-rate'])
+        # Diverging, or (when a busy host slows the guest's writes to
+        # just below the link) stalled: either way, it said why.
+        if last['verdict'] == 'diverging':
+            self.assertGreaterEqual(last['dirty-rate'], last['transfer-rate'])
         self.assertIn('post-copy', last['suggestion'])
         # After the switch, the verdict says why it gets there now.
         final = self.a.get_prop(path, MIGRATION_IFACE, 'Convergence')
@@ -125,6 +141,7 @@ class PolicyTest(ferrytest.TwoHostTestCase):
         self.assertTrue(actions, 'no PolicyAction')
         self.assertEqual(actions[0][0], 'raise-downtime', actions)
         self.assertRegex(actions[0][1], r'downtime limit 50 -> \d+ ms')
+        self.assertRegex(actions[0][1], FIGURES)
         self.assertRegex(actions[0][1], r'a pass begins with [\d.]+ (KiB|MiB)')
         self.assert_explained_first(events, 'raise-downtime')
         self.assertEqual(props['Mode'], 'precopy', actions)
