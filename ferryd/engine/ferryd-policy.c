@@ -254,6 +254,18 @@ ferryd_policy_assess (const FerrydPolicySample *s,
           g_strdup_printf ("%s: %" G_GUINT64_FORMAT " ms to send <= limit %" G_GUINT64_FORMAT " ms",
                            figures, expected, s->downtime_limit);
     }
+  else if (s->prev_pass_remaining == 0 && s->dirty_rate * 10 >= s->transfer_rate * 9)
+    {
+      /* No trend yet, but the rates tell it: a pass dirties at least
+       * nine tenths of what it sends, so what is left shrinks by less
+       * than a tenth per pass (the test below, predicted). */
+      c->verdict = FERRYD_VERDICT_STALLED;
+      c->reason = "downtime-limit";
+      c->description =
+          g_strdup_printf ("%s: %" G_GUINT64_FORMAT " ms to send > limit %" G_GUINT64_FORMAT
+                           " ms, and a pass dirties at least 9/10 of what it sends",
+                           figures, expected, s->downtime_limit);
+    }
   else if (s->prev_pass_remaining == 0)
     {
       /* One pass is no trend. */

@@ -304,12 +304,22 @@ test_assess_other_verdicts (void)
   g_assert_true (g_str_has_prefix (c.description,
                                    "dirty rate not measured yet, link 32.0 MiB/s after 3 passes"));
 
-  /* One pass is no trend. */
+  /* One pass is no trend ... */
   ferryd_convergence_clear (&c);
   s.prev_pass_remaining = 0;
+  s.dirty_rate = 8 * MiB;
   ferryd_policy_assess (&s, &rules, &c);
   g_assert_cmpint (c.verdict, ==, FERRYD_VERDICT_UNKNOWN);
   g_assert_cmpstr (c.reason, ==, "measuring");
+  /* ... but a pass that dirties 9/10 of what it sends shrinks what is
+   * left by less than a tenth: stalled, without waiting for a trend. */
+  ferryd_convergence_clear (&c);
+  s.dirty_rate = 29 * MiB;
+  ferryd_policy_assess (&s, &rules, &c);
+  g_assert_cmpint (c.verdict, ==, FERRYD_VERDICT_STALLED);
+  g_assert_cmpstr (c.reason, ==, "downtime-limit");
+  g_assert_nonnull (
+      strstr (c.description, "dirty rate 29.0 MiB/s < link 32.0 MiB/s after 3 passes"));
 }
 
 static void
