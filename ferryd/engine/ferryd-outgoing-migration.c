@@ -214,9 +214,16 @@ static gboolean
 timeout_cb (gpointer user_data)
 {
   FerrydOutgoingMigration *self = user_data;
-  g_autofree char *reason =
-      g_strdup_printf ("migration did not complete within %u s", SHARED (self)->options->timeout);
+  GVariant *convergence = ferry_dbus_migration_get_convergence (SHARED (self)->record);
+  const char *why = NULL;
+  g_autofree char *reason = NULL;
 
+  /* The figures of the last verdict say why it did not. */
+  if (convergence)
+    g_variant_lookup (convergence, "description", "&s", &why);
+  reason =
+      g_strdup_printf ("migration did not complete within %u s%s%s",
+                       SHARED (self)->options->timeout, why && *why ? ": " : "", why ? why : "");
   SHARED (self)->timeout_id = 0;
   if (SHARED (self)->finished || SHARED (self)->state != STATE_ACTIVE)
     return G_SOURCE_REMOVE;
