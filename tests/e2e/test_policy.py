@@ -149,6 +149,50 @@ class PolicyTest(ferrytest.TwoHostTestCase):
         self.b.call(ferrytest.domain_path(name), DOMAIN_IFACE, 'Shutdown',
                     timeout=30)
 
+    def test_03_no_postcopy_throttles_and_timeout_still_acts(self):
+        # postcopy=off: no switch; auto-converge (on by default then)
+        # throttles the guest, each rise a PolicyAction with its figures;
+        # timeout/timeout-action still end it, and the guest stays on A.
+        name = 'nopc'
+        ferrytest.start_guest(self.a, name, memory=64,
+                              append='wss=16 rate=200 hb=200')
+        ferrytest.wait_heartbeats(self.a, name, 2)
+        rec = Recorder(self.a)
+        path = self.migrate(name, {
+            'postcopy': GLib.Variant('s', 'off'),
+            'max-bandwidth': GLib.Variant('t', 16 << 20),
+            'timeout': GLib.Variant('u', 10),
+            'timeout-action': GLib.Variant('s', 'abort')})
+        props = self.wait_final(path, timeout=60)
+        events = rec.of(path)
+        rec.close()
+        actions = [v for k, v in events if k == 'PolicyAction']
+        ferrytest.log('PolicyAction:', actions)
+        self.assertEqual(props['State'], 'failed', props)
+        self.assertIn('did not complete within 10 s', props['ErrorMessage'])
+        self.assertEqual(props['Mode'], 'precopy')
+        kinds = [a[0] for a in actions]
+        self.assertIn('throttle', kinds, actions)
+        self.assertNotIn('start-postcopy', kinds)
+        self.assertEqual(kinds[-1], 'abort', actions)
+        # the timeout's reason carries the last verdict's figures too
+        self.assertRegex(actions[-1][1], FIGURES)
+        for action, reason in actions:
+            if action == 'throttle':
+                self.assertRegex(reason, r'lose \d+ % of their time: ')
+                self.assertRegex(reason, FIGURES)
+        said = [v for k, v in events if k == 'Convergence'
+                and v['verdict'] in ('stalled', 'diverging')]
+        self.assertTrue(said, events)
+        self.assertIn('auto-converge', said[-1]['suggestion'])
+        # the guest never left A
+        before = ferrytest.heartbeats(self.a.console_log(name))[-1]['n']
+        ferrytest.wait_for(
+            lambda: ferrytest.heartbeats(self.a.console_log(name))[-1]['n']
+            >= before + 2, 10, msg='guest on A stopped beating')
+        self.a.call(ferrytest.domain_path(name), DOMAIN_IFACE, 'Shutdown',
+                    timeout=30)
+
 
 if __name__ == '__main__':
     ferrytest.main()
