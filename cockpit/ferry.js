@@ -516,6 +516,19 @@
         return String(v);
     }
 
+    // the Convergence a{sv}: "verdict (reason): figures; suggestion"
+    function convergenceText(c) {
+        if (!c || c.verdict === undefined)
+            return "unknown";
+        const get = k => (c[k] === undefined ? "" : String(variant(c[k])));
+        let text = get("verdict") + " (" + get("reason") + ")";
+        if (get("description"))
+            text += ": " + get("description");
+        if (get("suggestion") && get("suggestion") !== "none needed")
+            text += "; suggestion: " + get("suggestion");
+        return text;
+    }
+
     function optionText(key, v) {
         v = variant(v);
         if (/bandwidth$/.test(key))
@@ -564,6 +577,7 @@
             ["Dirty rate", fmtRate(m.DirtyRate)],
             ["Expected downtime", fmtMs(m.ExpectedDowntime)],
             ["Converging", m.Converging || "unknown"],
+            ["Convergence", convergenceText(m.Convergence)],
         ]));
 
         // the phase timeline

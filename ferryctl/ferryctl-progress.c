@@ -43,6 +43,7 @@ struct _FerryctlProgress
   gboolean bar_visible;
   char *bar;           /* the bar as last drawn */
   gint64 last_line_us; /* last plain/JSON progress line */
+  char *convergence;   /* "verdict/reason" as last shown */
 };
 
 FerryctlProgress *
@@ -65,6 +66,7 @@ ferryctl_progress_free (FerryctlProgress *progress)
   g_free (progress->phase);
   g_free (progress->state);
   g_free (progress->bar);
+  g_free (progress->convergence);
   g_free (progress);
 }
 
@@ -336,6 +338,34 @@ ferryctl_progress_policy_action (FerryctlProgress *progress, const char *action,
     }
   else
     print_line (progress, "policy action %s: %s", action, reason);
+}
+
+void
+ferryctl_progress_convergence (FerryctlProgress *progress, GVariant *convergence)
+{
+  const char *verdict = NULL, *reason = NULL, *description = "", *suggestion = "";
+  g_autofree char *key = NULL;
+
+  if (convergence == NULL || !g_variant_lookup (convergence, "verdict", "&s", &verdict) ||
+      !g_variant_lookup (convergence, "reason", "&s", &reason))
+    return;
+  /* Shown when the verdict or its reason changes, not with every figure. */
+  key = g_strdup_printf ("%s/%s", verdict, reason);
+  if (g_strcmp0 (key, progress->convergence) == 0)
+    return;
+  g_free (progress->convergence);
+  progress->convergence = g_steal_pointer (&key);
+  if (progress->output == FERRYCTL_OUTPUT_JSON)
+    {
+      g_autoptr (GVariantBuilder) fields = fields_new ();
+      fields_add (fields, "convergence", convergence);
+      print_event (progress, "convergence", fields);
+      return;
+    }
+  g_variant_lookup (convergence, "description", "&s", &description);
+  g_variant_lookup (convergence, "suggestion", "&s", &suggestion);
+  print_line (progress, "convergence %s (%s): %s; suggestion: %s", verdict, reason, description,
+              suggestion);
 }
 
 static gboolean

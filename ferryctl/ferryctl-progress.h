@@ -30,6 +30,8 @@ void ferryctl_progress_state (FerryctlProgress *progress, const char *state);
 void ferryctl_progress_update (FerryctlProgress *progress, FerryMigration *migration);
 void ferryctl_progress_iteration (FerryctlProgress *progress, guint n, GVariant *stats);
 void ferryctl_progress_postcopy_started (FerryctlProgress *progress);
+/* The migration's Convergence a{sv}: a line when its verdict or reason changes. */
+void ferryctl_progress_convergence (FerryctlProgress *progress, GVariant *convergence);
 void ferryctl_progress_policy_action (FerryctlProgress *progress,
                                       const char *action,
                                       const char *reason);

@@ -206,7 +206,8 @@ property_unit (const char *name)
     return UNIT_MS;
   if (g_str_equal (name, "Progress"))
     return UNIT_PERCENT;
-  if (g_str_equal (name, "Options") || g_str_equal (name, "Statistics"))
+  if (g_str_equal (name, "Options") || g_str_equal (name, "Statistics") ||
+      g_str_equal (name, "Convergence"))
     return UNIT_DICT;
   if (g_str_equal (name, "PhaseTimestamps"))
     return UNIT_TIMESTAMPS;
@@ -308,6 +309,7 @@ static const struct
   { "Iteration", "iteration", "u" },
   { "ExpectedDowntime", "expected-downtime", "t" },
   { "Converging", "converging", "s" },
+  { "Convergence", "convergence", "a{sv}" },
   { "Statistics", "statistics", "a{sv}" },
   { "ErrorName", "error-name", "s" },
   { "ErrorMessage", "error-message", "s" },

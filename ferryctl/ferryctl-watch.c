@@ -80,6 +80,10 @@ on_notify (GObject *object, GParamSpec *pspec, gpointer user_data)
     }
   ferryctl_progress_state (w->progress, state);
   ferryctl_progress_update (w->progress, w->migration);
+  {
+    g_autoptr (GVariant) convergence = ferry_migration_dup_convergence (w->migration);
+    ferryctl_progress_convergence (w->progress, convergence);
+  }
 }
 
 static void

@@ -59,6 +59,7 @@ enum
   PROP_ITERATION,
   PROP_EXPECTED_DOWNTIME,
   PROP_CONVERGING,
+  PROP_CONVERGENCE,
   PROP_STATISTICS,
   PROP_ERROR_NAME,
   PROP_ERROR_MESSAGE,
@@ -95,6 +96,7 @@ static const FerryPropMap prop_map[N_PROPS] = {
   [PROP_ITERATION] = { "iteration", "Iteration" },
   [PROP_EXPECTED_DOWNTIME] = { "expected-downtime", "ExpectedDowntime" },
   [PROP_CONVERGING] = { "converging", "Converging" },
+  [PROP_CONVERGENCE] = { "convergence", "Convergence" },
   [PROP_STATISTICS] = { "statistics", "Statistics" },
   [PROP_ERROR_NAME] = { "error-name", "ErrorName" },
   [PROP_ERROR_MESSAGE] = { "error-message", "ErrorMessage" },
@@ -325,6 +327,20 @@ ferry_migration_class_init (FerryMigrationClass *klass)
    * Whether the migration converges: `yes`, `no` or `unknown`.
    */
   props[PROP_CONVERGING] = g_param_spec_string ("converging", NULL, NULL, NULL, flags);
+  /**
+   * FerryMigration:convergence:
+   *
+   * Why the migration is or is not getting there (`a{sv}`, DESIGN §2):
+   * `verdict` (`converging`, `stalled`, `diverging` or `unknown`),
+   * `reason` (e.g. `dirty-rate-over-link`, `downtime-limit`),
+   * `description` (the figures behind it, in words), `suggestion` (what a
+   * person can do), and the figures `dirty-rate`, `transfer-rate` (bytes/s),
+   * `remaining` (bytes), `passes`, `expected-downtime`, `downtime-limit`
+   * (ms) and `throttle` (%). Notified as it changes, with the progress
+   * counters.
+   */
+  props[PROP_CONVERGENCE] =
+      g_param_spec_variant ("convergence", NULL, NULL, G_VARIANT_TYPE_VARDICT, NULL, flags);
   /**
    * FerryMigration:statistics:
    *
@@ -981,6 +997,22 @@ ferry_migration_get_converging (FerryMigration *self)
 {
   g_return_val_if_fail (FERRY_IS_MIGRATION (self), NULL);
   return _ferry_proxy_get_string (self->proxy, "Converging");
+}
+
+/**
+ * ferry_migration_dup_convergence:
+ * @self: a #FerryMigration
+ *
+ * Gets a copy of the verdict on convergence: why the migration is or is
+ * not getting there, with the figures behind it and a suggestion.
+ *
+ * Returns: (transfer full) (nullable): the #FerryMigration:convergence (`a{sv}`)
+ */
+GVariant *
+ferry_migration_dup_convergence (FerryMigration *self)
+{
+  g_return_val_if_fail (FERRY_IS_MIGRATION (self), NULL);
+  return g_dbus_proxy_get_cached_property (self->proxy, "Convergence");
 }
 
 /**

@@ -13,6 +13,7 @@
 #include "ferryd-migration.h"
 #include "ferryd-peer-client.h"
 #include "ferryd-phase.h"
+#include "ferryd-policy.h"
 #include "ferryd-progress.h"
 
 #define PEER_CALL_TIMEOUT_MS 60000
@@ -66,6 +67,10 @@ typedef struct
   gboolean pass_sample_pending;
   guint pass;
   GVariant *statistics;
+  FerrydPolicyRules rules; /* what the convergence policy may do; zero where it does not steer */
+  guint policy_step_pass;  /* pass of the policy's last step, 0 = none */
+  guint reported_throttle; /* the throttle the last "throttle" PolicyAction named */
+  FerrydVerdict published_verdict; /* the verdict Convergence shows */
 } FerrydMigrationShared;
 
 /* The public record: the GObject properties the D-Bus layer binds to the
@@ -98,6 +103,7 @@ typedef enum
   MIGRATION_PROP_ITERATION,
   MIGRATION_PROP_EXPECTED_DOWNTIME,
   MIGRATION_PROP_CONVERGING,
+  MIGRATION_PROP_CONVERGENCE,
   MIGRATION_PROP_STATISTICS,
   MIGRATION_PROP_ERROR,
   MIGRATION_N_PROPS

@@ -300,6 +300,29 @@ ferryd_migration_get_statistics (FerrydMigration *self)
   return migration_build_statistics (self);
 }
 
+/* What the convergence policy looks at, from the last sample. */
+static void
+policy_sample (FerrydMigration *self, FerrydPolicySample *sample)
+{
+  FerrydMigrationShared *m = SHARED (self);
+  const FerrydProgress *p = &m->info;
+
+  *sample = (FerrydPolicySample){ 0 };
+  sample->active = m->state == STATE_ACTIVE && p->status == FERRYD_STREAM_ACTIVE;
+  sample->postcopy_started = m->postcopy_started;
+  sample->postcopy_requested = m->postcopy_requested;
+  sample->pass = MAX (m->pass, p->iteration);
+  sample->remaining = p->memory_remaining;
+  sample->transfer_rate = p->transfer_rate;
+  sample->dirty_rate = p->dirty_rate;
+  sample->pass_remaining = m->pass_remaining;
+  sample->prev_pass_remaining = m->prev_pass_remaining;
+  sample->downtime_limit = m->downtime_limit;
+  sample->throttle = p->cpu_throttle;
+  sample->last_step_pass = m->policy_step_pass;
+  sample->published = m->published_verdict;
+}
+
 void
 migration_update_progress (FerrydMigration *self)
 {
@@ -310,6 +333,8 @@ migration_update_progress (FerrydMigration *self)
     SHARED (self)->pass_remaining,   SHARED (self)->prev_pass_remaining
   };
   FerrydEstimate estimate;
+  FerrydPolicySample sample;
+  g_auto (FerrydConvergence) convergence = { 0 };
 
   if (!p->has_memory)
     return;
@@ -325,8 +350,24 @@ migration_update_progress (FerrydMigration *self)
   migration_set_uint64 (self, MIGRATION_PROP_DIRTY_RATE, p->dirty_rate);
   migration_set_uint (self, MIGRATION_PROP_ITERATION, p->iteration);
   migration_set_uint64 (self, MIGRATION_PROP_EXPECTED_DOWNTIME, estimate.expected_downtime);
+  /* The verdict is kept (not reset to unknown) once the stream ends. */
+  policy_sample (self, &sample);
+  if (!sample.active && !sample.postcopy_started)
+    {
+      if (SHARED (self)->published_verdict == FERRYD_VERDICT_UNKNOWN)
+        migration_set_string (self, MIGRATION_PROP_CONVERGING,
+                              ferryd_converging_to_string (estimate.converging));
+      return;
+    }
+  ferryd_policy_assess (&sample, &SHARED (self)->rules, &convergence);
+  migration_set_variant (self, MIGRATION_PROP_CONVERGENCE,
+                         ferryd_convergence_to_variant (&convergence, &sample));
+  SHARED (self)->published_verdict = convergence.verdict;
+  /* Converging is the short form of the same verdict. */
   migration_set_string (self, MIGRATION_PROP_CONVERGING,
-                        ferryd_converging_to_string (estimate.converging));
+                        convergence.verdict == FERRYD_VERDICT_CONVERGING ? "yes"
+                        : convergence.verdict == FERRYD_VERDICT_UNKNOWN  ? "unknown"
+                                                                         : "no");
 }
 
 /* --- convergence policy --- */
@@ -339,25 +380,46 @@ migration_policy_action (FerrydMigration *self, const char *action, const char *
 }
 
 static void
+policy_downtime_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (!ferryd_migration_control_finish (FERRYD_MIGRATION (source), result, &error))
+    g_debug ("policy: the downtime limit was not raised: %s", error->message);
+}
+
+/* The rules are zero (nothing allowed) on a side that does not steer. */
+static void
 apply_policy (FerrydMigration *self)
 {
-  const char *converging = migration_get_string (self, MIGRATION_PROP_CONVERGING);
-  g_autofree char *reason = NULL;
+  FerrydMigrationShared *m = SHARED (self);
+  FerrydPolicySample sample;
+  g_auto (FerrydConvergence) convergence = { 0 };
+  g_auto (FerrydPolicyStep) step = { 0 };
 
-  if (!ferryd_progress_wants_postcopy (
-          SHARED (self)->options->postcopy == FERRYD_POSTCOPY_AUTO,
-          SHARED (self)->postcopy_requested, SHARED (self)->state == STATE_ACTIVE,
-          SHARED (self)->pass,
-          g_strcmp0 (converging, "no") == 0 ? FERRYD_CONVERGING_NO : FERRYD_CONVERGING_UNKNOWN))
+  policy_sample (self, &sample);
+  /* auto-converge is QEMU's own throttle: each rise is a step too. */
+  if (sample.throttle > m->reported_throttle && !sample.postcopy_started)
+    {
+      g_autofree char *reason = ferryd_policy_throttle_reason (&sample);
+
+      m->reported_throttle = sample.throttle;
+      migration_policy_action (self, "throttle", reason);
+    }
+  ferryd_policy_assess (&sample, &m->rules, &convergence);
+  ferryd_policy_next_step (&sample, &m->rules, &convergence, &step);
+  if (step.kind == FERRYD_POLICY_STEP_NONE)
     return;
-  reason = g_strdup_printf (
-      "pre-copy is not converging after %u passes: dirty rate %" G_GUINT64_FORMAT
-      " B/s, transfer rate %" G_GUINT64_FORMAT " B/s, expected downtime %" G_GUINT64_FORMAT
-      " ms > limit %" G_GUINT64_FORMAT " ms",
-      SHARED (self)->pass, SHARED (self)->info.dirty_rate, SHARED (self)->info.transfer_rate,
-      SHARED (self)->info.expected_downtime, SHARED (self)->downtime_limit);
-  migration_policy_action (self, "start-postcopy", reason);
-  ferryd_migration_start_postcopy (self, NULL);
+  m->policy_step_pass = sample.pass;
+  migration_policy_action (self, ferryd_policy_step_to_string (step.kind), step.reason);
+  if (step.kind == FERRYD_POLICY_STEP_RAISE_DOWNTIME)
+    {
+      /* Taken at once, so the next sample judges against it. */
+      m->downtime_limit = step.value;
+      ferryd_migration_set_max_downtime_async (self, step.value, NULL, policy_downtime_cb, NULL);
+    }
+  else if (step.kind == FERRYD_POLICY_STEP_START_POSTCOPY)
+    ferryd_migration_start_postcopy (self, NULL);
 }
 
 /* --- sampling --- */
@@ -379,8 +441,10 @@ sample_cb (GObject *source, GAsyncResult *result, gpointer user_data)
       SHARED (self)->prev_pass_remaining = SHARED (self)->pass_remaining;
       SHARED (self)->pass_remaining = SHARED (self)->info.memory_remaining;
     }
-  migration_update_progress (self);
+  /* The policy acts on what Convergence showed so far, then the sample
+   * is published. */
   apply_policy (self);
+  migration_update_progress (self);
 }
 
 void
@@ -688,6 +752,14 @@ migration_construct (FerrydMigration *self, const FerrydMigrationSetup *setup)
   migration_set_string (self, MIGRATION_PROP_PHASE, "begin");
   migration_set_string (self, MIGRATION_PROP_STATE, "pending");
   migration_set_string (self, MIGRATION_PROP_MODE, "precopy");
+  {
+    FerrydPolicySample none = { 0 };
+    g_auto (FerrydConvergence) convergence = { 0 };
+
+    ferryd_policy_assess (&none, &SHARED (self)->rules, &convergence);
+    migration_set_variant (self, MIGRATION_PROP_CONVERGENCE,
+                           ferryd_convergence_to_variant (&convergence, &none));
+  }
 }
 
 static void
@@ -778,6 +850,8 @@ install_properties (GObjectClass *object_class)
       g_param_spec_string ("converging", NULL, NULL, "unknown", flags);
   props[MIGRATION_PROP_OPTIONS] =
       g_param_spec_variant ("options", NULL, NULL, G_VARIANT_TYPE ("a{sv}"), NULL, flags);
+  props[MIGRATION_PROP_CONVERGENCE] =
+      g_param_spec_variant ("convergence", NULL, NULL, G_VARIANT_TYPE ("a{sv}"), NULL, flags);
   props[MIGRATION_PROP_STATISTICS] =
       g_param_spec_variant ("statistics", NULL, NULL, G_VARIANT_TYPE ("a{sv}"),
                             g_variant_new_array (G_VARIANT_TYPE ("{sv}"), NULL, 0), flags);

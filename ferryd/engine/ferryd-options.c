@@ -352,3 +352,12 @@ ferryd_postcopy_mode_to_string (FerrydPostcopyMode mode)
 {
   return postcopy_choices[mode];
 }
+
+gboolean
+ferryd_migrate_options_has (const FerrydMigrateOptions *options, const char *key)
+{
+  g_autoptr (GVariant) value =
+      options->variant ? g_variant_lookup_value (options->variant, key, NULL) : NULL;
+
+  return value != NULL;
+}

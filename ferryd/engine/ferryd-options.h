@@ -57,6 +57,8 @@ const char *ferryd_postcopy_mode_to_string (FerrydPostcopyMode mode);
 gboolean ferryd_migrate_uri_parse (const char *uri, char **host, guint16 *port);
 /* The range check an integer option (e.g. "max-bandwidth") gets when it
  * is parsed, for the same value set on a running migration. */
+/* Whether the caller gave @key (defaults and given values look alike). */
+gboolean ferryd_migrate_options_has (const FerrydMigrateOptions *options, const char *key);
 gboolean ferryd_migrate_option_check_range (const char *key, guint64 value, GError **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (FerrydMigrateOptions, ferryd_migrate_options_free)

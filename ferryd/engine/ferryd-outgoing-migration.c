@@ -215,9 +215,17 @@ static gboolean
 timeout_cb (gpointer user_data)
 {
   FerrydOutgoingMigration *self = user_data;
-  g_autofree char *reason =
-      g_strdup_printf ("migration did not complete within %u s", SHARED (self)->options->timeout);
+  GVariant *convergence =
+      migration_get_variant (FERRYD_MIGRATION (self), MIGRATION_PROP_CONVERGENCE);
+  const char *why = NULL;
+  g_autofree char *reason = NULL;
 
+  /* The figures of the last verdict say why it did not. */
+  if (convergence)
+    g_variant_lookup (convergence, "description", "&s", &why);
+  reason =
+      g_strdup_printf ("migration did not complete within %u s%s%s",
+                       SHARED (self)->options->timeout, why && *why ? ": " : "", why ? why : "");
   SHARED (self)->timeout_id = 0;
   if (SHARED (self)->finished || SHARED (self)->state != STATE_ACTIVE)
     return G_SOURCE_REMOVE;
@@ -303,15 +311,41 @@ prepare_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   perform (self);
 }
 
+/* What the convergence policy is asked for and may use: the caller's
+ * options and what both hosts can do. */
+static FerrydPolicyRequest
+policy_request (FerrydOutgoingMigration *self, const char *const *peer_caps)
+{
+  FerrydMigrateOptions *o = SHARED (self)->options;
+  const char *const *local_caps = ferryd_daemon_get_capabilities (SHARED (self)->daemon);
+  FerrydPolicyRequest r = { 0 };
+
+  r.postcopy_given = ferryd_migrate_options_has (o, "postcopy");
+  r.postcopy = ferryd_postcopy_mode_to_string (o->postcopy);
+  r.auto_converge_given = ferryd_migrate_options_has (o, "auto-converge");
+  r.auto_converge = o->auto_converge;
+  r.max_downtime_given = o->max_downtime > 0;
+  r.max_downtime = o->max_downtime;
+  r.multifd = o->multifd_channels > 0;
+  r.timeout_postcopy = g_str_equal (o->timeout_action, "postcopy");
+  r.local_postcopy = local_caps && g_strv_contains (local_caps, "postcopy");
+  /* A destination that lists no capabilities predates them: trust it. */
+  r.peer_postcopy = peer_caps == NULL || g_strv_contains (peer_caps, "postcopy");
+  return r;
+}
+
 static GStrv
 choose_features (FerrydOutgoingMigration *self, const char *const *peer_caps, GError **error)
 {
   FerrydMigrateOptions *o = SHARED (self)->options;
   g_autoptr (GStrvBuilder) features = g_strv_builder_new ();
   gboolean peer_has_ack = peer_caps && g_strv_contains (peer_caps, "switchover-ack");
+  FerrydPolicyRequest request = policy_request (self, peer_caps);
+  gboolean postcopy;
 
-  gboolean postcopy =
-      o->postcopy != FERRYD_POSTCOPY_OFF || g_str_equal (o->timeout_action, "postcopy");
+  if (!ferryd_policy_plan (&request, &SHARED (self)->rules, error))
+    return NULL;
+  postcopy = SHARED (self)->rules.postcopy_ram;
 
   /* The return path costs downtime here (the source waits for the
    * destination's load to migration_finish); only features that need it get it. */
@@ -319,15 +353,7 @@ choose_features (FerrydOutgoingMigration *self, const char *const *peer_caps, GE
   if (postcopy || g_str_equal (o->switchover_ack, "on"))
     g_strv_builder_add (features, "return-path");
   if (postcopy)
-    {
-      if (peer_caps && !g_strv_contains (peer_caps, "postcopy"))
-        {
-          g_set_error_literal (error, FERRY_ERROR, FERRY_ERROR_NOT_SUPPORTED,
-                               "The destination does not support post-copy");
-          return NULL;
-        }
-      g_strv_builder_add (features, "postcopy-ram");
-    }
+    g_strv_builder_add (features, "postcopy-ram");
   if (o->multifd_channels > 0)
     g_strv_builder_add (features, "multifd");
   if (o->tls)
@@ -341,7 +367,7 @@ choose_features (FerrydOutgoingMigration *self, const char *const *peer_caps, GE
         }
       g_strv_builder_add (features, "tls");
     }
-  if (o->auto_converge)
+  if (SHARED (self)->rules.auto_converge)
     g_strv_builder_add (features, "auto-converge");
   if (g_str_equal (o->switchover_ack, "on") && !peer_has_ack)
     {

@@ -68,17 +68,6 @@ ferryd_progress_estimate (const FerrydProgress *p,
   estimate->time_remaining = rate > dirty && remaining > 0 ? remaining * 1000 / (rate - dirty) : 0;
 }
 
-gboolean
-ferryd_progress_wants_postcopy (gboolean postcopy_auto,
-                                gboolean postcopy_requested,
-                                gboolean active,
-                                guint pass,
-                                FerrydConverging converging)
-{
-  return postcopy_auto && !postcopy_requested && active && pass >= 2 &&
-         converging == FERRYD_CONVERGING_NO;
-}
-
 GVariant *
 ferryd_progress_build_statistics (const FerrydProgress *progress, const FerrydTimes *t)
 {

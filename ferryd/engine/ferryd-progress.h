@@ -41,6 +41,7 @@ typedef struct
   guint32 iteration; /* dirty-memory synchronisations so far */
   guint64 postcopy_requests;
   guint64 postcopy_bytes;
+  guint cpu_throttle; /* % of CPU time auto-converge takes from the guest */
 } FerrydProgress;
 
 typedef enum
@@ -76,13 +77,6 @@ typedef struct
 void ferryd_progress_estimate (const FerrydProgress *progress,
                                const FerrydEstimateContext *context,
                                FerrydEstimate *estimate);
-
-/* The convergence policy: whether post-copy=auto switches to post-copy now. */
-gboolean ferryd_progress_wants_postcopy (gboolean postcopy_auto,
-                                         gboolean postcopy_requested,
-                                         gboolean active,
-                                         guint pass,
-                                         FerrydConverging converging);
 
 /* Wall-clock moments of a migration, µs since the epoch (0 = not yet). */
 typedef struct

@@ -37,6 +37,7 @@ guint64 ferry_migration_get_dirty_rate (FerryMigration *self);
 guint ferry_migration_get_iteration (FerryMigration *self);
 guint64 ferry_migration_get_expected_downtime (FerryMigration *self);
 const char *ferry_migration_get_converging (FerryMigration *self);
+GVariant *ferry_migration_dup_convergence (FerryMigration *self);
 GVariant *ferry_migration_dup_statistics (FerryMigration *self);
 const char *ferry_migration_get_error_name (FerryMigration *self);
 const char *ferry_migration_get_error_message (FerryMigration *self);

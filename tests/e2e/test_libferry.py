@@ -233,6 +233,11 @@ class LibferryTest(ferrytest.TwoHostTestCase):
         # a finished migration: wait returns at once, statistics too
         self.assertIn('memory-total', m.wait_sync(None).unpack())
         self.assertIn('memory-total', m.get_statistics_sync(None).unpack())
+        # why it got there: the Convergence verdict, property and getter
+        conv = m.dup_convergence().unpack()
+        self.assertIn(conv['verdict'], ('converging', 'unknown'), conv)
+        self.assertIn('suggestion', conv)
+        self.assertEqual(m.props.convergence.unpack(), conv)
         # control calls on a finished migration: a Ferry error
         with self.assertRaises(GLib.Error) as cm:
             m.start_postcopy_sync(None)

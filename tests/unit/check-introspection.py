@@ -93,6 +93,7 @@ CONTRACT = {
             ("Iteration", "u"),
             ("ExpectedDowntime", "t"),
             ("Converging", "s"),
+            ("Convergence", "a{sv}"),
             ("Statistics", "a{sv}"),
             ("ErrorName", "s"),
             ("ErrorMessage", "s"),

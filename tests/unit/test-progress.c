@@ -206,18 +206,6 @@ test_progress_converging (void)
   g_assert_cmpint (e.converging, ==, FERRYD_CONVERGING_YES);
 }
 
-static void
-test_progress_policy (void)
-{
-  g_assert_true (ferryd_progress_wants_postcopy (TRUE, FALSE, TRUE, 2, FERRYD_CONVERGING_NO));
-  g_assert_false (ferryd_progress_wants_postcopy (FALSE, FALSE, TRUE, 2, FERRYD_CONVERGING_NO));
-  g_assert_false (ferryd_progress_wants_postcopy (TRUE, TRUE, TRUE, 2, FERRYD_CONVERGING_NO));
-  g_assert_false (ferryd_progress_wants_postcopy (TRUE, FALSE, FALSE, 2, FERRYD_CONVERGING_NO));
-  g_assert_false (ferryd_progress_wants_postcopy (TRUE, FALSE, TRUE, 1, FERRYD_CONVERGING_NO));
-  g_assert_false (ferryd_progress_wants_postcopy (TRUE, FALSE, TRUE, 3, FERRYD_CONVERGING_YES));
-  g_assert_false (ferryd_progress_wants_postcopy (TRUE, FALSE, TRUE, 3, FERRYD_CONVERGING_UNKNOWN));
-}
-
 static guint64
 lookup_u64 (GVariant *dict, const char *key)
 {
@@ -375,7 +363,6 @@ main (int argc, char **argv)
   g_test_add_func ("/progress/fraction", test_progress_fraction);
   g_test_add_func ("/progress/eta", test_progress_eta);
   g_test_add_func ("/progress/converging", test_progress_converging);
-  g_test_add_func ("/progress/policy", test_progress_policy);
   g_test_add_func ("/progress/statistics", test_statistics);
   g_test_add_func ("/progress/iteration-statistics", test_iteration_statistics);
   g_test_add_func ("/progress/incoming-statistics", test_incoming_statistics);

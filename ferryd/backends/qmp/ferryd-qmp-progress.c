@@ -58,6 +58,7 @@ ferryd_qmp_progress_from_reply (JsonNode *reply, FerrydProgress *p)
   p->setup_time = get_u64 (info, "setup-time");
   p->downtime = get_u64 (info, "downtime");
   p->expected_downtime = get_u64 (info, "expected-downtime");
+  p->cpu_throttle = (guint) MIN (get_u64 (info, "cpu-throttle-percentage"), 100);
   if (ram)
     {
       JsonNode *mbps = json_object_get_member (ram, "mbps");
