@@ -28,12 +28,14 @@ struct _FerrydDaemon
   gboolean peer_extra_args; /* ferryd.conf [Peer] AllowExtraArgs */
   GHashTable *domains;      /* name -> FerrydDomain */
   GHashTable *persistent;   /* names with a description on disk */
+  guint reattaching;        /* backends still looking for their guests */
 };
 
 enum
 {
   SIGNAL_DOMAIN_ADDED,
   SIGNAL_DOMAIN_REMOVED,
+  SIGNAL_REATTACHED,
   N_SIGNALS
 };
 static guint signals[N_SIGNALS];
@@ -299,6 +301,26 @@ load_domains (FerrydDaemon *self)
     }
 }
 
+void
+ferryd_daemon_reattach_hold (FerrydDaemon *self)
+{
+  self->reattaching++;
+}
+
+void
+ferryd_daemon_reattach_release (FerrydDaemon *self)
+{
+  g_return_if_fail (self->reattaching > 0);
+  if (--self->reattaching == 0)
+    g_signal_emit (self, signals[SIGNAL_REATTACHED], 0);
+}
+
+gboolean
+ferryd_daemon_is_reattaching (FerrydDaemon *self)
+{
+  return self->reattaching > 0;
+}
+
 FerrydDomain *
 ferryd_daemon_domain_for_running (FerrydDaemon *self,
                                   FerrydBackend *backend,
@@ -396,6 +418,9 @@ ferryd_daemon_class_init (FerrydDaemonClass *klass)
   signals[SIGNAL_DOMAIN_REMOVED] =
       g_signal_new ("domain-removed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
                     NULL, G_TYPE_NONE, 1, FERRYD_TYPE_DOMAIN);
+  signals[SIGNAL_REATTACHED] =
+      g_signal_new ("reattached", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                    G_TYPE_NONE, 0);
 }
 
 static void
