@@ -24,6 +24,9 @@
 #define FINISH_TIMEOUT_S 60
 /* How long a destination whose stream failed waits for the source's word. */
 #define SOURCE_VERDICT_TIMEOUT_S 5
+/* How long a destination whose post-copy stream completed waits for the
+ * source's Finish before it finishes alone (the guest runs there). */
+#define POSTCOPY_FINISH_WAIT_S 10
 
 typedef FerrydPhase Phase;
 typedef FerrydState State;
@@ -65,6 +68,7 @@ typedef struct
   gboolean pass_sample_pending;
   guint pass;
   GVariant *statistics;
+  gboolean restored; /* taken over from a previous ferryd's journal */
 } FerrydMigrationShared;
 
 /* The fields both sides share; SHARED() takes either side's pointer. */
@@ -90,3 +94,9 @@ gboolean migration_note_postcopy_started (FerrydMigration *self, gint64 ts);
 void migration_attach_stream (FerrydMigration *self, FerrydStream *stream);
 /* Record that the guest crashed on @host ("source", "destination"). */
 void migration_set_crash_error (FerrydMigration *self, const char *host, const char *why);
+/* Post-copy paused (both QEMUs wait; the error names Recover) and running
+ * again (the error cleared). */
+void migration_note_postcopy_paused (FerrydMigration *self);
+void migration_note_postcopy_resumed (FerrydMigration *self);
+/* Save the journal entry of the migration (ferryd-migration-journal.c). */
+void migration_journal_save (FerrydMigration *self);

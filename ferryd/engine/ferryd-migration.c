@@ -115,6 +115,7 @@ migration_set_phase (FerrydMigration *self, Phase phase)
   ferry_dbus_migration_set_phase_timestamps (SHARED (self)->record,
                                              g_variant_builder_end (&stamps));
   ferry_dbus_migration_set_phase (SHARED (self)->record, ferryd_phase_to_string (phase));
+  migration_journal_save (self);
   ferry_dbus_migration_emit_phase_changed (SHARED (self)->record, ferryd_phase_to_string (phase));
 }
 
@@ -132,6 +133,7 @@ migration_set_state (FerrydMigration *self, State state)
   g_debug ("%s: state %s", SHARED (self)->label, ferryd_state_to_string (state));
   SHARED (self)->state = state;
   ferry_dbus_migration_set_state (SHARED (self)->record, ferryd_state_to_string (state));
+  migration_journal_save (self);
 }
 
 /* --- statistics and progress --- */
@@ -321,6 +323,7 @@ migration_finish (FerrydMigration *self, State state, const GError *error)
     migration_set_phase (self, PHASE_CONFIRM);
   migration_set_state (self, state);
   migration_set_phase (self, PHASE_DONE);
+  migration_journal_save (self);
   migration_drop_stream (self);
   ferryd_domain_set_migration (SHARED (self)->domain, NULL, FALSE);
 
@@ -345,8 +348,44 @@ migration_note_postcopy_started (FerrydMigration *self, gint64 ts)
   SHARED (self)->postcopy_started = TRUE;
   SHARED (self)->postcopy_us = ts;
   ferry_dbus_migration_set_mode (SHARED (self)->record, "postcopy");
+  migration_journal_save (self);
   ferry_dbus_migration_emit_post_copy_started (SHARED (self)->record);
   return TRUE;
+}
+
+/* Neither side holds the whole guest: both stay paused until Recover,
+ * nothing is rolled back, nothing is lost. Nothing moves either: no
+ * samples, no property changes. */
+void
+migration_note_postcopy_paused (FerrydMigration *self)
+{
+  if (SHARED (self)->finished)
+    return;
+  migration_stop_sampling (self);
+  migration_set_state (self, STATE_POSTCOPY_PAUSED);
+  ferry_dbus_migration_set_error_name (SHARED (self)->record,
+                                       ferry_error_to_dbus_name (FERRY_ERROR_MIGRATION_FAILED));
+  ferry_dbus_migration_set_error_message (
+      SHARED (self)->record,
+      "The post-copy data link broke: the guest is paused on both hosts and nothing is lost; "
+      "Recover (on the source host's migration) resumes it");
+  g_info ("%s: post-copy paused", SHARED (self)->label);
+}
+
+void
+migration_note_postcopy_resumed (FerrydMigration *self)
+{
+  gboolean was_paused = SHARED (self)->state == STATE_POSTCOPY_PAUSED;
+
+  if (SHARED (self)->finished)
+    return;
+  migration_set_state (self, STATE_POSTCOPY_ACTIVE);
+  if (!was_paused)
+    return;
+  /* The pause is over: its error is not the migration's. */
+  ferry_dbus_migration_set_error_name (SHARED (self)->record, "");
+  ferry_dbus_migration_set_error_message (SHARED (self)->record, "");
+  g_info ("%s: post-copy resumed", SHARED (self)->label);
 }
 
 static void
@@ -496,16 +535,21 @@ ferryd_migration_control_finish (FerrydMigration *self, GAsyncResult *result, GE
   return g_task_propagate_boolean (G_TASK (result), error);
 }
 
-gboolean
-ferryd_migration_recover (FerrydMigration *self, const char *uri, GError **error)
+void
+ferryd_migration_recover_async (FerrydMigration *self,
+                                const char *uri,
+                                GCancellable *cancellable,
+                                GAsyncReadyCallback callback,
+                                gpointer user_data)
 {
-  if (SHARED (self)->stream == NULL)
-    {
-      g_set_error_literal (error, FERRY_ERROR, FERRY_ERROR_NOT_SUPPORTED,
-                           "Post-copy recovery is not implemented yet");
-      return FALSE;
-    }
-  return ferryd_stream_recover (SHARED (self)->stream, uri, error);
+  g_autoptr (GTask) task = g_task_new (self, cancellable, callback, user_data);
+
+  g_task_set_source_tag (task, ferryd_migration_recover_async);
+  if (SHARED (self)->finished)
+    g_task_return_new_error (task, FERRY_ERROR, FERRY_ERROR_FAILED, "Migration already ended (%s)",
+                             ferryd_state_to_string (SHARED (self)->state));
+  else
+    FERRYD_MIGRATION_GET_CLASS (self)->recover (self, uri ? uri : "", g_steal_pointer (&task));
 }
 
 void
