@@ -599,7 +599,11 @@ incoming_recover (FerrydMigration *migration, const char *uri, GTask *task)
 static void
 incoming_journal_save (FerrydMigration *migration, FerrydJournalEntry *e)
 {
-  e->data_host = FERRYD_INCOMING_MIGRATION (migration)->data_host;
+  FerrydIncomingMigration *self = FERRYD_INCOMING_MIGRATION (migration);
+
+  e->data_host = self->data_host;
+  e->persistent_description = self->persistent_description;
+  e->created_domain = self->created_domain;
 }
 
 static void
@@ -608,6 +612,8 @@ incoming_journal_restore (FerrydMigration *migration, const FerrydJournalEntry *
   FerrydIncomingMigration *self = FERRYD_INCOMING_MIGRATION (migration);
 
   self->data_host = g_strdup (e->data_host);
+  self->persistent_description = g_strdup (e->persistent_description);
+  self->created_domain = e->created_domain;
   /* The guest runs here since post-copy began (or is still paused -S
    * before it): never resume it from here. */
   self->resume_sent = TRUE;
@@ -657,9 +663,11 @@ incoming_settle_after_restart (FerrydMigration *migration)
       g_object_unref (stream);
       migration_finish (migration, STATE_FAILED, error);
       /* A domain known here only for this migration goes with it. */
-      if (!ferryd_daemon_is_persistent (SHARED (self)->daemon, SHARED (self)->domain) &&
-          !ferryd_domain_is_active (SHARED (self)->domain))
-        ferryd_daemon_undefine_domain (SHARED (self)->daemon, SHARED (self)->domain, NULL);
+      if (!ferryd_domain_is_active (SHARED (self)->domain))
+        {
+          self->created_domain = TRUE;
+          remove_created_domain (self);
+        }
       return;
     }
   if (SHARED (self)->postcopy_started)

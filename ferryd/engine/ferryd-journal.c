@@ -32,6 +32,7 @@ ferryd_journal_entry_free (FerrydJournalEntry *e)
   g_free (e->peer_migration);
   g_strfreev (e->features);
   g_free (e->data_host);
+  g_free (e->persistent_description);
   g_free (e);
 }
 
@@ -109,6 +110,8 @@ ferryd_journal_write (const char *dir, const FerrydJournalEntry *e, GError **err
     g_key_file_set_string_list (file, GROUP, "Features", (const char *const *) e->features,
                                 g_strv_length (e->features));
   set_string (file, "DataHost", e->data_host);
+  set_string (file, "PersistentDescription", e->persistent_description);
+  g_key_file_set_boolean (file, GROUP, "CreatedDomain", e->created_domain);
   data = g_key_file_to_data (file, &length, NULL);
   /* Written to a temporary file and renamed over the old one: a ferryd
    * killed at any moment leaves the old entry or the new one. No fsync:
@@ -185,6 +188,8 @@ parse_entry (const char *path, GError **error)
   e->peer_migration = g_key_file_get_string (file, GROUP, "PeerMigration", NULL);
   e->features = g_key_file_get_string_list (file, GROUP, "Features", NULL, NULL);
   e->data_host = g_key_file_get_string (file, GROUP, "DataHost", NULL);
+  e->persistent_description = g_key_file_get_string (file, GROUP, "PersistentDescription", NULL);
+  e->created_domain = g_key_file_get_boolean (file, GROUP, "CreatedDomain", NULL);
   return g_steal_pointer (&e);
 }
 

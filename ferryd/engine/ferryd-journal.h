@@ -38,7 +38,9 @@ struct _FerrydJournalEntry
   char *peer_address;   /* source: how it reaches the destination */
   char *peer_migration; /* source: the destination's handle */
   char **features;
-  char *data_host;
+  char *data_host;              /* destination: where the source connects */
+  char *persistent_description; /* destination: to persist on success */
+  gboolean created_domain;      /* destination: defined for this migration */
 };
 
 void ferryd_journal_entry_free (FerrydJournalEntry *entry);

@@ -38,6 +38,8 @@ make_entry (guint id, const char *state)
   e->peer_address = g_strdup ("unix:path=/run/b");
   e->peer_migration = g_strdup ("/org/ferryvm/Ferry1/migration/7");
   e->features = g_strsplit ("events return-path postcopy-ram", " ", -1);
+  e->persistent_description = g_strdup ("[Domain]\nName=demo\n");
+  e->created_domain = TRUE;
   return e;
 }
 
@@ -81,6 +83,8 @@ test_journal_round_trip (void)
   g_assert_true (e->postcopy_started);
   g_assert_cmpstr (e->peer_migration, ==, "/org/ferryvm/Ferry1/migration/7");
   g_assert_cmpstrv (e->features, a->features);
+  g_assert_cmpstr (e->persistent_description, ==, a->persistent_description);
+  g_assert_true (e->created_domain);
   g_assert_cmpuint (((FerrydJournalEntry *) g_ptr_array_index (loaded, 1))->id, ==, 12);
   g_assert_true (((FerrydJournalEntry *) g_ptr_array_index (loaded, 1))->incoming);
 
