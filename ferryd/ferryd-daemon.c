@@ -42,10 +42,10 @@ static guint signals[N_SIGNALS];
 
 G_DEFINE_TYPE (FerrydDaemon, ferryd_daemon, G_TYPE_OBJECT)
 
-/* What the QMP backend drives on QEMU >= 10.0 today. post-copy
- * recovery, preempt, storage and TLS join when the engine does them. */
+/* What the QMP backend drives on QEMU >= 10.0 today. Preempt, storage
+ * and TLS join when the engine does them. */
 static const char *const capabilities[] = {
-  "postcopy", "switchover-ack", "multifd", "auto-converge", NULL,
+  "postcopy", "postcopy-recover", "switchover-ack", "multifd", "auto-converge", NULL,
 };
 
 const char *

@@ -97,6 +97,9 @@ class FaultsTest(ferrytest.TwoHostTestCase):
 
     def test_01_postcopy_link_cut_recover(self):
         name = 'cut'
+        for h in (self.a, self.b):
+            self.assertIn('postcopy-recover', h.get_prop(
+                ROOT_PATH, MANAGER_IFACE, 'Capabilities'))
         dom_a = ferrytest.start_guest(self.a, name, memory=96,
                                       append=POSTCOPY_GUEST)
         ferrytest.wait_heartbeats(self.a, name, 2)
