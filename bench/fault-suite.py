@@ -21,6 +21,7 @@ Cancel, and a dozen bad invocations.  Run as root with /usr/bin/python3:
 
 import argparse
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -465,6 +466,8 @@ def main():
         suite.run([k for k in args.only.split(',') if k])
     finally:
         suite.close()
+        if not os.environ.get('FERRY_KEEP_TMP'):
+            shutil.rmtree(tmp, ignore_errors=True)
     print(suite.table())
     print('\n%d faults in %.0f s' % (len(suite.rows), time.monotonic() - t))
 
