@@ -74,6 +74,15 @@ ferry_error_to_dbus_name (FerryError code)
   return FERRY_ERROR_NAME_PREFIX "Failed";
 }
 
+FerryError
+ferry_error_from_dbus_name (const char *name)
+{
+  for (gsize i = 0; i < G_N_ELEMENTS (ferry_error_entries); i++)
+    if (g_strcmp0 (ferry_error_entries[i].dbus_error_name, name) == 0)
+      return (FerryError) ferry_error_entries[i].error_code;
+  return FERRY_ERROR_FAILED;
+}
+
 static FerryError
 code_for_io_error (gint code)
 {

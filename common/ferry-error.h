@@ -56,6 +56,9 @@ const char *ferry_error_get_dbus_name (const GError *error);
 #ifndef __GI_SCANNER__
 #ifdef FERRY_COMPILATION
 const char *ferry_error_to_dbus_name (FerryError code);
+/* The code of a D-Bus error name of the domain; FERRY_ERROR_FAILED for any
+ * other name. */
+FerryError ferry_error_from_dbus_name (const char *name);
 
 GError *ferry_error_to_dbus (const GError *error);
 #endif

@@ -28,22 +28,24 @@ struct _FerrydDaemon
   gboolean peer_extra_args; /* ferryd.conf [Peer] AllowExtraArgs */
   GHashTable *domains;      /* name -> FerrydDomain */
   GHashTable *persistent;   /* names with a description on disk */
+  guint reattaching;        /* backends still looking for their guests */
 };
 
 enum
 {
   SIGNAL_DOMAIN_ADDED,
   SIGNAL_DOMAIN_REMOVED,
+  SIGNAL_REATTACHED,
   N_SIGNALS
 };
 static guint signals[N_SIGNALS];
 
 G_DEFINE_TYPE (FerrydDaemon, ferryd_daemon, G_TYPE_OBJECT)
 
-/* What the QMP backend drives on QEMU >= 10.0 today. post-copy
- * recovery, preempt and storage join when the engine does them. */
+/* What the QMP backend drives on QEMU >= 10.0 today. Preempt and
+ * storage join when the engine does them. */
 static const char *const capabilities[] = {
-  "postcopy", "switchover-ack", "multifd", "auto-converge", "tls", NULL,
+  "postcopy", "postcopy-recover", "switchover-ack", "multifd", "auto-converge", "tls", NULL,
 };
 
 const char *
@@ -299,6 +301,26 @@ load_domains (FerrydDaemon *self)
     }
 }
 
+void
+ferryd_daemon_reattach_hold (FerrydDaemon *self)
+{
+  self->reattaching++;
+}
+
+void
+ferryd_daemon_reattach_release (FerrydDaemon *self)
+{
+  g_return_if_fail (self->reattaching > 0);
+  if (--self->reattaching == 0)
+    g_signal_emit (self, signals[SIGNAL_REATTACHED], 0);
+}
+
+gboolean
+ferryd_daemon_is_reattaching (FerrydDaemon *self)
+{
+  return self->reattaching > 0;
+}
+
 FerrydDomain *
 ferryd_daemon_domain_for_running (FerrydDaemon *self,
                                   FerrydBackend *backend,
@@ -396,6 +418,9 @@ ferryd_daemon_class_init (FerrydDaemonClass *klass)
   signals[SIGNAL_DOMAIN_REMOVED] =
       g_signal_new ("domain-removed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
                     NULL, G_TYPE_NONE, 1, FERRYD_TYPE_DOMAIN);
+  signals[SIGNAL_REATTACHED] =
+      g_signal_new ("reattached", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                    G_TYPE_NONE, 0);
 }
 
 static void

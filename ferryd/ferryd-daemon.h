@@ -54,5 +54,12 @@ gboolean ferryd_daemon_is_persistent (FerrydDaemon *self, FerrydDomain *domain);
 FerrydDomain *ferryd_daemon_domain_for_running (FerrydDaemon *self,
                                                 FerrydBackend *backend,
                                                 FerrydDomainConfig *config);
+/* A backend looks for the guests of a previous ferryd in the background:
+ * each search holds the daemon until it is released; the last release
+ * emits "reattached" (the engine then settles the migrations it finds in
+ * its journal). */
+void ferryd_daemon_reattach_hold (FerrydDaemon *self);
+void ferryd_daemon_reattach_release (FerrydDaemon *self);
+gboolean ferryd_daemon_is_reattaching (FerrydDaemon *self);
 
 G_END_DECLS

@@ -45,6 +45,7 @@ static const AuthRule auth_rules[] = {
   { IFACE ("Peer"), "Prepare", FERRY_ACTION_PEER },
   { IFACE ("Peer"), "Finish", FERRY_ACTION_PEER },
   { IFACE ("Peer"), "Abort", FERRY_ACTION_PEER },
+  { IFACE ("Peer"), "Recover", FERRY_ACTION_PEER },
 };
 
 /* Peer calls come from another ferryd over one long-lived connection, and

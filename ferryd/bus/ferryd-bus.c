@@ -372,15 +372,21 @@ migration_control (gpointer object, GDBusMethodInvocation *invocation)
     ok = ferryd_migration_cancel (migration, &error);
   else if (g_str_equal (method, "StartPostCopy"))
     ok = ferryd_migration_start_postcopy (migration, &error);
-  else if (g_str_equal (method, "Recover"))
-    {
-      const char *uri;
-      g_variant_get (params, "(&s)", &uri);
-      ok = ferryd_migration_recover (migration, uri, &error);
-    }
   else
     g_assert_not_reached ();
   finish_control (invocation, ok, error);
+}
+
+static void
+migration_recover (gpointer object, GDBusMethodInvocation *invocation)
+{
+  FerrydMigration *migration = migration_for_invocation (object, invocation);
+  const char *uri;
+
+  if (migration == NULL)
+    return;
+  g_variant_get (g_dbus_method_invocation_get_parameters (invocation), "(&s)", &uri);
+  ferryd_migration_recover_async (migration, uri, NULL, control_cb, g_object_ref (invocation));
 }
 
 static void
@@ -394,6 +400,7 @@ migration_get_statistics (gpointer object, GDBusMethodInvocation *invocation)
 }
 
 DISPATCH (migration_control)
+DISPATCH (migration_recover)
 DISPATCH (migration_get_statistics)
 
 /* --- Peer --- */
@@ -556,10 +563,38 @@ peer_abort (gpointer object, GDBusMethodInvocation *invocation)
   finish_control (invocation, ok, error);
 }
 
+static void
+peer_recover_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GDBusMethodInvocation) invocation = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *uri = ferryd_engine_recover_finish (FERRYD_ENGINE (source), result, &error);
+
+  if (uri == NULL)
+    return_error (invocation, error);
+  else
+    g_dbus_method_invocation_return_value (invocation, g_variant_new ("(s)", uri));
+}
+
+static void
+peer_recover (gpointer object, GDBusMethodInvocation *invocation)
+{
+  FerrydBus *self = object;
+  const char *path, *uri;
+  FerrydMigration *migration;
+
+  g_variant_get (g_dbus_method_invocation_get_parameters (invocation), "(&o&s)", &path, &uri);
+  migration = incoming_for_path (self, invocation, path);
+  if (migration)
+    ferryd_engine_recover_async (self->engine, migration, uri, peer_recover_cb,
+                                 g_object_ref (invocation));
+}
+
 DISPATCH (peer_hello)
 DISPATCH (peer_prepare)
 DISPATCH (peer_finish)
 DISPATCH (peer_abort)
+DISPATCH (peer_recover)
 
 /* --- TLS peers --- */
 
@@ -805,12 +840,12 @@ migration_added_cb (FerrydEngine *engine, FerrydMigration *migration, FerrydBus 
   g_signal_connect_swapped (record, "handle-set-max-bandwidth", G_CALLBACK (on_migration_control),
                             self);
   g_signal_connect_swapped (record, "handle-pause", G_CALLBACK (on_migration_control), self);
-  g_signal_connect_swapped (record, "handle-recover", G_CALLBACK (on_migration_control), self);
+  g_signal_connect_swapped (record, "handle-recover", G_CALLBACK (on_migration_recover), self);
   g_signal_connect_swapped (record, "handle-get-statistics",
                             G_CALLBACK (on_migration_get_statistics), self);
   ferry_dbus_object_skeleton_set_migration (object, record);
   g_dbus_object_manager_server_export (self->object_manager, G_DBUS_OBJECT_SKELETON (object));
-  if (domain_iface)
+  if (domain_iface && !ferryd_migration_is_finished (migration))
     ferry_dbus_domain_set_migration (domain_iface, path);
 }
 
@@ -842,6 +877,7 @@ ferryd_bus_new (GDBusConnection *connection,
 {
   g_autoptr (FerrydBus) self = g_object_new (FERRYD_TYPE_BUS, NULL);
   g_autoptr (GList) domains = NULL;
+  g_autoptr (GList) migrations = NULL;
 
   self->connection = g_object_ref (connection);
   self->daemon = g_object_ref (daemon);
@@ -867,6 +903,7 @@ ferryd_bus_new (GDBusConnection *connection,
   g_signal_connect_swapped (self->peer, "handle-prepare", G_CALLBACK (on_peer_prepare), self);
   g_signal_connect_swapped (self->peer, "handle-finish", G_CALLBACK (on_peer_finish), self);
   g_signal_connect_swapped (self->peer, "handle-abort", G_CALLBACK (on_peer_abort), self);
+  g_signal_connect_swapped (self->peer, "handle-recover", G_CALLBACK (on_peer_recover), self);
 
   /* The root object carries the ObjectManager and, beside it, the
    * Manager and Peer interfaces. */
@@ -884,6 +921,10 @@ ferryd_bus_new (GDBusConnection *connection,
   domains = ferryd_daemon_get_domains (daemon);
   for (GList *l = domains; l; l = l->next)
     domain_added_cb (daemon, l->data, self);
+  /* Migrations a previous ferryd left in its journal. */
+  migrations = ferryd_engine_get_migrations (engine);
+  for (GList *l = migrations; l; l = l->next)
+    migration_added_cb (engine, l->data, self);
   g_dbus_object_manager_server_set_connection (self->object_manager, connection);
   return g_steal_pointer (&self);
 }

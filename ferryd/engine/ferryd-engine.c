@@ -16,6 +16,7 @@
 #include "ferryd-peer.h"
 #include "ferryd-peer-client.h"
 #include "ferryd-peer-tls.h"
+#include "ferryd-journal.h"
 
 #define HISTORY_LENGTH 32
 /* How long Check waits for the destination's Hello. */
@@ -61,6 +62,9 @@ prune_history (FerrydEngine *self)
 
       if (ferryd_migration_is_finished (migration))
         {
+          g_autofree char *dir = ferryd_journal_dir (ferryd_daemon_get_state_dir (self->daemon));
+
+          ferryd_journal_remove (dir, ferryd_migration_get_id (migration));
           g_queue_delete_link (&self->migrations, l);
           g_signal_emit (self, signals[SIGNAL_MIGRATION_REMOVED], 0, migration);
           g_object_unref (migration);
@@ -668,11 +672,152 @@ ferryd_engine_abort (FerrydEngine *self,
   return TRUE;
 }
 
+static void
+recover_listening_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  GError *error = NULL;
+  char *uri =
+      ferryd_incoming_migration_recover_finish (FERRYD_INCOMING_MIGRATION (source), result, &error);
+
+  if (uri == NULL)
+    g_task_return_error (task, error);
+  else
+    g_task_return_pointer (task, uri, g_free);
+}
+
+void
+ferryd_engine_recover_async (FerrydEngine *self,
+                             FerrydMigration *migration,
+                             const char *uri,
+                             GAsyncReadyCallback callback,
+                             gpointer user_data)
+{
+  g_autoptr (GTask) task = g_task_new (self, NULL, callback, user_data);
+  g_autoptr (GError) error = NULL;
+
+  g_task_set_source_tag (task, ferryd_engine_recover_async);
+  if (!check_incoming (migration, &error))
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  ferryd_incoming_migration_recover_async (FERRYD_INCOMING_MIGRATION (migration), uri, NULL,
+                                           recover_listening_cb, g_steal_pointer (&task));
+}
+
+char *
+ferryd_engine_recover_finish (FerrydEngine *self, GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
 void
 ferryd_engine_shutdown (FerrydEngine *self)
 {
   for (GList *l = self->migrations.head; l; l = l->next)
     ferryd_migration_shutdown (l->data);
+}
+
+/* --- after a restart --- */
+
+static void
+settle_restored (FerrydEngine *self)
+{
+  g_signal_handlers_disconnect_by_func (self->daemon, settle_restored, self);
+  for (GList *l = self->migrations.head; l; l = l->next)
+    ferryd_migration_settle_after_restart (l->data);
+}
+
+static gboolean
+settle_restored_idle (gpointer user_data)
+{
+  settle_restored (user_data);
+  return G_SOURCE_REMOVE;
+}
+
+/* The domain of a journal entry: the one defined here, or one made from
+ * the description the entry keeps (a transient domain for a migration
+ * still in flight, a detached one for history). */
+static FerrydDomain *
+restored_domain (FerrydEngine *self, const FerrydJournalEntry *e)
+{
+  FerrydDomain *domain = ferryd_daemon_lookup_domain (self->daemon, e->domain_name);
+  FerrydBackend *backend = ferryd_backend_get (e->backend ? e->backend : "");
+  FerrydDomainConfig *config;
+
+  if (domain)
+    return g_object_ref (domain);
+  config = e->description ? ferryd_domain_config_parse (e->description, NULL) : NULL;
+  if (config == NULL)
+    return NULL;
+  if (backend == NULL)
+    backend = ferryd_backend_get_default ();
+  if (e->finished)
+    return ferryd_backend_create_domain (backend, config,
+                                         ferryd_daemon_get_state_dir (self->daemon),
+                                         ferryd_daemon_get_runtime_dir (self->daemon));
+  return g_object_ref (ferryd_daemon_domain_for_running (self->daemon, backend, config));
+}
+
+/* Every migration a previous ferryd journaled: finished ones as history,
+ * the others taken over once the backends found their guests again. */
+static void
+restore_journal (FerrydEngine *self)
+{
+  g_autofree char *dir = ferryd_journal_dir (ferryd_daemon_get_state_dir (self->daemon));
+  g_autoptr (GPtrArray) entries = ferryd_journal_load (dir);
+  gboolean in_flight = FALSE;
+
+  for (guint i = 0; i < entries->len; i++)
+    {
+      const FerrydJournalEntry *e = g_ptr_array_index (entries, i);
+      g_autoptr (FerrydDomain) domain = restored_domain (self, e);
+      g_autoptr (GVariant) empty = g_variant_ref_sink (g_variant_new ("a{sv}", NULL));
+      FerrydMigrateOptions *options;
+      FerrydMigration *migration;
+
+      self->next_id = MAX (self->next_id, e->id);
+      options = ferryd_migrate_options_parse (e->options ? e->options : empty, NULL);
+      if (options == NULL)
+        options = ferryd_migrate_options_parse (empty, NULL);
+      if (domain == NULL)
+        {
+          g_warning ("Dropping the journal of migration %u: no description of '%s'", e->id,
+                     e->domain_name);
+          ferryd_migrate_options_free (options);
+          ferryd_journal_remove (dir, e->id);
+          continue;
+        }
+      {
+        FerrydMigrationSetup setup = {
+          .daemon = self->daemon,
+          .domain = domain,
+          .id = e->id,
+          .options = options,
+          .source = e->source ? e->source : "",
+          .destination = e->destination ? e->destination : "",
+          .uid = e->uid,
+          .local_hostname = ferryd_daemon_get_hostname (self->daemon),
+          .local_host_uuid = ferryd_daemon_get_host_uuid (self->daemon),
+        };
+
+        migration = e->incoming ? ferryd_incoming_migration_new (&setup)
+                                : ferryd_outgoing_migration_new (&setup);
+      }
+      ferryd_migration_restore (migration, e);
+      g_queue_push_tail (&self->migrations, migration);
+      g_signal_connect (migration, "finished", G_CALLBACK (migration_finished_cb), self);
+      in_flight |= !e->finished;
+    }
+  prune_history (self);
+  if (!in_flight)
+    return;
+  if (ferryd_daemon_is_reattaching (self->daemon))
+    g_signal_connect_swapped (self->daemon, "reattached", G_CALLBACK (settle_restored), self);
+  else
+    g_idle_add_full (G_PRIORITY_DEFAULT, settle_restored_idle, g_object_ref (self), g_object_unref);
 }
 
 FerrydEngine *
@@ -681,6 +826,7 @@ ferryd_engine_new (FerrydDaemon *daemon)
   FerrydEngine *self = g_object_new (FERRYD_TYPE_ENGINE, NULL);
 
   self->daemon = g_object_ref (daemon);
+  restore_journal (self);
   return self;
 }
 
@@ -692,6 +838,8 @@ ferryd_engine_finalize (GObject *object)
   for (GList *l = self->migrations.head; l; l = l->next)
     g_signal_handlers_disconnect_by_data (l->data, self);
   g_queue_clear_full (&self->migrations, g_object_unref);
+  if (self->daemon)
+    g_signal_handlers_disconnect_by_data (self->daemon, self);
   g_clear_object (&self->daemon);
   G_OBJECT_CLASS (ferryd_engine_parent_class)->finalize (object);
 }

@@ -71,6 +71,15 @@ gboolean ferryd_engine_abort (FerrydEngine *self,
                               const char *reason,
                               GError **error);
 
+/* Peer.Recover: the destination's half of a post-copy recovery;
+ * finishes with the address the source connects to. */
+void ferryd_engine_recover_async (FerrydEngine *self,
+                                  FerrydMigration *migration,
+                                  const char *uri,
+                                  GAsyncReadyCallback callback,
+                                  gpointer user_data);
+char *ferryd_engine_recover_finish (FerrydEngine *self, GAsyncResult *result, GError **error);
+
 /* Notify every migration that the daemon is shutting down. */
 void ferryd_engine_shutdown (FerrydEngine *self);
 

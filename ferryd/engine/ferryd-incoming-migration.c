@@ -33,9 +33,12 @@ struct _FerrydIncomingMigration
   GTask *finish_task;
   GVariant *source_statistics; /* as the source sent them in Finish */
   guint finish_timeout_id;
+  gboolean source_gone; /* the source ferryd left in post-copy */
 };
 
 static void rollback_incoming (FerrydIncomingMigration *self, GError *error);
+static void finish_alone (FerrydIncomingMigration *self);
+static gboolean finish_alone_timeout_cb (gpointer user_data);
 
 /* --- destination side --- */
 
@@ -77,7 +80,7 @@ on_dest_status (FerrydStream *stream, guint status, gint64 ts, gpointer user_dat
     {
       if (SHARED (self)->phase == PHASE_PREPARE)
         migration_set_phase (FERRYD_MIGRATION (self), PHASE_PERFORM);
-      migration_set_state (FERRYD_MIGRATION (self), STATE_POSTCOPY_ACTIVE);
+      migration_note_postcopy_resumed (FERRYD_MIGRATION (self));
       migration_note_postcopy_started (FERRYD_MIGRATION (self), ts);
       /* The source has stopped for good: the guest can only run here. */
       if (!self->resume_sent)
@@ -87,17 +90,31 @@ on_dest_status (FerrydStream *stream, guint status, gint64 ts, gpointer user_dat
         }
     }
   else if (status == FERRYD_STREAM_POSTCOPY_PAUSED)
-    migration_set_state (FERRYD_MIGRATION (self), STATE_POSTCOPY_PAUSED);
+    migration_note_postcopy_paused (FERRYD_MIGRATION (self));
   else if (status == FERRYD_STREAM_COMPLETED)
     {
       self->incoming_completed = TRUE;
+      /* A ferryd restarted here, or one whose source left, may never
+       * hear the source's Finish: the guest runs here, so the migration
+       * ends here; otherwise Finish has a while to come. */
+      if (self->finish_task == NULL && SHARED (self)->postcopy_started)
+        {
+          if (SHARED (self)->restored || self->source_gone)
+            {
+              finish_alone (self);
+              return;
+            }
+          if (self->finish_timeout_id == 0)
+            self->finish_timeout_id =
+                g_timeout_add_seconds (POSTCOPY_FINISH_WAIT_S, finish_alone_timeout_cb, self);
+        }
       incoming_try_finish (self);
     }
   else if (status == FERRYD_STREAM_FAILED)
     {
       if (SHARED (self)->postcopy_started)
         {
-          migration_set_state (FERRYD_MIGRATION (self), STATE_POSTCOPY_PAUSED);
+          migration_note_postcopy_paused (FERRYD_MIGRATION (self));
           return;
         }
       /* The source knows why (a cancel looks like a failure from here):
@@ -226,8 +243,12 @@ peer_vanished_cb (FerrydPeerWatch *watch, gpointer user_data)
     return;
   if (SHARED (self)->postcopy_started)
     {
-      /* Part of the guest is here, part there: keep it, paused. */
-      migration_set_state (FERRYD_MIGRATION (self), STATE_POSTCOPY_PAUSED);
+      /* Part of the guest is here, part there: keep it. The QEMUs go on
+       * without their ferryds; their stream says when it pauses. */
+      g_warning ("%s: the source ferryd went away during post-copy", SHARED (self)->label);
+      self->source_gone = TRUE;
+      if (self->incoming_completed)
+        finish_alone (self);
       return;
     }
   g_warning ("%s: the source ferryd went away", SHARED (self)->label);
@@ -318,6 +339,13 @@ prepared_cb (GObject *source, GAsyncResult *result, gpointer user_data)
                          (GDestroyNotify) g_variant_unref);
 }
 
+static void
+follow_stream (FerrydIncomingMigration *self)
+{
+  g_signal_connect (SHARED (self)->stream, "status-changed", G_CALLBACK (on_dest_status), self);
+  g_signal_connect (SHARED (self)->stream, "resumed", G_CALLBACK (on_dest_resumed), self);
+}
+
 void
 ferryd_incoming_migration_prepare_async (FerrydIncomingMigration *self,
                                          FerrydPeerWatch *source,
@@ -351,8 +379,7 @@ ferryd_incoming_migration_prepare_async (FerrydIncomingMigration *self,
   migration_attach_stream (
       FERRYD_MIGRATION (self),
       ferryd_backend_open_incoming (SHARED (self)->backend, SHARED (self)->domain));
-  g_signal_connect (SHARED (self)->stream, "status-changed", G_CALLBACK (on_dest_status), self);
-  g_signal_connect (SHARED (self)->stream, "resumed", G_CALLBACK (on_dest_resumed), self);
+  follow_stream (self);
   incoming.live = live;
   incoming.features = (const char *const *) SHARED (self)->features;
   incoming.data_host = self->data_host;
@@ -464,6 +491,195 @@ incoming_shutdown (FerrydMigration *migration)
   stop_watching (FERRYD_INCOMING_MIGRATION (migration));
 }
 
+/* --- post-copy: finishing alone, recovery, a restart of this ferryd --- */
+
+/* A post-copy stream that completed without the source's Finish: the
+ * guest runs here, and only here. */
+static void
+finish_alone (FerrydIncomingMigration *self)
+{
+  g_autoptr (FerrydStream) stream =
+      SHARED (self)->stream ? g_object_ref (SHARED (self)->stream) : NULL;
+
+  if (SHARED (self)->finished)
+    return;
+  g_clear_handle_id (&self->finish_timeout_id, g_source_remove);
+  migration_drop_stream (FERRYD_MIGRATION (self));
+  ferryd_domain_set_migration (SHARED (self)->domain, NULL, FALSE);
+  if (stream)
+    ferryd_stream_adopt (stream, SHARED (self)->domain);
+  if (SHARED (self)->options->persist && self->persistent_description)
+    {
+      g_autoptr (GError) error = NULL;
+      FerrydDomainConfig *config =
+          ferryd_domain_config_parse (self->persistent_description, &error);
+
+      if (config == NULL || !ferryd_daemon_persist_domain (SHARED (self)->daemon, config, &error))
+        g_warning ("%s: cannot persist the domain: %s", SHARED (self)->label, error->message);
+    }
+  if (SHARED (self)->phase == PHASE_PREPARE)
+    migration_set_phase (FERRYD_MIGRATION (self), PHASE_PERFORM);
+  if (SHARED (self)->phase == PHASE_PERFORM)
+    migration_set_phase (FERRYD_MIGRATION (self), PHASE_FINISH);
+  if (SHARED (self)->resume_us == 0)
+    SHARED (self)->resume_us = g_get_real_time ();
+  migration_finish (FERRYD_MIGRATION (self),
+                    SHARED (self)->crash_error ? STATE_FAILED : STATE_COMPLETED,
+                    SHARED (self)->crash_error);
+}
+
+static gboolean
+finish_alone_timeout_cb (gpointer user_data)
+{
+  FerrydIncomingMigration *self = user_data;
+
+  self->finish_timeout_id = 0;
+  if (!SHARED (self)->finished && self->finish_task == NULL)
+    {
+      g_warning ("%s: post-copy completed but the source did not finish; finishing here",
+                 SHARED (self)->label);
+      finish_alone (self);
+    }
+  return G_SOURCE_REMOVE;
+}
+
+static void
+listening_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  GError *error = NULL;
+  char *uri = ferryd_stream_listen_recover_finish (FERRYD_STREAM (source), result, &error);
+
+  if (uri == NULL)
+    g_task_return_error (task, error);
+  else
+    g_task_return_pointer (task, uri, g_free);
+}
+
+void
+ferryd_incoming_migration_recover_async (FerrydIncomingMigration *self,
+                                         const char *uri,
+                                         GCancellable *cancellable,
+                                         GAsyncReadyCallback callback,
+                                         gpointer user_data)
+{
+  g_autoptr (GTask) task = g_task_new (self, cancellable, callback, user_data);
+
+  g_task_set_source_tag (task, ferryd_incoming_migration_recover_async);
+  /* The source saw the pause; this side may learn it a moment later, so
+   * the backend judges the state (QEMU refuses unless post-copy is
+   * paused). */
+  if (SHARED (self)->finished || !SHARED (self)->postcopy_started)
+    g_task_return_new_error (task, FERRY_ERROR, FERRY_ERROR_NOT_SUPPORTED,
+                             "Only a paused post-copy migration can be recovered (it is %s)",
+                             ferryd_state_to_string (SHARED (self)->state));
+  else if (SHARED (self)->stream == NULL)
+    g_task_return_new_error (task, FERRY_ERROR, FERRY_ERROR_MIGRATION_FAILED,
+                             "The destination QEMU is gone");
+  else
+    ferryd_stream_listen_recover_async (SHARED (self)->stream, uri && *uri ? uri : NULL,
+                                        self->data_host, cancellable, listening_cb,
+                                        g_steal_pointer (&task));
+}
+
+char *
+ferryd_incoming_migration_recover_finish (FerrydIncomingMigration *self,
+                                          GAsyncResult *result,
+                                          GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+static void
+incoming_recover (FerrydMigration *migration, const char *uri, GTask *task)
+{
+  g_task_return_new_error (task, FERRY_ERROR, FERRY_ERROR_NOT_SUPPORTED,
+                           "Recover is done on the source host's migration object");
+  g_object_unref (task);
+}
+
+static void
+incoming_journal_save (FerrydMigration *migration, FerrydJournalEntry *e)
+{
+  FerrydIncomingMigration *self = FERRYD_INCOMING_MIGRATION (migration);
+
+  e->data_host = self->data_host;
+  e->persistent_description = self->persistent_description;
+  e->created_domain = self->created_domain;
+}
+
+static void
+incoming_journal_restore (FerrydMigration *migration, const FerrydJournalEntry *e)
+{
+  FerrydIncomingMigration *self = FERRYD_INCOMING_MIGRATION (migration);
+
+  self->data_host = g_strdup (e->data_host);
+  self->persistent_description = g_strdup (e->persistent_description);
+  self->created_domain = e->created_domain;
+  /* The guest runs here since post-copy began (or is still paused -S
+   * before it): never resume it from here. */
+  self->resume_sent = TRUE;
+}
+
+static void
+restart_query_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (FerrydIncomingMigration) self = user_data;
+  FerrydProgress progress = { 0 };
+
+  if (!ferryd_stream_query_finish (FERRYD_STREAM (source), result, &progress, NULL, NULL) ||
+      SHARED (self)->finished)
+    return;
+  g_info ("%s: taken over after a restart (%s, QEMU stream %u)", SHARED (self)->label,
+          ferryd_state_to_string (SHARED (self)->state), (guint) progress.status);
+  if (progress.status == FERRYD_STREAM_COMPLETED)
+    finish_alone (self);
+  else if (progress.status == FERRYD_STREAM_POSTCOPY_ACTIVE ||
+           progress.status == FERRYD_STREAM_POSTCOPY_PAUSED || SHARED (self)->postcopy_started)
+    {
+      if (SHARED (self)->resume_us == 0)
+        SHARED (self)->resume_us = g_get_real_time ();
+      if (progress.status != FERRYD_STREAM_NONE)
+        ferryd_stream_emit_status (SHARED (self)->stream, progress.status, g_get_real_time ());
+    }
+  else
+    ferryd_incoming_migration_abort (self, "ferryd restarted before the guest arrived here");
+}
+
+static void
+incoming_settle_after_restart (FerrydMigration *migration)
+{
+  FerrydIncomingMigration *self = FERRYD_INCOMING_MIGRATION (migration);
+  /* The guest's QEMU, if still there, was found again as the domain's. */
+  FerrydStream *stream =
+      ferryd_backend_open_outgoing (SHARED (self)->backend, SHARED (self)->domain);
+
+  if (!ferryd_stream_is_alive (stream))
+    {
+      g_autoptr (GError) error = g_error_new_literal (
+          FERRY_ERROR, FERRY_ERROR_MIGRATION_FAILED,
+          SHARED (self)->postcopy_started
+              ? "ferryd restarted during post-copy and the destination QEMU is gone"
+              : "ferryd restarted before the guest arrived here: it stays on the source");
+
+      g_object_unref (stream);
+      migration_finish (migration, STATE_FAILED, error);
+      /* A domain known here only for this migration goes with it. */
+      if (!ferryd_domain_is_active (SHARED (self)->domain))
+        {
+          self->created_domain = TRUE;
+          remove_created_domain (self);
+        }
+      return;
+    }
+  if (SHARED (self)->postcopy_started)
+    SHARED (self)->resume_us = g_get_real_time ();
+  migration_attach_stream (migration, stream);
+  follow_stream (self);
+  ferryd_stream_query_async (SHARED (self)->stream, restart_query_cb, g_object_ref (self));
+}
+
 /* --- object --- */
 
 G_DEFINE_FINAL_TYPE (FerrydIncomingMigration, ferryd_incoming_migration, FERRYD_TYPE_MIGRATION)
@@ -515,6 +731,10 @@ ferryd_incoming_migration_class_init (FerrydIncomingMigrationClass *klass)
   migration_class->ending = incoming_ending;
   migration_class->final_statistics = incoming_final_statistics;
   migration_class->shutdown = incoming_shutdown;
+  migration_class->recover = incoming_recover;
+  migration_class->journal_save = incoming_journal_save;
+  migration_class->journal_restore = incoming_journal_restore;
+  migration_class->settle_after_restart = incoming_settle_after_restart;
 }
 
 static void

@@ -31,5 +31,15 @@ GVariant *ferryd_incoming_migration_finish_finish (FerrydIncomingMigration *self
                                                    GAsyncResult *result,
                                                    GError **error);
 void ferryd_incoming_migration_abort (FerrydIncomingMigration *self, const char *reason);
+/* Post-copy recovery, the destination's half (Peer.Recover): listen on
+ * @uri or a fresh address; finishes with where the source connects. */
+void ferryd_incoming_migration_recover_async (FerrydIncomingMigration *self,
+                                              const char *uri,
+                                              GCancellable *cancellable,
+                                              GAsyncReadyCallback callback,
+                                              gpointer user_data);
+char *ferryd_incoming_migration_recover_finish (FerrydIncomingMigration *self,
+                                                GAsyncResult *result,
+                                                GError **error);
 
 G_END_DECLS

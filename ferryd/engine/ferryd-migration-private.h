@@ -25,6 +25,9 @@
 #define FINISH_TIMEOUT_S 60
 /* How long a destination whose stream failed waits for the source's word. */
 #define SOURCE_VERDICT_TIMEOUT_S 5
+/* How long a destination whose post-copy stream completed waits for the
+ * source's Finish before it finishes alone (the guest runs there). */
+#define POSTCOPY_FINISH_WAIT_S 10
 
 typedef FerrydPhase Phase;
 typedef FerrydState State;
@@ -71,6 +74,7 @@ typedef struct
   guint policy_step_pass;  /* pass of the policy's last step, 0 = none */
   guint reported_throttle; /* the throttle the last "throttle" PolicyAction named */
   FerrydVerdict published_verdict; /* the verdict Convergence shows */
+  gboolean restored;               /* taken over from a previous ferryd's journal */
 } FerrydMigrationShared;
 
 /* The public record: the GObject properties the D-Bus layer binds to the
@@ -124,6 +128,7 @@ void migration_set_double (FerrydMigration *self, MigrationProp prop, double val
 void migration_set_variant (FerrydMigration *self, MigrationProp prop, GVariant *value);
 const char *migration_get_string (FerrydMigration *self, MigrationProp prop);
 GVariant *migration_get_variant (FerrydMigration *self, MigrationProp prop);
+guint migration_get_uint (FerrydMigration *self, MigrationProp prop);
 /* Show @error (copied; NULL: none) as the "error" property. */
 void migration_show_error (FerrydMigration *self, const GError *error);
 /* Emit the public signals (same names as the D-Bus ones). */
@@ -146,3 +151,9 @@ gboolean migration_note_postcopy_started (FerrydMigration *self, gint64 ts);
 void migration_attach_stream (FerrydMigration *self, FerrydStream *stream);
 /* Record that the guest crashed on @host ("source", "destination"). */
 void migration_set_crash_error (FerrydMigration *self, const char *host, const char *why);
+/* Post-copy paused (both QEMUs wait; the error names Recover) and running
+ * again (the error cleared). */
+void migration_note_postcopy_paused (FerrydMigration *self);
+void migration_note_postcopy_resumed (FerrydMigration *self);
+/* Save the journal entry of the migration (ferryd-migration-journal.c). */
+void migration_journal_save (FerrydMigration *self);

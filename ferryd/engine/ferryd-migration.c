@@ -164,6 +164,12 @@ migration_get_variant (FerrydMigration *self, MigrationProp prop)
   return g_value_get_variant (&SHARED (self)->record[prop]);
 }
 
+guint
+migration_get_uint (FerrydMigration *self, MigrationProp prop)
+{
+  return g_value_get_uint (&SHARED (self)->record[prop]);
+}
+
 void
 migration_show_error (FerrydMigration *self, const GError *error)
 {
@@ -235,6 +241,7 @@ migration_set_phase (FerrydMigration *self, Phase phase)
                          (guint64) g_get_real_time ());
   migration_set_variant (self, MIGRATION_PROP_PHASE_TIMESTAMPS, g_variant_builder_end (&stamps));
   migration_set_string (self, MIGRATION_PROP_PHASE, ferryd_phase_to_string (phase));
+  migration_journal_save (self);
   g_signal_emit (self, signals[SIGNAL_PHASE_CHANGED], 0, ferryd_phase_to_string (phase));
 }
 
@@ -252,6 +259,7 @@ migration_set_state (FerrydMigration *self, State state)
   g_debug ("%s: state %s", SHARED (self)->label, ferryd_state_to_string (state));
   SHARED (self)->state = state;
   migration_set_string (self, MIGRATION_PROP_STATE, ferryd_state_to_string (state));
+  migration_journal_save (self);
 }
 
 /* --- statistics and progress --- */
@@ -527,6 +535,7 @@ migration_finish (FerrydMigration *self, State state, const GError *error)
     migration_set_phase (self, PHASE_CONFIRM);
   migration_set_state (self, state);
   migration_set_phase (self, PHASE_DONE);
+  migration_journal_save (self);
   migration_drop_stream (self);
   ferryd_domain_set_migration (SHARED (self)->domain, NULL, FALSE);
 
@@ -549,8 +558,45 @@ migration_note_postcopy_started (FerrydMigration *self, gint64 ts)
   SHARED (self)->postcopy_started = TRUE;
   SHARED (self)->postcopy_us = ts;
   migration_set_string (self, MIGRATION_PROP_MODE, "postcopy");
+  migration_journal_save (self);
   g_signal_emit (self, signals[SIGNAL_POST_COPY_STARTED], 0);
   return TRUE;
+}
+
+/* Neither side holds the whole guest: both stay paused until Recover,
+ * nothing is rolled back, nothing is lost. Nothing moves either: no
+ * samples, no property changes. */
+void
+migration_note_postcopy_paused (FerrydMigration *self)
+{
+  if (SHARED (self)->finished)
+    return;
+  migration_stop_sampling (self);
+  migration_set_state (self, STATE_POSTCOPY_PAUSED);
+  {
+    g_autoptr (GError) paused = g_error_new_literal (
+        FERRY_ERROR, FERRY_ERROR_MIGRATION_FAILED,
+        "The post-copy data link broke: the guest is paused on both hosts and nothing is lost; "
+        "Recover (on the source host's migration) resumes it");
+
+    migration_show_error (self, paused);
+  }
+  g_info ("%s: post-copy paused", SHARED (self)->label);
+}
+
+void
+migration_note_postcopy_resumed (FerrydMigration *self)
+{
+  gboolean was_paused = SHARED (self)->state == STATE_POSTCOPY_PAUSED;
+
+  if (SHARED (self)->finished)
+    return;
+  migration_set_state (self, STATE_POSTCOPY_ACTIVE);
+  if (!was_paused)
+    return;
+  /* The pause is over: its error is not the migration's. */
+  migration_show_error (self, NULL);
+  g_info ("%s: post-copy resumed", SHARED (self)->label);
 }
 
 static void
@@ -700,16 +746,21 @@ ferryd_migration_control_finish (FerrydMigration *self, GAsyncResult *result, GE
   return g_task_propagate_boolean (G_TASK (result), error);
 }
 
-gboolean
-ferryd_migration_recover (FerrydMigration *self, const char *uri, GError **error)
+void
+ferryd_migration_recover_async (FerrydMigration *self,
+                                const char *uri,
+                                GCancellable *cancellable,
+                                GAsyncReadyCallback callback,
+                                gpointer user_data)
 {
-  if (SHARED (self)->stream == NULL)
-    {
-      g_set_error_literal (error, FERRY_ERROR, FERRY_ERROR_NOT_SUPPORTED,
-                           "Post-copy recovery is not implemented yet");
-      return FALSE;
-    }
-  return ferryd_stream_recover (SHARED (self)->stream, uri, error);
+  g_autoptr (GTask) task = g_task_new (self, cancellable, callback, user_data);
+
+  g_task_set_source_tag (task, ferryd_migration_recover_async);
+  if (SHARED (self)->finished)
+    g_task_return_new_error (task, FERRY_ERROR, FERRY_ERROR_FAILED, "Migration already ended (%s)",
+                             ferryd_state_to_string (SHARED (self)->state));
+  else
+    FERRYD_MIGRATION_GET_CLASS (self)->recover (self, uri ? uri : "", g_steal_pointer (&task));
 }
 
 void

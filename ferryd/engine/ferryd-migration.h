@@ -9,6 +9,7 @@
 #include "ferryd-options.h"
 #include "ferryd-peer-watch.h"
 #include "ferryd-stream.h"
+#include "ferryd-journal.h"
 
 G_BEGIN_DECLS
 
@@ -45,6 +46,15 @@ struct _FerrydMigrationClass
   GVariant *(*final_statistics) (FerrydMigration *self);
   /* The daemon stops: stop timers and watches, leave guests as they are. */
   void (*shutdown) (FerrydMigration *self);
+  /* Post-copy recovery over a new channel at @uri (empty: a fresh one);
+   * return @task (full) when it is done. */
+  void (*recover) (FerrydMigration *self, const char *uri, GTask *task);
+  /* The journal (ferryd-migration-journal.c): add this side's fields to
+   * @entry, take them back from it after a restart, and once the
+   * backend found its guests again, drive the migration to an end. */
+  void (*journal_save) (FerrydMigration *self, FerrydJournalEntry *entry);
+  void (*journal_restore) (FerrydMigration *self, const FerrydJournalEntry *entry);
+  void (*settle_after_restart) (FerrydMigration *self);
 };
 
 /* The number of the migration: unique within the daemon's life. */
@@ -82,7 +92,14 @@ void ferryd_migration_pause_async (FerrydMigration *self,
                                    gpointer user_data);
 gboolean
 ferryd_migration_control_finish (FerrydMigration *self, GAsyncResult *result, GError **error);
-gboolean ferryd_migration_recover (FerrydMigration *self, const char *uri, GError **error);
+/* Post-copy recovery: the destination listens on @uri (NULL or empty:
+ * an address it picks), the source resumes there. Finishes with
+ * ferryd_migration_control_finish(). */
+void ferryd_migration_recover_async (FerrydMigration *self,
+                                     const char *uri,
+                                     GCancellable *cancellable,
+                                     GAsyncReadyCallback callback,
+                                     gpointer user_data);
 GVariant *ferryd_migration_get_statistics (FerrydMigration *self);
 
 G_END_DECLS
@@ -109,5 +126,12 @@ typedef struct
 
 /* The daemon is stopping: leave guests as they are, fail cleanly. */
 void ferryd_migration_shutdown (FerrydMigration *self);
+
+/* After a restart (ferryd-migration-journal.c): a migration made by its
+ * side's constructor takes the state a previous ferryd journaled, and is
+ * re-exported with it; once the backend found its guests again, it is
+ * driven to an end. */
+void ferryd_migration_restore (FerrydMigration *self, const FerrydJournalEntry *entry);
+void ferryd_migration_settle_after_restart (FerrydMigration *self);
 
 G_END_DECLS

@@ -55,6 +55,7 @@ struct _FerrydOutgoingMigration
   gboolean cancel_requested;
   gboolean stopped_for_migration;
   gint64 begin_us;
+  gboolean recovering; /* a Recover is under way */
 };
 
 /* --- source side --- */
@@ -206,6 +207,7 @@ migrate_sent_cb (GObject *source, GAsyncResult *result, gpointer user_data)
       return;
     }
   self->migrate_sent = TRUE;
+  migration_journal_save (FERRYD_MIGRATION (self));
   if ((self->cancel_requested || SHARED (self)->crash_error) && SHARED (self)->stream)
     ferryd_stream_cancel (SHARED (self)->stream);
   migration_start_sampling (FERRYD_MIGRATION (self));
@@ -448,22 +450,37 @@ hello_cb (GObject *source, GAsyncResult *result, gpointer user_data)
                                     source_info (self), NULL, prepare_cb, g_object_ref (self));
 }
 
+/* The destination ferryd is gone (its link closed or its name vanished):
+ * decide at once, not when it comes back. */
 static void
 peer_closed_cb (FerrydPeerClient *peer, gpointer user_data)
 {
   FerrydOutgoingMigration *self = user_data;
 
-  if (SHARED (self)->finished)
+  if (SHARED (self)->finished || self->rollback_waiting)
     return;
   g_warning ("%s: lost the link to the destination", SHARED (self)->label);
-  /* In pre-copy QEMU's own stream tells the outcome; before Perform
-   * nothing has moved yet. */
-  if (!self->migrate_sent)
-    {
-      g_clear_pointer (&self->peer_migration, g_free);
-      rollback (self, g_error_new_literal (FERRY_ERROR, FERRY_ERROR_PEER_UNREACHABLE,
-                                           "Lost the connection to the destination ferryd"));
-    }
+  /* In post-copy the two QEMUs go on without us: the stream's end
+   * decides. */
+  if (SHARED (self)->postcopy_started)
+    return;
+  /* Before post-copy the source holds the whole guest: keep it here. No
+   * Abort can reach the destination; a new ferryd there drops the half
+   * guest its QEMU holds. */
+  g_clear_pointer (&self->peer_migration, g_free);
+  if (self->migrate_sent && SHARED (self)->stream)
+    ferryd_stream_cancel (SHARED (self)->stream);
+  rollback (self, g_error_new_literal (FERRY_ERROR, FERRY_ERROR_PEER_UNREACHABLE,
+                                       "Lost the connection to the destination ferryd; the guest "
+                                       "stays on the source"));
+}
+
+static void
+set_peer (FerrydOutgoingMigration *self, FerrydPeerClient *peer)
+{
+  g_set_object (&self->peer, peer);
+  g_signal_connect_object (self->peer, "closed", G_CALLBACK (peer_closed_cb), self, 0);
+  g_signal_connect_object (self->peer, "vanished", G_CALLBACK (peer_closed_cb), self, 0);
 }
 
 static void
@@ -472,13 +489,14 @@ peer_connected_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr (FerrydOutgoingMigration) self = user_data;
   g_autoptr (GError) error = NULL;
 
-  self->peer = ferryd_peer_client_new_finish (result, &error);
-  if (self->peer == NULL)
+  g_autoptr (FerrydPeerClient) peer = ferryd_peer_client_new_finish (result, &error);
+
+  if (peer == NULL)
     {
       rollback (self, g_steal_pointer (&error));
       return;
     }
-  g_signal_connect_object (self->peer, "closed", G_CALLBACK (peer_closed_cb), self, 0);
+  set_peer (self, peer);
   if (check_cancelled (self))
     return;
   ferryd_peer_client_hello_async (self->peer, source_info (self), SHARED (self)->cancellable,
@@ -532,6 +550,15 @@ on_source_pass (FerrydStream *stream, guint pass, gpointer user_data)
   migration_sample_now (FERRYD_MIGRATION (self));
 }
 
+static void
+follow_stream (FerrydOutgoingMigration *self)
+{
+  g_signal_connect (SHARED (self)->stream, "status-changed", G_CALLBACK (on_source_status), self);
+  g_signal_connect (SHARED (self)->stream, "pass", G_CALLBACK (on_source_pass), self);
+  g_signal_connect (SHARED (self)->stream, "stopped", G_CALLBACK (on_source_stopped), self);
+  g_signal_connect (SHARED (self)->stream, "resumed", G_CALLBACK (on_source_resumed), self);
+}
+
 void
 ferryd_outgoing_migration_run (FerrydOutgoingMigration *self, const char *peer_address)
 {
@@ -540,10 +567,7 @@ ferryd_outgoing_migration_run (FerrydOutgoingMigration *self, const char *peer_a
   migration_attach_stream (
       FERRYD_MIGRATION (self),
       ferryd_backend_open_outgoing (SHARED (self)->backend, SHARED (self)->domain));
-  g_signal_connect (SHARED (self)->stream, "status-changed", G_CALLBACK (on_source_status), self);
-  g_signal_connect (SHARED (self)->stream, "pass", G_CALLBACK (on_source_pass), self);
-  g_signal_connect (SHARED (self)->stream, "stopped", G_CALLBACK (on_source_stopped), self);
-  g_signal_connect (SHARED (self)->stream, "resumed", G_CALLBACK (on_source_resumed), self);
+  follow_stream (self);
   ferryd_domain_set_migration (SHARED (self)->domain, G_OBJECT (self), FALSE);
   migration_set_phase (FERRYD_MIGRATION (self), PHASE_BEGIN);
   migration_set_state (FERRYD_MIGRATION (self), STATE_SETUP);
@@ -591,9 +615,13 @@ peer_finish_cb (GObject *source, GAsyncResult *result, gpointer user_data)
        * source still holds all of it: resume here. */
       if (SHARED (self)->postcopy_started)
         {
-          g_warning ("%s: destination failed to finish after post-copy: %s", SHARED (self)->label,
-                     error->message);
-          migration_set_state (FERRYD_MIGRATION (self), STATE_POSTCOPY_PAUSED);
+          /* The stream completed: every page is on the destination and
+           * the guest runs there since the switch-over. Only its ferryd
+           * did not answer; it finishes there on its own. */
+          g_warning ("%s: the destination did not confirm the end of post-copy (%s); the stream "
+                     "completed, so the guest lives there",
+                     SHARED (self)->label, error->message);
+          confirm_success (self);
           return;
         }
       rollback (self, g_steal_pointer (&error));
@@ -648,6 +676,18 @@ final_query_cb (GObject *source, GAsyncResult *result, gpointer user_data)
     }
   SHARED (self)->end_us = g_get_real_time ();
   migration_set_phase (FERRYD_MIGRATION (self), PHASE_FINISH);
+  if (self->peer == NULL || self->peer_migration == NULL)
+    {
+      /* A ferryd restarted here that cannot reach the destination: after
+       * post-copy the guest lives there; before, it is still whole here. */
+      if (SHARED (self)->postcopy_started)
+        confirm_success (self);
+      else
+        rollback (self, g_error_new_literal (FERRY_ERROR, FERRY_ERROR_PEER_UNREACHABLE,
+                                             "Cannot reach the destination ferryd to finish the "
+                                             "migration"));
+      return;
+    }
   ferryd_peer_client_finish_async (self->peer, self->peer_migration, TRUE, finish_statistics (self),
                                    NULL, peer_finish_cb, g_object_ref (self));
 }
@@ -682,22 +722,15 @@ on_source_status (FerrydStream *stream, guint status, gint64 ts, gpointer user_d
     migration_set_state (FERRYD_MIGRATION (self), STATE_ACTIVE);
   else if (status == FERRYD_STREAM_POSTCOPY_ACTIVE)
     {
-      gboolean was_paused = SHARED (self)->state == STATE_POSTCOPY_PAUSED;
-      migration_set_state (FERRYD_MIGRATION (self), STATE_POSTCOPY_ACTIVE);
-      if (!migration_note_postcopy_started (FERRYD_MIGRATION (self), ts) && was_paused)
-        migration_show_error (FERRYD_MIGRATION (self), NULL);
+      migration_note_postcopy_resumed (FERRYD_MIGRATION (self));
+      migration_note_postcopy_started (FERRYD_MIGRATION (self), ts);
+      migration_start_sampling (FERRYD_MIGRATION (self));
     }
   else if (status == FERRYD_STREAM_POSTCOPY_PAUSED)
     {
       /* Neither side holds the whole guest: both stay paused until
        * Recover. Never roll back here. */
-      migration_set_state (FERRYD_MIGRATION (self), STATE_POSTCOPY_PAUSED);
-      g_autoptr (GError) paused = g_error_new_literal (
-          FERRY_ERROR, FERRY_ERROR_MIGRATION_FAILED,
-          "Post-copy link lost: the guest is paused on both hosts, nothing is lost; "
-          "resuming it with Recover is planned, not implemented yet");
-
-      migration_show_error (FERRYD_MIGRATION (self), paused);
+      migration_note_postcopy_paused (FERRYD_MIGRATION (self));
     }
   else if (status == FERRYD_STREAM_COMPLETED)
     {
@@ -715,7 +748,7 @@ on_source_status (FerrydStream *stream, guint status, gint64 ts, gpointer user_d
       migration_stop_sampling (FERRYD_MIGRATION (self));
       if (SHARED (self)->postcopy_started)
         {
-          migration_set_state (FERRYD_MIGRATION (self), STATE_POSTCOPY_PAUSED);
+          migration_note_postcopy_paused (FERRYD_MIGRATION (self));
           return;
         }
       ferryd_stream_query_async (stream, migration_failed_query_cb, g_object_ref (self));
@@ -732,6 +765,199 @@ on_source_status (FerrydStream *stream, guint status, gint64 ts, gpointer user_d
                                                "Migration cancelled by request"));
         }
     }
+}
+
+/* --- post-copy recovery: the destination listens, the source resumes --- */
+
+static void
+stream_resumed_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  FerrydOutgoingMigration *self = g_task_get_source_object (task);
+  GError *error = NULL;
+
+  self->recovering = FALSE;
+  if (!ferryd_stream_recover_finish (FERRYD_STREAM (source), result, &error))
+    g_task_return_error (task, error);
+  else
+    g_task_return_boolean (task, TRUE);
+}
+
+static void
+peer_listening_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  FerrydOutgoingMigration *self = g_task_get_source_object (task);
+  GCancellable *cancellable = g_task_get_cancellable (task);
+  GError *error = NULL;
+  g_autofree char *uri =
+      ferryd_peer_client_recover_finish (FERRYD_PEER_CLIENT (source), result, &error);
+
+  if (uri == NULL)
+    {
+      self->recovering = FALSE;
+      g_task_return_error (task, error);
+      return;
+    }
+  if (SHARED (self)->finished || SHARED (self)->stream == NULL)
+    {
+      self->recovering = FALSE;
+      g_task_return_new_error (task, FERRY_ERROR, FERRY_ERROR_FAILED,
+                               "Migration ended during the recovery (%s)",
+                               ferryd_state_to_string (SHARED (self)->state));
+      return;
+    }
+  g_info ("%s: recovering over %s", SHARED (self)->label, uri);
+  ferryd_stream_recover_async (SHARED (self)->stream, uri, cancellable, stream_resumed_cb,
+                               g_steal_pointer (&task));
+}
+
+static void
+outgoing_recover (FerrydMigration *migration, const char *uri, GTask *task_in)
+{
+  FerrydOutgoingMigration *self = FERRYD_OUTGOING_MIGRATION (migration);
+  g_autoptr (GTask) task = task_in;
+
+  if (SHARED (self)->state != STATE_POSTCOPY_PAUSED)
+    g_task_return_new_error (task, FERRY_ERROR, FERRY_ERROR_NOT_SUPPORTED,
+                             "Only a paused post-copy migration can be recovered (it is %s)",
+                             ferryd_state_to_string (SHARED (self)->state));
+  else if (self->recovering)
+    g_task_return_new_error (task, FERRY_ERROR, FERRY_ERROR_BUSY,
+                             "A recovery of this migration is under way");
+  else if (SHARED (self)->stream == NULL || self->peer == NULL || self->peer_migration == NULL)
+    g_task_return_new_error (task, FERRY_ERROR, FERRY_ERROR_MIGRATION_FAILED,
+                             "The link to the destination ferryd is gone");
+  else
+    {
+      self->recovering = TRUE;
+      ferryd_peer_client_recover_async (self->peer, self->peer_migration, uri,
+                                        g_task_get_cancellable (task), peer_listening_cb,
+                                        g_object_ref (task));
+    }
+}
+
+/* --- the journal, and a restart of this ferryd --- */
+
+static void
+outgoing_journal_save (FerrydMigration *migration, FerrydJournalEntry *e)
+{
+  FerrydOutgoingMigration *self = FERRYD_OUTGOING_MIGRATION (migration);
+
+  e->migrate_sent = self->migrate_sent;
+  e->peer_address = self->peer_address;
+  e->peer_migration = self->peer_migration;
+}
+
+static void
+outgoing_journal_restore (FerrydMigration *migration, const FerrydJournalEntry *e)
+{
+  FerrydOutgoingMigration *self = FERRYD_OUTGOING_MIGRATION (migration);
+
+  self->migrate_sent = e->migrate_sent;
+  self->peer_address = g_strdup (e->peer_address);
+  self->peer_migration = g_strdup (e->peer_migration);
+}
+
+static gboolean
+status_is_postcopy (FerrydStreamStatus status)
+{
+  return status == FERRYD_STREAM_POSTCOPY_ACTIVE || status == FERRYD_STREAM_POSTCOPY_PAUSED;
+}
+
+/* Before post-copy the source still holds the whole guest: the stream is
+ * cancelled and the guest resumed here (resuming a running one does
+ * nothing); the destination drops its half copy. */
+static void
+rollback_after_restart (FerrydOutgoingMigration *self)
+{
+  if (SHARED (self)->stream && self->migrate_sent)
+    ferryd_stream_cancel (SHARED (self)->stream);
+  self->stopped_for_migration = TRUE;
+  rollback (self, g_error_new_literal (FERRY_ERROR, FERRY_ERROR_MIGRATION_FAILED,
+                                       "ferryd restarted during the migration, before post-copy: "
+                                       "rolled back, the guest runs on the source"));
+}
+
+static void
+restart_peer_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (FerrydOutgoingMigration) self = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (FerrydPeerClient) peer =
+      source || result ? ferryd_peer_client_new_finish (result, &error) : NULL;
+  FerrydStreamStatus status = SHARED (self)->info.status;
+
+  if (SHARED (self)->finished)
+    return;
+  if (peer)
+    set_peer (self, peer);
+  else if (error)
+    g_warning ("%s: %s", SHARED (self)->label, error->message);
+  if (SHARED (self)->stream == NULL)
+    return;
+  if (SHARED (self)->postcopy_started || status_is_postcopy (status))
+    {
+      /* Replay what QEMU says now through the usual path: follow, pause,
+       * or Finish and Confirm a stream that completed. */
+      if (status != FERRYD_STREAM_NONE)
+        ferryd_stream_emit_status (SHARED (self)->stream, status, g_get_real_time ());
+      return;
+    }
+  rollback_after_restart (self);
+}
+
+static void
+restart_query_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (FerrydOutgoingMigration) self = user_data;
+  FerrydProgress progress = { 0 };
+
+  if (ferryd_stream_query_finish (FERRYD_STREAM (source), result, &progress, NULL, NULL))
+    SHARED (self)->info = progress;
+  if (SHARED (self)->finished)
+    return;
+  if (status_is_postcopy (progress.status))
+    SHARED (self)->postcopy_started = TRUE;
+  g_info ("%s: taken over after a restart (%s, QEMU stream %u)", SHARED (self)->label,
+          ferryd_state_to_string (SHARED (self)->state), (guint) progress.status);
+  if (self->peer_address == NULL)
+    {
+      restart_peer_cb (NULL, NULL, g_object_ref (self));
+      return;
+    }
+  ferryd_peer_client_new_async (self->peer_address, PEER_CALL_TIMEOUT_MS,
+                                SHARED (self)->cancellable, restart_peer_cb, g_object_ref (self));
+}
+
+static void
+outgoing_settle_after_restart (FerrydMigration *migration)
+{
+  FerrydOutgoingMigration *self = FERRYD_OUTGOING_MIGRATION (migration);
+  FerrydStream *stream =
+      ferryd_backend_open_outgoing (SHARED (self)->backend, SHARED (self)->domain);
+
+  if (!ferryd_stream_is_alive (stream))
+    {
+      g_autoptr (GError) error = NULL;
+
+      g_object_unref (stream);
+      /* Confirm stops the source QEMU only once the destination runs the
+       * guest. */
+      if (SHARED (self)->phase == PHASE_CONFIRM && SHARED (self)->postcopy_started)
+        {
+          migration_finish (migration, STATE_COMPLETED, NULL);
+          return;
+        }
+      error = g_error_new_literal (FERRY_ERROR, FERRY_ERROR_MIGRATION_FAILED,
+                                   "ferryd restarted during the migration and the source QEMU is "
+                                   "gone");
+      migration_finish (migration, STATE_FAILED, error);
+      return;
+    }
+  migration_attach_stream (migration, stream);
+  follow_stream (self);
+  ferryd_stream_query_async (SHARED (self)->stream, restart_query_cb, g_object_ref (self));
 }
 
 /* --- what the base asks of the source side --- */
@@ -947,6 +1173,10 @@ ferryd_outgoing_migration_class_init (FerrydOutgoingMigrationClass *klass)
   migration_class->ending = outgoing_ending;
   migration_class->final_statistics = outgoing_final_statistics;
   migration_class->shutdown = outgoing_shutdown;
+  migration_class->recover = outgoing_recover;
+  migration_class->journal_save = outgoing_journal_save;
+  migration_class->journal_restore = outgoing_journal_restore;
+  migration_class->settle_after_restart = outgoing_settle_after_restart;
 }
 
 static void

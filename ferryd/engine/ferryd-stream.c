@@ -150,16 +150,61 @@ ferryd_stream_control_finish (FerrydStream *self, GAsyncResult *result, GError *
   return IFACE (self)->control_finish (self, result, error);
 }
 
-gboolean
-ferryd_stream_recover (FerrydStream *self, const char *uri, GError **error)
+/* A backend without post-copy recovery answers NotSupported. */
+static void
+recover_unsupported (FerrydStream *self,
+                     gpointer source_tag,
+                     GAsyncReadyCallback callback,
+                     gpointer user_data)
 {
-  if (IFACE (self)->recover == NULL)
-    {
-      g_set_error_literal (error, FERRY_ERROR, FERRY_ERROR_NOT_SUPPORTED,
-                           "Post-copy recovery is not implemented yet");
-      return FALSE;
-    }
-  return IFACE (self)->recover (self, uri, error);
+  g_autoptr (GTask) task = g_task_new (self, NULL, callback, user_data);
+
+  g_task_set_source_tag (task, source_tag);
+  g_task_return_new_error (task, FERRY_ERROR, FERRY_ERROR_NOT_SUPPORTED,
+                           "This backend cannot recover a paused post-copy migration");
+}
+
+void
+ferryd_stream_recover_async (FerrydStream *self,
+                             const char *uri,
+                             GCancellable *cancellable,
+                             GAsyncReadyCallback callback,
+                             gpointer user_data)
+{
+  if (IFACE (self)->recover_async == NULL)
+    recover_unsupported (self, ferryd_stream_recover_async, callback, user_data);
+  else
+    IFACE (self)->recover_async (self, uri, cancellable, callback, user_data);
+}
+
+gboolean
+ferryd_stream_recover_finish (FerrydStream *self, GAsyncResult *result, GError **error)
+{
+  if (g_async_result_is_tagged (result, ferryd_stream_recover_async))
+    return g_task_propagate_boolean (G_TASK (result), error);
+  return IFACE (self)->recover_finish (self, result, error);
+}
+
+void
+ferryd_stream_listen_recover_async (FerrydStream *self,
+                                    const char *uri,
+                                    const char *data_host,
+                                    GCancellable *cancellable,
+                                    GAsyncReadyCallback callback,
+                                    gpointer user_data)
+{
+  if (IFACE (self)->listen_recover_async == NULL)
+    recover_unsupported (self, ferryd_stream_listen_recover_async, callback, user_data);
+  else
+    IFACE (self)->listen_recover_async (self, uri, data_host, cancellable, callback, user_data);
+}
+
+char *
+ferryd_stream_listen_recover_finish (FerrydStream *self, GAsyncResult *result, GError **error)
+{
+  if (g_async_result_is_tagged (result, ferryd_stream_listen_recover_async))
+    return g_task_propagate_pointer (G_TASK (result), error);
+  return IFACE (self)->listen_recover_finish (self, result, error);
 }
 
 void

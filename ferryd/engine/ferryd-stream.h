@@ -91,7 +91,14 @@ struct _FerrydStreamInterface
                          GAsyncReadyCallback callback,
                          gpointer user_data);
   gboolean (*control_finish) (FerrydStream *self, GAsyncResult *result, GError **error);
-  gboolean (*recover) (FerrydStream *self, const char *uri, GError **error);
+  /* Post-copy recovery (optional: NULL is NotSupported). On the source:
+   * resume the paused stream over @uri, where the destination listens. */
+  void (*recover_async) (FerrydStream *self,
+                         const char *uri,
+                         GCancellable *cancellable,
+                         GAsyncReadyCallback callback,
+                         gpointer user_data);
+  gboolean (*recover_finish) (FerrydStream *self, GAsyncResult *result, GError **error);
 
   /* Destination */
   void (*prepare_async) (FerrydStream *self,
@@ -101,6 +108,17 @@ struct _FerrydStreamInterface
   char *(*prepare_finish) (FerrydStream *self, GAsyncResult *result, GError **error);
   void (*resume_incoming) (FerrydStream *self);
   void (*adopt) (FerrydStream *self, FerrydDomain *domain);
+  /* Post-copy recovery on the destination (optional): listen for the
+   * resumed stream on @uri, or on a fresh port of @data_host (where the
+   * source connects; NULL: where the first channel was) when @uri is
+   * NULL; finishes with the address the source must use. */
+  void (*listen_recover_async) (FerrydStream *self,
+                                const char *uri,
+                                const char *data_host,
+                                GCancellable *cancellable,
+                                GAsyncReadyCallback callback,
+                                gpointer user_data);
+  char *(*listen_recover_finish) (FerrydStream *self, GAsyncResult *result, GError **error);
 };
 
 /* Signals:
@@ -145,7 +163,12 @@ void ferryd_stream_control_async (FerrydStream *self,
                                   GAsyncReadyCallback callback,
                                   gpointer user_data);
 gboolean ferryd_stream_control_finish (FerrydStream *self, GAsyncResult *result, GError **error);
-gboolean ferryd_stream_recover (FerrydStream *self, const char *uri, GError **error);
+void ferryd_stream_recover_async (FerrydStream *self,
+                                  const char *uri,
+                                  GCancellable *cancellable,
+                                  GAsyncReadyCallback callback,
+                                  gpointer user_data);
+gboolean ferryd_stream_recover_finish (FerrydStream *self, GAsyncResult *result, GError **error);
 
 void ferryd_stream_prepare_async (FerrydStream *self,
                                   const FerrydStreamIncoming *incoming,
@@ -154,6 +177,14 @@ void ferryd_stream_prepare_async (FerrydStream *self,
 char *ferryd_stream_prepare_finish (FerrydStream *self, GAsyncResult *result, GError **error);
 void ferryd_stream_resume_incoming (FerrydStream *self);
 void ferryd_stream_adopt (FerrydStream *self, FerrydDomain *domain);
+void ferryd_stream_listen_recover_async (FerrydStream *self,
+                                         const char *uri,
+                                         const char *data_host,
+                                         GCancellable *cancellable,
+                                         GAsyncReadyCallback callback,
+                                         gpointer user_data);
+char *
+ferryd_stream_listen_recover_finish (FerrydStream *self, GAsyncResult *result, GError **error);
 
 /* For implementations: emit the signals. */
 void ferryd_stream_emit_status (FerrydStream *self, FerrydStreamStatus status, gint64 ts);

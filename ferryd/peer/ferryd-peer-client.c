@@ -21,11 +21,14 @@ struct _FerrydPeerClient
   GDBusConnection *connection;
   FerryDBusPeer *proxy;
   int timeout_ms;
+  guint watch_id;
+  gboolean owner_seen; /* the destination's name had an owner */
 };
 
 enum
 {
   SIGNAL_CLOSED,
+  SIGNAL_VANISHED,
   N_SIGNALS
 };
 static guint signals[N_SIGNALS];
@@ -89,6 +92,28 @@ closed_cb (GDBusConnection *connection,
 }
 
 static void
+name_appeared_cb (GDBusConnection *connection,
+                  const char *name,
+                  const char *owner,
+                  gpointer user_data)
+{
+  FERRYD_PEER_CLIENT (user_data)->owner_seen = TRUE;
+}
+
+/* The destination ferryd left its bus (killed, say) while the bus stays:
+ * the connection does not close, so its name tells. */
+static void
+name_vanished_cb (GDBusConnection *connection, const char *name, gpointer user_data)
+{
+  FerrydPeerClient *self = user_data;
+
+  if (!self->owner_seen)
+    return; /* not started yet: the first call may activate it */
+  self->owner_seen = FALSE;
+  g_signal_emit (self, signals[SIGNAL_VANISHED], 0);
+}
+
+static void
 proxy_ready_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr (GTask) task = user_data;
@@ -104,6 +129,10 @@ proxy_ready_cb (GObject *source, GAsyncResult *result, gpointer user_data)
     }
   g_dbus_proxy_set_default_timeout (G_DBUS_PROXY (self->proxy), self->timeout_ms);
   g_signal_connect_object (self->connection, "closed", G_CALLBACK (closed_cb), self, 0);
+  if (g_dbus_connection_get_unique_name (self->connection))
+    self->watch_id = g_bus_watch_name_on_connection (
+        self->connection, FERRY_BUS_NAME, G_BUS_NAME_WATCHER_FLAGS_NONE, name_appeared_cb,
+        name_vanished_cb, self, NULL);
   g_task_return_pointer (task, g_object_ref (self), g_object_unref);
 }
 
@@ -194,6 +223,8 @@ void
 ferryd_peer_client_close (FerrydPeerClient *self)
 {
   g_return_if_fail (FERRYD_IS_PEER_CLIENT (self));
+  if (self->watch_id)
+    g_clear_handle_id (&self->watch_id, g_bus_unwatch_name);
   g_dbus_connection_close (self->connection, NULL, NULL, NULL);
 }
 
@@ -393,6 +424,47 @@ ferryd_peer_client_abort_finish (FerrydPeerClient *self, GAsyncResult *result, G
   return g_task_propagate_boolean (G_TASK (result), error);
 }
 
+/* --- Recover --- */
+
+static void
+recover_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  g_autoptr (GError) error = NULL;
+  char *uri = NULL;
+
+  if (!ferry_dbus_peer_call_recover_finish (FERRY_DBUS_PEER (source), &uri, result, &error))
+    g_task_return_error (task, peer_error (error, "cannot recover"));
+  else
+    g_task_return_pointer (task, uri, g_free);
+}
+
+void
+ferryd_peer_client_recover_async (FerrydPeerClient *self,
+                                  const char *migration,
+                                  const char *uri,
+                                  GCancellable *cancellable,
+                                  GAsyncReadyCallback callback,
+                                  gpointer user_data)
+{
+  GTask *task;
+
+  g_return_if_fail (FERRYD_IS_PEER_CLIENT (self));
+  g_return_if_fail (migration != NULL);
+  task = call_task (self, ferryd_peer_client_recover_async, cancellable, callback, user_data);
+  ferry_dbus_peer_call_recover (self->proxy, migration, uri ? uri : "", cancellable, recover_cb,
+                                task);
+}
+
+char *
+ferryd_peer_client_recover_finish (FerrydPeerClient *self, GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == ferryd_peer_client_recover_async,
+                        NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
 /* --- object --- */
 
 static void
@@ -400,6 +472,8 @@ ferryd_peer_client_dispose (GObject *object)
 {
   FerrydPeerClient *self = FERRYD_PEER_CLIENT (object);
 
+  if (self->watch_id)
+    g_clear_handle_id (&self->watch_id, g_bus_unwatch_name);
   if (self->connection)
     g_signal_handlers_disconnect_by_data (self->connection, self);
   g_clear_object (&self->proxy);
@@ -414,6 +488,8 @@ ferryd_peer_client_class_init (FerrydPeerClientClass *klass)
 
   signals[SIGNAL_CLOSED] = g_signal_new ("closed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
                                          NULL, NULL, NULL, G_TYPE_NONE, 0);
+  signals[SIGNAL_VANISHED] = g_signal_new ("vanished", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                                           0, NULL, NULL, NULL, G_TYPE_NONE, 0);
 }
 
 static void

@@ -21,7 +21,9 @@ G_DECLARE_FINAL_TYPE (FerrydPeerClient, ferryd_peer_client, FERRYD, PEER_CLIENT,
 
 /* Connect to @destination (see ferryd_peer_connect_async()) and make the
  * proxy; calls other than Abort time out after @timeout_ms. The client
- * emits "closed" when the link to the destination closes. */
+ * emits "closed" when the link to the destination closes, and
+ * "vanished" when the destination ferryd leaves a bus that stays (its
+ * process died, say; a new one may take the name again). */
 void ferryd_peer_client_new_async (const char *destination,
                                    int timeout_ms,
                                    GCancellable *cancellable,
@@ -85,5 +87,16 @@ void ferryd_peer_client_abort_async (FerrydPeerClient *self,
                                      gpointer user_data);
 gboolean
 ferryd_peer_client_abort_finish (FerrydPeerClient *self, GAsyncResult *result, GError **error);
+
+/* Recover: the destination listens for a resumed post-copy stream on
+ * @uri (empty: an address it picks); returns where the source connects. */
+void ferryd_peer_client_recover_async (FerrydPeerClient *self,
+                                       const char *migration,
+                                       const char *uri,
+                                       GCancellable *cancellable,
+                                       GAsyncReadyCallback callback,
+                                       gpointer user_data);
+char *
+ferryd_peer_client_recover_finish (FerrydPeerClient *self, GAsyncResult *result, GError **error);
 
 G_END_DECLS

@@ -863,6 +863,44 @@ class Host:
         pids = find_processes(needles)
         return pids[0] if pids else None
 
+    def tcp_connections(self, domain):
+        """The established TCP connections of this host's QEMU running
+        domain, as (local, peer) 'addr:port' pairs.  A QEMU's QMP socket
+        and console are not TCP: these are its migration data links."""
+        pid = self.qemu_pid(domain)
+        if pid is None:
+            return []
+        out = subprocess.run(['ss', '-tnpH', 'state', 'established'],
+                             capture_output=True, text=True,
+                             check=True).stdout
+        pairs = []
+        for line in out.splitlines():
+            if 'pid=%d,' % pid not in line:
+                continue
+            fields = line.split()
+            # Recv-Q Send-Q Local Peer Process (the state is filtered)
+            pairs.append((fields[2], fields[3]))
+        return pairs
+
+    def cut_data_link(self, domain, timeout=10.0):
+        """Break the migration data link of domain's QEMU on this host,
+        for real: the kernel destroys both ends of each TCP connection
+        (ss -K), each side sees its socket fail.  Returns the connections
+        cut."""
+        pairs = wait_for(lambda: self.tcp_connections(domain), timeout,
+                         0.02, msg='no data connection of %s' % domain)
+        for local, peer in pairs:
+            lport = local.rsplit(':', 1)[1]
+            pport = peer.rsplit(':', 1)[1]
+            subprocess.run(
+                ['ss', '-K', '-tnH', 'state', 'established',
+                 '( sport = :%s and dport = :%s ) or '
+                 '( sport = :%s and dport = :%s )' % (lport, pport, pport,
+                                                      lport)],
+                capture_output=True, check=True)
+        log('host %s: cut %s' % (self.name, pairs))
+        return pairs
+
     def ferryd_log_text(self):
         try:
             with open(self.ferryd_log, 'rb') as f:

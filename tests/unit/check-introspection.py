@@ -127,6 +127,8 @@ CONTRACT = {
             ("Finish", [("migration", "o", "in"), ("source_completed", "b", "in"),
                         ("statistics", "a{sv}", "in"), ("result", "a{sv}", "out")]),
             ("Abort", [("migration", "o", "in"), ("reason", "s", "in")]),
+            ("Recover", [("migration", "o", "in"), ("uri", "s", "in"),
+                         ("listen_uri", "s", "out")]),
         ],
         "signals": [],
     },

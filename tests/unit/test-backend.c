@@ -131,6 +131,12 @@ on_exited (FerrydStream *stream, Seen *seen)
 }
 
 static void
+got_result (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  *(GAsyncResult **) user_data = g_object_ref (result);
+}
+
+static void
 test_stream_signals (void)
 {
   g_autoptr (TestStream) stream = g_object_new (TEST_TYPE_STREAM, NULL);
@@ -138,9 +144,24 @@ test_stream_signals (void)
   g_autoptr (GError) error = NULL;
   Seen seen = { 0 };
 
+  GAsyncResult *result = NULL;
+  g_autofree char *uri = NULL;
+
   /* Recovery is optional: NotSupported unless a backend has it. */
-  g_assert_false (ferryd_stream_recover (s, "tcp:host:1", &error));
+  ferryd_stream_recover_async (s, "tcp:host:1", NULL, got_result, &result);
+  while (result == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_false (ferryd_stream_recover_finish (s, result, &error));
   g_assert_error (error, FERRY_ERROR, FERRY_ERROR_NOT_SUPPORTED);
+  g_clear_error (&error);
+  g_clear_object (&result);
+  ferryd_stream_listen_recover_async (s, NULL, NULL, NULL, got_result, &result);
+  while (result == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  uri = ferryd_stream_listen_recover_finish (s, result, &error);
+  g_assert_null (uri);
+  g_assert_error (error, FERRY_ERROR, FERRY_ERROR_NOT_SUPPORTED);
+  g_clear_object (&result);
 
   g_signal_connect (s, "status-changed", G_CALLBACK (on_status), &seen);
   g_signal_connect (s, "pass", G_CALLBACK (on_pass), &seen);

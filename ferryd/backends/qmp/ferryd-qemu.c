@@ -344,6 +344,26 @@ process_exited_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 
 /* A re-attached QEMU is not our child: its QMP socket closing is how we
  * learn it exited. */
+/* A QEMU asked to quit closes its QMP socket first, and may then hang on
+ * its way out (a source after post-copy, say). Not our child, it is
+ * followed by its pid alone: killed if still there a moment later. */
+static gboolean
+kill_if_alive_cb (gpointer user_data)
+{
+  GPid pid = GPOINTER_TO_INT (user_data);
+  g_autofree char *path = g_strdup_printf ("/proc/%d/stat", (int) pid);
+  g_autofree char *stat = NULL;
+  const char *end;
+
+  if (g_file_get_contents (path, &stat, NULL, NULL) && (end = strrchr (stat, ')')) &&
+      end[1] == ' ' && end[2] != 'Z' && end[2] != 'X')
+    {
+      g_debug ("QEMU %d did not quit; killing it", (int) pid);
+      kill (pid, SIGKILL);
+    }
+  return G_SOURCE_REMOVE;
+}
+
 static void
 attached_qmp_closed_cb (FerrydQmp *qmp, gpointer user_data)
 {
@@ -352,6 +372,8 @@ attached_qmp_closed_cb (FerrydQmp *qmp, gpointer user_data)
   if (self->process == NULL)
     {
       g_debug ("re-attached QEMU %d went away", (int) self->pid);
+      if (self->shutdown_step > 0 && self->pid > 0)
+        g_timeout_add_seconds (2, kill_if_alive_cb, GINT_TO_POINTER (self->pid));
       mark_exited (self);
     }
 }

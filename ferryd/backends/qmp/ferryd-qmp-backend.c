@@ -134,6 +134,7 @@ attached_cb (GObject *source, GAsyncResult *result, gpointer user_data)
       g_info ("re-attached to QEMU %d of domain %s", (int) ferryd_qemu_get_pid (qemu),
               ferryd_domain_get_name (domain));
     }
+  ferryd_daemon_reattach_release (data->daemon);
   g_object_unref (data->daemon);
   g_object_unref (data->backend);
   g_free (data);
@@ -165,6 +166,7 @@ backend_reattach (FerrydBackend *backend, FerrydDaemon *daemon)
       data->daemon = g_object_ref (daemon);
       data->backend = g_object_ref (backend);
       data->config = config;
+      ferryd_daemon_reattach_hold (daemon);
       ferryd_qemu_attach_async (runtime_dir, config, attached_cb, data);
     }
 }

@@ -17,6 +17,7 @@
 #include "ferryd-qmp-batch.h"
 #include "ferryd-qmp-progress.h"
 #include "ferryd-qmp-tls.h"
+#include "ferryd-qmp-recover.h"
 
 /* QEMU's rate limit when the operator sets none: effectively unlimited. */
 #define UNLIMITED_BANDWIDTH (G_GUINT64_CONSTANT (1) << 40)
@@ -481,6 +482,90 @@ stream_control_finish (FerrydStream *stream, GAsyncResult *result, GError **erro
   return ferryd_qmp_propagate_boolean (G_TASK (result), error);
 }
 
+/* --- post-copy recovery (ferryd-qmp-recover.c) --- */
+
+static void
+recover_resumed_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  GError *error = NULL;
+
+  if (!ferryd_qmp_recover_resume_finish (FERRYD_QMP (source), result, &error))
+    g_task_return_error (task, error);
+  else
+    g_task_return_boolean (task, TRUE);
+}
+
+static void
+stream_recover_async (FerrydStream *stream,
+                      const char *uri,
+                      GCancellable *cancellable,
+                      GAsyncReadyCallback callback,
+                      gpointer user_data)
+{
+  FerrydQmpStream *self = FERRYD_QMP_STREAM (stream);
+  g_autoptr (GTask) task = g_task_new (self, cancellable, callback, user_data);
+
+  g_task_set_source_tag (task, stream_recover_async);
+  if (get_qmp (self) == NULL)
+    {
+      g_task_return_new_error (task, FERRY_ERROR, FERRY_ERROR_MIGRATION_FAILED,
+                               "The source QEMU is gone");
+      return;
+    }
+  ferryd_qmp_recover_resume_async (get_qmp (self), uri, cancellable, recover_resumed_cb,
+                                   g_steal_pointer (&task));
+}
+
+static gboolean
+stream_recover_finish (FerrydStream *stream, GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, stream), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+static void
+recover_listening_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  GError *error = NULL;
+  char *uri = ferryd_qmp_recover_listen_finish (FERRYD_QMP (source), result, &error);
+
+  if (uri == NULL)
+    g_task_return_error (task, error);
+  else
+    g_task_return_pointer (task, uri, g_free);
+}
+
+static void
+stream_listen_recover_async (FerrydStream *stream,
+                             const char *uri,
+                             const char *data_host,
+                             GCancellable *cancellable,
+                             GAsyncReadyCallback callback,
+                             gpointer user_data)
+{
+  FerrydQmpStream *self = FERRYD_QMP_STREAM (stream);
+  g_autoptr (GTask) task = g_task_new (self, cancellable, callback, user_data);
+
+  g_task_set_source_tag (task, stream_listen_recover_async);
+  if (get_qmp (self) == NULL)
+    {
+      g_task_return_new_error (task, FERRY_ERROR, FERRY_ERROR_MIGRATION_FAILED,
+                               "The destination QEMU is gone");
+      return;
+    }
+  ferryd_qmp_recover_listen_async (get_qmp (self), uri, data_host ? data_host : self->data_host,
+                                   cancellable, recover_listening_cb, g_steal_pointer (&task));
+}
+
+static char *
+stream_listen_recover_finish (FerrydStream *stream, GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, stream), NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
 /* --- destination --- */
 
 static void
@@ -726,9 +811,12 @@ ferryd_qmp_stream_iface_init (FerrydStreamInterface *iface)
   iface->resume_finish = stream_resume_finish;
   iface->control_async = stream_control_async;
   iface->control_finish = stream_control_finish;
-  iface->recover = NULL; /* post-copy recovery: NotSupported for now */
+  iface->recover_async = stream_recover_async;
+  iface->recover_finish = stream_recover_finish;
   iface->prepare_async = stream_prepare_async;
   iface->prepare_finish = stream_prepare_finish;
   iface->resume_incoming = stream_resume_incoming;
   iface->adopt = stream_adopt;
+  iface->listen_recover_async = stream_listen_recover_async;
+  iface->listen_recover_finish = stream_listen_recover_finish;
 }
