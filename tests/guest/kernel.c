@@ -45,6 +45,13 @@
 #define STATUS_MAGIC 0x59525246u /* "FRRY" */
 #define PVPANIC_PORT 0x505       /* QEMU's ISA pvpanic device, default ioport */
 #define PVPANIC_PANICKED 0x01u   /* "guest panicked" event */
+#define ATA_IO 0x1f0u            /* the pc machine's primary IDE channel */
+#define ATA_CTRL 0x3f6u
+#define ATA_BSY 0x80u
+#define ATA_DRQ 0x08u
+#define ATA_ERR 0x01u
+#define SECTOR_WORDS 128u /* 512-byte sectors, in 32-bit words */
+#define BLOCK_SECTORS 8u  /* the guest's disk block: 4 KiB */
 
 enum
 {
@@ -113,6 +120,9 @@ static uint32_t rate_mib = 0;
 static uint32_t hb_ms = 500;
 static uint32_t chk_every = 4;
 static uint32_t panic_after = 0; /* heartbeat to panic after, 0 = never */
+static uint32_t disk_kib = 0;    /* disk write rate, KiB/s; 0 = no disk I/O */
+static uint32_t dstart_kib = 1024;
+static uint32_t dsize_kib = 1024;
 
 /* State (all in guest RAM, so it migrates with the guest). */
 static uint32_t base_addr;
@@ -124,6 +134,11 @@ static uint32_t dirtied;
 static uint32_t err;
 static uint32_t verify_bad;
 static uint32_t verifies;
+static uint32_t dblocks;  /* 4 KiB blocks in the disk region */
+static uint32_t dcur;     /* next block to rewrite */
+static uint32_t dgen = 1; /* sweep generation over the disk region */
+static uint32_t dw;       /* blocks written since boot */
+static uint32_t derr;     /* blocks that read back wrong, or I/O errors */
 
 static inline void
 outb (uint16_t port, uint8_t v)
@@ -305,6 +320,12 @@ parse_token (const char *tok)
     chk_every = v;
   else if (key_is (tok, "panic", &val) && parse_u32 (val, &v))
     panic_after = v;
+  else if (key_is (tok, "disk", &val) && parse_u32 (val, &v))
+    disk_kib = v;
+  else if (key_is (tok, "dstart", &val) && parse_u32 (val, &v))
+    dstart_kib = v;
+  else if (key_is (tok, "dsize", &val) && parse_u32 (val, &v))
+    dsize_kib = v;
 }
 
 /* Returns the address just past the command line's terminating NUL. */
@@ -403,6 +424,129 @@ dirty_pages (uint32_t count)
     }
 }
 
+/* Disk: ATA PIO, 28-bit LBA, on the primary channel's master (QEMU's
+ * ide-hd on the pc machine), polled with its interrupt off. Sector s of
+ * the region holds, in generation g, sector_word (s, g) ^ i in word i. */
+
+static inline void
+outw (uint16_t port, uint16_t v)
+{
+  __asm__ volatile("outw %0, %1" : : "a"(v), "Nd"(port));
+}
+
+static inline uint16_t
+inw (uint16_t port)
+{
+  uint16_t v;
+  __asm__ volatile("inw %1, %0" : "=a"(v) : "Nd"(port));
+  return v;
+}
+
+static inline uint32_t
+sector_word (uint32_t s, uint32_t g)
+{
+  return gen_word (s ^ 0x00d15c00u, g) ^ 0x5eed0000u;
+}
+
+/* Returns 0 when the drive is ready for data (or done), 1 on error. */
+static int
+ata_wait (int want_drq)
+{
+  uint32_t spins = 0;
+  uint8_t st;
+
+  do
+    {
+      st = inb (ATA_IO + 7);
+      if (++spins > 100000000u)
+        return 1;
+    }
+  while ((st & ATA_BSY) || (want_drq && !(st & (ATA_DRQ | ATA_ERR))));
+  return (st & ATA_ERR) ? 1 : 0;
+}
+
+/* Issues @command for BLOCK_SECTORS sectors at @lba; returns 1 on error. */
+static int
+ata_command (uint32_t lba, uint8_t command)
+{
+  if (ata_wait (0))
+    return 1;
+  outb (ATA_IO + 6, (uint8_t) (0xe0u | ((lba >> 24) & 0x0fu)));
+  outb (ATA_IO + 2, BLOCK_SECTORS);
+  outb (ATA_IO + 3, (uint8_t) lba);
+  outb (ATA_IO + 4, (uint8_t) (lba >> 8));
+  outb (ATA_IO + 5, (uint8_t) (lba >> 16));
+  outb (ATA_IO + 7, command);
+  return 0;
+}
+
+/* Rewrites @count 4 KiB blocks (a file system's block: aligned, so a
+ * mirror with that granularity copies each write as it happens). */
+static void
+disk_rewrite (uint32_t count)
+{
+  uint32_t i, sec, lba;
+
+  while (dblocks && count--)
+    {
+      lba = dstart_kib * 2u + dcur * BLOCK_SECTORS;
+      /* From the second sweep on, the block must hold what this guest
+       * wrote last time round, whichever host wrote it. */
+      if (dgen > 1)
+        {
+          uint32_t expect = sector_word (dcur, dgen - 1), bad = 0;
+
+          if (ata_command (lba, 0xc4)) /* READ MULTIPLE */
+            bad = 1;
+          for (sec = 0; !bad && sec < BLOCK_SECTORS; sec++)
+            {
+              if (ata_wait (1))
+                {
+                  bad = 1;
+                  break;
+                }
+              for (i = 0; i < SECTOR_WORDS; i++)
+                {
+                  uint32_t lo = inw (ATA_IO), hi = inw (ATA_IO);
+                  bad |= (lo | (hi << 16)) != (expect ^ (sec * SECTOR_WORDS + i));
+                }
+            }
+          derr += bad;
+        }
+      /* WRITE MULTIPLE: the block goes to the disk as one 4 KiB write
+       * (WRITE SECTORS would make it eight of 512 bytes). */
+      if (ata_command (lba, 0xc5))
+        derr++;
+      else
+        {
+          uint32_t word = sector_word (dcur, dgen), bad = 0;
+
+          for (sec = 0; !bad && sec < BLOCK_SECTORS; sec++)
+            {
+              if (ata_wait (1))
+                {
+                  bad = 1;
+                  break;
+                }
+              for (i = 0; i < SECTOR_WORDS; i++)
+                {
+                  uint32_t v = word ^ (sec * SECTOR_WORDS + i);
+                  outw (ATA_IO, (uint16_t) v);
+                  outw (ATA_IO, (uint16_t) (v >> 16));
+                }
+            }
+          if (bad || ata_wait (0))
+            derr++;
+        }
+      dw++;
+      if (++dcur == dblocks)
+        {
+          dcur = 0;
+          dgen++;
+        }
+    }
+}
+
 static void
 update_status (void)
 {
@@ -445,6 +589,12 @@ heartbeat (void)
   put_field (" dirtied_pages=", dirtied);
   put_field (" err=", err);
   put_field (" verify_bad=", verify_bad);
+  if (dblocks)
+    {
+      put_field (" dw=", dw);
+      put_field (" dgen=", dgen);
+      put_field (" derr=", derr);
+    }
   putc_serial ('\n');
   dirtied = 0;
   if (panic_after && hb_n == panic_after)
@@ -454,7 +604,7 @@ heartbeat (void)
 void
 kmain (uint32_t magic, const struct multiboot_info *mbi)
 {
-  uint32_t mem_top = 0, min_base, end, seen, last_hb, acc = 0;
+  uint32_t mem_top = 0, min_base, end, seen, last_hb, acc = 0, dacc;
 
   serial_init ();
   if (magic != 0x2badb002u)
@@ -502,6 +652,22 @@ kmain (uint32_t magic, const struct multiboot_info *mbi)
   put_field (" base=", base_addr / MIB);
   put_field (" hb=", hb_ms);
   put_field (" chk=", chk_every);
+  if (disk_kib)
+    {
+      dblocks = dsize_kib / 4u;
+      dstart_kib &= ~3u;
+      outb (ATA_CTRL, 0x02); /* nIEN: polled, no IRQ 14 */
+      /* SET MULTIPLE MODE: a block per data transfer */
+      ata_wait (0);
+      outb (ATA_IO + 6, 0xe0);
+      outb (ATA_IO + 2, BLOCK_SECTORS);
+      outb (ATA_IO + 7, 0xc6);
+      if (ata_wait (0))
+        derr++;
+      put_field (" disk=", disk_kib);
+      put_field (" dstart=", dstart_kib);
+      put_field (" dsize=", dsize_kib);
+    }
   putc_serial ('\n');
 
   interrupts_init ();
@@ -514,6 +680,7 @@ kmain (uint32_t magic, const struct multiboot_info *mbi)
   puts_serial ("GUEST filled\n");
 
   seen = last_hb = ticks;
+  dacc = 0;
   for (;;)
     {
       if (rate_mib == RATE_MAX)
@@ -541,6 +708,11 @@ kmain (uint32_t magic, const struct multiboot_info *mbi)
               n = acc / PIT_HZ;
               acc -= n * PIT_HZ;
               dirty_pages (n);
+              /* disk_kib KiB/s = disk_kib / 4 blocks/s */
+              dacc += disk_kib;
+              n = dacc / (PIT_HZ * 4u);
+              dacc -= n * PIT_HZ * 4u;
+              disk_rewrite (n);
             }
         }
       status->ms = seen;
