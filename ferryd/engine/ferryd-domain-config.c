@@ -20,6 +20,7 @@ disk_config_free (FerrydDiskConfig *disk)
   g_free (disk->id);
   g_free (disk->path);
   g_free (disk->format);
+  g_free (disk->bus);
   g_free (disk);
 }
 
@@ -126,8 +127,10 @@ get_uint (GKeyFile *keyfile,
 static gboolean
 parse_disk (GKeyFile *keyfile, const char *group, FerrydDomainConfig *config, GError **error)
 {
-  static const char *const allowed[] = { "Path", "Format", NULL };
+  static const char *const allowed[] = { "Path", "Format", "Bus", "Size", NULL };
   g_autofree char *format = NULL;
+  g_autofree char *bus = NULL;
+  g_autofree char *size = NULL;
   FerrydDiskConfig *disk;
   const char *id = group + strlen ("Disk ");
 
@@ -167,6 +170,24 @@ parse_disk (GKeyFile *keyfile, const char *group, FerrydDomainConfig *config, GE
       return FALSE;
     }
   disk->format = g_steal_pointer (&format);
+  bus = get_value (keyfile, group, "Bus");
+  if (bus == NULL)
+    bus = g_strdup ("virtio");
+  if (g_strcmp0 (bus, "virtio") != 0 && g_strcmp0 (bus, "ide") != 0)
+    {
+      g_set_error (error, FERRY_ERROR, FERRY_ERROR_INVALID_ARGUMENT,
+                   "Invalid value '%s' for key 'Bus' in group [%s]: expected virtio or ide", bus,
+                   group);
+      return FALSE;
+    }
+  disk->bus = g_steal_pointer (&bus);
+  size = get_value (keyfile, group, "Size");
+  if (size && !g_ascii_string_to_unsigned (size, 10, 0, G_MAXINT64, &disk->size, NULL))
+    {
+      g_set_error (error, FERRY_ERROR, FERRY_ERROR_INVALID_ARGUMENT,
+                   "Invalid value '%s' for key 'Size' in group [%s]: expected bytes", size, group);
+      return FALSE;
+    }
   return TRUE;
 }
 
@@ -356,6 +377,10 @@ ferryd_domain_config_to_data (const FerrydDomainConfig *config)
 
       g_key_file_set_string (keyfile, group, "Path", disk->path);
       g_key_file_set_string (keyfile, group, "Format", disk->format);
+      if (g_strcmp0 (disk->bus, "virtio") != 0)
+        g_key_file_set_string (keyfile, group, "Bus", disk->bus);
+      if (disk->size)
+        g_key_file_set_uint64 (keyfile, group, "Size", disk->size);
     }
   g_key_file_set_string (keyfile, "QEMU", "Binary", config->qemu_binary);
   if (config->extra_args && config->extra_args[0])

@@ -11,6 +11,10 @@ typedef struct
   char *id;     /* from the group name "[Disk <id>]" */
   char *path;   /* as written; relative paths resolve against <state-dir>/images */
   char *format; /* raw or qcow2 */
+  char *bus;    /* virtio (default) or ide (the test guest's ATA driver) */
+  /* Bytes; only in a live description: what the destination creates
+   * when storage is copied. 0 = not known. */
+  guint64 size;
 } FerrydDiskConfig;
 
 /* The accelerator a guest runs with. AUTO resolves to KVM or TCG when

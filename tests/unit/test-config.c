@@ -62,6 +62,8 @@ test_config_invalid (void)
     { "[Domain]\nName=x\nMemory=64\nKernel=relative.elf\n", "'Kernel'" },
     { "[Domain]\nName=x\nMemory=64\nMachine=q35,accel=kvm\n", "'Machine'" },
     { "[Domain]\nName=x\nMemory=64\nAccel=hvf\n", "'Accel'" },
+    { "[Domain]\nName=x\nMemory=64\n[Disk d]\nPath=d.img\nBus=scsi\n", "'Bus'" },
+    { "[Domain]\nName=x\nMemory=64\n[Disk d]\nPath=d.img\nSize=-1\n", "'Size'" },
   };
 
   for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
@@ -222,6 +224,44 @@ test_accel_blocker (void)
   g_assert_null (ferryd_qemu_accel_blocker (FERRYD_ACCEL_KVM, NULL));
 }
 
+/* Bus and Size: the disk's controller, and the virtual size a live
+ * description carries to a destination that copies the disk. */
+static void
+test_disk_keys (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (FerrydDomainConfig) config =
+      ferryd_domain_config_parse ("[Domain]\nName=x\nMemory=64\nMachine=pc\nAccel=tcg\n"
+                                  "[Disk a]\nPath=a.qcow2\nFormat=qcow2\nBus=ide\nSize=33554432\n"
+                                  "[Disk b]\nPath=/srv/b.img\n",
+                                  &error);
+  g_autoptr (FerrydDomainConfig) again = NULL;
+  FerrydQemuLaunch launch = { "/run/x", "/var/x", FALSE, FALSE };
+  g_auto (GStrv) argv = NULL;
+  g_autofree char *line = NULL;
+  g_autofree char *data = NULL;
+  FerrydDiskConfig *a, *b;
+
+  g_assert_no_error (error);
+  a = config->disks->pdata[0];
+  b = config->disks->pdata[1];
+  g_assert_cmpstr (a->bus, ==, "ide");
+  g_assert_cmpuint (a->size, ==, 32 << 20);
+  g_assert_cmpstr (b->bus, ==, "virtio");
+  g_assert_cmpuint (b->size, ==, 0);
+  data = ferryd_domain_config_to_data (config);
+  again = ferryd_domain_config_parse (data, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (((FerrydDiskConfig *) again->disks->pdata[0])->bus, ==, "ide");
+  g_assert_cmpuint (((FerrydDiskConfig *) again->disks->pdata[0])->size, ==, 32 << 20);
+  argv = ferryd_qemu_build_argv (config, &launch, 3);
+  line = g_strjoinv (" ", argv);
+  g_assert_nonnull (strstr (line, "driver=file,filename=/var/x/images/a.qcow2,node-name=file-a"));
+  g_assert_nonnull (strstr (line, " -device ide-hd,drive=disk-a,id=a,bus=ide.0 "));
+  g_assert_nonnull (strstr (line, "driver=file,filename=/srv/b.img,node-name=file-b"));
+  g_assert_nonnull (strstr (line, " -device virtio-blk-pci,drive=disk-b,id=b"));
+}
+
 static void
 test_argv (void)
 {
@@ -337,6 +377,7 @@ main (int argc, char **argv)
   g_test_add_func ("/options/limits", test_options_limits);
   g_test_add_func ("/config/accel", test_accel);
   g_test_add_func ("/qemu/argv", test_argv);
+  g_test_add_func ("/config/disk-keys", test_disk_keys);
   g_test_add_func ("/qemu/accel-blocker", test_accel_blocker);
   g_test_add_func ("/qemu/crash-states", test_crash_states);
   g_test_add_func ("/domain/object-paths", test_object_paths);

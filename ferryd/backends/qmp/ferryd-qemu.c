@@ -285,8 +285,14 @@ ferryd_qemu_build_argv (const FerrydDomainConfig *config,
       builder_take (argv, g_strdup_printf ("driver=%s,file=file-%s,node-name=disk-%s", disk->format,
                                            disk->id, disk->id));
       g_strv_builder_add (argv, "-device");
-      builder_take (argv,
-                    g_strdup_printf ("virtio-blk-pci,drive=disk-%s,id=%s", disk->id, disk->id));
+      /* ide: the pc machine's legacy controller, which the test guest
+       * drives with port I/O (no virtio driver in it). */
+      if (g_strcmp0 (disk->bus, "ide") == 0)
+        builder_take (
+            argv, g_strdup_printf ("ide-hd,drive=disk-%s,id=%s,bus=ide.%u", disk->id, disk->id, i));
+      else
+        builder_take (argv,
+                      g_strdup_printf ("virtio-blk-pci,drive=disk-%s,id=%s", disk->id, disk->id));
     }
   if (launch->incoming)
     g_strv_builder_add_many (argv, "-incoming", "defer", NULL);
