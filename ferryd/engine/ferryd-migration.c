@@ -274,6 +274,8 @@ features_in_effect (FerrydMigration *self)
     { "auto-converge", "auto-converge" },
     { "switchover-ack", "switchover-ack" },
     { "tls", "tls" },
+    { "storage-mirror", "storage-mirror" },
+    { "synchronous-writes", "synchronous-writes" },
   };
   GVariantBuilder builder;
 
@@ -344,9 +346,22 @@ migration_update_progress (FerrydMigration *self)
   FerrydPolicySample sample;
   g_auto (FerrydConvergence) convergence = { 0 };
 
-  if (!p->has_memory)
+  if (!p->has_memory && p->disk_total == 0)
     return;
   ferryd_progress_estimate (p, &context, &estimate);
+  migration_set_uint64 (self, MIGRATION_PROP_DISK_TOTAL, p->disk_total);
+  migration_set_uint64 (self, MIGRATION_PROP_DISK_PROCESSED, p->disk_processed);
+  migration_set_uint64 (self, MIGRATION_PROP_DISK_REMAINING,
+                        p->disk_total - MIN (p->disk_processed, p->disk_total));
+  if (!p->has_memory)
+    {
+      /* Disks still copy before the memory: only what is known moves. */
+      SHARED (self)->progress = estimate.progress;
+      migration_set_double (self, MIGRATION_PROP_PROGRESS, SHARED (self)->progress);
+      migration_set_uint64 (self, MIGRATION_PROP_TIME_REMAINING, estimate.time_remaining);
+      migration_set_uint64 (self, MIGRATION_PROP_TRANSFER_RATE, p->transfer_rate);
+      return;
+    }
   SHARED (self)->progress = estimate.progress;
   migration_set_double (self, MIGRATION_PROP_PROGRESS, SHARED (self)->progress);
   migration_set_uint64 (self, MIGRATION_PROP_TIME_ELAPSED, p->total_time);

@@ -25,8 +25,11 @@ ferryd_progress_estimate (const FerrydProgress *p,
                           const FerrydEstimateContext *context,
                           FerrydEstimate *estimate)
 {
-  guint64 total = p->memory_total;
-  guint64 remaining = p->memory_remaining;
+  /* Disks and memory count byte for byte: disks copy first, so their
+   * share comes before the memory's. */
+  guint64 disk_left = p->disk_total - MIN (p->disk_processed, p->disk_total);
+  guint64 total = p->memory_total + p->disk_total;
+  guint64 remaining = (p->has_memory ? p->memory_remaining : p->memory_total) + disk_left;
   guint64 rate = p->transfer_rate;
   guint64 dirty = p->dirty_rate;
   guint64 expected = p->expected_downtime;
@@ -43,7 +46,7 @@ ferryd_progress_estimate (const FerrydProgress *p,
    * until a pass completes); what is left over the measured rate is more
    * honest. */
   if (rate > 0)
-    expected = remaining * 1000 / rate;
+    expected = p->memory_remaining * 1000 / rate;
   estimate->expected_downtime = expected;
 
   if (context->postcopy_started)
@@ -66,6 +69,10 @@ ferryd_progress_estimate (const FerrydProgress *p,
   /* An honest estimate: what is left over the net rate at which it
    * shrinks; unknown (0) when it does not shrink. */
   estimate->time_remaining = rate > dirty && remaining > 0 ? remaining * 1000 / (rate - dirty) : 0;
+  /* Before the memory stream has a rate, the disks' copy rate is the
+   * only measure there is. */
+  if (!p->has_memory && rate > 0 && remaining > 0)
+    estimate->time_remaining = remaining * 1000 / rate;
 }
 
 GVariant *
@@ -101,8 +108,25 @@ ferryd_progress_build_statistics (const FerrydProgress *progress, const FerrydTi
                          g_variant_new_uint64 (t->postcopy_us && t->end_us > t->postcopy_us
                                                    ? (guint64) (t->end_us - t->postcopy_us) / 1000
                                                    : 0));
-  g_variant_builder_add (&builder, "{sv}", "disk-total", g_variant_new_uint64 (0));
-  g_variant_builder_add (&builder, "{sv}", "disk-transferred", g_variant_new_uint64 (0));
+  g_variant_builder_add (&builder, "{sv}", "disk-total", g_variant_new_uint64 (p->disk_total));
+  g_variant_builder_add (&builder, "{sv}", "disk-transferred",
+                         g_variant_new_uint64 (p->disk_processed));
+  if (p->n_disks > 0)
+    {
+      GVariantBuilder disks;
+
+      g_variant_builder_init (&disks, G_VARIANT_TYPE_VARDICT);
+      for (guint i = 0; i < p->n_disks && i < FERRYD_PROGRESS_MAX_DISKS; i++)
+        {
+          GVariantDict disk;
+
+          g_variant_dict_init (&disk, NULL);
+          g_variant_dict_insert (&disk, "total", "t", p->disks[i].total);
+          g_variant_dict_insert (&disk, "transferred", "t", p->disks[i].processed);
+          g_variant_builder_add (&disks, "{sv}", p->disks[i].id, g_variant_dict_end (&disk));
+        }
+      g_variant_builder_add (&builder, "{sv}", "disks", g_variant_builder_end (&disks));
+    }
   g_variant_builder_add (&builder, "{sv}", "mode",
                          g_variant_new_string (postcopy ? "postcopy" : "precopy"));
   return g_variant_builder_end (&builder);

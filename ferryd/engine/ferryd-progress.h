@@ -21,6 +21,17 @@ typedef enum
   FERRYD_STREAM_CANCELLED,
 } FerrydStreamStatus;
 
+/* At most this many disks are reported one by one. */
+#define FERRYD_PROGRESS_MAX_DISKS 8
+
+/* One copied disk: its name in the description, bytes to copy, copied. */
+typedef struct
+{
+  char id[64];
+  guint64 total;
+  guint64 processed;
+} FerrydDiskProgress;
+
 /* One sample of a running stream. Times in ms, sizes in bytes, rates in
  * bytes/s. Fields a backend does not know stay 0. */
 typedef struct
@@ -42,6 +53,12 @@ typedef struct
   guint64 postcopy_requests;
   guint64 postcopy_bytes;
   guint cpu_throttle; /* % of CPU time auto-converge takes from the guest */
+  /* Storage copy: the sum over the disks and each of them; the figures
+   * stay at their last value once the copies have ended. */
+  guint64 disk_total;
+  guint64 disk_processed;
+  guint n_disks;
+  FerrydDiskProgress disks[FERRYD_PROGRESS_MAX_DISKS];
 } FerrydProgress;
 
 typedef enum
@@ -73,7 +90,8 @@ typedef struct
 } FerrydEstimate;
 
 /* Progress, time left, expected downtime and convergence of @progress
- * (which must have memory figures). */
+ * (with memory figures, or disk figures while disks copy before the
+ * memory; both count, byte for byte). */
 void ferryd_progress_estimate (const FerrydProgress *progress,
                                const FerrydEstimateContext *context,
                                FerrydEstimate *estimate);

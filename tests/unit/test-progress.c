@@ -130,6 +130,53 @@ test_progress_fraction (void)
   g_assert_cmpfloat (e.progress, ==, 0.0);
 }
 
+static guint64 lookup_u64 (GVariant *dict, const char *key);
+
+/* Disks copy before the memory: both count, byte for byte. */
+static void
+test_progress_disks (void)
+{
+  FerrydEstimateContext context = { .downtime_limit = 50 };
+  FerrydEstimate e;
+  FerrydProgress p = { 0 };
+  FerrydTimes t = { 0 };
+  g_autoptr (GVariant) stats = NULL;
+  g_autoptr (GVariant) disks = NULL;
+  g_autoptr (GVariant) vda = NULL;
+
+  /* Disks half copied, memory not started: a quarter of 2000 bytes. */
+  p.memory_total = 1000;
+  p.disk_total = 1000;
+  p.disk_processed = 500;
+  p.transfer_rate = 100;
+  ferryd_progress_estimate (&p, &context, &e);
+  g_assert_cmpfloat_with_epsilon (e.progress, 0.25, 1e-9);
+  /* 1500 bytes left at the disks' rate */
+  g_assert_cmpuint (e.time_remaining, ==, 15000);
+
+  /* Disks done, memory 3/4 sent. */
+  p.disk_processed = 1000;
+  p.has_memory = TRUE;
+  p.memory_remaining = 250;
+  p.transfer_rate = 0;
+  ferryd_progress_estimate (&p, &context, &e);
+  g_assert_cmpfloat_with_epsilon (e.progress, 0.875, 1e-9);
+
+  p.n_disks = 1;
+  g_strlcpy (p.disks[0].id, "vda", sizeof p.disks[0].id);
+  p.disks[0].total = 1000;
+  p.disks[0].processed = 1000;
+  stats = g_variant_ref_sink (ferryd_progress_build_statistics (&p, &t));
+  g_assert_cmpuint (lookup_u64 (stats, "disk-total"), ==, 1000);
+  g_assert_cmpuint (lookup_u64 (stats, "disk-transferred"), ==, 1000);
+  disks = g_variant_lookup_value (stats, "disks", G_VARIANT_TYPE_VARDICT);
+  g_assert_nonnull (disks);
+  vda = g_variant_lookup_value (disks, "vda", G_VARIANT_TYPE_VARDICT);
+  g_assert_nonnull (vda);
+  g_assert_cmpuint (lookup_u64 (vda, "total"), ==, 1000);
+  g_assert_cmpuint (lookup_u64 (vda, "transferred"), ==, 1000);
+}
+
 static void
 test_progress_eta (void)
 {
@@ -362,6 +409,7 @@ main (int argc, char **argv)
   g_test_add_func ("/phase/states", test_states);
   g_test_add_func ("/progress/fraction", test_progress_fraction);
   g_test_add_func ("/progress/eta", test_progress_eta);
+  g_test_add_func ("/progress/disks", test_progress_disks);
   g_test_add_func ("/progress/converging", test_progress_converging);
   g_test_add_func ("/progress/statistics", test_statistics);
   g_test_add_func ("/progress/iteration-statistics", test_iteration_statistics);
