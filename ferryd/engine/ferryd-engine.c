@@ -135,6 +135,48 @@ apply_tls (FerrydMigrateOptions *options, const char *destination, GError **erro
   return TRUE;
 }
 
+/* The disks of @domain against the storage options: every disk named
+ * in 'disks' exists, and a disk that is not shared (a relative path:
+ * each host has its own images directory) is copied, or the guest would
+ * find an empty disk, or none, on the destination. */
+static gboolean
+ferryd_engine_check_disks (FerrydDomain *domain, FerrydMigrateOptions *options, GError **error)
+{
+  const FerrydDomainConfig *config = ferryd_domain_get_config (domain);
+
+  for (gsize i = 0; options->disks && options->disks[i]; i++)
+    {
+      gboolean found = FALSE;
+      for (guint j = 0; j < config->disks->len; j++)
+        found |= g_str_equal (((FerrydDiskConfig *) g_ptr_array_index (config->disks, j))->id,
+                              options->disks[i]);
+      if (!found)
+        {
+          g_set_error (error, FERRY_ERROR, FERRY_ERROR_INVALID_ARGUMENT,
+                       "Option 'disks' names '%s', which domain '%s' does not have",
+                       options->disks[i], ferryd_domain_get_name (domain));
+          return FALSE;
+        }
+    }
+  for (guint j = 0; j < config->disks->len; j++)
+    {
+      FerrydDiskConfig *disk = g_ptr_array_index (config->disks, j);
+      gboolean copied = options->copy_storage != FERRYD_COPY_STORAGE_NONE &&
+                        (options->disks == NULL || options->disks[0] == NULL ||
+                         g_strv_contains ((const char *const *) options->disks, disk->id));
+
+      if (!g_path_is_absolute (disk->path) && !copied)
+        {
+          g_set_error (error, FERRY_ERROR, FERRY_ERROR_NOT_SUPPORTED,
+                       "Disk '%s' is local to this host (path '%s' in its images directory) and "
+                       "is not copied: use copy-storage=all",
+                       disk->id, disk->path);
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
 FerrydMigration *
 ferryd_engine_migrate (FerrydEngine *self,
                        FerrydDomain *domain,
@@ -151,12 +193,8 @@ ferryd_engine_migrate (FerrydEngine *self,
     return NULL;
   if (!apply_tls (options, destination, error))
     return NULL;
-  if (options->copy_storage != FERRYD_COPY_STORAGE_NONE)
-    {
-      g_set_error_literal (error, FERRY_ERROR, FERRY_ERROR_NOT_SUPPORTED,
-                           "Option 'copy-storage' is not supported by this version of ferryd");
-      return NULL;
-    }
+  if (!ferryd_engine_check_disks (domain, options, error))
+    return NULL;
   if (!options->live)
     {
       g_set_error_literal (
@@ -196,12 +234,14 @@ typedef struct
   FerrydPeerClient *peer;
   FerrydDomain *domain;
   gboolean destination_checked;
+  GStrv needs; /* the features the options need on both hosts */
 } CheckData;
 
 static void
 check_data_free (CheckData *data)
 {
   g_ptr_array_unref (data->blockers);
+  g_strfreev (data->needs);
   g_ptr_array_unref (data->warnings);
   g_strfreev (data->features);
   g_clear_object (&data->peer);
@@ -282,6 +322,15 @@ check_hello_cb (GObject *source, GAsyncResult *result, gpointer user_data)
       g_strv_builder_add (both, local[i]);
   g_strfreev (data->features);
   data->features = g_strv_builder_end (both);
+  /* What the options need that a host lacks: Migrate would refuse it
+   * (NotSupported) before anything starts. */
+  for (gsize i = 0; data->needs && data->needs[i]; i++)
+    if (!g_strv_contains ((const char *const *) data->features, data->needs[i]))
+      g_ptr_array_add (
+          data->blockers,
+          g_strdup_printf ("The %s does not support %s",
+                           g_strv_contains (local, data->needs[i]) ? "destination" : "source",
+                           data->needs[i]));
   check_return (task);
 }
 
@@ -332,6 +381,19 @@ ferryd_engine_check_async (FerrydEngine *self,
   data->bandwidth = options->max_bandwidth;
   data->downtime = options->max_downtime ? options->max_downtime : 50;
   data->features = g_new0 (char *, 1);
+  {
+    g_autoptr (GStrvBuilder) needs = g_strv_builder_new ();
+
+    if (options->postcopy != FERRYD_POSTCOPY_OFF)
+      g_strv_builder_add (needs, "postcopy");
+    if (g_str_equal (options->switchover_ack, "on"))
+      g_strv_builder_add (needs, "switchover-ack");
+    if (options->copy_storage != FERRYD_COPY_STORAGE_NONE)
+      g_strv_builder_add (needs, "storage-mirror");
+    if (options->synchronous_writes)
+      g_strv_builder_add (needs, "synchronous-writes");
+    data->needs = g_strv_builder_end (needs);
+  }
 
   if (!g_str_equal (state, "running") && !g_str_equal (state, "paused"))
     g_ptr_array_add (data->blockers,
@@ -343,8 +405,11 @@ ferryd_engine_check_async (FerrydEngine *self,
       tls_unusable = ferryd_peer_destination_is_tls (destination);
     }
   g_clear_error (&error);
-  if (options->copy_storage != FERRYD_COPY_STORAGE_NONE)
-    g_ptr_array_add (data->blockers, g_strdup ("Option 'copy-storage' is not supported yet"));
+  if (!ferryd_engine_check_disks (domain, options, &error))
+    {
+      g_ptr_array_add (data->blockers, g_strdup (error->message));
+      g_clear_error (&error);
+    }
   if (!options->live)
     g_ptr_array_add (data->blockers,
                      g_strdup ("Offline migration (live=false) is not supported yet"));

@@ -332,6 +332,11 @@ prepared_cb (GObject *source, GAsyncResult *result, gpointer user_data)
     }
   g_variant_dict_init (&dict, NULL);
   g_variant_dict_insert (&dict, "migrate-uri", "s", uri);
+  {
+    g_autofree char *storage = ferryd_stream_get_storage_uri (FERRYD_STREAM (source));
+    if (storage)
+      g_variant_dict_insert (&dict, "storage-uri", "s", storage);
+  }
   g_variant_dict_insert_value (
       &dict, "capabilities",
       g_variant_new_strv ((const char *const *) SHARED (self)->features, -1));
@@ -390,6 +395,10 @@ ferryd_incoming_migration_prepare_async (FerrydIncomingMigration *self,
   incoming.compression = SHARED (self)->options->compression;
   if (g_strv_contains (incoming.features, "tls"))
     incoming.tls_dir = ferryd_peer_tls_get_dir ();
+  incoming.copy_storage = SHARED (self)->options->copy_storage != FERRYD_COPY_STORAGE_NONE;
+  incoming.disks = SHARED (self)->options->disks && SHARED (self)->options->disks[0]
+                       ? (const char *const *) SHARED (self)->options->disks
+                       : NULL;
   ferryd_stream_prepare_async (SHARED (self)->stream, &incoming, prepared_cb, task);
 }
 
@@ -421,6 +430,8 @@ static void
 incoming_stream_exited (FerrydMigration *migration)
 {
   FerrydIncomingMigration *self = FERRYD_INCOMING_MIGRATION (migration);
+  g_autoptr (FerrydStream) gone =
+      SHARED (self)->stream ? g_object_ref (SHARED (self)->stream) : NULL;
 
   if (SHARED (self)->state == STATE_POSTCOPY_ACTIVE ||
       SHARED (self)->state == STATE_POSTCOPY_PAUSED)
@@ -428,6 +439,9 @@ incoming_stream_exited (FerrydMigration *migration)
                "source still holds it",
                SHARED (self)->label);
   migration_drop_stream (migration);
+  /* What the stream made here (copied disks) goes with the guest. */
+  if (gone)
+    ferryd_stream_terminate (gone);
   rollback_incoming (self, g_error_new_literal (FERRY_ERROR, FERRY_ERROR_MIGRATION_FAILED,
                                                 "The destination QEMU exited"));
 }

@@ -43,6 +43,7 @@ struct _FerrydOutgoingMigration
   FerrydPeerClient *peer;
   char *peer_migration;
   char *migrate_uri;
+  char *storage_uri;               /* where the destination serves its disks, when copied */
   FerrydDomainConfig *live_config; /* what runs, as Begin found it (machine type resolved) */
   char *abort_reason;              /* set when the policy aborts (timeout) */
   GError *rollback_error;          /* kept while the destination confirms an abort */
@@ -117,6 +118,10 @@ rollback (FerrydOutgoingMigration *self, GError *error)
   self->rollback_state = final;
   self->rollback_waiting = TRUE;
   self->rollback_pending = 1; /* released below */
+  /* A stream still starting (copying disks, say) stops and removes
+   * what it made on the source. */
+  if (SHARED (self)->stream && !self->migrate_sent)
+    ferryd_stream_cancel (SHARED (self)->stream);
   if (SHARED (self)->stream && ferryd_stream_can_resume (SHARED (self)->stream) &&
       self->stopped_for_migration)
     {
@@ -200,7 +205,12 @@ migrate_sent_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 
   if (!ferryd_stream_start_finish (FERRYD_STREAM (source), result, &error))
     {
-      if (!SHARED (self)->finished)
+      if (SHARED (self)->finished)
+        return;
+      if (self->abort_reason)
+        rollback (self, g_error_new (FERRY_ERROR, FERRY_ERROR_MIGRATION_FAILED, "Aborted: %s",
+                                     self->abort_reason));
+      else
         rollback (self,
                   g_error_new (FERRY_ERROR, FERRY_ERROR_MIGRATION_FAILED,
                                "Cannot start the migration on the source: %s", error->message));
@@ -221,17 +231,24 @@ timeout_cb (gpointer user_data)
       migration_get_variant (FERRYD_MIGRATION (self), MIGRATION_PROP_CONVERGENCE);
   const char *why = NULL;
   g_autofree char *reason = NULL;
+  /* Disks copy before the memory: a guest that writes to them faster
+   * than the link copies keeps them from ever being in sync. */
+  gboolean disks_copying = self->storage_uri && !self->migrate_sent;
 
   /* The figures of the last verdict say why it did not. */
   if (convergence)
     g_variant_lookup (convergence, "description", "&s", &why);
+  if (disks_copying)
+    why = "the disks never came in sync (disk-writes-over-link: the guest writes to its disks "
+          "faster than the link copies them; synchronous-writes=true makes its writes wait for "
+          "the destination)";
   reason =
       g_strdup_printf ("migration did not complete within %u s%s%s",
                        SHARED (self)->options->timeout, why && *why ? ": " : "", why ? why : "");
   SHARED (self)->timeout_id = 0;
-  if (SHARED (self)->finished || SHARED (self)->state != STATE_ACTIVE)
+  if (SHARED (self)->finished || (SHARED (self)->state != STATE_ACTIVE && !disks_copying))
     return G_SOURCE_REMOVE;
-  if (g_str_equal (SHARED (self)->options->timeout_action, "postcopy"))
+  if (g_str_equal (SHARED (self)->options->timeout_action, "postcopy") && !disks_copying)
     {
       migration_policy_action (FERRYD_MIGRATION (self), "start-postcopy", reason);
       ferryd_migration_start_postcopy (FERRYD_MIGRATION (self), NULL);
@@ -273,6 +290,10 @@ perform (FerrydOutgoingMigration *self)
   tuning.compression = o->compression;
   if (g_strv_contains (tuning.features, "tls"))
     tuning.tls_dir = ferryd_peer_tls_get_dir ();
+  tuning.storage_uri = self->storage_uri;
+  tuning.disks = o->disks && o->disks[0] ? (const char *const *) o->disks : NULL;
+  tuning.incremental = o->copy_storage == FERRYD_COPY_STORAGE_INCREMENTAL;
+  tuning.synchronous_writes = o->synchronous_writes;
   if (o->timeout > 0)
     SHARED (self)->timeout_id = g_timeout_add_seconds (o->timeout, timeout_cb, self);
   if (SHARED (self)->stream == NULL)
@@ -281,6 +302,9 @@ perform (FerrydOutgoingMigration *self)
                                            "The source guest is gone"));
       return;
     }
+  /* Disks copy before the memory: their progress is sampled already. */
+  if (self->storage_uri)
+    migration_start_sampling (FERRYD_MIGRATION (self));
   ferryd_stream_start_async (SHARED (self)->stream, &tuning, migrate_sent_cb, g_object_ref (self));
 }
 
@@ -302,6 +326,13 @@ prepare_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   if (check_cancelled (self))
     return;
   g_variant_lookup (info, "migrate-uri", "&s", &uri);
+  g_variant_lookup (info, "storage-uri", "s", &self->storage_uri);
+  if (SHARED (self)->options->copy_storage != FERRYD_COPY_STORAGE_NONE && self->storage_uri == NULL)
+    {
+      rollback (self, g_error_new_literal (FERRY_ERROR, FERRY_ERROR_PEER_REFUSED,
+                                           "Destination gave no storage address"));
+      return;
+    }
   self->migrate_uri =
       g_strdup (SHARED (self)->options->migrate_uri ? SHARED (self)->options->migrate_uri : uri);
   if (self->migrate_uri == NULL)
@@ -341,9 +372,14 @@ choose_features (FerrydOutgoingMigration *self, const char *const *peer_caps, GE
 {
   FerrydMigrateOptions *o = SHARED (self)->options;
   g_autoptr (GStrvBuilder) features = g_strv_builder_new ();
+  const char *const *local_caps = ferryd_daemon_get_capabilities (SHARED (self)->daemon);
+  gboolean local_has_ack = g_strv_contains (local_caps, "switchover-ack");
   gboolean peer_has_ack = peer_caps && g_strv_contains (peer_caps, "switchover-ack");
   FerrydPolicyRequest request = policy_request (self, peer_caps);
   gboolean postcopy;
+  /* auto: when both hosts have it (it needs the return path) */
+  gboolean ack = g_str_equal (o->switchover_ack, "on") ||
+                 (g_str_equal (o->switchover_ack, "auto") && local_has_ack && peer_has_ack);
 
   if (!ferryd_policy_plan (&request, &SHARED (self)->rules, error))
     return NULL;
@@ -352,7 +388,7 @@ choose_features (FerrydOutgoingMigration *self, const char *const *peer_caps, GE
   /* The return path costs downtime here (the source waits for the
    * destination's load to migration_finish); only features that need it get it. */
   g_strv_builder_add (features, "events");
-  if (postcopy || g_str_equal (o->switchover_ack, "on"))
+  if (postcopy || ack)
     g_strv_builder_add (features, "return-path");
   if (postcopy)
     g_strv_builder_add (features, "postcopy-ram");
@@ -371,16 +407,36 @@ choose_features (FerrydOutgoingMigration *self, const char *const *peer_caps, GE
     }
   if (SHARED (self)->rules.auto_converge)
     g_strv_builder_add (features, "auto-converge");
-  if (g_str_equal (o->switchover_ack, "on") && !peer_has_ack)
+  if (o->copy_storage != FERRYD_COPY_STORAGE_NONE)
     {
-      g_set_error_literal (error, FERRY_ERROR, FERRY_ERROR_NOT_SUPPORTED,
-                           "The destination does not support switchover-ack");
+      /* The disks' NBD link is not encrypted yet: never clear text
+       * when TLS was asked for. */
+      if (o->tls)
+        {
+          g_set_error_literal (error, FERRY_ERROR, FERRY_ERROR_NOT_SUPPORTED,
+                               "Copying storage over TLS is not implemented yet");
+          return NULL;
+        }
+      if (!g_strv_contains (local_caps, "storage-mirror") ||
+          (peer_caps && !g_strv_contains (peer_caps, "storage-mirror")))
+        {
+          g_set_error (error, FERRY_ERROR, FERRY_ERROR_NOT_SUPPORTED,
+                       "The %s does not support copying storage",
+                       g_strv_contains (local_caps, "storage-mirror") ? "destination" : "source");
+          return NULL;
+        }
+      g_strv_builder_add (features, "storage-mirror");
+      if (o->synchronous_writes)
+        g_strv_builder_add (features, "synchronous-writes");
+    }
+  if (g_str_equal (o->switchover_ack, "on") && !(peer_has_ack && local_has_ack))
+    {
+      g_set_error (error, FERRY_ERROR, FERRY_ERROR_NOT_SUPPORTED,
+                   "switchover-ack=on, but the %s does not support switchover-ack",
+                   local_has_ack ? "destination" : "source");
       return NULL;
     }
-  /* "auto" uses switchover-ack when the return path is there anyway and
-   * both sides have it: it only helps devices that ask for an ack. */
-  if (g_str_equal (o->switchover_ack, "on") ||
-      (g_str_equal (o->switchover_ack, "auto") && peer_has_ack && postcopy))
+  if (ack)
     g_strv_builder_add (features, "switchover-ack");
   return g_strv_builder_end (features);
 }
@@ -1000,6 +1056,9 @@ outgoing_cancel (FerrydMigration *migration, GError **error)
     return TRUE;
   self->cancel_requested = TRUE;
   g_cancellable_cancel (SHARED (self)->cancellable);
+  /* A stream still starting (copying disks) stops at once. */
+  if (!self->migrate_sent && SHARED (self)->stream && SHARED (self)->phase == PHASE_PERFORM)
+    ferryd_stream_cancel (SHARED (self)->stream);
   if (self->migrate_sent && SHARED (self)->stream)
     {
       ferryd_stream_cancel (SHARED (self)->stream);
@@ -1150,6 +1209,7 @@ ferryd_outgoing_migration_finalize (GObject *object)
   g_free (self->peer_address);
   g_free (self->peer_migration);
   g_free (self->migrate_uri);
+  g_free (self->storage_uri);
   g_clear_pointer (&self->live_config, ferryd_domain_config_free);
   g_free (self->abort_reason);
   g_clear_error (&self->rollback_error);

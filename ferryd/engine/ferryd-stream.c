@@ -222,6 +222,14 @@ ferryd_stream_prepare_finish (FerrydStream *self, GAsyncResult *result, GError *
   return IFACE (self)->prepare_finish (self, result, error);
 }
 
+char *
+ferryd_stream_get_storage_uri (FerrydStream *self)
+{
+  if (IFACE (self)->get_storage_uri == NULL)
+    return NULL;
+  return IFACE (self)->get_storage_uri (self);
+}
+
 void
 ferryd_stream_resume_incoming (FerrydStream *self)
 {

@@ -35,6 +35,13 @@ typedef struct
   guint multifd_channels;         /* 0 = one stream */
   const char *compression;        /* "none" or a method */
   const char *tls_dir;            /* TLS with the x509 files there; NULL = clear */
+  /* Storage copy: where the destination serves its disks (NULL = no
+   * copy), which ones (NULL = all), only the top image (incremental),
+   * and whether guest writes wait for the destination (synchronous). */
+  const char *storage_uri;
+  const char *const *disks;
+  gboolean incremental;
+  gboolean synchronous_writes;
 } FerrydStreamTuning;
 
 /* What a destination stream prepares for. */
@@ -47,6 +54,10 @@ typedef struct
   guint multifd_channels;
   const char *compression;
   const char *tls_dir; /* TLS with the x509 files there; NULL = clear */
+  /* Storage copy: create the disks (NULL = all) here and serve them to
+   * the source; nothing is copied when FALSE. */
+  gboolean copy_storage;
+  const char *const *disks;
 } FerrydStreamIncoming;
 
 typedef enum
@@ -106,6 +117,8 @@ struct _FerrydStreamInterface
                          GAsyncReadyCallback callback,
                          gpointer user_data);
   char *(*prepare_finish) (FerrydStream *self, GAsyncResult *result, GError **error);
+  /* After a prepare that copies storage: where the source sends it. */
+  char *(*get_storage_uri) (FerrydStream *self);
   void (*resume_incoming) (FerrydStream *self);
   void (*adopt) (FerrydStream *self, FerrydDomain *domain);
   /* Post-copy recovery on the destination (optional): listen for the
@@ -175,6 +188,7 @@ void ferryd_stream_prepare_async (FerrydStream *self,
                                   GAsyncReadyCallback callback,
                                   gpointer user_data);
 char *ferryd_stream_prepare_finish (FerrydStream *self, GAsyncResult *result, GError **error);
+char *ferryd_stream_get_storage_uri (FerrydStream *self);
 void ferryd_stream_resume_incoming (FerrydStream *self);
 void ferryd_stream_adopt (FerrydStream *self, FerrydDomain *domain);
 void ferryd_stream_listen_recover_async (FerrydStream *self,

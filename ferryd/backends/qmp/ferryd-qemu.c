@@ -693,6 +693,7 @@ attach_incoming_cb (GObject *source, GAsyncResult *result, gpointer user_data)
    * exits cleanly on SIGTERM) rather than through QMP. */
   if (self->pid > 0)
     kill (self->pid, SIGTERM);
+  ferryd_qemu_remove_incoming_images (self->incoming_path);
   g_task_return_new_error (task, FERRY_ERROR, FERRY_ERROR_FAILED,
                            "dropped a half-arrived incoming guest (migration %s)",
                            status ? status : "unknown");
@@ -771,6 +772,30 @@ ferryd_qemu_set_arrived (FerrydQemu *self)
 {
   if (self->incoming_path)
     (void) g_unlink (self->incoming_path);
+}
+
+void
+ferryd_qemu_note_incoming_images (FerrydQemu *self, const char *const *paths)
+{
+  g_autofree char *joined = g_strjoinv ("\n", (char **) paths);
+  g_autoptr (GError) error = NULL;
+
+  if (self->incoming_path && !g_file_set_contents (self->incoming_path, joined, -1, &error))
+    g_warning ("Cannot note the incoming images: %s", error->message);
+}
+
+void
+ferryd_qemu_remove_incoming_images (const char *incoming_path)
+{
+  g_autofree char *contents = NULL;
+  g_auto (GStrv) paths = NULL;
+
+  if (!g_file_get_contents (incoming_path, &contents, NULL, NULL))
+    return;
+  paths = g_strsplit (contents, "\n", -1);
+  for (gsize i = 0; paths[i]; i++)
+    if (g_path_is_absolute (paths[i]) && g_unlink (paths[i]) == 0)
+      g_info ("removed the half-copied image %s", paths[i]);
 }
 
 /* --- resuming after a failed migration --- */

@@ -88,6 +88,11 @@ gboolean ferryd_qemu_resume_finish (FerrydQemu *self, GAsyncResult *result, GErr
 
 /* The incoming guest has fully arrived: a restarted ferryd keeps it. */
 void ferryd_qemu_set_arrived (FerrydQemu *self);
+/* The images made for an incoming guest (its copied disks): a restarted
+ * ferryd that drops the half-arrived guest removes them too. */
+void ferryd_qemu_note_incoming_images (FerrydQemu *self, const char *const *paths);
+/* Remove the images noted in the incoming marker at @incoming_path. */
+void ferryd_qemu_remove_incoming_images (const char *incoming_path);
 
 /* Stop the process now (quit over QMP, SIGKILL as a fallback). */
 void ferryd_qemu_terminate (FerrydQemu *self);

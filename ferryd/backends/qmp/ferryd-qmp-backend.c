@@ -123,6 +123,7 @@ attached_cb (GObject *source, GAsyncResult *result, gpointer user_data)
       g_debug ("not re-attaching %s: %s", data->config->name, error->message);
       (void) g_unlink (conf);
       (void) g_unlink (qmp);
+      ferryd_qemu_remove_incoming_images (incoming);
       (void) g_unlink (incoming);
       ferryd_domain_config_free (data->config);
     }

@@ -29,8 +29,8 @@ step_clear (Step *step)
   g_clear_pointer (&step->arguments, json_object_unref);
 }
 
-static void
-batch_free (FerrydQmpBatch *batch)
+void
+ferryd_qmp_batch_free (FerrydQmpBatch *batch)
 {
   g_array_unref (batch->steps);
   g_clear_object (&batch->qmp);
@@ -101,7 +101,7 @@ ferryd_qmp_batch_run_async (FerrydQmpBatch *batch,
   GTask *task = g_task_new (NULL, cancellable, callback, user_data);
 
   batch->qmp = g_object_ref (qmp);
-  g_task_set_task_data (task, batch, (GDestroyNotify) batch_free);
+  g_task_set_task_data (task, batch, (GDestroyNotify) ferryd_qmp_batch_free);
   if (batch->steps->len == 0)
     {
       g_task_return_pointer (task, json_node_new (JSON_NODE_NULL),

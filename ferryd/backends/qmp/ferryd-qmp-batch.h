@@ -11,6 +11,8 @@ typedef struct _FerrydQmpBatch FerrydQmpBatch;
 FerrydQmpBatch *ferryd_qmp_batch_new (void);
 /* Takes ownership of @arguments (may be NULL). */
 void ferryd_qmp_batch_add (FerrydQmpBatch *batch, const char *command, JsonObject *arguments);
+/* A batch that is not run after all. */
+void ferryd_qmp_batch_free (FerrydQmpBatch *batch);
 /* Consumes the batch; the result is the reply of the last command. */
 void ferryd_qmp_batch_run_async (FerrydQmpBatch *batch,
                                  FerrydQmp *qmp,

@@ -18,6 +18,7 @@
 #include "ferryd-qmp-progress.h"
 #include "ferryd-qmp-tls.h"
 #include "ferryd-qmp-recover.h"
+#include "ferryd-qmp-storage.h"
 
 /* QEMU's rate limit when the operator sets none: effectively unlimited. */
 #define UNLIMITED_BANDWIDTH (G_GUINT64_CONSTANT (1) << 40)
@@ -33,10 +34,17 @@ struct _FerrydQmpStream
   FerrydDomain *domain;
   gboolean incoming;
   FerrydQemu *qemu;
-  gboolean terminated; /* no QEMU may run for this stream any more */
-  char *data_host;     /* destination: where the source connects */
-  char *listen_uri;    /* destination: the operator's address */
+  gboolean terminated;           /* no QEMU may run for this stream any more */
+  char *data_host;               /* destination: where the source connects */
+  char *listen_uri;              /* destination: the operator's address */
+  FerrydQmpStorage *storage;     /* the disks copied, when they are */
+  GTask *start_task;             /* source: while disks copy before the memory */
+  FerrydQmpBatch *pending_batch; /* ... and what starts the memory after them */
+  char *storage_uri;             /* destination: where the disks are served */
+  gboolean migrate_sent;         /* source: QEMU was told to migrate */
 };
+
+static void switch_over_disks (FerrydQmpStream *self);
 
 static void ferryd_qmp_stream_iface_init (FerrydStreamInterface *iface);
 
@@ -64,9 +72,18 @@ on_event (FerrydQmp *qmp, const char *name, JsonObject *data, gint64 ts, gpointe
     {
       const char *status = json_object_get_string_member_with_default (data, "status", "");
 
-      g_debug ("%s QEMU migration %s",
-               FERRYD_QMP_STREAM (stream)->incoming ? "destination" : "source", status);
-      ferryd_stream_emit_status (stream, ferryd_qmp_stream_status (status), ts);
+      FerrydQmpStream *self = FERRYD_QMP_STREAM (stream);
+      FerrydStreamStatus mapped = ferryd_qmp_stream_status (status);
+
+      g_debug ("%s QEMU migration %s", self->incoming ? "destination" : "source", status);
+      /* The guest is stopped, its memory almost all sent: the disks
+       * switch over now, then the memory does. */
+      if (g_str_equal (status, "pre-switchover") && !self->incoming)
+        switch_over_disks (self);
+      if ((mapped == FERRYD_STREAM_FAILED || mapped == FERRYD_STREAM_CANCELLED) && self->storage &&
+          !self->incoming)
+        ferryd_qmp_storage_abort (self->storage);
+      ferryd_stream_emit_status (stream, mapped, ts);
     }
 }
 
@@ -141,6 +158,16 @@ capabilities_args (const char *const *enabled, gboolean source)
                                       enabled && g_strv_contains (enabled, known[i]));
       json_array_add_object_element (list, entry);
     }
+  /* Disks are copied: the memory stream waits, guest stopped, until the
+   * mirrors have ended in sync (research §3.5). */
+  if (source)
+    {
+      JsonObject *entry = json_object_new ();
+      json_object_set_string_member (entry, "capability", "pause-before-switchover");
+      json_object_set_boolean_member (entry, "state",
+                                      enabled && g_strv_contains (enabled, "storage-mirror"));
+      json_array_add_object_element (list, entry);
+    }
   json_object_set_array_member (args, "capabilities", list);
   return args;
 }
@@ -165,6 +192,9 @@ stream_terminate (FerrydStream *stream)
   detach_qemu (self);
   if (qemu)
     ferryd_qemu_terminate (qemu);
+  /* A destination that did not get the guest keeps none of its disks. */
+  if (self->incoming && self->storage)
+    ferryd_qmp_storage_remove_images (self->storage);
   /* After an outgoing migration the guest runs elsewhere. */
   if (!self->incoming)
     ferryd_qmp_domain_set_qemu (FERRYD_QMP_DOMAIN (self->domain), NULL);
@@ -181,6 +211,34 @@ query_data_free (QueryData *data)
 {
   g_free (data->error_message);
   g_free (data);
+}
+
+static void
+disks_queried_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  FerrydQmpStream *self = g_task_get_source_object (task);
+  QueryData *data = g_task_get_task_data (task);
+
+  ferryd_qmp_storage_update_finish (FERRYD_QMP_STORAGE (source), result);
+  ferryd_qmp_storage_fill_progress (self->storage, &data->progress);
+  g_task_return_pointer (task, g_steal_pointer (&data->error_message), g_free);
+}
+
+/* The disks' figures join the memory's. */
+static void
+query_disks (GTask *task)
+{
+  FerrydQmpStream *self = g_task_get_source_object (task);
+
+  if (self->storage == NULL || self->incoming)
+    {
+      g_task_return_pointer (
+          task, g_strdup (((QueryData *) g_task_get_task_data (task))->error_message), g_free);
+      g_object_unref (task);
+      return;
+    }
+  ferryd_qmp_storage_update_async (self->storage, disks_queried_cb, task);
 }
 
 static void
@@ -203,7 +261,8 @@ query_cb (GObject *source, GAsyncResult *result, gpointer user_data)
     }
   data->error_message = g_strdup (json_object_get_string_member_with_default (
       json_node_get_object (reply), "error-desc", NULL));
-  g_task_return_pointer (task, data, (GDestroyNotify) query_data_free);
+  g_task_set_task_data (task, data, (GDestroyNotify) query_data_free);
+  query_disks (g_steal_pointer (&task));
 }
 
 static void
@@ -229,15 +288,19 @@ stream_query_finish (FerrydStream *stream,
                      char **error_message,
                      GError **error)
 {
-  QueryData *data = ferryd_qmp_propagate_pointer (G_TASK (result), error);
+  g_autoptr (GError) local = NULL;
+  g_autofree char *message = ferryd_qmp_propagate_pointer (G_TASK (result), &local);
+  QueryData *data = g_task_get_task_data (G_TASK (result));
 
-  if (data == NULL)
-    return FALSE;
+  if (local)
+    {
+      g_propagate_error (error, g_steal_pointer (&local));
+      return FALSE;
+    }
   if (progress)
     *progress = data->progress;
   if (error_message)
-    *error_message = g_steal_pointer (&data->error_message);
-  query_data_free (data);
+    *error_message = g_steal_pointer (&message);
   return TRUE;
 }
 
@@ -249,6 +312,38 @@ live_config (FerrydQmpStream *self)
   return self->qemu && ferryd_qemu_get_config (self->qemu)
              ? ferryd_qemu_get_config (self->qemu)
              : ferryd_domain_get_config (self->domain);
+}
+
+/* The live description says how large each disk is, so a destination
+ * that copies it can create its image. */
+static void
+nodes_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  FerrydDomainConfig *live = g_task_get_task_data (task);
+  g_autoptr (JsonNode) reply = ferryd_qmp_execute_finish (FERRYD_QMP (source), result, NULL);
+  JsonArray *nodes = reply && JSON_NODE_HOLDS_ARRAY (reply) ? json_node_get_array (reply) : NULL;
+
+  for (guint i = 0; nodes && i < json_array_get_length (nodes); i++)
+    {
+      JsonObject *node = json_array_get_object_element (nodes, i);
+      const char *name = json_object_get_string_member_with_default (node, "node-name", "");
+      JsonObject *image = json_object_has_member (node, "image")
+                              ? json_object_get_object_member (node, "image")
+                              : NULL;
+
+      for (guint j = 0; image && j < live->disks->len; j++)
+        {
+          FerrydDiskConfig *disk = g_ptr_array_index (live->disks, j);
+          g_autofree char *expected = g_strconcat ("disk-", disk->id, NULL);
+
+          if (g_str_equal (name, expected))
+            disk->size =
+                (guint64) json_object_get_int_member_with_default (image, "virtual-size", 0);
+        }
+    }
+  g_task_return_pointer (task, ferryd_domain_config_copy (live),
+                         (GDestroyNotify) ferryd_domain_config_free);
 }
 
 static void
@@ -273,7 +368,15 @@ machines_cb (GObject *source, GAsyncResult *result, gpointer user_data)
             g_set_str (&live->machine, json_object_get_string_member (m, "name"));
         }
     }
-  g_task_return_pointer (task, live, (GDestroyNotify) ferryd_domain_config_free);
+  g_task_set_task_data (task, live, (GDestroyNotify) ferryd_domain_config_free);
+  if (live->disks->len == 0 || get_qmp (self) == NULL)
+    {
+      g_task_return_pointer (task, ferryd_domain_config_copy (live),
+                             (GDestroyNotify) ferryd_domain_config_free);
+      return;
+    }
+  ferryd_qmp_execute_async (get_qmp (self), "query-named-block-nodes", NULL, NULL, nodes_cb,
+                            g_steal_pointer (&task));
 }
 
 static void
@@ -312,25 +415,15 @@ migrate_sent_cb (GObject *source, GAsyncResult *result, gpointer user_data)
     g_task_return_boolean (task, TRUE);
 }
 
-static void
-stream_start_async (FerrydStream *stream,
-                    const FerrydStreamTuning *t,
-                    GAsyncReadyCallback callback,
-                    gpointer user_data)
+/* What starts the memory stream: capabilities, parameters, migrate. */
+static FerrydQmpBatch *
+migrate_batch (FerrydQmpStream *self, const FerrydStreamTuning *t)
 {
-  FerrydQmpStream *self = FERRYD_QMP_STREAM (stream);
-  g_autoptr (GTask) task = g_task_new (self, NULL, callback, user_data);
   FerrydQmpBatch *batch;
   JsonObject *params;
   JsonObject *migrate;
   guint64 switchover = t->switchover_bandwidth;
 
-  g_task_set_source_tag (task, stream_start_async);
-  if (get_qmp (self) == NULL)
-    {
-      g_task_return_new_error (task, FERRY_ERROR, FERRY_ERROR_FAILED, "QEMU is gone");
-      return;
-    }
   if (switchover == 0 && t->max_bandwidth == 0)
     switchover = DEFAULT_SWITCHOVER_BANDWIDTH;
   params = json_object_new ();
@@ -351,8 +444,69 @@ stream_start_async (FerrydStream *stream,
   migrate = json_object_new ();
   json_object_set_string_member (migrate, "uri", t->uri);
   ferryd_qmp_batch_add (batch, "migrate", migrate);
-  ferryd_qmp_batch_run_async (batch, get_qmp (self), NULL, migrate_sent_cb,
-                              g_steal_pointer (&task));
+  return batch;
+}
+
+static void
+disks_in_sync_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  FerrydQmpStream *self = user_data;
+  g_autoptr (GTask) task = g_steal_pointer (&self->start_task);
+  g_autoptr (GError) error = NULL;
+  FerrydQmpBatch *batch;
+
+  if (!ferryd_qmp_storage_mirror_finish (FERRYD_QMP_STORAGE (source), result, &error))
+    {
+      g_clear_pointer (&self->pending_batch, ferryd_qmp_batch_free);
+      /* The others stop too, and what was made on the source goes. */
+      ferryd_qmp_storage_abort (FERRYD_QMP_STORAGE (source));
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  if (get_qmp (self) == NULL)
+    {
+      g_clear_pointer (&self->pending_batch, ferryd_qmp_batch_free);
+      ferryd_qmp_storage_abort (FERRYD_QMP_STORAGE (source));
+      g_task_return_new_error (task, FERRY_ERROR, FERRY_ERROR_FAILED, "QEMU is gone");
+      return;
+    }
+  g_debug ("every disk in sync: the memory follows");
+  self->migrate_sent = TRUE;
+  batch = g_steal_pointer (&self->pending_batch);
+  ferryd_qmp_batch_run_async (batch, get_qmp (self), NULL, migrate_sent_cb, g_object_ref (task));
+}
+
+static void
+stream_start_async (FerrydStream *stream,
+                    const FerrydStreamTuning *t,
+                    GAsyncReadyCallback callback,
+                    gpointer user_data)
+{
+  FerrydQmpStream *self = FERRYD_QMP_STREAM (stream);
+  g_autoptr (GTask) task = g_task_new (self, NULL, callback, user_data);
+
+  g_task_set_source_tag (task, stream_start_async);
+  if (get_qmp (self) == NULL)
+    {
+      g_task_return_new_error (task, FERRY_ERROR, FERRY_ERROR_FAILED, "QEMU is gone");
+      return;
+    }
+  if (t->storage_uri == NULL)
+    {
+      self->migrate_sent = TRUE;
+      ferryd_qmp_batch_run_async (migrate_batch (self, t), get_qmp (self), NULL, migrate_sent_cb,
+                                  g_steal_pointer (&task));
+      return;
+    }
+  /* Disks first: the memory follows once every mirror is in sync, so
+   * the memory's passes do not compete with the bulk of the disk copy. */
+  g_clear_object (&self->storage);
+  self->storage = ferryd_qmp_storage_new (live_config (self),
+                                          ferryd_domain_get_state_dir (self->domain), t->disks);
+  self->pending_batch = migrate_batch (self, t);
+  self->start_task = g_steal_pointer (&task);
+  ferryd_qmp_storage_mirror_async (self->storage, get_qmp (self), t->storage_uri, t->incremental,
+                                   t->synchronous_writes, t->max_bandwidth, disks_in_sync_cb, self);
 }
 
 static gboolean
@@ -364,7 +518,47 @@ stream_start_finish (FerrydStream *stream, GAsyncResult *result, GError **error)
 static void
 stream_cancel (FerrydStream *stream)
 {
-  send_command (FERRYD_QMP_STREAM (stream), "migrate_cancel");
+  FerrydQmpStream *self = FERRYD_QMP_STREAM (stream);
+
+  /* Mirrors stop at once: the source holds the whole guest. */
+  if (self->storage)
+    ferryd_qmp_storage_abort (self->storage);
+  if (self->migrate_sent)
+    send_command (self, "migrate_cancel");
+}
+
+static void
+disks_switched_over_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (FerrydQmpStream) self = user_data;
+  g_autoptr (GError) error = NULL;
+  JsonObject *args;
+
+  if (get_qmp (self) == NULL)
+    return;
+  if (!ferryd_qmp_storage_complete_finish (FERRYD_QMP_STORAGE (source), result, &error))
+    {
+      g_warning ("The disks could not switch over: %s", error->message);
+      send_command (self, "migrate_cancel");
+      return;
+    }
+  args = json_object_new ();
+  json_object_set_string_member (args, "state", "pre-switchover");
+  ferryd_qmp_send (get_qmp (self), "migrate-continue", args);
+}
+
+static void
+switch_over_disks (FerrydQmpStream *self)
+{
+  if (self->storage == NULL)
+    {
+      /* Not ours (pause-before-switchover is set only with disks). */
+      JsonObject *args = json_object_new ();
+      json_object_set_string_member (args, "state", "pre-switchover");
+      ferryd_qmp_send (get_qmp (self), "migrate-continue", args);
+      return;
+    }
+  ferryd_qmp_storage_complete_async (self->storage, disks_switched_over_cb, g_object_ref (self));
 }
 
 static void
@@ -455,6 +649,9 @@ stream_control_async (FerrydStream *stream,
       json_object_set_int_member (args, "downtime-limit", (gint64) value);
       break;
     case FERRYD_STREAM_CONTROL_BANDWIDTH:
+      /* The link is shared: disks still copying get the new cap too. */
+      if (self->storage && !self->incoming)
+        ferryd_qmp_storage_set_speed (self->storage, value);
       args = json_object_new ();
       json_object_set_int_member (args, "max-bandwidth",
                                   (gint64) (value ? value : UNLIMITED_BANDWIDTH));
@@ -612,6 +809,8 @@ typedef struct
   guint multifd_channels;
   char *compression;
   char *tls_dir;
+  FerrydDomainConfig *live;
+  FerrydQemuLaunch launch;
 } PrepareData;
 
 static void
@@ -620,22 +819,20 @@ prepare_data_free (PrepareData *data)
   g_strfreev (data->features);
   g_free (data->compression);
   g_free (data->tls_dir);
+  g_clear_pointer (&data->live, ferryd_domain_config_free);
   g_free (data);
 }
+
+static void start_incoming (GTask *task);
+static void disks_exported_cb (GObject *source, GAsyncResult *result, gpointer user_data);
 
 static void
 incoming_launched_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr (GTask) task = user_data;
   FerrydQmpStream *self = g_task_get_source_object (task);
-  PrepareData *data = g_task_get_task_data (task);
   g_autoptr (GError) error = NULL;
   FerrydQemu *qemu = ferryd_qemu_launch_finish (result, &error);
-  FerrydQmpBatch *batch;
-  JsonObject *incoming;
-  g_autofree char *listen = NULL;
-  gboolean loopback =
-      g_str_equal (self->data_host, "127.0.0.1") || g_str_equal (self->data_host, "localhost");
 
   if (qemu == NULL)
     {
@@ -650,7 +847,55 @@ incoming_launched_cb (GObject *source, GAsyncResult *result, gpointer user_data)
       return;
     }
   attach_qemu (self, qemu);
+  if (self->storage)
+    {
+      g_auto (GStrv) images = ferryd_qmp_storage_list_images (self->storage);
 
+      ferryd_qemu_note_incoming_images (qemu, (const char *const *) images);
+      /* Disks are served before the memory stream is awaited (§3.5). */
+      ferryd_qmp_storage_export_async (self->storage, get_qmp (self), self->data_host, NULL,
+                                       disks_exported_cb, g_steal_pointer (&task));
+      return;
+    }
+  start_incoming (g_steal_pointer (&task));
+}
+
+static void
+disks_exported_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  FerrydQmpStream *self = g_task_get_source_object (task);
+  g_autoptr (GError) error = NULL;
+
+  g_free (self->storage_uri);
+  self->storage_uri =
+      ferryd_qmp_storage_export_finish (FERRYD_QMP_STORAGE (source), result, &error);
+  if (self->storage_uri == NULL)
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  start_incoming (g_steal_pointer (&task));
+}
+
+/* Capabilities, parameters, then listen for the memory stream. */
+static void
+start_incoming (GTask *task)
+{
+  FerrydQmpStream *self = g_task_get_source_object (task);
+  PrepareData *data = g_task_get_task_data (task);
+  FerrydQmpBatch *batch;
+  JsonObject *incoming;
+  g_autofree char *listen = NULL;
+  gboolean loopback =
+      g_str_equal (self->data_host, "127.0.0.1") || g_str_equal (self->data_host, "localhost");
+
+  if (get_qmp (self) == NULL)
+    {
+      g_task_return_new_error (task, FERRY_ERROR, FERRY_ERROR_FAILED, "QEMU is gone");
+      g_object_unref (task);
+      return;
+    }
   batch = ferryd_qmp_batch_new ();
   ferryd_qmp_batch_add (batch, "migrate-set-capabilities",
                         capabilities_args ((const char *const *) data->features, FALSE));
@@ -679,8 +924,32 @@ incoming_launched_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   json_object_set_boolean_member (incoming, "exit-on-error", FALSE);
   ferryd_qmp_batch_add (batch, "migrate-incoming", incoming);
   ferryd_qmp_batch_add (batch, "query-migrate", NULL);
-  ferryd_qmp_batch_run_async (batch, get_qmp (self), NULL, incoming_ready_cb,
-                              g_steal_pointer (&task));
+  ferryd_qmp_batch_run_async (batch, get_qmp (self), NULL, incoming_ready_cb, task);
+}
+
+static void
+images_created_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GTask *task = user_data;
+  FerrydQmpStream *self = g_task_get_source_object (task);
+  PrepareData *data = g_task_get_task_data (task);
+  g_autoptr (GError) error = NULL;
+
+  if (!ferryd_qmp_storage_create_images_finish (FERRYD_QMP_STORAGE (source), result, &error))
+    {
+      ferryd_qmp_storage_remove_images (self->storage);
+      g_task_return_error (task, g_steal_pointer (&error));
+      g_object_unref (task);
+      return;
+    }
+  if (self->terminated)
+    {
+      ferryd_qmp_storage_remove_images (self->storage);
+      g_task_return_new_error (task, FERRY_ERROR, FERRY_ERROR_CANCELLED, "Migration aborted");
+      g_object_unref (task);
+      return;
+    }
+  ferryd_qemu_launch_async (data->live, &data->launch, NULL, incoming_launched_cb, task);
 }
 
 static void
@@ -706,13 +975,28 @@ stream_prepare_async (FerrydStream *stream,
   g_task_set_task_data (task, data, (GDestroyNotify) prepare_data_free);
   g_set_str (&self->data_host, incoming->data_host);
   g_set_str (&self->listen_uri, incoming->listen_uri);
-  ferryd_qemu_launch_async (incoming->live, &launch, NULL, incoming_launched_cb, task);
+  if (!incoming->copy_storage)
+    {
+      ferryd_qemu_launch_async (incoming->live, &launch, NULL, incoming_launched_cb, task);
+      return;
+    }
+  /* The images exist before QEMU opens them. */
+  data->live = ferryd_domain_config_copy (incoming->live);
+  data->launch = launch;
+  self->storage = ferryd_qmp_storage_new (incoming->live, launch.state_dir, incoming->disks);
+  ferryd_qmp_storage_create_images_async (self->storage, NULL, images_created_cb, task);
 }
 
 static char *
 stream_prepare_finish (FerrydStream *stream, GAsyncResult *result, GError **error)
 {
   return ferryd_qmp_propagate_pointer (G_TASK (result), error);
+}
+
+static char *
+stream_get_storage_uri (FerrydStream *stream)
+{
+  return g_strdup (FERRYD_QMP_STREAM (stream)->storage_uri);
 }
 
 static void
@@ -727,7 +1011,11 @@ stream_adopt (FerrydStream *stream, FerrydDomain *domain)
   FerrydQmpStream *self = FERRYD_QMP_STREAM (stream);
   g_autoptr (FerrydQemu) qemu = self->qemu ? g_object_ref (self->qemu) : NULL;
 
-  /* The guest runs here now: the domain owns its QEMU. */
+  /* The guest runs here now: the domain owns its QEMU, and its disks,
+   * which are no longer served. */
+  if (self->storage)
+    ferryd_qmp_storage_stop_export (self->storage);
+  g_clear_object (&self->storage);
   detach_qemu (self);
   if (qemu == NULL)
     return;
@@ -775,6 +1063,9 @@ ferryd_qmp_stream_finalize (GObject *object)
   g_clear_object (&self->domain);
   g_free (self->data_host);
   g_free (self->listen_uri);
+  g_clear_pointer (&self->pending_batch, ferryd_qmp_batch_free);
+  g_clear_object (&self->storage);
+  g_free (self->storage_uri);
   G_OBJECT_CLASS (ferryd_qmp_stream_parent_class)->finalize (object);
 }
 
@@ -815,6 +1106,7 @@ ferryd_qmp_stream_iface_init (FerrydStreamInterface *iface)
   iface->recover_finish = stream_recover_finish;
   iface->prepare_async = stream_prepare_async;
   iface->prepare_finish = stream_prepare_finish;
+  iface->get_storage_uri = stream_get_storage_uri;
   iface->resume_incoming = stream_resume_incoming;
   iface->adopt = stream_adopt;
   iface->listen_recover_async = stream_listen_recover_async;
