@@ -15,6 +15,7 @@
 
 #include <errno.h>
 #include <glib/gstdio.h>
+#include <unistd.h>
 
 struct _FerrydDaemon
 {
@@ -26,6 +27,7 @@ struct _FerrydDaemon
   char *hostname;
   char *host_uuid;
   gboolean peer_extra_args; /* ferryd.conf [Peer] AllowExtraArgs */
+  GStrv capabilities;       /* what this host offers (ferryd_daemon_get_capabilities) */
   GHashTable *domains;      /* name -> FerrydDomain */
   GHashTable *persistent;   /* names with a description on disk */
   guint reattaching;        /* backends still looking for their guests */
@@ -42,10 +44,11 @@ static guint signals[N_SIGNALS];
 
 G_DEFINE_TYPE (FerrydDaemon, ferryd_daemon, G_TYPE_OBJECT)
 
-/* What the QMP backend drives on QEMU >= 10.0 today. Preempt and
- * storage join when the engine does them. */
-static const char *const capabilities[] = {
-  "postcopy", "postcopy-recover", "switchover-ack", "multifd", "auto-converge", "tls", NULL,
+/* What the QMP backend drives on QEMU >= 10.0 today. Preempt joins
+ * when the engine does it. */
+static const char *const known_capabilities[] = {
+  "postcopy", "postcopy-recover", "switchover-ack",     "multifd", "auto-converge",
+  "tls",      "storage-mirror",   "synchronous-writes", NULL,
 };
 
 const char *
@@ -81,7 +84,28 @@ ferryd_daemon_get_backends (FerrydDaemon *self)
 const char *const *
 ferryd_daemon_get_capabilities (FerrydDaemon *self)
 {
-  return capabilities;
+  return (const char *const *) self->capabilities;
+}
+
+/* What this host offers: what Ferry drives, less what ferryd.conf turns
+ * off ([Migration] DisabledFeatures), less post-copy where QEMU could
+ * not use userfaultfd (no /dev/userfaultfd and not root). */
+static void
+set_capabilities (FerrydDaemon *self, const char *const *disabled)
+{
+  g_autoptr (GStrvBuilder) builder = g_strv_builder_new ();
+  gboolean uffd = g_file_test ("/dev/userfaultfd", G_FILE_TEST_EXISTS) || geteuid () == 0;
+
+  for (gsize i = 0; known_capabilities[i]; i++)
+    {
+      if (disabled && g_strv_contains (disabled, known_capabilities[i]))
+        continue;
+      if (g_str_equal (known_capabilities[i], "postcopy") && !uffd)
+        continue;
+      g_strv_builder_add (builder, known_capabilities[i]);
+    }
+  g_strfreev (self->capabilities);
+  self->capabilities = g_strv_builder_end (builder);
 }
 
 gboolean
@@ -97,6 +121,8 @@ static gboolean
 load_config (FerrydDaemon *self, GError **error)
 {
   static const char *const peer_keys[] = { "AllowExtraArgs", NULL };
+  static const char *const migration_keys[] = { "DisabledFeatures", NULL };
+  g_auto (GStrv) disabled = NULL;
   g_autofree char *path = g_build_filename (self->config_dir, "ferryd.conf", NULL);
   g_autoptr (GKeyFile) keyfile = g_key_file_new ();
   g_autoptr (GError) local_error = NULL;
@@ -114,10 +140,12 @@ load_config (FerrydDaemon *self, GError **error)
   for (gsize i = 0; groups[i]; i++)
     {
       g_auto (GStrv) keys = g_key_file_get_keys (keyfile, groups[i], NULL, NULL);
-      gboolean known_group = g_str_equal (groups[i], "Peer");
+      const char *const *known = g_str_equal (groups[i], "Peer")        ? peer_keys
+                                 : g_str_equal (groups[i], "Migration") ? migration_keys
+                                                                        : NULL;
 
       for (gsize k = 0; keys && keys[k]; k++)
-        if (!known_group || !g_strv_contains (peer_keys, keys[k]))
+        if (!known || !g_strv_contains (known, keys[k]))
           g_warning ("%s: ignoring unknown key '%s' in [%s]", path, keys[k], groups[i]);
     }
   if (g_key_file_has_key (keyfile, "Peer", "AllowExtraArgs", NULL))
@@ -134,6 +162,14 @@ load_config (FerrydDaemon *self, GError **error)
     }
   if (self->peer_extra_args)
     g_info ("%s: peers may send [QEMU] ExtraArgs", path);
+  disabled = g_key_file_get_string_list (keyfile, "Migration", "DisabledFeatures", NULL, NULL);
+  for (gsize i = 0; disabled && disabled[i]; i++)
+    {
+      g_strstrip (disabled[i]);
+      if (!g_strv_contains (known_capabilities, disabled[i]))
+        g_warning ("%s: [Migration] DisabledFeatures: unknown feature '%s'", path, disabled[i]);
+    }
+  set_capabilities (self, (const char *const *) disabled);
   return TRUE;
 }
 
@@ -402,6 +438,7 @@ ferryd_daemon_finalize (GObject *object)
   g_free (self->state_dir);
   g_free (self->runtime_dir);
   g_free (self->config_dir);
+  g_strfreev (self->capabilities);
   g_free (self->hostname);
   g_free (self->host_uuid);
   G_OBJECT_CLASS (ferryd_daemon_parent_class)->finalize (object);
@@ -428,4 +465,5 @@ ferryd_daemon_init (FerrydDaemon *self)
 {
   self->domains = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
   self->persistent = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  set_capabilities (self, NULL);
 }
