@@ -359,6 +359,28 @@ class StorageTest(ferrytest.TwoHostTestCase):
             os.unlink(conf)
             self.b.restart_ferryd()
 
+    def test_08_check_estimate(self):
+        """For an idle guest, Check's estimated-time is within 2x of the
+        migration that follows (begin to done)."""
+        name = 'st8'
+        dom = ferrytest.start_guest(self.a, name, memory=64,
+                                    append='wss=8 rate=0 hb=200')
+        ferrytest.wait_heartbeats(self.a, name, 2)
+        (report,) = self.a.call(dom, DOMAIN_IFACE, 'Check', GLib.Variant(
+            '(sa{sv})', (self.b.address, {})))
+        self.assertTrue(report['ok'], report)
+        estimate = report['estimated-time']
+        path = self.migrate(name)
+        props = self.wait_final(path, timeout=60)
+        self.assertEqual(props['State'], 'completed', props)
+        stamps = props['PhaseTimestamps']
+        real = (stamps['done'] - stamps['begin']) / 1000
+        ferrytest.log('Check estimated %d ms; the migration took %d ms' % (
+            estimate, real))
+        self.assertTrue(real / 2 <= estimate <= real * 2,
+                        'estimated %d ms, took %d ms' % (estimate, real))
+        self.shutdown(self.b, name)
+
 
 if __name__ == '__main__':
     ferrytest.main()
