@@ -557,7 +557,14 @@ ferryd_qmp_storage_mirror_async (FerrydQmpStorage *self,
        * speed limit, and the background copy then starves: with
        * synchronous writes the guest's own pace is the limit. */
       if (max_bandwidth && !synchronous_writes)
-        json_object_set_int_member (args, "speed", (gint64) max_bandwidth);
+        {
+          json_object_set_int_member (args, "speed", (gint64) max_bandwidth);
+          /* Under a cap QEMU copies a whole buffer (16 MiB by default)
+           * and then sleeps off its debt: progress moves in jumps and a
+           * dead destination goes unnoticed for as long. 1 MiB keeps
+           * both within a fraction of a second at a few MiB/s. */
+          json_object_set_int_member (args, "buf-size", 1 << 20);
+        }
       ferryd_qmp_batch_add (batch, "blockdev-mirror", args);
     }
   ferryd_qmp_batch_run_async (batch, qmp, NULL, mirror_started_cb, g_object_ref (self));
