@@ -274,10 +274,10 @@ check_return (GTask *task)
   g_variant_builder_add (&builder, "{sv}", "destination-checked",
                          g_variant_new_boolean (data->destination_checked));
   /* An idle guest's memory over the link, plus the destination QEMU's
-   * start-up (about 100 ms); a guest that dirties memory takes longer
+   * start-up (about 80 ms); a guest that dirties memory takes longer
    * (see Converging while it runs). */
   g_variant_builder_add (&builder, "{sv}", "estimated-time",
-                         g_variant_new_uint64 (data->memory * 1000 / bandwidth + 100));
+                         g_variant_new_uint64 (data->memory * 1000 / bandwidth + 80));
   g_variant_builder_add (&builder, "{sv}", "estimated-downtime",
                          g_variant_new_uint64 (data->downtime));
   g_task_return_pointer (task, g_variant_ref_sink (g_variant_builder_end (&builder)),
