@@ -375,7 +375,7 @@ class StorageTest(ferrytest.TwoHostTestCase):
 
     def test_08_check_estimate(self):
         """For an idle guest, Check's estimated-time is within 2x of the
-        migration that follows (begin to done; 4x under sanitizers)."""
+        migration that follows (begin to done)."""
         name = 'st8'
         dom = ferrytest.start_guest(self.a, name, memory=64,
                                     append='wss=8 rate=0 hb=200')
@@ -392,11 +392,15 @@ class StorageTest(ferrytest.TwoHostTestCase):
         ferrytest.log('Check estimated %d ms; the migration took %d ms' % (
             estimate, real))
         # The estimate models a ferryd as built for use; one built with
-        # AddressSanitizer (the suite's second stage) spends a few times
-        # longer in its own phases.
-        slack = 4 if os.environ.get('FERRY_SANITIZER_PRELOAD') else 2
-        self.assertTrue(real / slack <= estimate <= real * slack,
-                        'estimated %d ms, took %d ms' % (estimate, real))
+        # AddressSanitizer (the suite's second stage) spends several
+        # times longer in its own phases: there only an estimate too high
+        # is wrong.
+        self.assertLessEqual(estimate, real * 2,
+                             'estimated %d ms, took %d ms' % (estimate, real))
+        if not os.environ.get('FERRY_SANITIZER_PRELOAD'):
+            self.assertGreaterEqual(estimate, real / 2,
+                                    'estimated %d ms, took %d ms' % (
+                                        estimate, real))
         self.shutdown(self.b, name)
 
 
