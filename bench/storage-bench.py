@@ -79,6 +79,8 @@ class Ferry(mb.FerryPath):
         opts = {'copy-storage': self.GLib.Variant('s', 'all')}
         if sync:
             opts['synchronous-writes'] = self.GLib.Variant('b', True)
+        if self.args.postcopy:
+            opts['postcopy'] = self.GLib.Variant('s', self.args.postcopy)
         if self.args.switchover_ack:
             opts['switchover-ack'] = self.GLib.Variant(
                 's', self.args.switchover_ack)
@@ -183,6 +185,8 @@ def main():
     ap.add_argument('--variants', default=','.join(VARIANTS))
     ap.add_argument('--switchover-ack', default=None,
                     help="Ferry's switchover-ack option (default: auto)")
+    ap.add_argument('--postcopy', default=None,
+                    help="Ferry's postcopy option (default: not given)")
     ap.add_argument('--build-dir', default=os.path.join(SRC_ROOT, 'build'))
     args = ap.parse_args()
     variants = args.variants.split(',')
