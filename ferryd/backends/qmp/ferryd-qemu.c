@@ -948,8 +948,14 @@ ferryd_qemu_dispose (GObject *object)
   FerrydQemu *self = FERRYD_QEMU (object);
 
   g_clear_handle_id (&self->escalate_id, g_source_remove);
+  /* Our own closing of the socket is not the guest going away: for a
+   * re-attached QEMU the "closed" handler would take it for an exit and
+   * remove its runtime files, and the next ferryd would lose the guest. */
   if (self->qmp)
-    ferryd_qmp_close (self->qmp);
+    {
+      g_signal_handlers_disconnect_by_data (self->qmp, self);
+      ferryd_qmp_close (self->qmp);
+    }
   g_clear_object (&self->qmp);
   G_OBJECT_CLASS (ferryd_qemu_parent_class)->dispose (object);
 }
