@@ -8,6 +8,8 @@ pre-copy and in post-copy, then a restart: each time the guest ends on
 exactly one host, running, with its memory intact, and the restarted
 ferryd shows how the migration ended."""
 
+import os
+import subprocess
 import time
 
 from gi.repository import GLib
@@ -95,6 +97,16 @@ class FaultsTest(ferrytest.TwoHostTestCase):
         self.assertIsNotNone(self.a.qemu_pid(name))
         self.assertIsNotNone(self.b.qemu_pid(name))
 
+    def ferryctl(self, host, *args):
+        argv = [os.environ['FERRYCTL'], '--address', host.address] + list(
+            args)
+        ferrytest.log('running ' + ' '.join(argv))
+        r = subprocess.run(argv, stdin=subprocess.DEVNULL,
+                           capture_output=True, text=True, timeout=60)
+        ferrytest.log('exit %d\nstdout:\n%s\nstderr:\n%s' % (
+            r.returncode, r.stdout, r.stderr))
+        return r
+
     def test_01_postcopy_link_cut_recover(self):
         name = 'cut'
         for h in (self.a, self.b):
@@ -117,9 +129,14 @@ class FaultsTest(ferrytest.TwoHostTestCase):
         self.assertDBusError(ERR + 'NotSupported', self.b.call, inc,
                              MIGRATION_IFACE, 'Recover',
                              GLib.Variant('(s)', ('',)))
-        # an empty uri: the destination picks a fresh address
-        self.a.call(path, MIGRATION_IFACE, 'Recover',
-                    GLib.Variant('(s)', ('',)))
+        # the operator's way: ferryctl recover, without a URI (the
+        # destination picks a fresh port on the first channel's address);
+        # on the destination's object it is refused (status 1)
+        r = self.ferryctl(self.b, 'recover', inc)
+        self.assertEqual(r.returncode, 1, r)
+        self.assertIn('NotSupported', r.stderr + r.stdout)
+        r = self.ferryctl(self.a, 'recover', path)
+        self.assertEqual(r.returncode, 0, r)
         # 2. a second cut while the recovered stream is under way
         self.b.cut_data_link(name)
         self.assert_paused(name, path, inc)
