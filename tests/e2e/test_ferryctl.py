@@ -177,14 +177,14 @@ class FerryctlTest(ferrytest.HostTestCase):
         a.wait_state(ferrytest.domain_path('demo'), 'running', 30)
 
     def test_5b_pause_recover_need_postcopy(self):
-        # migration 1 completed in pre-copy: nothing to pause or recover
-        # (the post-copy cases are in e2e-faults)
+        # migration 1 has ended: nothing to pause or recover, refused as
+        # Cancel is (the post-copy cases are in e2e-faults)
         for args in (['pause', '1'], ['recover', '1'],
                      ['recover', MIGRATION_1, 'tcp:127.0.0.1:1']):
             r = self.ferryctl(*args)
             self.assertExit(r, 1)
-            self.assertIn('ferryctl: org.ferryvm.Ferry1.Error.NotSupported: ',
-                          r.stderr)
+            self.assertIn('ferryctl: org.ferryvm.Ferry1.Error.Failed: '
+                          'Migration already ended', r.stderr)
         r = self.ferryctl('recover', '99')
         self.assertExit(r, 4)
 
