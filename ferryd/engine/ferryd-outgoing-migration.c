@@ -157,6 +157,8 @@ hold_paused (FerrydOutgoingMigration *self, GError *cause)
 {
   g_autoptr (GError) owned = cause;
 
+  if (SHARED (self)->finished || self->rollback_waiting)
+    return;
   g_warning ("%s: the destination went silent after Finish (%s); the guest is kept paused on "
              "the source",
              SHARED (self)->label, cause->message);
