@@ -218,6 +218,8 @@ typedef enum
   CONTROL_POSTCOPY,
   CONTROL_DOWNTIME,
   CONTROL_BANDWIDTH,
+  CONTROL_PAUSE,
+  CONTROL_RECOVER,
 } Control;
 
 static int
@@ -255,6 +257,13 @@ control (Globals *g, char **args, Control what)
     case CONTROL_BANDWIDTH:
       ok = ferry_migration_set_max_bandwidth_sync (migration, value, NULL, &error);
       break;
+    case CONTROL_PAUSE:
+      ok = ferry_migration_pause_sync (migration, NULL, &error);
+      break;
+    case CONTROL_RECOVER:
+      /* no URI: the data channel's previous address */
+      ok = ferry_migration_recover_sync (migration, args[1] ? args[1] : "", NULL, &error);
+      break;
     }
   ferry_client_set_interactive (client, FALSE);
   return ok ? EXIT_OK : report_error (error);
@@ -284,6 +293,18 @@ cmd_set_bandwidth (Globals *g, char **args)
   return control (g, args, CONTROL_BANDWIDTH);
 }
 
+static int
+cmd_pause (Globals *g, char **args)
+{
+  return control (g, args, CONTROL_PAUSE);
+}
+
+static int
+cmd_recover (Globals *g, char **args)
+{
+  return control (g, args, CONTROL_RECOVER);
+}
+
 static const Command commands[] = {
   { "migrate", "DOMAIN DEST [MIGRATION-OPTIONS] [--no-wait]", 2, 2, TRUE, cmd_migrate },
   { "watch", "ID", 1, 1, FALSE, cmd_watch },
@@ -291,6 +312,8 @@ static const Command commands[] = {
   { "show", "ID", 1, 1, FALSE, cmd_show },
   { "cancel", "ID", 1, 1, FALSE, cmd_cancel },
   { "postcopy", "ID", 1, 1, FALSE, cmd_postcopy },
+  { "pause", "ID", 1, 1, FALSE, cmd_pause },
+  { "recover", "ID [URI]", 1, 2, FALSE, cmd_recover },
   { "set-downtime", "ID MS", 2, 2, FALSE, cmd_set_downtime },
   { "set-bandwidth", "ID BYTES/s", 2, 2, FALSE, cmd_set_bandwidth },
   { "check", "DOMAIN DEST [MIGRATION-OPTIONS]", 2, 2, TRUE, cmd_check },

@@ -56,7 +56,9 @@ struct _FerrydOutgoingMigration
   gboolean cancel_requested;
   gboolean stopped_for_migration;
   gint64 begin_us;
-  gboolean recovering; /* a Recover is under way */
+  gboolean recovering;  /* a Recover is under way */
+  gboolean finish_sent; /* Finish went out: the destination may resume the guest */
+  gboolean hold_paused; /* the destination may run the guest: never resume it here */
 };
 
 /* --- source side --- */
@@ -123,7 +125,7 @@ rollback (FerrydOutgoingMigration *self, GError *error)
   if (SHARED (self)->stream && !self->migrate_sent)
     ferryd_stream_cancel (SHARED (self)->stream);
   if (SHARED (self)->stream && ferryd_stream_can_resume (SHARED (self)->stream) &&
-      self->stopped_for_migration)
+      self->stopped_for_migration && !self->hold_paused)
     {
       self->rollback_pending++;
       ferryd_stream_resume_async (SHARED (self)->stream, source_resumed_cb, g_object_ref (self));
@@ -142,6 +144,39 @@ rollback_step_done (FerrydOutgoingMigration *self)
 {
   if (--self->rollback_pending == 0)
     migration_finish (FERRYD_MIGRATION (self), self->rollback_state, self->rollback_error);
+}
+
+/* Pre-copy, the whole guest reached the destination and Finish may have
+ * told its ferryd to resume it there; then it went silent (died, or did
+ * not answer in time). Whether the guest runs there is not known here,
+ * and resuming the source could run it twice: it stays paused here, no
+ * Abort is sent (the destination may hold the only running copy), and
+ * the error says so. Takes @cause. */
+static void
+hold_paused (FerrydOutgoingMigration *self, GError *cause)
+{
+  g_autoptr (GError) owned = cause;
+
+  if (SHARED (self)->finished || self->rollback_waiting)
+    return;
+  g_warning ("%s: the destination went silent after Finish (%s); the guest is kept paused on "
+             "the source",
+             SHARED (self)->label, cause->message);
+  self->hold_paused = TRUE;
+  g_clear_pointer (&self->peer_migration, g_free);
+  rollback (self, g_error_new (FERRY_ERROR, FERRY_ERROR_PEER_UNREACHABLE,
+                               "The destination ferryd went silent after it was told to resume "
+                               "the guest (%s): the guest may run there, so it is kept paused on "
+                               "the source. Check the destination; shut the guest down on the "
+                               "host where it must not run",
+                               cause->message));
+}
+
+/* Finish was sent before post-copy and no answer came: see hold_paused(). */
+static gboolean
+finish_outcome_unknown (FerrydOutgoingMigration *self)
+{
+  return self->finish_sent && !SHARED (self)->postcopy_started;
 }
 
 static void
@@ -520,6 +555,12 @@ peer_closed_cb (FerrydPeerClient *peer, gpointer user_data)
    * decides. */
   if (SHARED (self)->postcopy_started)
     return;
+  if (finish_outcome_unknown (self))
+    {
+      hold_paused (self, g_error_new_literal (FERRY_ERROR, FERRY_ERROR_PEER_UNREACHABLE,
+                                              "lost the link to it"));
+      return;
+    }
   /* Before post-copy the source holds the whole guest: keep it here. No
    * Abort can reach the destination; a new ferryd there drops the half
    * guest its QEMU holds. */
@@ -680,6 +721,13 @@ peer_finish_cb (GObject *source, GAsyncResult *result, gpointer user_data)
           confirm_success (self);
           return;
         }
+      /* No answer at all (not a refusal): the destination may have
+       * resumed the guest before it went. */
+      if (g_error_matches (error, FERRY_ERROR, FERRY_ERROR_PEER_UNREACHABLE))
+        {
+          hold_paused (self, g_steal_pointer (&error));
+          return;
+        }
       rollback (self, g_steal_pointer (&error));
       return;
     }
@@ -723,6 +771,10 @@ final_query_cb (GObject *source, GAsyncResult *result, gpointer user_data)
       SHARED (self)->info = progress;
       migration_update_progress (FERRYD_MIGRATION (self));
     }
+  /* Rolled back meanwhile (the destination went before Finish): the
+   * guest is resumed here and nothing is sent. */
+  if (SHARED (self)->finished || self->rollback_waiting)
+    return;
   if (SHARED (self)->crash_error)
     {
       /* QEMU completed the stream of a guest that had crashed: it must
@@ -744,6 +796,7 @@ final_query_cb (GObject *source, GAsyncResult *result, gpointer user_data)
                                              "migration"));
       return;
     }
+  self->finish_sent = TRUE;
   ferryd_peer_client_finish_async (self->peer, self->peer_migration, TRUE, finish_statistics (self),
                                    NULL, peer_finish_cb, g_object_ref (self));
 }
@@ -958,6 +1011,15 @@ restart_peer_cb (GObject *source, GAsyncResult *result, gpointer user_data)
        * or Finish and Confirm a stream that completed. */
       if (status != FERRYD_STREAM_NONE)
         ferryd_stream_emit_status (SHARED (self)->stream, status, g_get_real_time ());
+      return;
+    }
+  /* Restarted after Finish went out: the destination may have resumed
+   * the guest already. */
+  if (SHARED (self)->phase == PHASE_FINISH && status == FERRYD_STREAM_COMPLETED)
+    {
+      hold_paused (self, g_error_new_literal (FERRY_ERROR, FERRY_ERROR_PEER_UNREACHABLE,
+                                              "this ferryd restarted while it waited for the "
+                                              "answer to Finish"));
       return;
     }
   rollback_after_restart (self);

@@ -8,6 +8,9 @@ pre-copy and in post-copy, then a restart: each time the guest ends on
 exactly one host, running, with its memory intact, and the restarted
 ferryd shows how the migration ended."""
 
+import os
+import signal
+import subprocess
 import time
 
 from gi.repository import GLib
@@ -33,6 +36,14 @@ def state_changes(monitor, path):
             if not out or out[-1] != state:
                 out.append(state)
     return out
+
+
+def continue_process(pid):
+    """SIGCONT pid if it is still there (so teardown can stop it)."""
+    try:
+        os.kill(pid, signal.SIGCONT)
+    except ProcessLookupError:
+        pass
 
 
 class FaultsTest(ferrytest.TwoHostTestCase):
@@ -95,6 +106,16 @@ class FaultsTest(ferrytest.TwoHostTestCase):
         self.assertIsNotNone(self.a.qemu_pid(name))
         self.assertIsNotNone(self.b.qemu_pid(name))
 
+    def ferryctl(self, host, *args):
+        argv = [os.environ['FERRYCTL'], '--address', host.address] + list(
+            args)
+        ferrytest.log('running ' + ' '.join(argv))
+        r = subprocess.run(argv, stdin=subprocess.DEVNULL,
+                           capture_output=True, text=True, timeout=60)
+        ferrytest.log('exit %d\nstdout:\n%s\nstderr:\n%s' % (
+            r.returncode, r.stdout, r.stderr))
+        return r
+
     def test_01_postcopy_link_cut_recover(self):
         name = 'cut'
         for h in (self.a, self.b):
@@ -117,9 +138,14 @@ class FaultsTest(ferrytest.TwoHostTestCase):
         self.assertDBusError(ERR + 'NotSupported', self.b.call, inc,
                              MIGRATION_IFACE, 'Recover',
                              GLib.Variant('(s)', ('',)))
-        # an empty uri: the destination picks a fresh address
-        self.a.call(path, MIGRATION_IFACE, 'Recover',
-                    GLib.Variant('(s)', ('',)))
+        # the operator's way: ferryctl recover, without a URI (the
+        # destination picks a fresh port on the first channel's address);
+        # on the destination's object it is refused (status 1)
+        r = self.ferryctl(self.b, 'recover', inc)
+        self.assertEqual(r.returncode, 1, r)
+        self.assertIn('NotSupported', r.stderr + r.stdout)
+        r = self.ferryctl(self.a, 'recover', path)
+        self.assertEqual(r.returncode, 0, r)
         # 2. a second cut while the recovered stream is under way
         self.b.cut_data_link(name)
         self.assert_paused(name, path, inc)
@@ -263,6 +289,45 @@ class FaultsTest(ferrytest.TwoHostTestCase):
         path, inc = self.postcopy_then_kill(name, self.a)
         self.restart(self.a)
         self.assert_completed_both(name, path, inc)
+
+    def test_06_destination_gone_after_finish(self):
+        """Pre-copy, the whole guest reached B and A asked B's ferryd to
+        resume it (Finish), then B's ferryd died without answering: A
+        cannot know whether the guest runs on B, so it keeps its copy
+        paused (never two running copies) and says so."""
+        name = 'fin'
+        dom_a = ferrytest.start_guest(self.a, name, memory=32,
+                                      append='wss=2 rate=0 hb=200')
+        ferrytest.wait_heartbeats(self.a, name, 2)
+        path = self.migrate_until_active(
+            name, {'max-bandwidth': GLib.Variant('t', 8 << 20)})
+        inc = self.incoming(name)
+        # B's ferryd hears Finish but cannot act on it: stopped, then
+        # killed once A waits for its answer
+        pid = self.b.ferryd_pid
+        os.kill(pid, signal.SIGSTOP)
+        self.addCleanup(lambda: self.b.ferryd_running() or
+                        self.b.start_ferryd())
+        self.addCleanup(continue_process, pid)
+        ferrytest.wait_for(
+            lambda: self.a.get_prop(path, MIGRATION_IFACE, 'Phase') ==
+            'finish', 30, 0.05, msg='A never sent Finish')
+        self.b.kill_ferryd()
+        props = self.wait_final(path, timeout=10)
+        self.assertEqual(props['State'], 'failed', props)
+        self.assertEqual(props['ErrorName'], ERR + 'PeerUnreachable')
+        self.assertIn('kept paused on the source', props['ErrorMessage'])
+        # paused, not resumed, and it stays so
+        self.assertEqual(self.a.domain_state(dom_a), 'paused')
+        beats = len(ferrytest.heartbeats(self.a.console_log(name)))
+        self.restart(self.b)
+        self.migration_on(self.b, inc)
+        self.assertEqual(self.a.domain_state(dom_a), 'paused')
+        self.assertEqual(
+            len(ferrytest.heartbeats(self.a.console_log(name))), beats,
+            'the guest ran on A again')
+        self.a.call(dom_a, DOMAIN_IFACE, 'Shutdown', timeout=30)
+        self.a.wait_state(dom_a, 'shutoff', 15)
 
 
 if __name__ == '__main__':

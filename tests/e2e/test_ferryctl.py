@@ -176,6 +176,18 @@ class FerryctlTest(ferrytest.HostTestCase):
         self.assertEqual(opts.get('multifd-channels'), 2)
         a.wait_state(ferrytest.domain_path('demo'), 'running', 30)
 
+    def test_5b_pause_recover_need_postcopy(self):
+        # migration 1 has ended: nothing to pause or recover, refused as
+        # Cancel is (the post-copy cases are in e2e-faults)
+        for args in (['pause', '1'], ['recover', '1'],
+                     ['recover', MIGRATION_1, 'tcp:127.0.0.1:1']):
+            r = self.ferryctl(*args)
+            self.assertExit(r, 1)
+            self.assertIn('ferryctl: org.ferryvm.Ferry1.Error.Failed: '
+                          'Migration already ended', r.stderr)
+        r = self.ferryctl('recover', '99')
+        self.assertExit(r, 4)
+
     def test_6_not_found(self):
         r = self.ferryctl('cancel', '99')
         self.assertExit(r, 4)
@@ -212,7 +224,10 @@ class FerryctlTest(ferrytest.HostTestCase):
                      ['frobnicate'],
                      [],
                      ['list', '--postcopy=auto'],
-                     ['show', 'one']):
+                     ['show', 'one'],
+                     ['pause'],
+                     ['pause', '1', '2'],
+                     ['recover', '1', 'tcp:127.0.0.1:1', 'more']):
             r = self.ferryctl(*args)
             self.assertExit(r, 2)
             self.assertIn('ferryctl: ', r.stderr)
@@ -221,6 +236,7 @@ class FerryctlTest(ferrytest.HostTestCase):
         r = self.ferryctl('--help')
         self.assertExit(r, 0)
         self.assertIn('migrate', r.stdout)
+        self.assertIn('recover', r.stdout)
 
 
 if __name__ == '__main__':

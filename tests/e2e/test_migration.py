@@ -535,6 +535,13 @@ class MigrationTest(ferrytest.TwoHostTestCase):
         # the guest outlives ferryd, and the new ferryd finds it
         self.a.wait_state(dom_a, 'running', 10)
         self.assertEqual(self.a.qemu_pid(name), pid)
+        # and again: stopping a ferryd that had re-attached leaves the
+        # guest's runtime files (QMP socket, description) for the next one
+        self.a.restart_ferryd()
+        self.assertTrue(os.path.exists(self.a.qmp_socket(name)),
+                        'the QMP socket went with the previous ferryd')
+        self.a.wait_state(dom_a, 'running', 10)
+        self.assertEqual(self.a.qemu_pid(name), pid)
         # a second Start must not run the guest twice
         self.assertDBusError(ERR + 'Busy', self.a.call, dom_a, DOMAIN_IFACE,
                              'Start')

@@ -946,10 +946,20 @@ static void
 ferryd_qemu_dispose (GObject *object)
 {
   FerrydQemu *self = FERRYD_QEMU (object);
+  gboolean stopping = self->shutdown_step > 0 || self->escalate_id != 0;
 
   g_clear_handle_id (&self->escalate_id, g_source_remove);
+  /* Unless we asked it to stop, our own closing of the socket is not the
+   * guest going away: for a re-attached QEMU the "closed" handler would
+   * take it for an exit and remove its runtime files, and the next ferryd
+   * would lose the guest. A QEMU told to quit keeps that handling (it is
+   * killed if it hangs on its way out). */
   if (self->qmp)
-    ferryd_qmp_close (self->qmp);
+    {
+      if (!stopping)
+        g_signal_handlers_disconnect_by_data (self->qmp, self);
+      ferryd_qmp_close (self->qmp);
+    }
   g_clear_object (&self->qmp);
   G_OBJECT_CLASS (ferryd_qemu_parent_class)->dispose (object);
 }
