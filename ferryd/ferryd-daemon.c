@@ -31,6 +31,7 @@ struct _FerrydDaemon
   GHashTable *domains;      /* name -> FerrydDomain */
   GHashTable *persistent;   /* names with a description on disk */
   guint reattaching;        /* backends still looking for their guests */
+  const char **available_backends;
 };
 
 enum
@@ -38,6 +39,7 @@ enum
   SIGNAL_DOMAIN_ADDED,
   SIGNAL_DOMAIN_REMOVED,
   SIGNAL_REATTACHED,
+  SIGNAL_BACKENDS_CHANGED,
   N_SIGNALS
 };
 static guint signals[N_SIGNALS];
@@ -78,7 +80,52 @@ ferryd_daemon_get_host_uuid (FerrydDaemon *self)
 const char *const *
 ferryd_daemon_get_backends (FerrydDaemon *self)
 {
-  return ferryd_backend_list_names ();
+  const char *const *names = ferryd_backend_list_names ();
+  g_autoptr (GPtrArray) available = g_ptr_array_new ();
+
+  for (gsize i = 0; names[i]; i++)
+    if (ferryd_backend_is_available (ferryd_backend_get (names[i])))
+      g_ptr_array_add (available, (gpointer) names[i]);
+  g_ptr_array_add (available, NULL);
+  g_free (self->available_backends);
+  self->available_backends = (const char **) g_ptr_array_steal (available, NULL);
+  return self->available_backends;
+}
+
+static void
+backend_availability_cb (FerrydBackend *backend, gpointer user_data)
+{
+  g_signal_emit (user_data, signals[SIGNAL_BACKENDS_CHANGED], 0);
+}
+
+FerrydDomain *
+ferryd_daemon_add_backend_domain (FerrydDaemon *self, FerrydDomain *domain, GError **error)
+{
+  const char *name = ferryd_domain_get_name (domain);
+  FerrydDomain *existing = g_hash_table_lookup (self->domains, name);
+
+  if (existing)
+    {
+      g_set_error (error, FERRY_ERROR, FERRY_ERROR_BUSY, "A %s domain called '%s' exists already",
+                   ferryd_backend_get_name (ferryd_backend_for_domain (existing)), name);
+      return NULL;
+    }
+  g_hash_table_insert (self->domains, g_strdup (name), g_object_ref (domain));
+  g_signal_emit (self, signals[SIGNAL_DOMAIN_ADDED], 0, domain);
+  return domain;
+}
+
+void
+ferryd_daemon_remove_backend_domain (FerrydDaemon *self, FerrydDomain *domain)
+{
+  g_autofree char *name = g_strdup (ferryd_domain_get_name (domain));
+
+  if (g_hash_table_lookup (self->domains, name) != domain)
+    return;
+  g_object_ref (domain);
+  g_hash_table_remove (self->domains, name);
+  g_signal_emit (self, signals[SIGNAL_DOMAIN_REMOVED], 0, domain);
+  g_object_unref (domain);
 }
 
 const char *const *
@@ -424,7 +471,13 @@ ferryd_daemon_new (const char *state_dir,
   load_domains (self);
   /* Guests outlive ferryd: each backend finds the ones it ran. */
   for (const char *const *name = ferryd_backend_list_names (); *name; name++)
-    ferryd_backend_reattach (ferryd_backend_get (*name), self);
+    {
+      FerrydBackend *backend = ferryd_backend_get (*name);
+
+      g_signal_connect_object (backend, "availability-changed",
+                               G_CALLBACK (backend_availability_cb), self, 0);
+      ferryd_backend_reattach (backend, self);
+    }
   return g_steal_pointer (&self);
 }
 
@@ -441,6 +494,7 @@ ferryd_daemon_finalize (GObject *object)
   g_strfreev (self->capabilities);
   g_free (self->hostname);
   g_free (self->host_uuid);
+  g_free (self->available_backends);
   G_OBJECT_CLASS (ferryd_daemon_parent_class)->finalize (object);
 }
 
@@ -458,6 +512,10 @@ ferryd_daemon_class_init (FerrydDaemonClass *klass)
   signals[SIGNAL_REATTACHED] =
       g_signal_new ("reattached", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
                     G_TYPE_NONE, 0);
+  /* ferryd_daemon_get_backends() changed */
+  signals[SIGNAL_BACKENDS_CHANGED] =
+      g_signal_new ("backends-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                    NULL, G_TYPE_NONE, 0);
 }
 
 static void

@@ -23,6 +23,7 @@ const char *ferryd_daemon_get_state_dir (FerrydDaemon *self);
 const char *ferryd_daemon_get_runtime_dir (FerrydDaemon *self);
 const char *ferryd_daemon_get_hostname (FerrydDaemon *self);
 const char *ferryd_daemon_get_host_uuid (FerrydDaemon *self);
+/* The backends that work right now ("backends-changed" when that changes). */
 const char *const *ferryd_daemon_get_backends (FerrydDaemon *self);
 const char *const *ferryd_daemon_get_capabilities (FerrydDaemon *self);
 /* ferryd.conf [Peer] AllowExtraArgs: may a migration source's description
@@ -48,6 +49,12 @@ gboolean
 ferryd_daemon_persist_domain (FerrydDaemon *self, FerrydDomainConfig *config, GError **error);
 gboolean ferryd_daemon_undefine_domain (FerrydDaemon *self, FerrydDomain *domain, GError **error);
 gboolean ferryd_daemon_is_persistent (FerrydDaemon *self, FerrydDomain *domain);
+/* A domain another backend runs and owns (not persisted by Ferry):
+ * published, or BUSY when the name is taken (the existing domain keeps
+ * it, and the caller says so). Returns @domain (not a new reference). */
+FerrydDomain *
+ferryd_daemon_add_backend_domain (FerrydDaemon *self, FerrydDomain *domain, GError **error);
+void ferryd_daemon_remove_backend_domain (FerrydDaemon *self, FerrydDomain *domain);
 /* A guest a previous ferryd started still runs (@backend found
  * it): its domain, a transient one of @backend from
  * @config when none is defined. Takes @config. */

@@ -868,6 +868,12 @@ migration_removed_cb (FerrydEngine *engine, FerrydMigration *migration, FerrydBu
   g_dbus_object_manager_server_unexport (self->object_manager, path);
 }
 
+static void
+backends_changed_cb (FerrydDaemon *daemon, FerrydBus *self)
+{
+  ferry_dbus_manager_set_backends (self->manager, ferryd_daemon_get_backends (daemon));
+}
+
 FerrydBus *
 ferryd_bus_new (GDBusConnection *connection,
                 FerrydDaemon *daemon,
@@ -915,6 +921,7 @@ ferryd_bus_new (GDBusConnection *connection,
 
   g_signal_connect (daemon, "domain-added", G_CALLBACK (domain_added_cb), self);
   g_signal_connect (daemon, "domain-removed", G_CALLBACK (domain_removed_cb), self);
+  g_signal_connect (daemon, "backends-changed", G_CALLBACK (backends_changed_cb), self);
   g_signal_connect (engine, "migration-added", G_CALLBACK (migration_added_cb), self);
   g_signal_connect (engine, "migration-finished", G_CALLBACK (migration_finished_cb), self);
   g_signal_connect (engine, "migration-removed", G_CALLBACK (migration_removed_cb), self);

@@ -10,6 +10,9 @@ G_DEFINE_INTERFACE (FerrydBackend, ferryd_backend, G_TYPE_OBJECT)
 static void
 ferryd_backend_default_init (FerrydBackendInterface *iface)
 {
+  /* ferryd_backend_is_available() changed */
+  g_signal_new ("availability-changed", G_TYPE_FROM_INTERFACE (iface), G_SIGNAL_RUN_LAST, 0, NULL,
+                NULL, NULL, G_TYPE_NONE, 0);
 }
 
 const char *
@@ -137,6 +140,36 @@ ferryd_backend_for_domain (FerrydDomain *domain)
 
   g_return_val_if_fail (backend != NULL, ferryd_backend_get_default ());
   return backend;
+}
+
+gboolean
+ferryd_backend_is_available (FerrydBackend *self)
+{
+  FerrydBackendInterface *iface = FERRYD_BACKEND_GET_IFACE (self);
+
+  return iface->is_available ? iface->is_available (self) : TRUE;
+}
+
+void
+ferryd_backend_emit_availability_changed (FerrydBackend *self)
+{
+  g_signal_emit_by_name (self, "availability-changed");
+}
+
+static GHashTable *settings; /* key -> value, set by main() */
+
+void
+ferryd_backend_set_setting (const char *key, const char *value)
+{
+  if (settings == NULL)
+    settings = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  g_hash_table_replace (settings, g_strdup (key), g_strdup (value));
+}
+
+const char *
+ferryd_backend_get_setting (const char *key)
+{
+  return settings ? g_hash_table_lookup (settings, key) : NULL;
 }
 
 const char *const *

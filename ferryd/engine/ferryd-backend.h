@@ -62,6 +62,10 @@ struct _FerrydBackendInterface
   FerrydStream *(*open_outgoing) (FerrydBackend *self, FerrydDomain *domain);
   /* The stream of a migration into @domain, not started yet. */
   FerrydStream *(*open_incoming) (FerrydBackend *self, FerrydDomain *domain);
+  /* Optional: whether the backend works right now (e.g. its daemon is
+   * reachable); NULL = always. Changes are announced with the
+   * "availability-changed" signal. */
+  gboolean (*is_available) (FerrydBackend *self);
 };
 
 const char *ferryd_backend_get_name (FerrydBackend *self);
@@ -93,6 +97,14 @@ char *ferryd_backend_check_destination (FerrydBackend *self,
                                         const char *const *peer_accelerators);
 FerrydStream *ferryd_backend_open_outgoing (FerrydBackend *self, FerrydDomain *domain);
 FerrydStream *ferryd_backend_open_incoming (FerrydBackend *self, FerrydDomain *domain);
+
+gboolean ferryd_backend_is_available (FerrydBackend *self);
+void ferryd_backend_emit_availability_changed (FerrydBackend *self);
+
+/* Settings from the command line that a backend reads when it starts
+ * (e.g. "libvirt-uri"); set before the daemon is created. */
+void ferryd_backend_set_setting (const char *key, const char *value);
+const char *ferryd_backend_get_setting (const char *key);
 
 /* The registered backends (ferryd/ferryd-backends.c). */
 typedef FerrydBackend *(*FerrydBackendNewFunc) (void);
