@@ -7,10 +7,17 @@
  */
 #define G_LOG_DOMAIN "ferry-backends"
 
+#include "config.h"
 #include "ferryd-backend.h"
 #include "ferryd-qmp-backend.h"
+#if HAVE_LIBVIRT
+#include "ferryd-libvirt-backend.h"
+#endif
 
 const FerrydBackendEntry ferryd_backend_table[] = {
   { "qmp", ferryd_qmp_backend_new },
+#if HAVE_LIBVIRT
+  { "libvirt", ferryd_libvirt_backend_new },
+#endif
   { NULL, NULL },
 };

@@ -4,6 +4,7 @@
 
 #include "config.h"
 #include "ferryd-auth.h"
+#include "ferryd-backend.h"
 #include "ferryd-bus.h"
 #include "ferryd-daemon.h"
 #include "ferryd-engine.h"
@@ -106,7 +107,7 @@ main (int argc, char **argv)
     { "runtime-dir", 0, 0, G_OPTION_ARG_FILENAME, &runtime_dir, "Runtime directory", "DIR" },
     { "config-dir", 0, 0, G_OPTION_ARG_FILENAME, &config_dir, "Configuration directory", "DIR" },
     { "libvirt-uri", 0, 0, G_OPTION_ARG_STRING, &libvirt_uri,
-      "libvirt connection of the libvirt backend (planned; 'none' = off)", "URI" },
+      "libvirt connection of the libvirt backend (default qemu:///system; 'none' = off)", "URI" },
     { "tls-listen", 0, 0, G_OPTION_ARG_STRING, &tls_listen,
       "Accept TLS peers (mutual x509, <config-dir>/pki) on ADDR:PORT", "ADDR:PORT" },
     { "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, "Log debug messages", NULL },
@@ -129,11 +130,16 @@ main (int argc, char **argv)
   if (verbose)
     g_log_set_debug_enabled (TRUE);
   /* DESIGN §5: without libvirt, ferryd runs with the QMP backend alone
-   * and says so once. */
+   * and says so once (the libvirt backend, when built, says so itself
+   * while it retries). */
+  if (libvirt_uri)
+    ferryd_backend_set_setting ("libvirt-uri", libvirt_uri);
+#if !HAVE_LIBVIRT
   if (g_strcmp0 (libvirt_uri, "none") != 0)
-    g_message ("libvirt backend (%s): not available in this version of ferryd; running with "
-               "the QMP backend alone",
+    g_message ("libvirt backend (%s): not built into this ferryd; running with the QMP backend "
+               "alone",
                libvirt_uri ? libvirt_uri : "qemu:///system");
+#endif
 
   /* Register the error domain before any error can cross the bus. */
   (void) FERRY_ERROR;

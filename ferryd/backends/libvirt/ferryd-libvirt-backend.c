@@ -1,0 +1,696 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* ferryd-libvirt-backend.c: FerrydBackend over a libvirt connection
+ *
+ * libvirt's events run on ferryd's main loop (libvirt-glib's
+ * gvir_event_register()); every call that talks to libvirtd runs in a
+ * worker thread, since any of them can block for as long as libvirtd
+ * takes. The domains are libvirt's: Ferry publishes them (Backend
+ * "libvirt") and follows them from life-cycle events, re-reading a
+ * domain's state after each event rather than inferring it from the
+ * event, so that a missed or reordered event cannot leave a stale state.
+ * When the connection closes, the domains go and the backend retries
+ * every second until libvirtd answers again.
+ */
+#define G_LOG_DOMAIN "ferry-libvirt"
+
+#include "ferryd-libvirt-backend.h"
+#include "ferry-compat.h"
+#include "ferry-error.h"
+#include "ferryd-daemon.h"
+#include "ferryd-libvirt-state.h"
+
+#include <libvirt-glib/libvirt-glib.h>
+#include <libvirt/virterror.h>
+
+#define DEFAULT_URI "qemu:///system"
+#define RETRY_INTERVAL_MS 1000
+/* How long the guest gets to power off before libvirt destroys it. */
+#define SHUTDOWN_GRACE_MS 3000
+
+struct _FerrydLibvirtBackend
+{
+  GObject parent_instance;
+
+  char *uri;
+  FerrydDaemon *daemon; /* weak */
+  virConnectPtr conn;   /* NULL while libvirt is not reachable */
+  guint generation;     /* bumped at each (dis)connection: late answers are dropped */
+  gboolean connecting;
+  gboolean said_down; /* the outage is logged once */
+  guint retry_id;
+  int lifecycle_id;
+  GHashTable *domains; /* uuid -> FerrydDomain (published or hidden by a clash) */
+  GHashTable *refresh; /* uuid -> latest refresh sequence number */
+  guint refresh_seq;
+};
+
+static void ferryd_libvirt_backend_iface_init (FerrydBackendInterface *iface);
+
+G_DEFINE_TYPE_WITH_CODE (FerrydLibvirtBackend,
+                         ferryd_libvirt_backend,
+                         G_TYPE_OBJECT,
+                         G_IMPLEMENT_INTERFACE (FERRYD_TYPE_BACKEND,
+                                                ferryd_libvirt_backend_iface_init))
+
+/* What a worker thread read about one domain. */
+typedef struct
+{
+  char *name;
+  char *uuid;
+  int state;
+  int reason;
+  gboolean gone; /* libvirt does not know it (any more) */
+} DomainInfo;
+
+static void
+domain_info_free (DomainInfo *info)
+{
+  g_free (info->name);
+  g_free (info->uuid);
+  g_free (info);
+}
+
+static DomainInfo *
+domain_info_read (virDomainPtr dom)
+{
+  DomainInfo *info = g_new0 (DomainInfo, 1);
+  char uuid[VIR_UUID_STRING_BUFLEN];
+
+  info->name = g_strdup (virDomainGetName (dom));
+  if (virDomainGetUUIDString (dom, uuid) == 0)
+    info->uuid = g_strdup (uuid);
+  if (virDomainGetState (dom, &info->state, &info->reason, 0) < 0)
+    info->gone = TRUE;
+  return info;
+}
+
+/* --- domains --- */
+
+static void
+apply_info (FerrydLibvirtBackend *self, DomainInfo *info)
+{
+  FerrydDomain *domain = g_hash_table_lookup (self->domains, info->uuid);
+  const char *why;
+  const char *state;
+
+  if (info->gone)
+    {
+      if (domain)
+        {
+          g_info ("libvirt domain %s is gone", ferryd_domain_get_name (domain));
+          if (self->daemon)
+            ferryd_daemon_remove_backend_domain (self->daemon, domain);
+          g_hash_table_remove (self->domains, info->uuid);
+        }
+      return;
+    }
+  state = ferryd_libvirt_state_name (info->state, info->reason, &why);
+  if (domain == NULL)
+    {
+      FerrydDomainConfig *config = g_new0 (FerrydDomainConfig, 1);
+      g_autoptr (GError) error = NULL;
+
+      config->name = g_strdup (info->name);
+      config->uuid = g_strdup (info->uuid);
+      domain = ferryd_domain_new_for_backend (config, "libvirt");
+      ferryd_domain_set_backend_state (domain, state, why);
+      g_hash_table_insert (self->domains, g_strdup (info->uuid), domain);
+      /* A name both backends know: the QMP domain keeps it, and the
+       * libvirt one is not published (said in the log, once). */
+      if (self->daemon && !ferryd_daemon_add_backend_domain (self->daemon, domain, &error))
+        g_warning ("libvirt domain %s (%s) is not shown: %s", info->name, info->uuid,
+                   error->message);
+      return;
+    }
+  ferryd_domain_set_backend_state (domain, state, why);
+}
+
+static void
+drop_domains (FerrydLibvirtBackend *self)
+{
+  GHashTableIter iter;
+  gpointer value;
+
+  g_hash_table_iter_init (&iter, self->domains);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    {
+      if (self->daemon)
+        ferryd_daemon_remove_backend_domain (self->daemon, value);
+      g_hash_table_iter_remove (&iter);
+    }
+  g_hash_table_remove_all (self->refresh);
+}
+
+typedef struct
+{
+  virDomainPtr dom;
+  guint seq;
+  guint generation;
+} RefreshData;
+
+static void
+refresh_data_free (RefreshData *data)
+{
+  virDomainFree (data->dom);
+  g_free (data);
+}
+
+static void
+refresh_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  RefreshData *data = task_data;
+
+  g_task_return_pointer (task, domain_info_read (data->dom), (GDestroyNotify) domain_info_free);
+}
+
+static void
+refresh_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  FerrydLibvirtBackend *self = FERRYD_LIBVIRT_BACKEND (source);
+  RefreshData *data = g_task_get_task_data (G_TASK (result));
+  DomainInfo *info = g_task_propagate_pointer (G_TASK (result), NULL);
+
+  /* Only the latest refresh of a domain counts, and none from an older
+   * connection. */
+  if (info && info->uuid && data->generation == self->generation &&
+      GPOINTER_TO_UINT (g_hash_table_lookup (self->refresh, info->uuid)) == data->seq)
+    {
+      g_hash_table_remove (self->refresh, info->uuid);
+      apply_info (self, info);
+    }
+  if (info)
+    domain_info_free (info);
+}
+
+static int
+lifecycle_cb (virConnectPtr conn, virDomainPtr dom, int event, int detail, void *opaque)
+{
+  FerrydLibvirtBackend *self = opaque;
+  g_autoptr (GTask) task = NULL;
+  RefreshData *data;
+  char uuid[VIR_UUID_STRING_BUFLEN];
+
+  if (conn != self->conn || virDomainGetUUIDString (dom, uuid) < 0)
+    return 0;
+  g_debug ("libvirt event %d/%d for %s", event, detail, virDomainGetName (dom));
+  data = g_new0 (RefreshData, 1);
+  data->dom = dom;
+  virDomainRef (dom);
+  data->seq = ++self->refresh_seq;
+  data->generation = self->generation;
+  g_hash_table_insert (self->refresh, g_strdup (uuid), GUINT_TO_POINTER (data->seq));
+  task = g_task_new (self, NULL, refresh_done, NULL);
+  g_task_set_source_tag (task, lifecycle_cb);
+  g_task_set_task_data (task, data, (GDestroyNotify) refresh_data_free);
+  g_task_run_in_thread (task, refresh_thread);
+  return 0;
+}
+
+/* --- the connection --- */
+
+static void schedule_retry (FerrydLibvirtBackend *self);
+static void close_cb (virConnectPtr conn, int reason, void *opaque);
+static void start_connect (FerrydLibvirtBackend *self);
+
+typedef struct
+{
+  virConnectPtr conn;
+  GPtrArray *infos; /* of DomainInfo */
+  int lifecycle_id;
+} ConnectResult;
+
+static void
+connect_result_free (ConnectResult *result)
+{
+  if (result->conn)
+    virConnectClose (result->conn);
+  g_clear_pointer (&result->infos, g_ptr_array_unref);
+  g_free (result);
+}
+
+static void
+close_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  virConnectPtr conn = task_data;
+
+  virConnectClose (conn);
+  g_task_return_boolean (task, TRUE);
+}
+
+/* Close @conn off the main loop (the goodbye to libvirtd is a call). */
+static void
+close_conn_async (FerrydLibvirtBackend *self, virConnectPtr conn)
+{
+  g_autoptr (GTask) task = g_task_new (self, NULL, NULL, NULL);
+
+  g_task_set_source_tag (task, close_conn_async);
+  g_task_set_task_data (task, conn, NULL);
+  g_task_run_in_thread (task, close_thread);
+}
+
+static void
+disconnected (FerrydLibvirtBackend *self, const char *why)
+{
+  virConnectPtr conn = self->conn;
+
+  if (conn == NULL)
+    return;
+  g_message ("libvirt connection %s closed (%s): its domains are gone until it comes back",
+             self->uri, why);
+  self->conn = NULL;
+  self->generation++;
+  self->said_down = TRUE;
+  virConnectUnregisterCloseCallback (conn, close_cb);
+  /* The callbacks go with the connection; unregistering them would be a
+   * call to a libvirtd that is not there. */
+  close_conn_async (self, conn);
+  drop_domains (self);
+  ferryd_backend_emit_availability_changed (FERRYD_BACKEND (self));
+  schedule_retry (self);
+}
+
+static const char *
+close_reason_name (int reason)
+{
+  switch (reason)
+    {
+    case VIR_CONNECT_CLOSE_REASON_ERROR:
+      return "error";
+    case VIR_CONNECT_CLOSE_REASON_EOF:
+      return "libvirtd went away";
+    case VIR_CONNECT_CLOSE_REASON_KEEPALIVE:
+      return "libvirtd stopped answering";
+    default:
+      return "closed";
+    }
+}
+
+typedef struct
+{
+  FerrydLibvirtBackend *self;
+  virConnectPtr conn;
+  int reason;
+} CloseData;
+
+static gboolean
+closed_idle (gpointer user_data)
+{
+  CloseData *data = user_data;
+
+  if (data->conn == data->self->conn)
+    disconnected (data->self, close_reason_name (data->reason));
+  g_free (data);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+close_cb (virConnectPtr conn, int reason, void *opaque)
+{
+  CloseData *data = g_new0 (CloseData, 1);
+
+  /* libvirt calls this holding the connection's lock: the connection
+   * is let go from the main loop's next turn. */
+  data->self = opaque;
+  data->conn = conn;
+  data->reason = reason;
+  g_idle_add (closed_idle, data);
+}
+
+static void
+connect_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  FerrydLibvirtBackend *self = source;
+  const char *uri = task_data;
+  ConnectResult *result = g_new0 (ConnectResult, 1);
+  virDomainPtr *doms = NULL;
+  int n;
+
+  result->conn = virConnectOpen (uri);
+  if (result->conn == NULL)
+    {
+      g_task_return_error (task,
+                           ferryd_libvirt_error (FERRY_ERROR_PEER_UNREACHABLE, "cannot connect"));
+      connect_result_free (result);
+      return;
+    }
+  /* Find a libvirtd that stops answering without closing the socket. */
+  virConnectSetKeepAlive (result->conn, 2, 3);
+  result->lifecycle_id =
+      virConnectDomainEventRegisterAny (result->conn, NULL, VIR_DOMAIN_EVENT_ID_LIFECYCLE,
+                                        VIR_DOMAIN_EVENT_CALLBACK (lifecycle_cb), self, NULL);
+  n = virConnectListAllDomains (result->conn, &doms, 0);
+  if (result->lifecycle_id < 0 || n < 0)
+    {
+      g_task_return_error (task, ferryd_libvirt_error (FERRY_ERROR_FAILED, "cannot list domains"));
+      connect_result_free (result);
+      return;
+    }
+  result->infos = g_ptr_array_new_with_free_func ((GDestroyNotify) domain_info_free);
+  for (int i = 0; i < n; i++)
+    {
+      g_ptr_array_add (result->infos, domain_info_read (doms[i]));
+      virDomainFree (doms[i]);
+    }
+  free (doms);
+  g_task_return_pointer (task, result, (GDestroyNotify) connect_result_free);
+}
+
+static void
+connect_done (GObject *source, GAsyncResult *res, gpointer user_data)
+{
+  FerrydLibvirtBackend *self = FERRYD_LIBVIRT_BACKEND (source);
+  g_autoptr (GError) error = NULL;
+  ConnectResult *result = g_task_propagate_pointer (G_TASK (res), &error);
+
+  self->connecting = FALSE;
+  if (result == NULL)
+    {
+      if (!self->said_down)
+        g_message ("libvirt backend (%s): %s; running without it, retrying in the background",
+                   self->uri, error->message);
+      self->said_down = TRUE;
+      schedule_retry (self);
+      return;
+    }
+  if (self->daemon == NULL) /* the daemon went meanwhile */
+    {
+      connect_result_free (result);
+      return;
+    }
+  self->conn = g_steal_pointer (&result->conn);
+  self->lifecycle_id = result->lifecycle_id;
+  self->generation++;
+  virConnectRegisterCloseCallback (self->conn, close_cb, self, NULL);
+  g_message ("libvirt backend: connected to %s", self->uri);
+  self->said_down = FALSE;
+  for (guint i = 0; i < result->infos->len; i++)
+    {
+      DomainInfo *info = result->infos->pdata[i];
+      if (info->uuid)
+        apply_info (self, info);
+    }
+  connect_result_free (result);
+  ferryd_backend_emit_availability_changed (FERRYD_BACKEND (self));
+}
+
+static void
+start_connect (FerrydLibvirtBackend *self)
+{
+  g_autoptr (GTask) task = NULL;
+
+  if (self->connecting || self->conn || self->daemon == NULL)
+    return;
+  self->connecting = TRUE;
+  task = g_task_new (self, NULL, connect_done, NULL);
+  g_task_set_source_tag (task, start_connect);
+  g_task_set_task_data (task, g_strdup (self->uri), g_free);
+  g_task_run_in_thread (task, connect_thread);
+}
+
+static gboolean
+retry_cb (gpointer user_data)
+{
+  FerrydLibvirtBackend *self = user_data;
+
+  self->retry_id = 0;
+  start_connect (self);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+schedule_retry (FerrydLibvirtBackend *self)
+{
+  if (self->retry_id == 0 && self->daemon)
+    self->retry_id = g_timeout_add (RETRY_INTERVAL_MS, retry_cb, self);
+}
+
+/* --- FerrydBackend --- */
+
+static const char *
+backend_get_name (FerrydBackend *backend)
+{
+  return "libvirt";
+}
+
+static gboolean
+backend_is_available (FerrydBackend *backend)
+{
+  return FERRYD_LIBVIRT_BACKEND (backend)->conn != NULL;
+}
+
+static void
+daemon_gone (gpointer data, GObject *where_the_object_was)
+{
+  FerrydLibvirtBackend *self = data;
+
+  self->daemon = NULL;
+  g_clear_handle_id (&self->retry_id, g_source_remove);
+  g_hash_table_remove_all (self->domains);
+  if (self->conn)
+    {
+      /* ferryd is exiting: its main loop no longer runs */
+      virConnectUnregisterCloseCallback (self->conn, close_cb);
+      virConnectDomainEventDeregisterAny (self->conn, self->lifecycle_id);
+      virConnectClose (self->conn);
+      self->conn = NULL;
+    }
+}
+
+static void
+backend_reattach (FerrydBackend *backend, FerrydDaemon *daemon)
+{
+  FerrydLibvirtBackend *self = FERRYD_LIBVIRT_BACKEND (backend);
+  const char *uri = ferryd_backend_get_setting ("libvirt-uri");
+
+  if (g_strcmp0 (uri, "none") == 0 || self->daemon)
+    return;
+  g_set_str (&self->uri, uri ? uri : DEFAULT_URI);
+  self->daemon = daemon;
+  g_object_weak_ref (G_OBJECT (daemon), daemon_gone, self);
+  start_connect (self);
+}
+
+typedef struct
+{
+  virConnectPtr conn;
+  char *uuid;
+  char *name;
+} DomainOp;
+
+static void
+domain_op_free (DomainOp *op)
+{
+  if (op->conn)
+    virConnectClose (op->conn);
+  g_free (op->uuid);
+  g_free (op->name);
+  g_free (op);
+}
+
+static GTask *
+domain_op_new (FerrydLibvirtBackend *self,
+               FerrydDomain *domain,
+               GCancellable *cancellable,
+               GAsyncReadyCallback callback,
+               gpointer user_data,
+               gpointer tag)
+{
+  GTask *task = g_task_new (self, cancellable, callback, user_data);
+  DomainOp *op = g_new0 (DomainOp, 1);
+
+  g_task_set_source_tag (task, tag);
+  op->uuid = g_strdup (ferryd_domain_get_uuid (domain));
+  op->name = g_strdup (ferryd_domain_get_name (domain));
+  if (self->conn)
+    {
+      op->conn = self->conn;
+      virConnectRef (op->conn);
+    }
+  g_task_set_task_data (task, op, (GDestroyNotify) domain_op_free);
+  return task;
+}
+
+static virDomainPtr
+domain_op_lookup (DomainOp *op, GError **error)
+{
+  virDomainPtr dom;
+
+  if (op->conn == NULL)
+    {
+      g_set_error (error, FERRY_ERROR, FERRY_ERROR_FAILED,
+                   "libvirt is not reachable: domain '%s' cannot be reached", op->name);
+      return NULL;
+    }
+  dom = virDomainLookupByUUIDString (op->conn, op->uuid);
+  if (dom == NULL)
+    ferryd_libvirt_set_error (error, FERRY_ERROR_NOT_FOUND, op->name);
+  return dom;
+}
+
+static void
+start_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  DomainOp *op = task_data;
+  GError *error = NULL;
+  virDomainPtr dom = domain_op_lookup (op, &error);
+
+  if (dom && virDomainCreate (dom) < 0)
+    ferryd_libvirt_set_error (&error, FERRY_ERROR_FAILED, "libvirt could not start the domain");
+  if (dom)
+    virDomainFree (dom);
+  if (error)
+    g_task_return_error (task, error);
+  else
+    g_task_return_boolean (task, TRUE);
+}
+
+static void
+backend_start_domain_async (FerrydBackend *backend,
+                            FerrydDomain *domain,
+                            GCancellable *cancellable,
+                            GAsyncReadyCallback callback,
+                            gpointer user_data)
+{
+  g_autoptr (GTask) task = domain_op_new (FERRYD_LIBVIRT_BACKEND (backend), domain, cancellable,
+                                          callback, user_data, backend_start_domain_async);
+
+  g_task_run_in_thread (task, start_thread);
+}
+
+static gboolean
+backend_op_finish (FerrydBackend *backend, GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, backend), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+static void
+shutdown_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  DomainOp *op = task_data;
+  GError *error = NULL;
+  virDomainPtr dom = domain_op_lookup (op, &error);
+  gint64 deadline = g_get_monotonic_time () + SHUTDOWN_GRACE_MS * G_TIME_SPAN_MILLISECOND;
+  int state = VIR_DOMAIN_NOSTATE;
+
+  if (dom == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  /* ACPI first; a guest that ignores it is destroyed after the grace
+   * period. This thread may wait: it is not the main loop. */
+  if (virDomainShutdownFlags (dom, VIR_DOMAIN_SHUTDOWN_ACPI_POWER_BTN) == 0)
+    while (g_get_monotonic_time () < deadline)
+      {
+        if (virDomainGetState (dom, &state, NULL, 0) < 0 || state == VIR_DOMAIN_SHUTOFF)
+          break;
+        g_usleep (100 * G_TIME_SPAN_MILLISECOND);
+      }
+  if (state != VIR_DOMAIN_SHUTOFF && virDomainIsActive (dom) == 1 && virDomainDestroy (dom) < 0)
+    ferryd_libvirt_set_error (&error, FERRY_ERROR_FAILED, "libvirt could not stop the domain");
+  virDomainFree (dom);
+  if (error)
+    g_task_return_error (task, error);
+  else
+    g_task_return_boolean (task, TRUE);
+}
+
+static void
+backend_shutdown_domain_async (FerrydBackend *backend,
+                               FerrydDomain *domain,
+                               GCancellable *cancellable,
+                               GAsyncReadyCallback callback,
+                               gpointer user_data)
+{
+  g_autoptr (GTask) task = domain_op_new (FERRYD_LIBVIRT_BACKEND (backend), domain, cancellable,
+                                          callback, user_data, backend_shutdown_domain_async);
+
+  g_task_run_in_thread (task, shutdown_thread);
+}
+
+static gboolean
+backend_accept_incoming (FerrydBackend *backend, const FerrydDomainConfig *live, GError **error)
+{
+  /* libvirt's own protocol carries libvirt domains; Ferry's peer
+   * protocol brings QMP ones only. */
+  g_set_error_literal (error, FERRY_ERROR, FERRY_ERROR_NOT_SUPPORTED,
+                       "libvirt domains arrive through libvirt, not through Ferry's peer protocol");
+  return FALSE;
+}
+
+static const char *const *
+backend_list_accelerators (FerrydBackend *backend)
+{
+  static const char *const none[] = { NULL };
+  return none;
+}
+
+static char *
+backend_check_destination (FerrydBackend *backend,
+                           FerrydDomain *domain,
+                           const char *const *peer_accelerators)
+{
+  return NULL;
+}
+
+static FerrydStream *
+backend_open_stream (FerrydBackend *backend, FerrydDomain *domain)
+{
+  return NULL;
+}
+
+static void
+ferryd_libvirt_backend_iface_init (FerrydBackendInterface *iface)
+{
+  iface->get_name = backend_get_name;
+  iface->start_domain_async = backend_start_domain_async;
+  iface->start_domain_finish = backend_op_finish;
+  iface->shutdown_domain_async = backend_shutdown_domain_async;
+  iface->shutdown_domain_finish = backend_op_finish;
+  iface->reattach = backend_reattach;
+  iface->accept_incoming = backend_accept_incoming;
+  iface->list_accelerators = backend_list_accelerators;
+  iface->check_destination = backend_check_destination;
+  iface->open_outgoing = backend_open_stream;
+  iface->open_incoming = backend_open_stream;
+  iface->is_available = backend_is_available;
+}
+
+static void
+ferryd_libvirt_backend_finalize (GObject *object)
+{
+  FerrydLibvirtBackend *self = FERRYD_LIBVIRT_BACKEND (object);
+
+  if (self->daemon)
+    {
+      g_object_weak_unref (G_OBJECT (self->daemon), daemon_gone, self);
+      daemon_gone (self, NULL);
+    }
+  g_hash_table_unref (self->domains);
+  g_hash_table_unref (self->refresh);
+  g_free (self->uri);
+  G_OBJECT_CLASS (ferryd_libvirt_backend_parent_class)->finalize (object);
+}
+
+static void
+ferryd_libvirt_backend_class_init (FerrydLibvirtBackendClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = ferryd_libvirt_backend_finalize;
+}
+
+static void
+ferryd_libvirt_backend_init (FerrydLibvirtBackend *self)
+{
+  self->domains = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
+  self->refresh = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+}
+
+FerrydBackend *
+ferryd_libvirt_backend_new (void)
+{
+  /* libvirt's events are dispatched by ferryd's main loop; registered
+   * once, before the first connection. */
+  gvir_event_register ();
+  return g_object_new (FERRYD_TYPE_LIBVIRT_BACKEND, NULL);
+}
