@@ -150,6 +150,22 @@ ferryd_backend_is_available (FerrydBackend *self)
   return iface->is_available ? iface->is_available (self) : TRUE;
 }
 
+gboolean
+ferryd_backend_has_check_migrate (FerrydBackend *self)
+{
+  return FERRYD_BACKEND_GET_IFACE (self)->check_migrate != NULL;
+}
+
+gboolean
+ferryd_backend_check_migrate (FerrydBackend *self,
+                              FerrydDomain *domain,
+                              const char *destination,
+                              const FerrydMigrateOptions *options,
+                              GError **error)
+{
+  return FERRYD_BACKEND_GET_IFACE (self)->check_migrate (self, domain, destination, options, error);
+}
+
 void
 ferryd_backend_emit_availability_changed (FerrydBackend *self)
 {

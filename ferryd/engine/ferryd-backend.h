@@ -11,6 +11,7 @@
 #include <gio/gio.h>
 
 #include "ferryd-domain.h"
+#include "ferryd-options.h"
 #include "ferryd-stream.h"
 
 G_BEGIN_DECLS
@@ -66,6 +67,15 @@ struct _FerrydBackendInterface
    * reachable); NULL = always. Changes are announced with the
    * "availability-changed" signal. */
   gboolean (*is_available) (FerrydBackend *self);
+  /* Optional: whether @domain can migrate to @destination with
+   * @options, before anything starts (else InvalidArgument,
+   * NotSupported, ...). NULL = Ferry's peer protocol decides (a D-Bus or
+   * ssh:// destination, the options the QMP backend supports). */
+  gboolean (*check_migrate) (FerrydBackend *self,
+                             FerrydDomain *domain,
+                             const char *destination,
+                             const FerrydMigrateOptions *options,
+                             GError **error);
 };
 
 const char *ferryd_backend_get_name (FerrydBackend *self);
@@ -99,6 +109,12 @@ FerrydStream *ferryd_backend_open_outgoing (FerrydBackend *self, FerrydDomain *d
 FerrydStream *ferryd_backend_open_incoming (FerrydBackend *self, FerrydDomain *domain);
 
 gboolean ferryd_backend_is_available (FerrydBackend *self);
+gboolean ferryd_backend_has_check_migrate (FerrydBackend *self);
+gboolean ferryd_backend_check_migrate (FerrydBackend *self,
+                                       FerrydDomain *domain,
+                                       const char *destination,
+                                       const FerrydMigrateOptions *options,
+                                       GError **error);
 void ferryd_backend_emit_availability_changed (FerrydBackend *self);
 
 /* Settings from the command line that a backend reads when it starts

@@ -188,19 +188,29 @@ ferryd_engine_migrate (FerrydEngine *self,
   g_autoptr (FerrydMigrateOptions) owned = options;
   FerrydMigration *migration;
   const char *state = ferryd_domain_get_state (domain);
+  FerrydBackend *backend = ferryd_backend_for_domain (domain);
 
-  if (!ferryd_peer_destination_is_valid (destination, error))
-    return NULL;
-  if (!apply_tls (options, destination, error))
-    return NULL;
-  if (!ferryd_engine_check_disks (domain, options, error))
-    return NULL;
-  if (!options->live)
+  if (ferryd_backend_has_check_migrate (backend))
     {
-      g_set_error_literal (
-          error, FERRY_ERROR, FERRY_ERROR_NOT_SUPPORTED,
-          "Offline migration (live=false) is not supported by this version of ferryd");
-      return NULL;
+      /* the backend runs the protocol: it says what it can do */
+      if (!ferryd_backend_check_migrate (backend, domain, destination, options, error))
+        return NULL;
+    }
+  else
+    {
+      if (!ferryd_peer_destination_is_valid (destination, error))
+        return NULL;
+      if (!apply_tls (options, destination, error))
+        return NULL;
+      if (!ferryd_engine_check_disks (domain, options, error))
+        return NULL;
+      if (!options->live)
+        {
+          g_set_error_literal (
+              error, FERRY_ERROR, FERRY_ERROR_NOT_SUPPORTED,
+              "Offline migration (live=false) is not supported by this version of ferryd");
+          return NULL;
+        }
     }
   if (ferryd_domain_get_migration (domain) != NULL)
     {

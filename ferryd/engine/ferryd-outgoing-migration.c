@@ -313,7 +313,16 @@ perform (FerrydOutgoingMigration *self)
   FerrydMigrateOptions *o = SHARED (self)->options;
   FerrydStreamTuning tuning = { 0 };
 
-  migration_set_phase (FERRYD_MIGRATION (self), PHASE_PERFORM);
+  if (SHARED (self)->stream == NULL)
+    {
+      rollback (self, g_error_new_literal (FERRY_ERROR, FERRY_ERROR_MIGRATION_FAILED,
+                                           "The source guest is gone"));
+      return;
+    }
+  /* A stream that runs the protocol itself reports Perform when its
+   * hypervisor gets there (on_source_status). */
+  if (!ferryd_stream_runs_protocol (SHARED (self)->stream))
+    migration_set_phase (FERRYD_MIGRATION (self), PHASE_PERFORM);
   SHARED (self)->downtime_limit = o->max_downtime ? o->max_downtime : DEFAULT_DOWNTIME_MS;
   tuning.uri = self->migrate_uri;
   tuning.features = (const char *const *) SHARED (self)->features;
@@ -329,14 +338,10 @@ perform (FerrydOutgoingMigration *self)
   tuning.disks = o->disks && o->disks[0] ? (const char *const *) o->disks : NULL;
   tuning.incremental = o->copy_storage == FERRYD_COPY_STORAGE_INCREMENTAL;
   tuning.synchronous_writes = o->synchronous_writes;
+  tuning.options = o;
+  tuning.destination = self->peer_address;
   if (o->timeout > 0)
     SHARED (self)->timeout_id = g_timeout_add_seconds (o->timeout, timeout_cb, self);
-  if (SHARED (self)->stream == NULL)
-    {
-      rollback (self, g_error_new_literal (FERRY_ERROR, FERRY_ERROR_MIGRATION_FAILED,
-                                           "The source guest is gone"));
-      return;
-    }
   /* Disks copy before the memory: their progress is sampled already. */
   if (self->storage_uri)
     migration_start_sampling (FERRYD_MIGRATION (self));
@@ -600,14 +605,44 @@ peer_connected_cb (GObject *source, GAsyncResult *result, gpointer user_data)
                                   hello_cb, g_object_ref (self));
 }
 
+/* The hypervisor carries the protocol (libvirt's peer-to-peer migration):
+ * Prepare is its call to the destination, and the rest follows from the
+ * stream's status. */
+static void
+begin_self_contained (FerrydOutgoingMigration *self)
+{
+  FerrydMigrateOptions *o = SHARED (self)->options;
+  g_autoptr (GStrvBuilder) features = g_strv_builder_new ();
+
+  if (o->postcopy != FERRYD_POSTCOPY_OFF)
+    g_strv_builder_add (features, "postcopy-ram");
+  if (o->multifd_channels > 0)
+    g_strv_builder_add (features, "multifd");
+  if (o->auto_converge)
+    g_strv_builder_add (features, "auto-converge");
+  g_strfreev (SHARED (self)->features);
+  SHARED (self)->features = g_strv_builder_end (features);
+  migration_set_phase (FERRYD_MIGRATION (self), PHASE_PREPARE);
+  perform (self);
+}
+
 static void
 begin_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr (FerrydOutgoingMigration) self = user_data;
+  g_autoptr (GError) error = NULL;
 
-  self->live_config = ferryd_stream_begin_finish (FERRYD_STREAM (source), result, NULL);
+  self->live_config = ferryd_stream_begin_finish (FERRYD_STREAM (source), result, &error);
   if (check_cancelled (self))
     return;
+  if (SHARED (self)->stream && ferryd_stream_runs_protocol (SHARED (self)->stream))
+    {
+      if (error)
+        rollback (self, g_steal_pointer (&error));
+      else
+        begin_self_contained (self);
+      return;
+    }
   ferryd_peer_client_new_async (self->peer_address, PEER_CALL_TIMEOUT_MS,
                                 SHARED (self)->cancellable, peer_connected_cb, g_object_ref (self));
 }
@@ -691,7 +726,9 @@ confirm_success (FerrydOutgoingMigration *self)
   migration_finish (FERRYD_MIGRATION (self),
                     SHARED (self)->crash_error ? STATE_FAILED : STATE_COMPLETED,
                     SHARED (self)->crash_error);
+  /* (a hypervisor that runs the protocol undefines the source itself) */
   if (SHARED (self)->crash_error == NULL && SHARED (self)->options->undefine_source &&
+      !ferryd_stream_runs_protocol (stream) &&
       !ferryd_daemon_undefine_domain (SHARED (self)->daemon, SHARED (self)->domain, &error))
     g_warning ("%s: cannot undefine the source domain: %s", SHARED (self)->label, error->message);
 }
@@ -784,6 +821,12 @@ final_query_cb (GObject *source, GAsyncResult *result, gpointer user_data)
     }
   SHARED (self)->end_us = g_get_real_time ();
   migration_set_phase (FERRYD_MIGRATION (self), PHASE_FINISH);
+  if (SHARED (self)->stream && ferryd_stream_runs_protocol (SHARED (self)->stream))
+    {
+      /* the hypervisor finished and confirmed */
+      confirm_success (self);
+      return;
+    }
   if (self->peer == NULL || self->peer_migration == NULL)
     {
       /* A ferryd restarted here that cannot reach the destination: after
@@ -828,7 +871,11 @@ on_source_status (FerrydStream *stream, guint status, gint64 ts, gpointer user_d
   if (status == FERRYD_STREAM_SETUP)
     migration_set_state (FERRYD_MIGRATION (self), STATE_SETUP);
   else if (status == FERRYD_STREAM_ACTIVE)
-    migration_set_state (FERRYD_MIGRATION (self), STATE_ACTIVE);
+    {
+      migration_set_state (FERRYD_MIGRATION (self), STATE_ACTIVE);
+      if (SHARED (self)->phase == PHASE_PREPARE)
+        migration_set_phase (FERRYD_MIGRATION (self), PHASE_PERFORM);
+    }
   else if (status == FERRYD_STREAM_POSTCOPY_ACTIVE)
     {
       migration_note_postcopy_resumed (FERRYD_MIGRATION (self));

@@ -43,6 +43,12 @@ ferryd_stream_default_init (FerrydStreamInterface *iface)
 #define IFACE(self) FERRYD_STREAM_GET_IFACE (self)
 
 gboolean
+ferryd_stream_runs_protocol (FerrydStream *self)
+{
+  return IFACE (self)->runs_protocol ? IFACE (self)->runs_protocol (self) : FALSE;
+}
+
+gboolean
 ferryd_stream_is_alive (FerrydStream *self)
 {
   return IFACE (self)->is_alive (self);

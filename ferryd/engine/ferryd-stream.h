@@ -15,6 +15,7 @@
 #include <gio/gio.h>
 
 #include "ferryd-domain.h"
+#include "ferryd-options.h"
 #include "ferryd-progress.h"
 
 G_BEGIN_DECLS
@@ -42,6 +43,10 @@ typedef struct
   const char *const *disks;
   gboolean incremental;
   gboolean synchronous_writes;
+  /* All the options, and where to, for a stream that runs the protocol
+   * itself (ferryd_stream_runs_protocol()) */
+  const FerrydMigrateOptions *options;
+  const char *destination;
 } FerrydStreamTuning;
 
 /* What a destination stream prepares for. */
@@ -132,6 +137,13 @@ struct _FerrydStreamInterface
                                 GAsyncReadyCallback callback,
                                 gpointer user_data);
   char *(*listen_recover_finish) (FerrydStream *self, GAsyncResult *result, GError **error);
+
+  /* Optional: TRUE for a source stream whose hypervisor carries the
+   * whole protocol to the destination itself (libvirt's peer-to-peer
+   * migration): the engine then talks to no destination ferryd, starts
+   * the stream right after Begin, and follows Perform, Finish and
+   * Confirm from the stream's status. NULL = FALSE. */
+  gboolean (*runs_protocol) (FerrydStream *self);
 };
 
 /* Signals:
@@ -190,6 +202,7 @@ void ferryd_stream_prepare_async (FerrydStream *self,
 char *ferryd_stream_prepare_finish (FerrydStream *self, GAsyncResult *result, GError **error);
 char *ferryd_stream_get_storage_uri (FerrydStream *self);
 void ferryd_stream_resume_incoming (FerrydStream *self);
+gboolean ferryd_stream_runs_protocol (FerrydStream *self);
 void ferryd_stream_adopt (FerrydStream *self, FerrydDomain *domain);
 void ferryd_stream_listen_recover_async (FerrydStream *self,
                                          const char *uri,
