@@ -17,7 +17,9 @@
 #include "ferry-compat.h"
 #include "ferry-error.h"
 #include "ferryd-daemon.h"
+#include "ferryd-libvirt-params.h"
 #include "ferryd-libvirt-state.h"
+#include "ferryd-libvirt-stream.h"
 
 #include <libvirt-glib/libvirt-glib.h>
 #include <libvirt/virterror.h>
@@ -39,6 +41,9 @@ struct _FerrydLibvirtBackend
   gboolean said_down; /* the outage is logged once */
   guint retry_id;
   int lifecycle_id;
+  int iteration_id;
+  int job_completed_id;
+  GHashTable *streams; /* uuid -> FerrydLibvirtStream (weak): migrations from here */
   GHashTable *domains; /* uuid -> FerrydDomain (published or hidden by a clash) */
   GHashTable *refresh; /* uuid -> latest refresh sequence number */
   guint refresh_seq;
@@ -105,6 +110,14 @@ apply_info (FerrydLibvirtBackend *self, DomainInfo *info)
       return;
     }
   state = ferryd_libvirt_state_name (info->state, info->reason, &why);
+  /* A guest that appears paused for a migration, and stays so, is one
+   * libvirt is bringing here. */
+  if (info->state == VIR_DOMAIN_PAUSED && info->reason == VIR_DOMAIN_PAUSED_MIGRATION &&
+      (domain == NULL || g_str_equal (ferryd_domain_get_state (domain), "incoming")))
+    {
+      state = "incoming";
+      why = "";
+    }
   if (domain == NULL)
     {
       FerrydDomainConfig *config = g_new0 (FerrydDomainConfig, 1);
@@ -190,9 +203,14 @@ lifecycle_cb (virConnectPtr conn, virDomainPtr dom, int event, int detail, void 
   RefreshData *data;
   char uuid[VIR_UUID_STRING_BUFLEN];
 
+  FerrydLibvirtStream *stream;
+
   if (conn != self->conn || virDomainGetUUIDString (dom, uuid) < 0)
     return 0;
   g_debug ("libvirt event %d/%d for %s", event, detail, virDomainGetName (dom));
+  stream = g_hash_table_lookup (self->streams, uuid);
+  if (stream)
+    ferryd_libvirt_stream_lifecycle (stream, event, detail);
   data = g_new0 (RefreshData, 1);
   data->dom = dom;
   virDomainRef (dom);
@@ -206,6 +224,31 @@ lifecycle_cb (virConnectPtr conn, virDomainPtr dom, int event, int detail, void 
   return 0;
 }
 
+static void
+iteration_cb (virConnectPtr conn, virDomainPtr dom, int iteration, void *opaque)
+{
+  FerrydLibvirtBackend *self = opaque;
+  char uuid[VIR_UUID_STRING_BUFLEN];
+  FerrydLibvirtStream *stream;
+
+  if (conn == self->conn && virDomainGetUUIDString (dom, uuid) == 0 &&
+      (stream = g_hash_table_lookup (self->streams, uuid)))
+    ferryd_libvirt_stream_iteration (stream, iteration);
+}
+
+static void
+job_completed_cb (
+    virConnectPtr conn, virDomainPtr dom, virTypedParameterPtr params, int n_params, void *opaque)
+{
+  FerrydLibvirtBackend *self = opaque;
+  char uuid[VIR_UUID_STRING_BUFLEN];
+  FerrydLibvirtStream *stream;
+
+  if (conn == self->conn && virDomainGetUUIDString (dom, uuid) == 0 &&
+      (stream = g_hash_table_lookup (self->streams, uuid)))
+    ferryd_libvirt_stream_job_completed (stream, params, n_params);
+}
+
 /* --- the connection --- */
 
 static void schedule_retry (FerrydLibvirtBackend *self);
@@ -217,6 +260,8 @@ typedef struct
   virConnectPtr conn;
   GPtrArray *infos; /* of DomainInfo */
   int lifecycle_id;
+  int iteration_id;
+  int job_completed_id;
 } ConnectResult;
 
 static void
@@ -338,8 +383,14 @@ connect_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *
   result->lifecycle_id =
       virConnectDomainEventRegisterAny (result->conn, NULL, VIR_DOMAIN_EVENT_ID_LIFECYCLE,
                                         VIR_DOMAIN_EVENT_CALLBACK (lifecycle_cb), self, NULL);
+  result->iteration_id =
+      virConnectDomainEventRegisterAny (result->conn, NULL, VIR_DOMAIN_EVENT_ID_MIGRATION_ITERATION,
+                                        VIR_DOMAIN_EVENT_CALLBACK (iteration_cb), self, NULL);
+  result->job_completed_id =
+      virConnectDomainEventRegisterAny (result->conn, NULL, VIR_DOMAIN_EVENT_ID_JOB_COMPLETED,
+                                        VIR_DOMAIN_EVENT_CALLBACK (job_completed_cb), self, NULL);
   n = virConnectListAllDomains (result->conn, &doms, 0);
-  if (result->lifecycle_id < 0 || n < 0)
+  if (result->lifecycle_id < 0 || result->iteration_id < 0 || result->job_completed_id < 0 || n < 0)
     {
       g_task_return_error (task, ferryd_libvirt_error (FERRY_ERROR_FAILED, "cannot list domains"));
       connect_result_free (result);
@@ -379,6 +430,8 @@ connect_done (GObject *source, GAsyncResult *res, gpointer user_data)
     }
   self->conn = g_steal_pointer (&result->conn);
   self->lifecycle_id = result->lifecycle_id;
+  self->iteration_id = result->iteration_id;
+  self->job_completed_id = result->job_completed_id;
   self->generation++;
   virConnectRegisterCloseCallback (self->conn, close_cb, self, NULL);
   g_message ("libvirt backend: connected to %s", self->uri);
@@ -451,6 +504,8 @@ daemon_gone (gpointer data, GObject *where_the_object_was)
       /* ferryd is exiting: its main loop no longer runs */
       virConnectUnregisterCloseCallback (self->conn, close_cb);
       virConnectDomainEventDeregisterAny (self->conn, self->lifecycle_id);
+      virConnectDomainEventDeregisterAny (self->conn, self->iteration_id);
+      virConnectDomainEventDeregisterAny (self->conn, self->job_completed_id);
       virConnectClose (self->conn);
       self->conn = NULL;
     }
@@ -634,10 +689,70 @@ backend_check_destination (FerrydBackend *backend,
   return NULL;
 }
 
-static FerrydStream *
-backend_open_stream (FerrydBackend *backend, FerrydDomain *domain)
+static void
+stream_gone (gpointer data, GObject *where_the_object_was)
 {
-  return NULL;
+  FerrydLibvirtBackend *self = data;
+  GHashTableIter iter;
+  gpointer value;
+
+  g_hash_table_iter_init (&iter, self->streams);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    if (value == (gpointer) where_the_object_was)
+      g_hash_table_iter_remove (&iter);
+}
+
+static FerrydStream *
+backend_open_outgoing (FerrydBackend *backend, FerrydDomain *domain)
+{
+  FerrydLibvirtBackend *self = FERRYD_LIBVIRT_BACKEND (backend);
+  FerrydLibvirtStream *stream =
+      ferryd_libvirt_stream_new (self->conn, ferryd_domain_get_uuid (domain));
+  FerrydLibvirtStream *old = g_hash_table_lookup (self->streams, ferryd_domain_get_uuid (domain));
+
+  if (old)
+    g_object_weak_unref (G_OBJECT (old), stream_gone, self);
+  g_hash_table_insert (self->streams, g_strdup (ferryd_domain_get_uuid (domain)), stream);
+  g_object_weak_ref (G_OBJECT (stream), stream_gone, self);
+  return FERRYD_STREAM (stream);
+}
+
+static FerrydStream *
+backend_open_incoming (FerrydBackend *backend, FerrydDomain *domain)
+{
+  /* never called: accept_incoming refuses */
+  g_return_val_if_reached (NULL);
+}
+
+static gboolean
+backend_check_migrate (FerrydBackend *backend,
+                       FerrydDomain *domain,
+                       const char *destination,
+                       const FerrydMigrateOptions *options,
+                       GError **error)
+{
+  FerrydLibvirtBackend *self = FERRYD_LIBVIRT_BACKEND (backend);
+  g_autoptr (FerrydLibvirtMigrateParams) params = NULL;
+
+  /* A libvirt domain goes where libvirt takes it: a libvirt URI. */
+  if (!g_str_has_prefix (destination, "qemu") || strstr (destination, "://") == NULL)
+    {
+      g_set_error (error, FERRY_ERROR, FERRY_ERROR_INVALID_ARGUMENT,
+                   "Domain '%s' is a libvirt domain: its destination is a libvirt URI "
+                   "(qemu+ssh://host/system, qemu+tls://..., ...), not '%s'",
+                   ferryd_domain_get_name (domain), destination);
+      return FALSE;
+    }
+  params = ferryd_libvirt_migrate_params_new (options, error);
+  if (params == NULL)
+    return FALSE;
+  if (self->conn == NULL)
+    {
+      g_set_error (error, FERRY_ERROR, FERRY_ERROR_FAILED, "libvirt (%s) is not reachable",
+                   self->uri);
+      return FALSE;
+    }
+  return TRUE;
 }
 
 static void
@@ -652,9 +767,10 @@ ferryd_libvirt_backend_iface_init (FerrydBackendInterface *iface)
   iface->accept_incoming = backend_accept_incoming;
   iface->list_accelerators = backend_list_accelerators;
   iface->check_destination = backend_check_destination;
-  iface->open_outgoing = backend_open_stream;
-  iface->open_incoming = backend_open_stream;
+  iface->open_outgoing = backend_open_outgoing;
+  iface->open_incoming = backend_open_incoming;
   iface->is_available = backend_is_available;
+  iface->check_migrate = backend_check_migrate;
 }
 
 static void
@@ -684,6 +800,7 @@ ferryd_libvirt_backend_init (FerrydLibvirtBackend *self)
 {
   self->domains = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
   self->refresh = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->streams = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
 }
 
 FerrydBackend *
