@@ -9,10 +9,17 @@ Backends) and they come back with it."""
 import os
 import shutil
 import tempfile
+import time
+
+from gi.repository import GLib
 
 import ferrytest
-from ferrytest import DOMAIN_IFACE, MANAGER_IFACE, ROOT_PATH
+from ferrytest import (AUTH_ERRORS, DOMAIN_IFACE, ERR, MANAGER_IFACE,
+                       MIGRATION_IFACE, NOBODY, ROOT_PATH)
 from libvirthost import LibvirtHost
+
+PHASES = ['begin', 'prepare', 'perform', 'finish', 'confirm', 'done']
+MIB = 1048576
 
 
 class LibvirtTest(ferrytest.TwoHostTestCase):
@@ -117,22 +124,125 @@ class LibvirtTest(ferrytest.TwoHostTestCase):
         self.lva.virsh('undefine', 'lv2')
         self.wait_no_domain(self.a, 'lv2')
 
+    def lv_migrate(self, name, src, dst_lv, options=None):
+        """Manager.Migrate name on src's ferryd to dst_lv's libvirt URI,
+        the data stream on loopback (a port of dst_lv's range)."""
+        opts = {'migrate-uri': GLib.Variant(
+            's', 'tcp:127.0.0.1:%d' % (dst_lv.port_min + 5))}
+        opts.update(options or {})
+        (path,) = src.call(ROOT_PATH, MANAGER_IFACE, 'Migrate',
+                           GLib.Variant('(ssa{sv})', (name, dst_lv.uri, opts)))
+        return path
+
+    def test_03_migrate(self):
+        hb_before = ferrytest.heartbeats(self.serial('lv1'))
+        self.assertTrue(hb_before)
+        # capped at 4 MiB/s so that progress can be seen on the way
+        path = self.lv_migrate('lv1', self.a, self.lvb, {
+            'max-bandwidth': GLib.Variant('t', 4 * MIB)})
+        self.assertEqual(self.a.get_prop(path, MIGRATION_IFACE, 'Backend'),
+                         'libvirt')
+        seen, slowest = set(), 0.0
+
+        def sample():
+            nonlocal slowest
+            t = time.monotonic()
+            props = self.a.get_all(path, MIGRATION_IFACE)
+            slowest = max(slowest, time.monotonic() - t)
+            if 0 < props['Progress'] < 1:
+                seen.add(round(props['Progress'], 3))
+            return props['State'] in ferrytest.FINAL_STATES and props
+        props = ferrytest.wait_for(sample, 90, 0.05,
+                                   msg='libvirt migration to end')
+        self.assertEqual(props['State'], 'completed', props['ErrorMessage'])
+        self.assertEqual(props['Phase'], 'done')
+        stamps = props['PhaseTimestamps']
+        self.assertEqual(sorted(stamps, key=stamps.get), PHASES, stamps)
+        self.assertGreaterEqual(len(seen), 2,
+                                'no intermediate progress: %r' % seen)
+        # ferryd answers while libvirt migrates (DESIGN §3)
+        self.assertLess(slowest, 0.1, 'a property read took %.3fs' % slowest)
+        stats = props['Statistics']
+        ferrytest.log('libvirt migration: %d progress values, slowest read '
+                      '%.3fs, phases %r, statistics %r' % (
+                          len(seen), slowest, stamps, stats))
+        self.assertGreater(stats['total-time'], 0, stats)
+        self.assertGreater(stats['memory-transferred'], 0, stats)
+        self.assertIn('downtime', stats)
+        # the guest runs on B only, and B's ferryd shows it
+        self.assertEqual(self.lvb.domstate('lv1'), 'running')
+        self.assertNotEqual(self.lva.domstate('lv1'), 'running')
+        self.wait_domain(self.b, 'lv1', 'running')
+        self.wait_domain(self.a, 'lv1', 'shutoff')
+        # ... and it lived through: the heartbeat goes on, no errors
+        n = hb_before[-1]['n']
+        hb = ferrytest.wait_for(
+            lambda: [b for b in ferrytest.heartbeats(self.serial('lv1'))
+                     if b['n'] > n + 2], 60, msg='heartbeats on B')
+        for b in ferrytest.heartbeats(self.serial('lv1')):
+            self.assertEqual(b.get('err'), 0, b)
+        self.assertTrue(hb)
+
+    def test_04_bandwidth_libvirt_cannot_express(self):
+        before = self.b.call(ROOT_PATH, MANAGER_IFACE, 'ListMigrations')[0]
+        self.assertDBusError(
+            ERR + 'InvalidArgument', self.lv_migrate, 'lv1', self.b, self.lva,
+            {'max-bandwidth': GLib.Variant('t', (1 << 44) + 5)},
+            contains=('max-bandwidth', 'MiB/s'))
+        self.assertEqual(
+            self.b.call(ROOT_PATH, MANAGER_IFACE, 'ListMigrations')[0], before)
+        self.assertEqual(self.lvb.domstate('lv1'), 'running')
+
+    def test_05_cancel_and_unprivileged(self):
+        # B -> A, capped at 1 MiB/s: it does not end by itself soon
+        path = self.lv_migrate('lv1', self.b, self.lva, {
+            'max-bandwidth': GLib.Variant('t', MIB)})
+        ferrytest.wait_for(
+            lambda: self.b.get_prop(path, MIGRATION_IFACE, 'Phase') ==
+            'perform', 30, msg='libvirt migration in perform')
+        # an unprivileged caller reads, but neither migrates nor controls
+        res = self.b.get_prop_as(NOBODY, path, MIGRATION_IFACE, 'Phase')
+        self.assertTrue(res.ok, res)
+        for method, args in (('Cancel', None),
+                             ('SetMaxBandwidth', GLib.Variant('(t)', (MIB,))),
+                             ('SetMaxDowntime', GLib.Variant('(t)', (100,)))):
+            res = self.b.call_as(NOBODY, path, MIGRATION_IFACE, method, args)
+            self.assertCallError(res, AUTH_ERRORS, contains=('control',))
+        res = self.b.call_as(NOBODY, ROOT_PATH, MANAGER_IFACE, 'Migrate',
+                             GLib.Variant('(ssa{sv})',
+                                          ('lv1', self.lva.uri, {})))
+        self.assertCallError(res, AUTH_ERRORS, contains=('migrate',))
+        # tuning works on a libvirt migration (whole MiB/s only)
+        self.b.call(path, MIGRATION_IFACE, 'SetMaxDowntime',
+                    GLib.Variant('(t)', (100,)))
+        self.assertDBusError(ERR + 'InvalidArgument', self.b.call, path,
+                             MIGRATION_IFACE, 'SetMaxBandwidth',
+                             GLib.Variant('(t)', (MIB + 1,)))
+        self.b.call(path, MIGRATION_IFACE, 'Cancel')
+        props = self.wait_final(path, host=self.b)
+        self.assertEqual(props['State'], 'cancelled', props)
+        self.assertEqual(props['ErrorName'], ERR + 'Cancelled')
+        # the guest keeps running on B; nothing runs on A
+        self.assertEqual(self.lvb.domstate('lv1'), 'running')
+        self.assertNotEqual(self.lva.domstate('lv1'), 'running')
+        self.wait_domain(self.b, 'lv1', 'running')
+
     def test_09_libvirtd_down_and_back(self):
         # a QMP domain stays through it all
-        qmp = ferrytest.define_guest(self.a, 'qmpdom')
-        self.wait_domain(self.a, 'lv1')
-        self.lva.kill()
-        ferrytest.wait_for(lambda: self.backends(self.a) == ['qmp'], 15,
+        qmp = ferrytest.define_guest(self.b, 'qmpdom')
+        self.wait_domain(self.b, 'lv1', 'running')
+        self.lvb.kill()
+        ferrytest.wait_for(lambda: self.backends(self.b) == ['qmp'], 15,
                            msg='Backends without libvirt')
-        self.wait_no_domain(self.a, 'lv1')
-        self.assertIn(qmp, self.a.managed_objects())
-        self.lva.start()
+        self.wait_no_domain(self.b, 'lv1')
+        self.assertIn(qmp, self.b.managed_objects())
+        self.lvb.start()
         ferrytest.wait_for(
-            lambda: self.backends(self.a) == ['qmp', 'libvirt'], 20,
+            lambda: self.backends(self.b) == ['qmp', 'libvirt'], 20,
             msg='Backends with libvirt again')
         # libvirtd found its running guest again
-        self.wait_domain(self.a, 'lv1', 'running')
-        self.assertIn(qmp, self.a.managed_objects())
+        self.wait_domain(self.b, 'lv1', 'running')
+        self.assertIn(qmp, self.b.managed_objects())
 
 
 if __name__ == '__main__':
