@@ -854,6 +854,9 @@ migration_failed_query_cb (GObject *source, GAsyncResult *result, gpointer user_
   ferryd_stream_query_finish (FERRYD_STREAM (source), result, NULL, &desc, NULL);
   if (reason)
     rollback (self, g_error_new (FERRY_ERROR, FERRY_ERROR_MIGRATION_FAILED, "Aborted: %s", reason));
+  else if (ferryd_stream_runs_protocol (FERRYD_STREAM (source)))
+    rollback (self, g_error_new (FERRY_ERROR, FERRY_ERROR_MIGRATION_FAILED,
+                                 "The migration failed: %s", desc ? desc : "no reason given"));
   else
     rollback (self, g_error_new (FERRY_ERROR, FERRY_ERROR_MIGRATION_FAILED,
                                  "QEMU reported the migration failed: %s",

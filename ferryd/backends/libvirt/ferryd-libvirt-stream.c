@@ -19,6 +19,7 @@
 #include "ferryd-libvirt-state.h"
 
 #include <libvirt/virterror.h>
+#include <string.h>
 
 struct _FerrydLibvirtStream
 {
@@ -31,7 +32,9 @@ struct _FerrydLibvirtStream
   gboolean ended;
   gboolean active_reported;
   gboolean postcopy;
-  FerrydProgress completed; /* the completed job's statistics */
+  guint64 last_processed;     /* memory processed at the last sample */
+  guint64 postcopy_processed; /* ... when post-copy began */
+  FerrydProgress completed;   /* the completed job's statistics */
   gboolean have_completed;
   char *error_message; /* libvirt's, when the migration failed */
 };
@@ -259,7 +262,14 @@ migrate_done (GObject *source, GAsyncResult *result, gpointer user_data)
   else
     {
       g_free (self->error_message);
-      self->error_message = g_strdup_printf ("libvirt: %s", md->message);
+      /* Say which side went away when libvirt's words do not. */
+      if (md->code == VIR_ERR_RPC || md->code == VIR_ERR_NO_CONNECT ||
+          (md->message && (strstr (md->message, "socket is closed") ||
+                           strstr (md->message, "Lost connection to destination"))))
+        self->error_message = g_strdup_printf (
+            "the connection to the destination's libvirtd was lost (libvirt: %s)", md->message);
+      else
+        self->error_message = g_strdup_printf ("libvirt: %s", md->message);
       status = FERRYD_STREAM_FAILED;
     }
   g_info ("libvirt migration of %s ended: %s", self->uuid, md->ok ? "completed" : md->message);
@@ -396,8 +406,16 @@ stream_query_finish (FerrydStream *stream,
       self->active_reported = TRUE;
       ferryd_stream_emit_status (stream, FERRYD_STREAM_ACTIVE, g_get_real_time ());
     }
+  if (!self->ended)
+    self->last_processed = qd->progress.memory_processed;
   if (self->postcopy && qd->progress.status == FERRYD_STREAM_ACTIVE)
     qd->progress.status = FERRYD_STREAM_POSTCOPY_ACTIVE;
+  /* libvirt does not count post-copy's bytes: what moved after the
+   * switch (at least one: post-copy did run) */
+  if (self->postcopy && self->ended)
+    qd->progress.postcopy_bytes =
+        MAX (qd->progress.memory_processed, self->postcopy_processed + 1) -
+        self->postcopy_processed;
   if (progress)
     *progress = qd->progress;
   g_free (qd);
@@ -601,6 +619,7 @@ ferryd_libvirt_stream_lifecycle (FerrydLibvirtStream *self, int event, int detai
         break;
       case VIR_DOMAIN_EVENT_SUSPENDED_POSTCOPY:
         self->postcopy = TRUE;
+        self->postcopy_processed = self->last_processed;
         ferryd_stream_emit_stopped (stream, now);
         ferryd_stream_emit_status (stream, FERRYD_STREAM_POSTCOPY_ACTIVE, now);
         break;
