@@ -26,7 +26,8 @@ pkgs="build-essential gcc-multilib pkg-config meson ninja-build gettext
 if ! command -v npm >/dev/null 2>&1; then
 	pkgs="$pkgs npm"
 fi
-bpo_pkgs="qemu-system-x86 qemu-utils libvirt-daemon-system libvirt-clients libvirt-dev"
+bpo_pkgs="qemu-system-x86 qemu-utils libvirt-daemon-system libvirt-clients libvirt-dev
+	libvirt-glib-1.0-dev"
 
 # Fast path: everything is installed already, QEMU is 10 or newer and
 # libvirt 11 or newer. No apt run at all then (a second run costs ~0.1 s).
