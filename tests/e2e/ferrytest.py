@@ -481,6 +481,9 @@ class Host:
                 '--runtime-dir', self.runtime_dir,
                 '--config-dir', self.config_dir, '--verbose'] + \
             self.ferryd_args
+        # a test host never publishes this machine's own libvirt domains
+        if '--libvirt-uri' not in self.ferryd_args:
+            argv += ['--libvirt-uri', 'none']
         env = dict(os.environ, DBUS_SYSTEM_BUS_ADDRESS=self.address)
         env.pop('DBUS_SESSION_BUS_ADDRESS', None)
         # a broken invariant (g_critical, g_return_if_fail) aborts ferryd
