@@ -166,6 +166,32 @@ ferryd_backend_check_migrate (FerrydBackend *self,
   return FERRYD_BACKEND_GET_IFACE (self)->check_migrate (self, domain, destination, options, error);
 }
 
+gboolean
+ferryd_backend_has_check (FerrydBackend *self)
+{
+  return FERRYD_BACKEND_GET_IFACE (self)->check_async != NULL;
+}
+
+void
+ferryd_backend_check_async (FerrydBackend *self,
+                            FerrydDomain *domain,
+                            const char *destination,
+                            const FerrydMigrateOptions *options,
+                            gboolean may_contact,
+                            GCancellable *cancellable,
+                            GAsyncReadyCallback callback,
+                            gpointer user_data)
+{
+  FERRYD_BACKEND_GET_IFACE (self)->check_async (self, domain, destination, options, may_contact,
+                                                cancellable, callback, user_data);
+}
+
+GVariant *
+ferryd_backend_check_finish (FerrydBackend *self, GAsyncResult *result, GError **error)
+{
+  return FERRYD_BACKEND_GET_IFACE (self)->check_finish (self, result, error);
+}
+
 void
 ferryd_backend_emit_availability_changed (FerrydBackend *self)
 {

@@ -76,6 +76,20 @@ struct _FerrydBackendInterface
                              const char *destination,
                              const FerrydMigrateOptions *options,
                              GError **error);
+  /* Optional: Check's part for a backend that runs the protocol itself:
+   * an a{sv} with "blockers" as, "warnings" as, "features" as (supported
+   * on both sides), "destination-checked" b and "memory" t (bytes); the
+   * destination is contacted only when @may_contact. NULL = Ferry's
+   * peer protocol checks. */
+  void (*check_async) (FerrydBackend *self,
+                       FerrydDomain *domain,
+                       const char *destination,
+                       const FerrydMigrateOptions *options,
+                       gboolean may_contact,
+                       GCancellable *cancellable,
+                       GAsyncReadyCallback callback,
+                       gpointer user_data);
+  GVariant *(*check_finish) (FerrydBackend *self, GAsyncResult *result, GError **error);
 };
 
 const char *ferryd_backend_get_name (FerrydBackend *self);
@@ -110,6 +124,16 @@ FerrydStream *ferryd_backend_open_incoming (FerrydBackend *self, FerrydDomain *d
 
 gboolean ferryd_backend_is_available (FerrydBackend *self);
 gboolean ferryd_backend_has_check_migrate (FerrydBackend *self);
+gboolean ferryd_backend_has_check (FerrydBackend *self);
+void ferryd_backend_check_async (FerrydBackend *self,
+                                 FerrydDomain *domain,
+                                 const char *destination,
+                                 const FerrydMigrateOptions *options,
+                                 gboolean may_contact,
+                                 GCancellable *cancellable,
+                                 GAsyncReadyCallback callback,
+                                 gpointer user_data);
+GVariant *ferryd_backend_check_finish (FerrydBackend *self, GAsyncResult *result, GError **error);
 gboolean ferryd_backend_check_migrate (FerrydBackend *self,
                                        FerrydDomain *domain,
                                        const char *destination,

@@ -372,6 +372,41 @@ check_connected_cb (GObject *source, GAsyncResult *result, gpointer user_data)
                                   g_task_get_cancellable (task), check_hello_cb, task);
 }
 
+/* The backend's own part of Check (ferryd_backend_check_async). */
+static void
+check_backend_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GTask *task = user_data;
+  CheckData *data = g_task_get_task_data (task);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) report =
+      ferryd_backend_check_finish (FERRYD_BACKEND (source), result, &error);
+  g_autofree const char **blockers = NULL;
+  g_autofree const char **warnings = NULL;
+  g_auto (GStrv) features = NULL;
+
+  if (report == NULL)
+    {
+      g_ptr_array_add (data->blockers, g_strdup (error->message));
+      check_return (task);
+      return;
+    }
+  if (g_variant_lookup (report, "blockers", "^a&s", &blockers))
+    for (gsize i = 0; blockers[i]; i++)
+      g_ptr_array_add (data->blockers, g_strdup (blockers[i]));
+  if (g_variant_lookup (report, "warnings", "^a&s", &warnings))
+    for (gsize i = 0; warnings[i]; i++)
+      g_ptr_array_add (data->warnings, g_strdup (warnings[i]));
+  if (g_variant_lookup (report, "features", "^as", &features))
+    {
+      g_strfreev (data->features);
+      data->features = g_steal_pointer (&features);
+    }
+  g_variant_lookup (report, "destination-checked", "b", &data->destination_checked);
+  g_variant_lookup (report, "memory", "t", &data->memory);
+  check_return (task);
+}
+
 void
 ferryd_engine_check_async (FerrydEngine *self,
                            FerrydDomain *domain,
@@ -414,6 +449,18 @@ ferryd_engine_check_async (FerrydEngine *self,
   if (!g_str_equal (state, "running") && !g_str_equal (state, "paused"))
     g_ptr_array_add (data->blockers,
                      g_strdup_printf ("Domain '%s' is %s", ferryd_domain_get_name (domain), state));
+  if (ferryd_backend_has_check (ferryd_backend_for_domain (domain)))
+    {
+      if (no_contact_reason)
+        g_ptr_array_add (data->warnings,
+                         g_strdup_printf ("The destination was not checked: %s; ferryd contacts "
+                                          "the destination only for a caller who may migrate "
+                                          "without authenticating",
+                                          no_contact_reason));
+      ferryd_backend_check_async (ferryd_backend_for_domain (domain), domain, destination, options,
+                                  no_contact_reason == NULL, cancellable, check_backend_cb, task);
+      return;
+    }
   if (!apply_tls (options, destination, &error))
     {
       g_ptr_array_add (data->blockers, g_strdup (error->message));
