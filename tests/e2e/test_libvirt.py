@@ -284,6 +284,33 @@ class LibvirtTest(ferrytest.TwoHostTestCase):
                            30, msg='lv1 not running on A')
         self.wait_domain(self.b, 'lv1', 'running')
 
+    def check(self, host, name, dest, options=None):
+        (report,) = host.call(ROOT_PATH, MANAGER_IFACE, 'Check',
+                              GLib.Variant('(ssa{sv})',
+                                           (name, dest, options or {})))
+        return report
+
+    def test_08_check(self):
+        r = self.check(self.b, 'lv1', self.lva.uri)
+        self.assertTrue(r['ok'], r)
+        self.assertTrue(r['destination-checked'], r)
+        self.assertIn('postcopy', r['features'])
+        self.assertGreater(r['estimated-time'], 0)
+        r = self.check(self.b, 'lv1', self.lvb.uri)
+        self.assertFalse(r['ok'], r)
+        self.assertIn('The destination is this host', r['blockers'])
+        r = self.check(self.b, 'lv1', self.lva.uri, {
+            'max-bandwidth': GLib.Variant('t', (1 << 44) + 5)})
+        self.assertFalse(r['ok'], r)
+        self.assertTrue(any('MiB/s' in b for b in r['blockers']), r)
+        # an unprivileged caller gets the local part only
+        res = self.b.call_as(NOBODY, ROOT_PATH, MANAGER_IFACE, 'Check',
+                             GLib.Variant('(ssa{sv})',
+                                          ('lv1', self.lva.uri, {})))
+        self.assertTrue(res.ok, res)
+        self.assertIn('destination-checked', res.stdout)
+        self.assertIn('was not checked', res.stdout)
+
     def test_09_libvirtd_down_and_back(self):
         # a QMP domain stays through it all
         qmp = ferrytest.define_guest(self.b, 'qmpdom')

@@ -17,6 +17,7 @@
 #include "ferry-compat.h"
 #include "ferry-error.h"
 #include "ferryd-daemon.h"
+#include "ferryd-libvirt-check.h"
 #include "ferryd-libvirt-params.h"
 #include "ferryd-libvirt-state.h"
 #include "ferryd-libvirt-stream.h"
@@ -755,6 +756,98 @@ backend_check_migrate (FerrydBackend *backend,
   return TRUE;
 }
 
+typedef struct
+{
+  DomainOp op;
+  char *destination;
+  gboolean may_contact;
+  char *options_blocker;
+} CheckOp;
+
+static void
+check_op_free (CheckOp *c)
+{
+  if (c->op.conn)
+    virConnectClose (c->op.conn);
+  g_free (c->op.uuid);
+  g_free (c->op.name);
+  g_free (c->destination);
+  g_free (c->options_blocker);
+  g_free (c);
+}
+
+static void
+check_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  CheckOp *c = task_data;
+  GVariant *report = g_variant_ref_sink (ferryd_libvirt_check_run (
+      c->op.conn, c->op.uuid, c->op.name, c->destination, c->may_contact));
+
+  if (c->options_blocker)
+    {
+      GVariantDict dict;
+      g_autofree const char **blockers = NULL;
+      g_autoptr (GStrvBuilder) all = g_strv_builder_new ();
+      g_auto (GStrv) list = NULL;
+
+      g_variant_dict_init (&dict, report);
+      g_variant_lookup (report, "blockers", "^a&s", &blockers);
+      g_strv_builder_addv (all, blockers);
+      g_strv_builder_add (all, c->options_blocker);
+      list = g_strv_builder_end (all);
+      g_variant_dict_insert_value (&dict, "blockers",
+                                   g_variant_new_strv ((const char *const *) list, -1));
+      g_variant_unref (report);
+      report = g_variant_ref_sink (g_variant_dict_end (&dict));
+    }
+  g_task_return_pointer (task, report, (GDestroyNotify) g_variant_unref);
+}
+
+static void
+backend_check_async (FerrydBackend *backend,
+                     FerrydDomain *domain,
+                     const char *destination,
+                     const FerrydMigrateOptions *options,
+                     gboolean may_contact,
+                     GCancellable *cancellable,
+                     GAsyncReadyCallback callback,
+                     gpointer user_data)
+{
+  FerrydLibvirtBackend *self = FERRYD_LIBVIRT_BACKEND (backend);
+  g_autoptr (GTask) task = g_task_new (self, cancellable, callback, user_data);
+  g_autoptr (GError) error = NULL;
+  CheckOp *c = g_new0 (CheckOp, 1);
+
+  g_task_set_source_tag (task, backend_check_async);
+  c->op.uuid = g_strdup (ferryd_domain_get_uuid (domain));
+  c->op.name = g_strdup (ferryd_domain_get_name (domain));
+  if (self->conn)
+    {
+      c->op.conn = self->conn;
+      virConnectRef (c->op.conn);
+    }
+  c->destination = g_strdup (destination);
+  /* what Migrate would refuse is a blocker; the destination is only
+   * dialled when it is a libvirt URI */
+  if (!backend_check_migrate (backend, domain, destination, options, &error))
+    {
+      c->options_blocker = g_strdup (error->message);
+      c->may_contact = may_contact && g_str_has_prefix (destination, "qemu") &&
+                       strstr (destination, "://") != NULL;
+    }
+  else
+    c->may_contact = may_contact;
+  g_task_set_task_data (task, c, (GDestroyNotify) check_op_free);
+  g_task_run_in_thread (task, check_thread);
+}
+
+static GVariant *
+backend_check_finish (FerrydBackend *backend, GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, backend), NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
 static void
 ferryd_libvirt_backend_iface_init (FerrydBackendInterface *iface)
 {
@@ -771,6 +864,8 @@ ferryd_libvirt_backend_iface_init (FerrydBackendInterface *iface)
   iface->open_incoming = backend_open_incoming;
   iface->is_available = backend_is_available;
   iface->check_migrate = backend_check_migrate;
+  iface->check_async = backend_check_async;
+  iface->check_finish = backend_check_finish;
 }
 
 static void
