@@ -863,6 +863,24 @@ migration_failed_query_cb (GObject *source, GAsyncResult *result, gpointer user_
                                  desc ? desc : "no reason given"));
 }
 
+/* A stream that runs the protocol itself says why post-copy stopped. */
+static void
+postcopy_paused_query_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (FerrydOutgoingMigration) self = user_data;
+  g_autofree char *desc = NULL;
+  g_autoptr (GError) paused = NULL;
+
+  ferryd_stream_query_finish (FERRYD_STREAM (source), result, NULL, &desc, NULL);
+  if (SHARED (self)->finished || SHARED (self)->state != STATE_POSTCOPY_PAUSED)
+    return;
+  paused = g_error_new (FERRY_ERROR, FERRY_ERROR_MIGRATION_FAILED,
+                        "Post-copy stopped: the guest is paused on both hosts, nothing is "
+                        "lost (%s)",
+                        desc ? desc : "no reason given");
+  migration_show_error (FERRYD_MIGRATION (self), paused);
+}
+
 static void
 on_source_status (FerrydStream *stream, guint status, gint64 ts, gpointer user_data)
 {
@@ -890,6 +908,8 @@ on_source_status (FerrydStream *stream, guint status, gint64 ts, gpointer user_d
       /* Neither side holds the whole guest: both stay paused until
        * Recover. Never roll back here. */
       migration_note_postcopy_paused (FERRYD_MIGRATION (self));
+      if (ferryd_stream_runs_protocol (stream))
+        ferryd_stream_query_async (stream, postcopy_paused_query_cb, g_object_ref (self));
     }
   else if (status == FERRYD_STREAM_COMPLETED)
     {
@@ -908,6 +928,8 @@ on_source_status (FerrydStream *stream, guint status, gint64 ts, gpointer user_d
       if (SHARED (self)->postcopy_started)
         {
           migration_note_postcopy_paused (FERRYD_MIGRATION (self));
+          if (ferryd_stream_runs_protocol (stream))
+            ferryd_stream_query_async (stream, postcopy_paused_query_cb, g_object_ref (self));
           return;
         }
       ferryd_stream_query_async (stream, migration_failed_query_cb, g_object_ref (self));
