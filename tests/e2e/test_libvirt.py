@@ -328,6 +328,56 @@ class LibvirtTest(ferrytest.TwoHostTestCase):
         self.wait_domain(self.b, 'lv1', 'running')
         self.assertIn(qmp, self.b.managed_objects())
 
+    def test_10_postcopy_pause_and_recover(self):
+        self.lva.define_guest('lvrc', self.serial('lvrc'),
+                              append='wss=32 rate=200 hb=200')
+        self.lva.virsh('start', 'lvrc')
+        self.wait_domain(self.a, 'lvrc', 'running')
+        path = self.lv_migrate('lvrc', self.a, self.lvb, {
+            'postcopy': GLib.Variant('s', 'manual'),
+            'max-bandwidth': GLib.Variant('t', 4 * MIB),
+            'max-postcopy-bandwidth': GLib.Variant('t', MIB)})
+        ferrytest.wait_for(
+            lambda: self.a.get_prop(path, MIGRATION_IFACE, 'Iteration') >= 2,
+            60, msg='no second pre-copy pass')
+        self.a.call(path, MIGRATION_IFACE, 'StartPostCopy')
+        ferrytest.wait_for(
+            lambda: self.a.get_prop(path, MIGRATION_IFACE, 'State') ==
+            'postcopy-active', 30, msg='post-copy did not start')
+        # Pause: libvirt stops post-copy, both sides keep the guest paused
+        self.a.call(path, MIGRATION_IFACE, 'Pause')
+        props = ferrytest.wait_for(
+            lambda: self.a.get_prop(path, MIGRATION_IFACE, 'State') ==
+            'postcopy-paused' and self.a.get_all(path, MIGRATION_IFACE), 30,
+            msg='post-copy paused')
+        self.assertIn('libvirt', props['ErrorMessage'])
+        self.assertEqual(props['Mode'], 'postcopy')
+        self.assertNotEqual(self.lva.domstate('lvrc'), 'running')
+        # Recover: libvirt resumes post-copy, or fails and Ferry says what
+        # libvirt did; either way it ends, and ferryd answers throughout
+        self.a.call(path, MIGRATION_IFACE, 'Recover', GLib.Variant('(s)', (
+            'tcp:127.0.0.1:%d' % (self.lvb.port_min + 7),)))
+
+        def settled():
+            p = self.a.get_all(path, MIGRATION_IFACE)
+            if p['State'] == 'completed' or (
+                    p['State'] == 'postcopy-paused' and
+                    'could not resume' in p['ErrorMessage']):
+                return p
+            return False
+        props = ferrytest.wait_for(settled, 90, msg='recover settled')
+        ferrytest.log('libvirt post-copy recover: %s %s' % (
+            props['State'], props['ErrorMessage']))
+        if props['State'] == 'completed':
+            self.assertEqual(self.lvb.domstate('lvrc'), 'running')
+        else:
+            self.assertNotEqual(self.lva.domstate('lvrc'), 'running')
+        self.assertTrue(self.a.ferryd_running())
+        for lv in (self.lva, self.lvb):
+            if not lv.running():
+                lv.start()
+            lv.virsh('destroy', 'lvrc', check=False)
+
 
 if __name__ == '__main__':
     ferrytest.main()

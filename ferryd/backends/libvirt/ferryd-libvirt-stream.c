@@ -14,6 +14,7 @@
 #define G_LOG_DOMAIN "ferry-libvirt"
 
 #include "ferryd-libvirt-stream.h"
+#include "ferry-compat.h"
 #include "ferry-error.h"
 #include "ferryd-libvirt-params.h"
 #include "ferryd-libvirt-state.h"
@@ -37,6 +38,10 @@ struct _FerrydLibvirtStream
   FerrydProgress completed;   /* the completed job's statistics */
   gboolean have_completed;
   char *error_message; /* libvirt's, when the migration failed */
+  gboolean recovering; /* the call running is a post-copy resume */
+  /* what the migration was started with, for Recover */
+  char *destination;
+  GVariant *options;
 };
 
 static void ferryd_libvirt_stream_iface_init (FerrydStreamInterface *iface);
@@ -238,6 +243,22 @@ migrate_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *
   g_task_return_boolean (task, TRUE);
 }
 
+/* The migration call failed because the destination's libvirtd went
+ * away (libvirt's error does not always say so in words). */
+static gboolean
+lost_destination (const MigrateData *md)
+{
+  static const char *const signs[] = { "socket is closed", "Lost connection to destination",
+                                       "End of file while reading data", "Cannot recv data" };
+
+  if (md->code == VIR_ERR_RPC || md->code == VIR_ERR_NO_CONNECT)
+    return TRUE;
+  for (gsize i = 0; md->message && i < G_N_ELEMENTS (signs); i++)
+    if (strstr (md->message, signs[i]))
+      return TRUE;
+  return FALSE;
+}
+
 static void
 migrate_done (GObject *source, GAsyncResult *result, gpointer user_data)
 {
@@ -248,6 +269,25 @@ migrate_done (GObject *source, GAsyncResult *result, gpointer user_data)
 
   self->migrating = FALSE;
   self->ended = TRUE;
+  if (self->recovering && !md->ok)
+    {
+      /* Both sides stay paused in post-copy: say what libvirt did. */
+      self->recovering = FALSE;
+      g_free (self->error_message);
+      if (lost_destination (md))
+        self->error_message = g_strdup_printf (
+            "libvirt could not resume post-copy: the destination's libvirtd went away during "
+            "the resume (libvirt 11.3's daemon has been seen to crash there; libvirt: %s)",
+            md->message);
+      else
+        self->error_message =
+            g_strdup_printf ("libvirt could not resume post-copy (libvirt: %s)", md->message);
+      g_warning ("libvirt post-copy resume of %s failed: %s", self->uuid, self->error_message);
+      ferryd_stream_emit_status (FERRYD_STREAM (self), FERRYD_STREAM_POSTCOPY_PAUSED,
+                                 g_get_real_time ());
+      return;
+    }
+  self->recovering = FALSE;
   if (md->ok)
     {
       if (md->have_completed && !self->have_completed)
@@ -263,9 +303,7 @@ migrate_done (GObject *source, GAsyncResult *result, gpointer user_data)
     {
       g_free (self->error_message);
       /* Say which side went away when libvirt's words do not. */
-      if (md->code == VIR_ERR_RPC || md->code == VIR_ERR_NO_CONNECT ||
-          (md->message && (strstr (md->message, "socket is closed") ||
-                           strstr (md->message, "Lost connection to destination"))))
+      if (lost_destination (md))
         self->error_message = g_strdup_printf (
             "the connection to the destination's libvirtd was lost (libvirt: %s)", md->message);
       else
@@ -276,6 +314,8 @@ migrate_done (GObject *source, GAsyncResult *result, gpointer user_data)
   ferryd_stream_emit_status (FERRYD_STREAM (self), status, g_get_real_time ());
 }
 
+static void run_migration (FerrydLibvirtStream *self, MigrateData *md);
+
 static void
 stream_start_async (FerrydStream *stream,
                     const FerrydStreamTuning *tuning,
@@ -285,9 +325,7 @@ stream_start_async (FerrydStream *stream,
   FerrydLibvirtStream *self = FERRYD_LIBVIRT_STREAM (stream);
   g_autoptr (GTask) task = g_task_new (stream, NULL, callback, user_data);
   g_autoptr (GError) error = NULL;
-  g_autoptr (GTask) run = NULL;
   MigrateData *md;
-  CallData *cd;
 
   g_task_set_source_tag (task, stream_start_async);
   if (self->dom == NULL || tuning->options == NULL || tuning->destination == NULL)
@@ -305,20 +343,34 @@ stream_start_async (FerrydStream *stream,
       g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
-  /* The call lasts as long as the migration: its own task, whose end
-   * is the stream's status. */
+  g_free (self->destination);
+  self->destination = g_strdup (tuning->destination);
+  g_clear_pointer (&self->options, g_variant_unref);
+  self->options = g_variant_ref (tuning->options->variant);
+  run_migration (self, md);
+  ferryd_stream_emit_status (stream, FERRYD_STREAM_SETUP, g_get_real_time ());
+  g_task_return_boolean (task, TRUE);
+}
+
+/* Run the migration call of @md (taken) in its own worker thread: it
+ * lasts as long as the migration, and its end is the stream's status. */
+static void
+run_migration (FerrydLibvirtStream *self, MigrateData *md)
+{
+  g_autoptr (GTask) run = NULL;
+  CallData *cd;
+
   cd = g_new0 (CallData, 1);
   cd->dom = self->dom;
   virDomainRef (cd->dom);
   cd->data = md;
   cd->data_free = (GDestroyNotify) migrate_data_free;
   run = g_task_new (self, NULL, migrate_done, NULL);
-  g_task_set_source_tag (run, stream_start_async);
+  g_task_set_source_tag (run, run_migration);
   g_task_set_task_data (run, cd, (GDestroyNotify) call_data_free);
   self->migrating = TRUE;
+  self->ended = FALSE;
   g_task_run_in_thread (run, migrate_thread);
-  ferryd_stream_emit_status (stream, FERRYD_STREAM_SETUP, g_get_real_time ());
-  g_task_return_boolean (task, TRUE);
 }
 
 static gboolean
@@ -352,6 +404,12 @@ query_call (virDomainPtr dom, gpointer data, GError **error)
   return TRUE;
 }
 
+static gboolean stream_query_finish (FerrydStream *stream,
+                                     GAsyncResult *result,
+                                     FerrydProgress *progress,
+                                     char **error_message,
+                                     GError **error);
+
 static void
 stream_query_async (FerrydStream *stream, GAsyncReadyCallback callback, gpointer user_data)
 {
@@ -363,7 +421,8 @@ stream_query_async (FerrydStream *stream, GAsyncReadyCallback callback, gpointer
       g_autoptr (GTask) task = g_task_new (stream, NULL, callback, user_data);
       QueryData *qd = g_new0 (QueryData, 1);
 
-      g_task_set_source_tag (task, stream_query_async);
+      /* (tagged apart: the stream may end while a sample runs) */
+      g_task_set_source_tag (task, stream_query_finish);
       qd->progress = self->completed;
       if (!self->have_completed)
         qd->progress.status = FERRYD_STREAM_FAILED;
@@ -387,7 +446,7 @@ stream_query_finish (FerrydStream *stream,
   g_return_val_if_fail (g_task_is_valid (result, stream), FALSE);
   if (error_message)
     *error_message = g_strdup (self->error_message);
-  if (self->ended)
+  if (g_task_get_source_tag (G_TASK (result)) == stream_query_finish)
     qd = g_task_propagate_pointer (G_TASK (result), error);
   else
     {
@@ -548,9 +607,49 @@ stream_control_finish (FerrydStream *stream, GAsyncResult *result, GError **erro
 static gboolean
 stream_recover (FerrydStream *stream, const char *uri, GError **error)
 {
-  g_set_error_literal (error, FERRY_ERROR, FERRY_ERROR_NOT_SUPPORTED,
-                       "Recovering a libvirt post-copy migration is not implemented yet");
-  return FALSE;
+  FerrydLibvirtStream *self = FERRYD_LIBVIRT_STREAM (stream);
+  g_autofree char *host = NULL;
+  g_autoptr (FerrydMigrateOptions) options = NULL;
+  g_autoptr (FerrydLibvirtMigrateParams) params = NULL;
+  guint16 port = 0;
+  MigrateData *md;
+
+  if (!self->postcopy || self->destination == NULL || self->dom == NULL)
+    {
+      g_set_error_literal (error, FERRY_ERROR, FERRY_ERROR_NOT_SUPPORTED,
+                           "Only a migration paused in post-copy can be recovered");
+      return FALSE;
+    }
+  if (self->migrating)
+    {
+      g_set_error_literal (error, FERRY_ERROR, FERRY_ERROR_BUSY,
+                           "libvirt is still busy with the migration");
+      return FALSE;
+    }
+  if (uri && uri[0] && !ferryd_migrate_uri_parse (uri, &host, &port))
+    {
+      g_set_error (error, FERRY_ERROR, FERRY_ERROR_INVALID_ARGUMENT,
+                   "Invalid recovery address '%s': expected tcp:HOST:PORT", uri);
+      return FALSE;
+    }
+  /* the same parameters, and the new data address if one was given */
+  options = ferryd_migrate_options_parse (self->options, error);
+  if (options == NULL)
+    return FALSE;
+  if (host)
+    g_set_str (&options->migrate_uri, uri);
+  params = ferryd_libvirt_migrate_params_new (options, error);
+  if (params == NULL)
+    return FALSE;
+  params->downtime_ms = 0;
+  md = g_new0 (MigrateData, 1);
+  md->destination = g_strdup (self->destination);
+  md->params = g_steal_pointer (&params);
+  md->params->flags |= VIR_MIGRATE_POSTCOPY | VIR_MIGRATE_POSTCOPY_RESUME;
+  self->recovering = TRUE;
+  g_clear_pointer (&self->error_message, g_free);
+  run_migration (self, md);
+  return TRUE;
 }
 
 /* --- the rest of FerrydStream --- */
@@ -685,6 +784,8 @@ ferryd_libvirt_stream_finalize (GObject *object)
     virConnectClose (self->conn);
   g_free (self->uuid);
   g_free (self->error_message);
+  g_free (self->destination);
+  g_clear_pointer (&self->options, g_variant_unref);
   G_OBJECT_CLASS (ferryd_libvirt_stream_parent_class)->finalize (object);
 }
 
