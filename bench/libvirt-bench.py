@@ -1,0 +1,369 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""libvirt benchmark: the same libvirt domain migrated through Ferry and
+through `virsh migrate --live --p2p`, alternating, in one run.
+
+Two private libvirtd "hosts" (bench/lvhost.py) A and B. The Ferry path is
+a ferryd on A (private bus + real polkitd, tests/e2e/ferrytest.py) with
+--libvirt-uri pointed at A's libvirtd: Manager.Migrate(domain, <B's
+libvirt URI>), which makes libvirt migrate peer-to-peer, then waits for
+the Migration's Completed signal. The virsh path runs `virsh migrate
+--live --p2p` against A. Both pass the same data address
+(tcp://127.0.0.1:PORT in B's range) and migrate a freshly started
+transient domain (the project test guest, direct kernel boot, TCG).
+
+Measured per run:
+  end-to-end     Migrate call → Completed signal / virsh start → exit
+  real downtime  source "Suspended" → destination "Resumed" lifecycle
+                 events (`virsh event --loop --timestamp` on each host)
+  cancel         the cancel call (Migration.Cancel / virsh domjobabort)
+                 → the migration's end, at 8 MiB/s, 2 s in
+  management CPU CPU time of both libvirtds plus the client side: ferryd
+                 for Ferry, the virsh process for virsh
+Prints medians and the ratios ferry/virsh. Not a test; run as root with
+/usr/bin/python3 (PyGObject): ninja -C build libvirt-bench.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import re
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SRC_ROOT = os.path.dirname(HERE)
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(SRC_ROOT, 'tests', 'e2e'))
+
+import lvhost  # noqa: E402
+
+MEMORY = 256
+APPEND = 'wss=100 rate=0 hb=500'
+CANCEL_MIB = 8
+CANCEL_AFTER = 2.0
+UUIDS = {'a': '3f0e6d52-7b1c-4c8e-9f21-5a6b7c8d9e01',
+         'b': '8a2b4c6d-1e3f-4a5b-8c7d-9e0f1a2b3c02'}
+PORTS = {'a': (49300, 49319), 'b': (49320, 49339)}
+
+_EV = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+)([+-]\d{4}): "
+                 r"event '(\S+)' for domain '([^']+)': (.*)$")
+
+
+def log(*args):
+    print('[libvirt-bench %s]' % time.strftime('%H:%M:%S'), *args,
+          file=sys.stderr, flush=True)
+
+
+def children_cpu_ms():
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (ru.ru_utime + ru.ru_stime) * 1000.0
+
+
+def events(path, domain):
+    out = []
+    try:
+        with open(path) as f:
+            lines = f.read().splitlines()
+    except OSError:
+        return out
+    for line in lines:
+        m = _EV.match(line.strip())
+        if m and m.group(4) == domain and m.group(3) == 'lifecycle':
+            ts = datetime.datetime.strptime(
+                m.group(1) + m.group(2), '%Y-%m-%d %H:%M:%S.%f%z').timestamp()
+            out.append((ts, m.group(5)))
+    return out
+
+
+class Bench:
+    def __init__(self, args, tmp):
+        import ferrytest
+        from gi.repository import GLib
+        self.ft, self.GLib = ferrytest, GLib
+        self.args, self.tmp = args, tmp
+        self.hosts = {}
+        self.event_procs = []
+        self.ferry = None
+        self.port = 0
+
+    def start(self):
+        for tag in ('a', 'b'):
+            self.hosts[tag] = lvhost.LibvirtHost(tag, self.tmp, UUIDS[tag],
+                                                 *PORTS[tag])
+            self.hosts[tag].start()
+            out = open(os.path.join(self.hosts[tag].dir, 'events.log'), 'w')
+            self.event_procs.append(subprocess.Popen(
+                ['virsh', '-c', self.hosts[tag].uri, 'event', '--all',
+                 '--loop', '--timestamp'], stdin=subprocess.DEVNULL,
+                stdout=out, stderr=subprocess.STDOUT))
+            out.close()
+        self.ferry = self.ft.Host('A', tmp_root=self.tmp, ferryd_args=[
+            '--libvirt-uri', self.hosts['a'].uri])
+        self.ferry.__enter__()
+        self.ft.wait_for(lambda: 'libvirt' in self.ferry.get_prop(
+            self.ft.ROOT_PATH, self.ft.MANAGER_IFACE, 'Backends'), 30,
+            msg='ferryd connected to libvirt')
+
+    def stop(self):
+        if self.ferry:
+            self.ferry.close()
+        for p in self.event_procs:
+            p.terminate()
+            p.wait()
+        for h in self.hosts.values():
+            h.stop()
+        lvhost.cleanup_mountpoint()
+
+    def cpu(self, with_ferryd):
+        ms = sum(h.cpu_ms() for h in self.hosts.values())
+        if with_ferryd:
+            ms += lvhost.proc_cpu_ms(self.ferry.ferryd_pid)
+        return ms
+
+    def serial(self, name):
+        return os.path.join(self.tmp, name + '.serial')
+
+    def create(self, name):
+        xml = os.path.join(self.tmp, name + '.xml')
+        with open(xml, 'w') as f:
+            f.write('''<domain type='qemu'>
+  <name>%s</name>
+  <memory unit='MiB'>%d</memory>
+  <vcpu>1</vcpu>
+  <os><type arch='x86_64' machine='q35'>hvm</type>
+    <kernel>%s</kernel><cmdline>%s</cmdline></os>
+  <cpu mode='custom' match='exact'><model fallback='forbid'>qemu64</model></cpu>
+  <devices>
+    <emulator>/usr/bin/qemu-system-x86_64</emulator>
+    <serial type='file'><source path='%s' append='on'/><target port='0'/></serial>
+    <memballoon model='none'/>
+  </devices>
+</domain>
+''' % (name, MEMORY, self.args.guest, APPEND, self.serial(name)))
+        self.hosts['a'].virsh('create', xml)
+        self.ft.wait_for(lambda: len(self.ft.heartbeats(self.serial(name)))
+                         >= 2, 60, msg='heartbeats of %s' % name)
+        self.ft.wait_for(lambda: self.ferry.get_prop(
+            self.ft.domain_path(name), self.ft.DOMAIN_IFACE, 'State') ==
+            'running', 30, msg='ferryd sees %s running' % name)
+
+    def destroy(self, name):
+        for h in self.hosts.values():
+            h.virsh('destroy', name, check=False)
+
+    def next_uri(self):
+        self.port = (self.port + 1) % 20
+        return 'tcp://127.0.0.1:%d' % (PORTS['b'][0] + self.port)
+
+    def downtime(self, name, t0):
+        def first(tag, word):
+            for ts, detail in events(os.path.join(self.hosts[tag].dir,
+                                                  'events.log'), name):
+                if ts >= t0 and detail.startswith(word):
+                    return ts
+            return None
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            s, r = first('a', 'Suspended'), first('b', 'Resumed')
+            if s and r:
+                return (r - s) * 1000
+            time.sleep(0.05)
+        return None
+
+    # Ferry: Migrate, then the Completed/Failed signal
+    def ferry_migrate(self, name, options):
+        GLib = self.GLib
+        bus = self.ferry.bus()
+        done = {}
+
+        def on_signal(conn, sender, path, iface, signal, params, data):
+            if signal in ('Completed', 'Failed'):
+                done[path] = signal
+        sub = bus.signal_subscribe(
+            None, self.ft.MIGRATION_IFACE, None, None, None,
+            0, on_signal, None)
+        try:
+            opts = {'migrate-uri': GLib.Variant(
+                's', self.next_uri().replace('tcp://', 'tcp:'))}
+            opts.update(options)
+            (path,) = self.ferry.call(
+                self.ft.ROOT_PATH, self.ft.MANAGER_IFACE, 'Migrate',
+                GLib.Variant('(ssa{sv})', (name, self.hosts['b'].uri, opts)))
+            return path, lambda: done.get(path) in ('Completed', 'Failed'), \
+                bus
+        finally:
+            self._sub = (bus, sub)
+
+    def pump(self, pred, timeout):
+        ctx = self.GLib.MainContext.default()
+        deadline = time.monotonic() + timeout
+        while not pred():
+            if time.monotonic() > deadline:
+                raise RuntimeError('timed out')
+            ctx.iteration(False) or time.sleep(0.002)
+
+    def unsubscribe(self):
+        bus, sub = self._sub
+        bus.signal_unsubscribe(sub)
+
+    def run_migrate(self, tool, n):
+        name = 'lvb-%s%d' % (tool[0], n)
+        self.create(name)
+        try:
+            time.sleep(self.args.pause)
+            if tool == 'ferry':
+                cpu0 = self.cpu(True)
+                t0 = time.time()
+                path, ended, _ = self.ferry_migrate(name, {})
+                self.pump(ended, 180)
+                t1 = time.time()
+                cpu1 = self.cpu(True)
+                self.unsubscribe()
+                props = self.ferry.get_all(path, self.ft.MIGRATION_IFACE)
+                if props['State'] != 'completed':
+                    raise RuntimeError('ferry: %s' % props['ErrorMessage'])
+            else:
+                c0 = children_cpu_ms()
+                cpu0 = self.cpu(False)
+                t0 = time.time()
+                subprocess.run(['virsh', '-q', '-c', self.hosts['a'].uri,
+                                'migrate', '--live', '--p2p', name,
+                                self.hosts['b'].uri, '--migrateuri',
+                                self.next_uri()], check=True,
+                               capture_output=True, timeout=180)
+                t1 = time.time()
+                cpu1 = self.cpu(False) + children_cpu_ms() - c0
+            return {'tool': tool, 'kind': 'migrate',
+                    'end_to_end_ms': (t1 - t0) * 1000,
+                    'downtime_ms': self.downtime(name, t0),
+                    'mgmt_cpu_ms': cpu1 - cpu0}
+        finally:
+            self.destroy(name)
+
+    def run_cancel(self, tool, n):
+        name = 'lvc-%s%d' % (tool[0], n)
+        self.create(name)
+        try:
+            time.sleep(self.args.pause)
+            if tool == 'ferry':
+                path, ended, _ = self.ferry_migrate(name, {
+                    'max-bandwidth': self.GLib.Variant('t', CANCEL_MIB << 20)})
+                time.sleep(CANCEL_AFTER)
+                cpu0 = self.cpu(True)
+                tc = time.time()
+                self.ferry.call(path, self.ft.MIGRATION_IFACE, 'Cancel')
+                self.pump(ended, 60)
+                t1 = time.time()
+                cpu1 = self.cpu(True)
+                self.unsubscribe()
+                state = self.ferry.get_prop(path, self.ft.MIGRATION_IFACE,
+                                            'State')
+                if state != 'cancelled':
+                    raise RuntimeError('ferry cancel ended %s' % state)
+            else:
+                p = subprocess.Popen(
+                    ['virsh', '-q', '-c', self.hosts['a'].uri, 'migrate',
+                     '--live', '--p2p', '--bandwidth', str(CANCEL_MIB), name,
+                     self.hosts['b'].uri, '--migrateuri', self.next_uri()],
+                    stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE)
+                time.sleep(CANCEL_AFTER)
+                c0 = children_cpu_ms()
+                cpu0 = self.cpu(False)
+                tc = time.time()
+                subprocess.run(['virsh', '-q', '-c', self.hosts['a'].uri,
+                                'domjobabort', name], check=True,
+                               capture_output=True)
+                p.communicate(timeout=60)
+                t1 = time.time()
+                cpu1 = self.cpu(False) + children_cpu_ms() - c0
+                if p.returncode == 0:
+                    raise RuntimeError('virsh migrate was not cancelled')
+            return {'tool': tool, 'kind': 'cancel',
+                    'cancel_ms': (t1 - tc) * 1000,
+                    'cancel_cpu_ms': cpu1 - cpu0}
+        finally:
+            self.destroy(name)
+
+
+METRICS = (('end_to_end_ms', 'end-to-end (ms)'),
+           ('downtime_ms', 'real downtime (ms)'),
+           ('mgmt_cpu_ms', 'management CPU, migrate (ms)'),
+           ('cancel_ms', 'cancel (ms)'),
+           ('cancel_cpu_ms', 'management CPU, cancel (ms)'))
+
+
+def median(xs):
+    xs = [x for x in xs if x is not None]
+    return statistics.median(xs) if xs else None
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    ap.add_argument('--rounds', type=int, default=5)
+    ap.add_argument('--pause', type=float, default=3.0)
+    ap.add_argument('--no-cancel', action='store_true')
+    ap.add_argument('--build-dir', default=os.path.join(SRC_ROOT, 'build'))
+    ap.add_argument('--json', help='write the raw results here')
+    args = ap.parse_args()
+    b = args.build_dir
+    os.environ.setdefault('FERRYD', os.path.join(b, 'ferryd', 'ferryd'))
+    os.environ.setdefault('FERRY_TEST_GUEST', os.path.join(
+        b, 'tests', 'guest', 'ferry-test-guest.elf'))
+    os.environ.setdefault('FERRY_POLICY', os.path.join(
+        b, 'data', 'polkit', 'org.ferryvm.ferry1.policy'))
+    os.environ.setdefault('FERRY_BUS_POLICY', os.path.join(
+        SRC_ROOT, 'data', 'dbus', 'org.ferryvm.Ferry1.conf'))
+    args.guest = os.environ['FERRY_TEST_GUEST']
+    if os.geteuid() != 0:
+        sys.exit('libvirt-bench: run as root')
+    tmp = tempfile.mkdtemp(prefix='ferry-lvbench-')
+    os.chmod(tmp, 0o755)
+    bench = Bench(args, tmp)
+    results = []
+    try:
+        bench.start()
+        for n in range(args.rounds):
+            # alternate which tool goes first
+            order = ('ferry', 'virsh') if n % 2 == 0 else ('virsh', 'ferry')
+            for tool in order:
+                r = bench.run_migrate(tool, n)
+                log(json.dumps(r))
+                results.append(r)
+            if not args.no_cancel:
+                for tool in order:
+                    r = bench.run_cancel(tool, n)
+                    log(json.dumps(r))
+                    results.append(r)
+    finally:
+        bench.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+    if args.json:
+        with open(args.json, 'w') as f:
+            json.dump(results, f, indent=1)
+    print('%-32s %10s %10s %8s' % ('median of %d rounds' % args.rounds,
+                                   'ferry', 'virsh', 'ratio'))
+    ratios = {}
+    for key, label in METRICS:
+        f = median(r.get(key) for r in results if r['tool'] == 'ferry')
+        v = median(r.get(key) for r in results if r['tool'] == 'virsh')
+        if f is None or v is None:
+            continue
+        ratios[key] = f / v if v else None
+        print('%-32s %10.0f %10.0f %8s' % (
+            label, f, v, '%.2fx' % ratios[key] if ratios[key] else '-'))
+    e2e = ratios.get('end_to_end_ms')
+    if e2e is not None:
+        print('target: Ferry within 1.05x of virsh end to end: %s (%.2fx)' % (
+            'met' if e2e <= 1.05 else 'missed', e2e))
+
+
+if __name__ == '__main__':
+    main()
