@@ -18,6 +18,7 @@
 #include "ferry-error.h"
 #include "ferryd-daemon.h"
 #include "ferryd-libvirt-check.h"
+#include "ferryd-libvirt-domain.h"
 #include "ferryd-libvirt-params.h"
 #include "ferryd-libvirt-state.h"
 #include "ferryd-libvirt-stream.h"
@@ -27,8 +28,6 @@
 
 #define DEFAULT_URI "qemu:///system"
 #define RETRY_INTERVAL_MS 1000
-/* How long the guest gets to power off before libvirt destroys it. */
-#define SHUTDOWN_GRACE_MS 3000
 
 struct _FerrydLibvirtBackend
 {
@@ -126,8 +125,8 @@ apply_info (FerrydLibvirtBackend *self, DomainInfo *info)
 
       config->name = g_strdup (info->name);
       config->uuid = g_strdup (info->uuid);
-      domain = ferryd_domain_new_for_backend (config, "libvirt");
-      ferryd_domain_set_backend_state (domain, state, why);
+      domain = ferryd_libvirt_domain_new (config, self->conn);
+      ferryd_domain_set_run_state (domain, state, why);
       g_hash_table_insert (self->domains, g_strdup (info->uuid), domain);
       /* A name both backends know: the QMP domain keeps it, and the
        * libvirt one is not published (said in the log, once). */
@@ -136,7 +135,7 @@ apply_info (FerrydLibvirtBackend *self, DomainInfo *info)
                    error->message);
       return;
     }
-  ferryd_domain_set_backend_state (domain, state, why);
+  ferryd_domain_set_run_state (domain, state, why);
 }
 
 static void
@@ -534,70 +533,15 @@ typedef struct
 } DomainOp;
 
 static void
-domain_op_free (DomainOp *op)
+start_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  if (op->conn)
-    virConnectClose (op->conn);
-  g_free (op->uuid);
-  g_free (op->name);
-  g_free (op);
-}
-
-static GTask *
-domain_op_new (FerrydLibvirtBackend *self,
-               FerrydDomain *domain,
-               GCancellable *cancellable,
-               GAsyncReadyCallback callback,
-               gpointer user_data,
-               gpointer tag)
-{
-  GTask *task = g_task_new (self, cancellable, callback, user_data);
-  DomainOp *op = g_new0 (DomainOp, 1);
-
-  g_task_set_source_tag (task, tag);
-  op->uuid = g_strdup (ferryd_domain_get_uuid (domain));
-  op->name = g_strdup (ferryd_domain_get_name (domain));
-  if (self->conn)
-    {
-      op->conn = self->conn;
-      virConnectRef (op->conn);
-    }
-  g_task_set_task_data (task, op, (GDestroyNotify) domain_op_free);
-  return task;
-}
-
-static virDomainPtr
-domain_op_lookup (DomainOp *op, GError **error)
-{
-  virDomainPtr dom;
-
-  if (op->conn == NULL)
-    {
-      g_set_error (error, FERRY_ERROR, FERRY_ERROR_FAILED,
-                   "libvirt is not reachable: domain '%s' cannot be reached", op->name);
-      return NULL;
-    }
-  dom = virDomainLookupByUUIDString (op->conn, op->uuid);
-  if (dom == NULL)
-    ferryd_libvirt_set_error (error, FERRY_ERROR_NOT_FOUND, op->name);
-  return dom;
-}
-
-static void
-start_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
-{
-  DomainOp *op = task_data;
+  g_autoptr (GTask) task = user_data;
   GError *error = NULL;
-  virDomainPtr dom = domain_op_lookup (op, &error);
 
-  if (dom && virDomainCreate (dom) < 0)
-    ferryd_libvirt_set_error (&error, FERRY_ERROR_FAILED, "libvirt could not start the domain");
-  if (dom)
-    virDomainFree (dom);
-  if (error)
-    g_task_return_error (task, error);
-  else
+  if (ferryd_domain_start_finish (FERRYD_DOMAIN (source), result, &error))
     g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
 }
 
 static void
@@ -607,10 +551,10 @@ backend_start_domain_async (FerrydBackend *backend,
                             GAsyncReadyCallback callback,
                             gpointer user_data)
 {
-  g_autoptr (GTask) task = domain_op_new (FERRYD_LIBVIRT_BACKEND (backend), domain, cancellable,
-                                          callback, user_data, backend_start_domain_async);
+  GTask *task = g_task_new (backend, cancellable, callback, user_data);
 
-  g_task_run_in_thread (task, start_thread);
+  g_task_set_source_tag (task, backend_start_domain_async);
+  ferryd_domain_start_async (domain, cancellable, start_done_cb, task);
 }
 
 static gboolean
@@ -621,35 +565,15 @@ backend_op_finish (FerrydBackend *backend, GAsyncResult *result, GError **error)
 }
 
 static void
-shutdown_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+shutdown_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  DomainOp *op = task_data;
+  g_autoptr (GTask) task = user_data;
   GError *error = NULL;
-  virDomainPtr dom = domain_op_lookup (op, &error);
-  gint64 deadline = g_get_monotonic_time () + SHUTDOWN_GRACE_MS * G_TIME_SPAN_MILLISECOND;
-  int state = VIR_DOMAIN_NOSTATE;
 
-  if (dom == NULL)
-    {
-      g_task_return_error (task, error);
-      return;
-    }
-  /* ACPI first; a guest that ignores it is destroyed after the grace
-   * period. This thread may wait: it is not the main loop. */
-  if (virDomainShutdownFlags (dom, VIR_DOMAIN_SHUTDOWN_ACPI_POWER_BTN) == 0)
-    while (g_get_monotonic_time () < deadline)
-      {
-        if (virDomainGetState (dom, &state, NULL, 0) < 0 || state == VIR_DOMAIN_SHUTOFF)
-          break;
-        g_usleep (100 * G_TIME_SPAN_MILLISECOND);
-      }
-  if (state != VIR_DOMAIN_SHUTOFF && virDomainIsActive (dom) == 1 && virDomainDestroy (dom) < 0)
-    ferryd_libvirt_set_error (&error, FERRY_ERROR_FAILED, "libvirt could not stop the domain");
-  virDomainFree (dom);
-  if (error)
-    g_task_return_error (task, error);
-  else
+  if (ferryd_domain_shutdown_finish (FERRYD_DOMAIN (source), result, &error))
     g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
 }
 
 static void
@@ -659,10 +583,19 @@ backend_shutdown_domain_async (FerrydBackend *backend,
                                GAsyncReadyCallback callback,
                                gpointer user_data)
 {
-  g_autoptr (GTask) task = domain_op_new (FERRYD_LIBVIRT_BACKEND (backend), domain, cancellable,
-                                          callback, user_data, backend_shutdown_domain_async);
+  GTask *task = g_task_new (backend, cancellable, callback, user_data);
 
-  g_task_run_in_thread (task, shutdown_thread);
+  g_task_set_source_tag (task, backend_shutdown_domain_async);
+  ferryd_domain_shutdown_async (domain, cancellable, shutdown_done_cb, task);
+}
+
+static FerrydDomain *
+backend_create_domain (FerrydBackend *backend,
+                       FerrydDomainConfig *config,
+                       const char *state_dir,
+                       const char *runtime_dir)
+{
+  return ferryd_libvirt_domain_new (config, FERRYD_LIBVIRT_BACKEND (backend)->conn);
 }
 
 static gboolean
@@ -852,6 +785,7 @@ static void
 ferryd_libvirt_backend_iface_init (FerrydBackendInterface *iface)
 {
   iface->get_name = backend_get_name;
+  iface->create_domain = backend_create_domain;
   iface->start_domain_async = backend_start_domain_async;
   iface->start_domain_finish = backend_op_finish;
   iface->shutdown_domain_async = backend_shutdown_domain_async;
