@@ -290,6 +290,14 @@ ferryd_daemon_adopt_domain (FerrydDaemon *self,
   g_autoptr (FerrydDomainConfig) owned = config;
   FerrydDomain *existing = g_hash_table_lookup (self->domains, config->name);
 
+  /* A name is one domain's: another backend's domain is never shadowed. */
+  if (existing && ferryd_backend_for_domain (existing) != backend)
+    {
+      g_set_error (error, FERRY_ERROR, FERRY_ERROR_INVALID_ARGUMENT,
+                   "Domain '%s' is a %s domain; a %s domain cannot take its name", config->name,
+                   ferryd_domain_get_backend_name (existing), ferryd_backend_get_name (backend));
+      return NULL;
+    }
   if (existing && ferryd_domain_is_active (existing))
     {
       g_set_error (error, FERRY_ERROR, FERRY_ERROR_BUSY, "Domain '%s' is %s", config->name,
