@@ -134,6 +134,22 @@ class LibvirtTest(ferrytest.TwoHostTestCase):
                            GLib.Variant('(ssa{sv})', (name, dst_lv.uri, opts)))
         return path
 
+    def test_02b_names_both_backends_know(self):
+        # a QMP domain cannot take a libvirt domain's name ...
+        self.assertDBusError(ERR + 'InvalidArgument', ferrytest.define_guest,
+                             self.a, 'lv1', contains=('libvirt domain',))
+        self.assertEqual(self.a.get_prop(ferrytest.domain_path('lv1'),
+                                         DOMAIN_IFACE, 'Backend'), 'libvirt')
+        # ... and a libvirt domain named like a QMP one is not shown in its
+        # place: the QMP domain keeps the name, the log says why
+        qmp = ferrytest.define_guest(self.a, 'both')
+        self.lva.define_guest('both', self.serial('both'))
+        ferrytest.wait_for(lambda: "libvirt domain both" in
+                           self.a.ferryd_log_text(), 20,
+                           msg='the log names the hidden libvirt domain')
+        self.assertEqual(self.a.get_prop(qmp, DOMAIN_IFACE, 'Backend'), 'qmp')
+        self.lva.virsh('undefine', 'both')
+
     def test_03_migrate(self):
         hb_before = ferrytest.heartbeats(self.serial('lv1'))
         self.assertTrue(hb_before)
@@ -346,11 +362,12 @@ class LibvirtTest(ferrytest.TwoHostTestCase):
             'postcopy-active', 30, msg='post-copy did not start')
         # Pause: libvirt stops post-copy, both sides keep the guest paused
         self.a.call(path, MIGRATION_IFACE, 'Pause')
+        # (libvirt's words follow once its migration call has returned)
         props = ferrytest.wait_for(
-            lambda: self.a.get_prop(path, MIGRATION_IFACE, 'State') ==
-            'postcopy-paused' and self.a.get_all(path, MIGRATION_IFACE), 30,
-            msg='post-copy paused')
-        self.assertIn('libvirt', props['ErrorMessage'])
+            lambda: (lambda p: p['State'] == 'postcopy-paused' and
+                     'libvirt' in p['ErrorMessage'] and p)(
+                         self.a.get_all(path, MIGRATION_IFACE)), 30,
+            msg='post-copy paused, with libvirt\'s reason')
         self.assertEqual(props['Mode'], 'postcopy')
         self.assertNotEqual(self.lva.domstate('lvrc'), 'running')
         # Recover: libvirt resumes post-copy, or fails and Ferry says what
