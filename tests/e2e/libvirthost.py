@@ -181,9 +181,10 @@ class LibvirtHost:
                                     kernel, serial_log, memory_mib, append))
         self.virsh('define', path)
 
-    def stop(self, timeout=5.0):
+    def stop(self, timeout=1.0):
         """Destroy the domains, then stop libvirtd (SIGKILL after
-        timeout: a throw-away instance with no domain left)."""
+        timeout: a throw-away instance with no domain left; libvirtd 11.3
+        without systemd often takes 30 s to exit on SIGTERM)."""
         if self.running():
             for name in self.domains():
                 self.virsh('destroy', name, check=False)

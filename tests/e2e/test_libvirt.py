@@ -153,9 +153,9 @@ class LibvirtTest(ferrytest.TwoHostTestCase):
     def test_03_migrate(self):
         hb_before = ferrytest.heartbeats(self.serial('lv1'))
         self.assertTrue(hb_before)
-        # capped at 4 MiB/s so that progress can be seen on the way
+        # capped at 8 MiB/s so that progress can be seen on the way
         path = self.lv_migrate('lv1', self.a, self.lvb, {
-            'max-bandwidth': GLib.Variant('t', 4 * MIB)})
+            'max-bandwidth': GLib.Variant('t', 8 * MIB)})
         self.assertEqual(self.a.get_prop(path, MIGRATION_IFACE, 'Backend'),
                          'libvirt')
         seen, reads = set(), []
@@ -250,9 +250,9 @@ class LibvirtTest(ferrytest.TwoHostTestCase):
         self.wait_domain(self.b, 'lv1', 'running')
 
     def test_06_postcopy_by_hand(self):
-        # dirtying 200 MiB/s over a 4 MiB/s link: pre-copy never ends
+        # dirtying 200 MiB/s over an 8 MiB/s link: pre-copy never ends
         self.lva.define_guest('lvpc', self.serial('lvpc'),
-                              append='wss=32 rate=200 hb=200')
+                              append='wss=16 rate=200 hb=200')
         self.lva.virsh('start', 'lvpc')
         self.wait_domain(self.a, 'lvpc', 'running')
         ferrytest.wait_for(
@@ -260,7 +260,7 @@ class LibvirtTest(ferrytest.TwoHostTestCase):
             msg='heartbeats of lvpc')
         path = self.lv_migrate('lvpc', self.a, self.lvb, {
             'postcopy': GLib.Variant('s', 'manual'),
-            'max-bandwidth': GLib.Variant('t', 4 * MIB)})
+            'max-bandwidth': GLib.Variant('t', 8 * MIB)})
         ferrytest.wait_for(
             lambda: self.a.get_prop(path, MIGRATION_IFACE, 'Iteration') >= 2,
             60, msg='no second pre-copy pass')
@@ -346,12 +346,12 @@ class LibvirtTest(ferrytest.TwoHostTestCase):
 
     def test_10_postcopy_pause_and_recover(self):
         self.lva.define_guest('lvrc', self.serial('lvrc'),
-                              append='wss=32 rate=200 hb=200')
+                              append='wss=16 rate=200 hb=200')
         self.lva.virsh('start', 'lvrc')
         self.wait_domain(self.a, 'lvrc', 'running')
         path = self.lv_migrate('lvrc', self.a, self.lvb, {
             'postcopy': GLib.Variant('s', 'manual'),
-            'max-bandwidth': GLib.Variant('t', 4 * MIB),
+            'max-bandwidth': GLib.Variant('t', 8 * MIB),
             'max-postcopy-bandwidth': GLib.Variant('t', MIB)})
         ferrytest.wait_for(
             lambda: self.a.get_prop(path, MIGRATION_IFACE, 'Iteration') >= 2,
