@@ -171,11 +171,13 @@ class LibvirtHost:
         return res.stdout.strip() if res.returncode == 0 else None
 
     def define_guest(self, name, serial_log, memory_mib=64,
-                     append='wss=16 rate=0 hb=200', uuid=None):
+                     append='wss=16 rate=0 hb=200', uuid=None, kernel=None):
         """Define the test guest, its serial port appended to serial_log
         (an absolute path: after a migration the destination's QEMU
-        appends to the file the source's wrote)."""
-        kernel = os.environ['FERRY_TEST_GUEST']
+        appends to the file the source's wrote). libvirt hands QEMU the
+        serial file as a descriptor, so a test that must find its QEMUs
+        by command line gives a kernel path of its own."""
+        kernel = kernel or os.environ['FERRY_TEST_GUEST']
         path = os.path.join(self.dir, 'guest', name + '.xml')
         self._write(path, guest_xml(name, uuid or str(uuidlib.uuid4()),
                                     kernel, serial_log, memory_mib, append))

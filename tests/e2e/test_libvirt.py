@@ -36,6 +36,10 @@ class LibvirtTest(ferrytest.TwoHostTestCase):
         cls.guests = tempfile.mkdtemp(prefix='ferry-lvguests-',
                                       dir=os.environ.get('FERRY_TMP', '/tmp'))
         os.chmod(cls.guests, 0o755)
+        # the guests' kernel from this test's directory: its path on their
+        # QEMU command lines is how teardown finds any QEMU left over
+        cls.kernel = os.path.join(cls.guests, 'guest.elf')
+        shutil.copy(os.environ['FERRY_TEST_GUEST'], cls.kernel)
         cls._kill_guests = staticmethod(lambda: [
             ferrytest.kill_and_reap(p)
             for p in ferrytest.find_processes([cls.guests + os.sep])])
@@ -95,7 +99,8 @@ class LibvirtTest(ferrytest.TwoHostTestCase):
 
     def test_01_domain_appears(self):
         self.assertEqual(self.backends(self.a), ['qmp', 'libvirt'])
-        self.lva.define_guest('lv1', self.serial('lv1'))
+        self.lva.define_guest('lv1', self.serial('lv1'),
+                              kernel=self.kernel)
         path = self.wait_domain(self.a, 'lv1', 'shutoff')
         props = self.a.get_all(path, DOMAIN_IFACE)
         self.assertEqual(props['Backend'], 'libvirt')
@@ -112,7 +117,8 @@ class LibvirtTest(ferrytest.TwoHostTestCase):
         self.assertNotIn(path, self.b.managed_objects())
 
     def test_02_start_shutdown(self):
-        self.lva.define_guest('lv2', self.serial('lv2'))
+        self.lva.define_guest('lv2', self.serial('lv2'),
+                              kernel=self.kernel)
         path = self.wait_domain(self.a, 'lv2', 'shutoff')
         self.a.call(path, DOMAIN_IFACE, 'Start', timeout=30)
         self.wait_domain(self.a, 'lv2', 'running')
@@ -143,7 +149,8 @@ class LibvirtTest(ferrytest.TwoHostTestCase):
         # ... and a libvirt domain named like a QMP one is not shown in its
         # place: the QMP domain keeps the name, the log says why
         qmp = ferrytest.define_guest(self.a, 'both')
-        self.lva.define_guest('both', self.serial('both'))
+        self.lva.define_guest('both', self.serial('both'),
+                              kernel=self.kernel)
         ferrytest.wait_for(lambda: "libvirt domain both" in
                            self.a.ferryd_log_text(), 20,
                            msg='the log names the hidden libvirt domain')
@@ -252,6 +259,7 @@ class LibvirtTest(ferrytest.TwoHostTestCase):
     def test_06_postcopy_by_hand(self):
         # dirtying 200 MiB/s over an 8 MiB/s link: pre-copy never ends
         self.lva.define_guest('lvpc', self.serial('lvpc'),
+                              kernel=self.kernel,
                               append='wss=16 rate=200 hb=200')
         self.lva.virsh('start', 'lvpc')
         self.wait_domain(self.a, 'lvpc', 'running')
@@ -346,6 +354,7 @@ class LibvirtTest(ferrytest.TwoHostTestCase):
 
     def test_10_postcopy_pause_and_recover(self):
         self.lva.define_guest('lvrc', self.serial('lvrc'),
+                              kernel=self.kernel,
                               append='wss=16 rate=200 hb=200')
         self.lva.virsh('start', 'lvrc')
         self.wait_domain(self.a, 'lvrc', 'running')
@@ -390,10 +399,17 @@ class LibvirtTest(ferrytest.TwoHostTestCase):
         else:
             self.assertNotEqual(self.lva.domstate('lvrc'), 'running')
         self.assertTrue(self.a.ferryd_running())
-        for lv in (self.lva, self.lvb):
-            if not lv.running():
-                lv.start()
-            lv.virsh('destroy', 'lvrc', check=False)
+        # the guest is lost: A's half through libvirt, B's half (orphaned
+        # when B's libvirtd died) directly, so that B's libvirtd, started
+        # again, need not wait for it
+        self.lva.virsh('destroy', 'lvrc', check=False)
+        ours = set(ferrytest.find_processes([self.kernel]))
+        for pid in ferrytest.find_processes(['guest=lvrc,']):
+            if pid in ours:
+                ferrytest.kill_and_reap(pid)
+        if not self.lvb.running():
+            self.lvb.start()
+        self.lvb.virsh('destroy', 'lvrc', check=False)
 
 
 if __name__ == '__main__':
