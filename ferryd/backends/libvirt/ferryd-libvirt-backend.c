@@ -832,11 +832,20 @@ ferryd_libvirt_backend_init (FerrydLibvirtBackend *self)
   self->streams = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
 }
 
+/* libvirt-glib's event loop logs every watch and timeout it touches at
+ * debug level, without a log domain: with --verbose that drowns
+ * ferryd's own log. (ferryd's own messages all have a domain.) */
+static void
+drop_debug (const char *domain, GLogLevelFlags level, const char *message, gpointer data)
+{
+}
+
 FerrydBackend *
 ferryd_libvirt_backend_new (void)
 {
   /* libvirt's events are dispatched by ferryd's main loop; registered
    * once, before the first connection. */
   gvir_event_register ();
+  g_log_set_handler (NULL, G_LOG_LEVEL_DEBUG, drop_debug, NULL);
   return g_object_new (FERRYD_TYPE_LIBVIRT_BACKEND, NULL);
 }

@@ -723,6 +723,10 @@ ferryd_libvirt_stream_lifecycle (FerrydLibvirtStream *self, int event, int detai
         ferryd_stream_emit_status (stream, FERRYD_STREAM_POSTCOPY_ACTIVE, now);
         break;
       case VIR_DOMAIN_EVENT_SUSPENDED_POSTCOPY_FAILED:
+        /* libvirt's own words follow when its migration call returns */
+        if (self->error_message == NULL)
+          self->error_message =
+              g_strdup ("libvirt reports that post-copy failed: the source guest is paused");
         ferryd_stream_emit_status (stream, FERRYD_STREAM_POSTCOPY_PAUSED, now);
         break;
       default:
