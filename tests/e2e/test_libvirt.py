@@ -381,8 +381,18 @@ class LibvirtTest(ferrytest.TwoHostTestCase):
         self.assertNotEqual(self.lva.domstate('lvrc'), 'running')
         # Recover: libvirt resumes post-copy, or fails and Ferry says what
         # libvirt did; either way it ends, and ferryd answers throughout
-        self.a.call(path, MIGRATION_IFACE, 'Recover', GLib.Variant('(s)', (
-            'tcp:127.0.0.1:%d' % (self.lvb.port_min + 7),)))
+        # (Busy until libvirt's migration call has returned)
+        def recover():
+            try:
+                self.a.call(path, MIGRATION_IFACE, 'Recover',
+                            GLib.Variant('(s)', ('tcp:127.0.0.1:%d' % (
+                                self.lvb.port_min + 7),)))
+                return True
+            except GLib.Error as e:
+                if ferrytest.dbus_error(e)[0] != ERR + 'Busy':
+                    raise
+                return False
+        ferrytest.wait_for(recover, 30, 0.2, msg='Recover accepted')
 
         def settled():
             p = self.a.get_all(path, MIGRATION_IFACE)
