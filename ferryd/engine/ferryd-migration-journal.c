@@ -21,10 +21,13 @@ migration_journal_save (FerrydMigration *self)
   FerrydMigrationShared *m = SHARED (self);
   FerrydJournalEntry e = { 0 };
   g_autofree char *dir = ferryd_journal_dir (ferryd_daemon_get_state_dir (m->daemon));
-  g_autofree char *description =
-      ferryd_domain_config_to_data (ferryd_domain_get_config (m->domain));
+  g_autofree char *description = NULL;
   g_autoptr (GError) error = NULL;
   FerrydMigration *r = self;
+
+  if (m->hypervisor_protocol)
+    return;
+  description = ferryd_domain_config_to_data (ferryd_domain_get_config (m->domain));
 
   e.id = m->id;
   e.incoming = g_str_equal (ferryd_migration_get_direction (self), "incoming");

@@ -47,6 +47,10 @@ typedef struct
   State state;
   GCancellable *cancellable;
   gboolean finished;
+  /* The hypervisor carries the protocol (ferryd_stream_runs_protocol):
+   * it also keeps the migration's state across a restart of ferryd, so
+   * there is nothing to journal. */
+  gboolean hypervisor_protocol;
 
   FerrydBackend *backend;
   FerrydStream *stream; /* the backend's half; NULL once the guest is not ours */

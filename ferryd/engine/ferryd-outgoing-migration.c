@@ -699,6 +699,7 @@ ferryd_outgoing_migration_run (FerrydOutgoingMigration *self, const char *peer_a
   migration_attach_stream (
       FERRYD_MIGRATION (self),
       ferryd_backend_open_outgoing (SHARED (self)->backend, SHARED (self)->domain));
+  SHARED (self)->hypervisor_protocol = ferryd_stream_runs_protocol (SHARED (self)->stream);
   follow_stream (self);
   ferryd_domain_set_migration (SHARED (self)->domain, G_OBJECT (self), FALSE);
   migration_set_phase (FERRYD_MIGRATION (self), PHASE_BEGIN);
@@ -1006,6 +1007,13 @@ outgoing_recover (FerrydMigration *migration, const char *uri, GTask *task_in)
   else if (self->recovering)
     g_task_return_new_error (task, FERRY_ERROR, FERRY_ERROR_BUSY,
                              "A recovery of this migration is under way");
+  else if (SHARED (self)->stream && ferryd_stream_runs_protocol (SHARED (self)->stream))
+    {
+      /* the hypervisor resumes with its own destination */
+      self->recovering = TRUE;
+      ferryd_stream_recover_async (SHARED (self)->stream, uri, g_task_get_cancellable (task),
+                                   stream_resumed_cb, g_object_ref (task));
+    }
   else if (SHARED (self)->stream == NULL || self->peer == NULL || self->peer_migration == NULL)
     g_task_return_new_error (task, FERRY_ERROR, FERRY_ERROR_MIGRATION_FAILED,
                              "The link to the destination ferryd is gone");
