@@ -604,8 +604,10 @@ stream_control_finish (FerrydStream *stream, GAsyncResult *result, GError **erro
   return g_task_propagate_boolean (G_TASK (result), error);
 }
 
+/* Starts the resume (the call runs as long as the rest of the migration)
+ * and returns; the end is the stream's status, as for the start. */
 static gboolean
-stream_recover (FerrydStream *stream, const char *uri, GError **error)
+recover_start (FerrydStream *stream, const char *uri, GError **error)
 {
   FerrydLibvirtStream *self = FERRYD_LIBVIRT_STREAM (stream);
   g_autofree char *host = NULL;
@@ -652,6 +654,30 @@ stream_recover (FerrydStream *stream, const char *uri, GError **error)
   return TRUE;
 }
 
+static void
+stream_recover_async (FerrydStream *stream,
+                      const char *uri,
+                      GCancellable *cancellable,
+                      GAsyncReadyCallback callback,
+                      gpointer user_data)
+{
+  g_autoptr (GTask) task = g_task_new (stream, cancellable, callback, user_data);
+  GError *error = NULL;
+
+  g_task_set_source_tag (task, stream_recover_async);
+  if (recover_start (stream, uri, &error))
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
+}
+
+static gboolean
+stream_recover_finish (FerrydStream *stream, GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, stream), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
 /* --- the rest of FerrydStream --- */
 
 static gboolean
@@ -696,7 +722,8 @@ ferryd_libvirt_stream_iface_init (FerrydStreamInterface *iface)
   iface->can_resume = stream_can_resume;
   iface->control_async = stream_control_async;
   iface->control_finish = stream_control_finish;
-  iface->recover = stream_recover;
+  iface->recover_async = stream_recover_async;
+  iface->recover_finish = stream_recover_finish;
   iface->runs_protocol = stream_runs_protocol;
 }
 
