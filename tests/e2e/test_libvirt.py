@@ -370,7 +370,17 @@ class LibvirtTest(ferrytest.TwoHostTestCase):
             lambda: self.a.get_prop(path, MIGRATION_IFACE, 'State') ==
             'postcopy-active', 30, msg='post-copy did not start')
         # Pause: libvirt stops post-copy, both sides keep the guest paused
-        self.a.call(path, MIGRATION_IFACE, 'Pause')
+        # (libvirt says post-copy a moment before QEMU is in it, and QEMU
+        # pauses only then: a Pause that came too early is refused)
+        def pause():
+            try:
+                self.a.call(path, MIGRATION_IFACE, 'Pause')
+                return True
+            except GLib.Error as e:
+                if 'postcopy-active' not in str(e):
+                    raise
+                return False
+        ferrytest.wait_for(pause, 20, 0.2, msg='Pause accepted')
         # (libvirt's words follow once its migration call has returned)
         props = ferrytest.wait_for(
             lambda: (lambda p: p['State'] == 'postcopy-paused' and
