@@ -331,6 +331,29 @@ policy_sample (FerrydMigration *self, FerrydPolicySample *sample)
   sample->throttle = p->cpu_throttle;
   sample->last_step_pass = m->policy_step_pass;
   sample->published = m->published_verdict;
+  sample->disk_remaining = p->disk_total - MIN (p->disk_processed, p->disk_total);
+  sample->disk_copy_rate = m->disk_copy_rate;
+  sample->disk_write_rate = m->disk_write_rate;
+}
+
+/* The disk mirrors' rates from two samples: the copied bytes grow by
+ * what they copy, the bytes to copy by what the guest writes again. */
+static void
+disk_rates (FerrydMigration *self, const FerrydProgress *progress, gint64 now_us)
+{
+  FerrydMigrationShared *m = SHARED (self);
+  const FerrydProgress *prev = &m->info;
+  gint64 elapsed_us = now_us - m->info_us;
+
+  m->disk_copy_rate = 0;
+  m->disk_write_rate = 0;
+  if (m->info_us == 0 || elapsed_us <= 0 || progress->disk_total == 0 || prev->disk_total == 0)
+    return;
+  if (progress->disk_processed > prev->disk_processed)
+    m->disk_copy_rate =
+        (progress->disk_processed - prev->disk_processed) * G_USEC_PER_SEC / elapsed_us;
+  if (progress->disk_total > prev->disk_total)
+    m->disk_write_rate = (progress->disk_total - prev->disk_total) * G_USEC_PER_SEC / elapsed_us;
 }
 
 void
@@ -355,7 +378,17 @@ migration_update_progress (FerrydMigration *self)
                         p->disk_total - MIN (p->disk_processed, p->disk_total));
   if (!p->has_memory)
     {
-      /* Disks still copy before the memory: only what is known moves. */
+      /* Disks still copy before the memory: only what is known moves,
+       * and Convergence tells whether the mirrors catch up. */
+      policy_sample (self, &sample);
+      ferryd_policy_assess (&sample, &SHARED (self)->rules, &convergence);
+      if (convergence.verdict == FERRYD_VERDICT_DIVERGING ||
+          SHARED (self)->published_verdict != FERRYD_VERDICT_UNKNOWN)
+        {
+          migration_set_variant (self, MIGRATION_PROP_CONVERGENCE,
+                                 ferryd_convergence_to_variant (&convergence, &sample));
+          SHARED (self)->published_verdict = convergence.verdict;
+        }
       SHARED (self)->progress = estimate.progress;
       migration_set_double (self, MIGRATION_PROP_PROGRESS, SHARED (self)->progress);
       migration_set_uint64 (self, MIGRATION_PROP_TIME_REMAINING, estimate.time_remaining);
@@ -457,7 +490,9 @@ sample_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   if (!ferryd_stream_query_finish (FERRYD_STREAM (source), result, &progress, NULL, NULL) ||
       SHARED (self)->finished)
     return;
+  disk_rates (self, &progress, g_get_monotonic_time ());
   SHARED (self)->info = progress;
+  SHARED (self)->info_us = g_get_monotonic_time ();
   if (SHARED (self)->pass_sample_pending)
     {
       SHARED (self)->pass_sample_pending = FALSE;
