@@ -3,6 +3,7 @@
 #define G_LOG_DOMAIN "ferry-qmp-backend"
 
 #include "ferryd-qmp-backend.h"
+#include "ferryd-qmp-probe.h"
 #include "ferry-error.h"
 #include "ferryd-qmp-error.h"
 #include "ferryd-daemon.h"
@@ -197,6 +198,40 @@ backend_list_accelerators (FerrydBackend *backend)
   return ferryd_qemu_kvm_usable () ? with_kvm : tcg_only;
 }
 
+/* The default binary of a domain description (QEMU Binary=) answers for
+ * the host. */
+static void
+probe_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  g_autoptr (GError) error = NULL;
+  GStrv capabilities = ferryd_qmp_probe_finish (result, &error);
+
+  if (capabilities == NULL)
+    g_task_return_error (task, g_steal_pointer (&error));
+  else
+    g_task_return_pointer (task, capabilities, (GDestroyNotify) g_strfreev);
+}
+
+static void
+backend_probe_capabilities_async (FerrydBackend *backend,
+                                  GCancellable *cancellable,
+                                  GAsyncReadyCallback callback,
+                                  gpointer user_data)
+{
+  GTask *task = g_task_new (backend, cancellable, callback, user_data);
+
+  g_task_set_source_tag (task, backend_probe_capabilities_async);
+  ferryd_qmp_probe_async ("qemu-system-x86_64", cancellable, probe_cb, task);
+}
+
+static GStrv
+backend_probe_capabilities_finish (FerrydBackend *backend, GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, backend), NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
 static char *
 backend_check_destination (FerrydBackend *backend,
                            FerrydDomain *domain,
@@ -251,6 +286,8 @@ ferryd_qmp_backend_iface_init (FerrydBackendInterface *iface)
   iface->reattach = backend_reattach;
   iface->accept_incoming = backend_accept_incoming;
   iface->list_accelerators = backend_list_accelerators;
+  iface->probe_capabilities_async = backend_probe_capabilities_async;
+  iface->probe_capabilities_finish = backend_probe_capabilities_finish;
   iface->check_destination = backend_check_destination;
   iface->open_outgoing = backend_open_outgoing;
   iface->open_incoming = backend_open_incoming;
