@@ -230,7 +230,35 @@ class StorageTest(ferrytest.TwoHostTestCase):
             'copy-storage': GLib.Variant('s', 'all'),
             'disks': GLib.Variant('as', ['nosuch'])}, contains=('nosuch',))
         self.assertEqual(self.a.domain_state(dom), 'running')
+        self.check_blockers(dom)
         self.shutdown(self.a, name)
+
+    def check_blockers(self, dom):
+        """Check's blockers that need no migration: options QEMU cannot
+        combine (post-copy as the timeout's action with multifd; both
+        asked for outright are refused as arguments), and a destination without room for the copied image (its
+        images directory on a 64 KiB tmpfs; the image holds more)."""
+        (report,) = self.a.call(dom, DOMAIN_IFACE, 'Check', GLib.Variant(
+            '(sa{sv})', (self.b.address, {
+                'copy-storage': GLib.Variant('s', 'all'),
+                'multifd-channels': GLib.Variant('u', 2),
+                'timeout': GLib.Variant('u', 60),
+                'timeout-action': GLib.Variant('s', 'postcopy')})))
+        self.assertFalse(report['ok'], report)
+        self.assertTrue(any('multifd-channels' in b and 'post-copy' in b
+                            for b in report['blockers']), report)
+        self.assertFalse(any('free for disk images' in b
+                             for b in report['blockers']), report)
+        images = os.path.join(self.b.state_dir, 'images')
+        os.makedirs(images, exist_ok=True)
+        run('mount', '-t', 'tmpfs', '-o', 'size=64k', 'ferry-test', images)
+        self.addCleanup(run, 'umount', images)
+        (report,) = self.a.call(dom, DOMAIN_IFACE, 'Check', GLib.Variant(
+            '(sa{sv})', (self.b.address, {
+                'copy-storage': GLib.Variant('s', 'all')})))
+        self.assertFalse(report['ok'], report)
+        self.assertTrue(any('64.0 KiB free for disk images' in b
+                            for b in report['blockers']), report)
 
     def slow_copy(self, name):
         """Start a disk copy that takes several seconds; wait until it
