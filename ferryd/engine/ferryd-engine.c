@@ -249,6 +249,8 @@ struct _CheckData
   gboolean copies;        /* disks are copied into the destination's images */
   guint64 disk_allocated; /* bytes the copied disks' images hold here */
   guint64 disk_size;      /* ... and the size they may grow to */
+  guint64 dirty_rate;     /* the guest's, sampled; 0 = not measured */
+  guint pending;          /* the peer's answer and the guest's sample */
 };
 
 /* The images of the disks a copy creates on the destination (those in
@@ -298,7 +300,7 @@ check_data_free (CheckData *data)
 }
 
 static void
-check_return (GTask *task)
+check_report (GTask *task)
 {
   CheckData *data = g_task_get_task_data (task);
   GVariantBuilder builder;
@@ -309,10 +311,8 @@ check_return (GTask *task)
                                        : (G_GUINT64_CONSTANT (1250) * 1000 * 1000);
   g_auto (FerrydCheckEstimate) estimate = { 0 };
 
-  /* The guest's dirty rate is not sampled yet (planned): the estimate is
-   * an idle guest's, memory and copied disks once over the link. */
-  ferryd_check_estimate (data->memory, data->disk_allocated, 0, bandwidth, data->downtime,
-                         &estimate);
+  ferryd_check_estimate (data->memory, data->disk_allocated, data->dirty_rate, bandwidth,
+                         data->downtime, &estimate);
   if (estimate.warning)
     g_ptr_array_add (data->warnings, g_steal_pointer (&estimate.warning));
 
@@ -334,7 +334,39 @@ check_return (GTask *task)
                          g_variant_new_uint64 (estimate.downtime));
   g_task_return_pointer (task, g_variant_ref_sink (g_variant_builder_end (&builder)),
                          (GDestroyNotify) g_variant_unref);
+}
+
+/* One of the two halves (the destination, the guest) is done: each
+ * holds a reference; the report goes when both are. */
+static void
+check_return (GTask *task)
+{
+  CheckData *data = g_task_get_task_data (task);
+
+  if (--data->pending == 0)
+    check_report (task);
   g_object_unref (task);
+}
+
+static void
+check_sample_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GTask *task = user_data;
+  CheckData *data = g_task_get_task_data (task);
+  g_autoptr (GError) error = NULL;
+  g_auto (GStrv) blocked = NULL;
+
+  if (ferryd_backend_sample_domain_finish (FERRYD_BACKEND (source), result, &blocked,
+                                           &data->dirty_rate, &error))
+    {
+      /* The hypervisor's own reasons, in its words. */
+      for (gsize i = 0; blocked[i]; i++)
+        g_ptr_array_add (data->blockers,
+                         g_strdup_printf ("QEMU refuses to migrate: %s", blocked[i]));
+    }
+  else
+    g_debug ("Check: no sample of the guest: %s", error->message);
+  check_return (task);
 }
 
 static void
@@ -451,6 +483,13 @@ ferryd_engine_check_async (FerrydEngine *self,
   data->bandwidth = options->max_bandwidth;
   data->downtime = options->max_downtime ? options->max_downtime : 50;
   data->features = g_new0 (char *, 1);
+  data->pending = 1;
+  if (g_str_equal (state, "running") || g_str_equal (state, "paused"))
+    {
+      data->pending++;
+      ferryd_backend_sample_domain_async (ferryd_backend_for_domain (domain), domain, cancellable,
+                                          check_sample_cb, g_object_ref (task));
+    }
   {
     g_autoptr (GStrvBuilder) needs = g_strv_builder_new ();
 

@@ -260,6 +260,22 @@ class StorageTest(ferrytest.TwoHostTestCase):
         self.assertTrue(any('64.0 KiB free for disk images' in b
                             for b in report['blockers']), report)
 
+    def test_09_check_qemu_blocker(self):
+        """A device QEMU will not migrate (ivshmem in peer mode): Check
+        says so in QEMU's words; the guest's dirty rate was sampled."""
+        dom = ferrytest.start_guest(
+            self.a, 'st9', memory=32, append='wss=8 rate=0 hb=200',
+            extra='[QEMU]\nExtraArgs=-object memory-backend-memfd,id=ivm,'
+                  'size=1M,share=on -device ivshmem-plain,memdev=ivm\n')
+        (report,) = self.a.call(dom, DOMAIN_IFACE, 'Check', GLib.Variant(
+            '(sa{sv})', (self.b.address, {})))
+        self.assertFalse(report['ok'], report)
+        self.assertTrue(any(b.startswith('QEMU refuses to migrate:') and
+                            'ivshmem' in b for b in report['blockers']),
+                        report)
+        self.assertGreater(report['estimated-time'], 0, report)
+        self.shutdown(self.a, 'st9')
+
     def slow_copy(self, name):
         """Start a disk copy that takes several seconds; wait until it
         runs (DiskProcessed moved, the memory not started)."""
