@@ -331,29 +331,42 @@ policy_sample (FerrydMigration *self, FerrydPolicySample *sample)
   sample->throttle = p->cpu_throttle;
   sample->last_step_pass = m->policy_step_pass;
   sample->published = m->published_verdict;
+  sample->disk_copying = p->disk_total > 0 && !p->disk_in_sync;
   sample->disk_remaining = p->disk_total - MIN (p->disk_processed, p->disk_total);
   sample->disk_copy_rate = m->disk_copy_rate;
   sample->disk_write_rate = m->disk_write_rate;
 }
 
-/* The disk mirrors' rates from two samples: the copied bytes grow by
- * what they copy, the bytes to copy by what the guest writes again. */
+/* The disk mirrors' rates over windows of two seconds or more: the
+ * copied bytes grow by what they copy, the bytes to copy by what the
+ * guest writes again. A capped mirror copies 1 MiB at a time, so two
+ * samples 250 ms apart would often show writes and no copy. */
+#define DISK_WINDOW_US (2 * G_USEC_PER_SEC)
+
 static void
 disk_rates (FerrydMigration *self, const FerrydProgress *progress, gint64 now_us)
 {
   FerrydMigrationShared *m = SHARED (self);
-  const FerrydProgress *prev = &m->info;
-  gint64 elapsed_us = now_us - m->info_us;
+  gint64 elapsed_us = now_us - m->disk_window_us;
 
-  m->disk_copy_rate = 0;
-  m->disk_write_rate = 0;
-  if (m->info_us == 0 || elapsed_us <= 0 || progress->disk_total == 0 || prev->disk_total == 0)
+  if (progress->disk_total == 0)
     return;
-  if (progress->disk_processed > prev->disk_processed)
-    m->disk_copy_rate =
-        (progress->disk_processed - prev->disk_processed) * G_USEC_PER_SEC / elapsed_us;
-  if (progress->disk_total > prev->disk_total)
-    m->disk_write_rate = (progress->disk_total - prev->disk_total) * G_USEC_PER_SEC / elapsed_us;
+  if (m->disk_window_us != 0 && elapsed_us < DISK_WINDOW_US)
+    return;
+  if (m->disk_window_us != 0)
+    {
+      m->disk_copy_rate =
+          progress->disk_processed > m->disk_window_processed
+              ? (progress->disk_processed - m->disk_window_processed) * G_USEC_PER_SEC / elapsed_us
+              : 0;
+      m->disk_write_rate =
+          progress->disk_total > m->disk_window_total
+              ? (progress->disk_total - m->disk_window_total) * G_USEC_PER_SEC / elapsed_us
+              : 0;
+    }
+  m->disk_window_us = now_us;
+  m->disk_window_total = progress->disk_total;
+  m->disk_window_processed = progress->disk_processed;
 }
 
 void
@@ -492,7 +505,6 @@ sample_cb (GObject *source, GAsyncResult *result, gpointer user_data)
     return;
   disk_rates (self, &progress, g_get_monotonic_time ());
   SHARED (self)->info = progress;
-  SHARED (self)->info_us = g_get_monotonic_time ();
   if (SHARED (self)->pass_sample_pending)
     {
       SHARED (self)->pass_sample_pending = FALSE;

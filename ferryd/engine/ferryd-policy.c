@@ -136,12 +136,15 @@ passes_word (guint pass)
 
 /* --- the verdict --- */
 
-/* The disk mirrors fall behind: the guest writes what they must copy
- * again at least as fast as they copy, so what is left never shrinks. */
+/* The disk mirrors do not catch up: the guest writes again at least
+ * nine tenths of what they copy, so what is left to copy shrinks by less
+ * than a tenth of it (a capped mirror shows its remaining as 0 between
+ * its chunks: the rates tell, not the remaining). */
 static gboolean
 disk_behind (const FerrydPolicySample *s)
 {
-  return s->disk_remaining > 0 && s->disk_write_rate > 0 && s->disk_write_rate >= s->disk_copy_rate;
+  return s->disk_copying && s->disk_write_rate > 0 &&
+         s->disk_write_rate * 10 >= s->disk_copy_rate * 9;
 }
 
 void
@@ -238,7 +241,8 @@ ferryd_policy_assess (const FerrydPolicySample *s,
 
       c->verdict = FERRYD_VERDICT_DIVERGING;
       c->reason = "disk-writes-over-link";
-      c->description = g_strdup_printf ("%s: the disk mirrors do not catch up, %s left to copy",
+      c->description = g_strdup_printf ("%s: the guest rewrites at least 9/10 of what the disk "
+                                        "mirrors copy, they do not catch up (%s left to copy)",
                                         disk_rates, left);
       c->suggestion = g_strdup_printf (
           "cancel and retry with synchronous-writes=true (the guest's disk writes then wait for "

@@ -67,9 +67,11 @@ typedef struct
   guint throttle;              /* % of CPU time the guest loses to auto-converge */
   guint last_step_pass;        /* pass of the policy's last step (0 = none yet) */
   FerrydVerdict published;     /* the verdict Convergence showed before this sample */
-  /* Storage copy: what the disk mirrors still have to copy, and how fast
-   * they copy and the guest writes what they must copy again, over the
-   * time between the last two samples (0 = unknown). */
+  /* Storage copy: whether the disk mirrors still chase the guest (not
+   * in sync yet), what they have to copy, and how fast they copy and the
+   * guest writes what they must copy again, over the last few seconds
+   * (0 = unknown). */
+  gboolean disk_copying;
   guint64 disk_remaining;
   guint64 disk_copy_rate;
   guint64 disk_write_rate;

@@ -83,8 +83,8 @@ class StorageTest(ferrytest.TwoHostTestCase):
         return os.path.join(host.state_dir, 'images', name + '.qcow2')
 
     def start_disk_guest(self, name, disk_kib=256, dsize_kib=256, memory=48,
-                         wss=4, rate=1, prewritten=PREWRITTEN):
-        make_image(self.image(self.a, name), prewritten=prewritten)
+                         wss=4, rate=1, prewritten=PREWRITTEN, size=32 * MIB):
+        make_image(self.image(self.a, name), size=size, prewritten=prewritten)
         extra = ('[Disk vda]\nPath=%s.qcow2\nFormat=qcow2\nBus=ide\n' % name)
         path = ferrytest.start_guest(
             self.a, name, memory=memory, machine='pc', extra=extra,
@@ -339,12 +339,23 @@ class StorageTest(ferrytest.TwoHostTestCase):
         why; with them the same migration completes."""
         name = 'st6'
         # (its memory idle: only the disk outpaces the link)
+        # (a 2 MiB disk: its first copy ends after 4 s, then the mirror
+        # only chases the guest's writes)
         self.start_disk_guest(name, disk_kib=1024, dsize_kib=512, memory=32,
-                              wss=2, rate=0, prewritten=[])
+                              wss=2, rate=0, prewritten=[], size=2 * MIB)
         opts = {'copy-storage': GLib.Variant('s', 'all'),
                 'max-bandwidth': GLib.Variant('t', 512 << 10),
-                'timeout': GLib.Variant('u', 6)}
+                'timeout': GLib.Variant('u', 12)}
         path = self.migrate(name, opts)
+        # Convergence says why while it runs, and what would finish it
+        conv = wait_for(lambda: (lambda c: c.get('reason') ==
+                                 'disk-writes-over-link' and c)(
+            self.a.get_prop(path, MIGRATION_IFACE, 'Convergence')), 12, 0.1,
+            msg='Convergence never said disk-writes-over-link')
+        self.assertEqual(conv['verdict'], 'diverging', conv)
+        self.assertIn('synchronous-writes=true', conv['suggestion'])
+        self.assertGreaterEqual(conv['disk-write-rate'],
+                                conv['disk-copy-rate'], conv)
         props = self.wait_final(path, timeout=40)
         self.assertEqual(props['State'], 'failed', props)
         self.assertIn('disk-writes-over-link', props['ErrorMessage'])
