@@ -28,6 +28,8 @@ struct _FerrydDaemon
   char *host_uuid;
   gboolean peer_extra_args; /* ferryd.conf [Peer] AllowExtraArgs */
   GStrv capabilities;       /* what this host offers (ferryd_daemon_get_capabilities) */
+  GStrv disabled;           /* ferryd.conf [Migration] DisabledFeatures */
+  GStrv probed;             /* what the default backend's probe found; NULL = not probed */
   GHashTable *domains;      /* name -> FerrydDomain */
   GHashTable *persistent;   /* names with a description on disk */
   guint reattaching;        /* backends still looking for their guests */
@@ -46,7 +48,8 @@ static guint signals[N_SIGNALS];
 
 G_DEFINE_TYPE (FerrydDaemon, ferryd_daemon, G_TYPE_OBJECT)
 
-/* What the QMP backend drives on QEMU >= 10.0 today. Preempt joins
+/* What the engine drives today; a host offers those its hypervisor
+ * answers it has (ferryd_daemon_probe_capabilities_async). Preempt joins
  * when the engine does it. */
 static const char *const known_capabilities[] = {
   "postcopy", "postcopy-recover", "switchover-ack",     "multifd", "auto-converge",
@@ -134,20 +137,22 @@ ferryd_daemon_get_capabilities (FerrydDaemon *self)
   return (const char *const *) self->capabilities;
 }
 
-/* What this host offers: what Ferry drives, less what ferryd.conf turns
- * off ([Migration] DisabledFeatures), less post-copy where QEMU could
- * not use userfaultfd (no /dev/userfaultfd and not root). */
+/* What this host offers: what Ferry drives and the backend's probe
+ * found (QEMU's answers, userfaultfd for post-copy), less what
+ * ferryd.conf turns off ([Migration] DisabledFeatures). Before the probe
+ * (unit tests that never run it) nothing is taken off for the host. */
 static void
-set_capabilities (FerrydDaemon *self, const char *const *disabled)
+set_capabilities (FerrydDaemon *self)
 {
   g_autoptr (GStrvBuilder) builder = g_strv_builder_new ();
-  gboolean uffd = g_file_test ("/dev/userfaultfd", G_FILE_TEST_EXISTS) || geteuid () == 0;
+  const char *const *disabled = (const char *const *) self->disabled;
+  const char *const *probed = (const char *const *) self->probed;
 
   for (gsize i = 0; known_capabilities[i]; i++)
     {
       if (disabled && g_strv_contains (disabled, known_capabilities[i]))
         continue;
-      if (g_str_equal (known_capabilities[i], "postcopy") && !uffd)
+      if (probed && !g_strv_contains (probed, known_capabilities[i]))
         continue;
       g_strv_builder_add (builder, known_capabilities[i]);
     }
@@ -216,7 +221,9 @@ load_config (FerrydDaemon *self, GError **error)
       if (!g_strv_contains (known_capabilities, disabled[i]))
         g_warning ("%s: [Migration] DisabledFeatures: unknown feature '%s'", path, disabled[i]);
     }
-  set_capabilities (self, (const char *const *) disabled);
+  g_strfreev (self->disabled);
+  self->disabled = g_steal_pointer (&disabled);
+  set_capabilities (self);
   return TRUE;
 }
 
@@ -500,6 +507,8 @@ ferryd_daemon_finalize (GObject *object)
   g_free (self->runtime_dir);
   g_free (self->config_dir);
   g_strfreev (self->capabilities);
+  g_strfreev (self->disabled);
+  g_strfreev (self->probed);
   g_free (self->hostname);
   g_free (self->host_uuid);
   g_free (self->available_backends);
@@ -531,5 +540,55 @@ ferryd_daemon_init (FerrydDaemon *self)
 {
   self->domains = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
   self->persistent = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  set_capabilities (self, NULL);
+  set_capabilities (self);
+}
+
+static void
+probe_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  FerrydDaemon *self = g_task_get_source_object (task);
+  g_autoptr (GError) error = NULL;
+  GStrv probed = ferryd_backend_probe_capabilities_finish (FERRYD_BACKEND (source), result, &error);
+
+  if (probed == NULL && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      g_task_return_boolean (task, FALSE);
+      return;
+    }
+  if (probed == NULL)
+    {
+      /* A host whose hypervisor does not answer offers nothing it
+       * would have to promise a peer. */
+      g_warning ("%s; this host offers no migration capabilities", error->message);
+      probed = g_new0 (char *, 1);
+    }
+  g_strfreev (self->probed);
+  self->probed = probed;
+  set_capabilities (self);
+  {
+    g_autofree char *list = g_strjoinv (" ", self->capabilities);
+    g_info ("capabilities: %s", list);
+  }
+  g_task_return_boolean (task, TRUE);
+}
+
+void
+ferryd_daemon_probe_capabilities_async (FerrydDaemon *self,
+                                        GCancellable *cancellable,
+                                        GAsyncReadyCallback callback,
+                                        gpointer user_data)
+{
+  GTask *task = g_task_new (self, cancellable, callback, user_data);
+
+  g_task_set_source_tag (task, ferryd_daemon_probe_capabilities_async);
+  ferryd_backend_probe_capabilities_async (ferryd_backend_get_default (), cancellable, probe_cb,
+                                           task);
+}
+
+void
+ferryd_daemon_probe_capabilities_finish (FerrydDaemon *self, GAsyncResult *result)
+{
+  g_return_if_fail (g_task_is_valid (result, self));
+  g_task_propagate_boolean (G_TASK (result), NULL);
 }

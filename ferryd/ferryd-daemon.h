@@ -26,6 +26,14 @@ const char *ferryd_daemon_get_host_uuid (FerrydDaemon *self);
 /* The backends that work right now ("backends-changed" when that changes). */
 const char *const *ferryd_daemon_get_backends (FerrydDaemon *self);
 const char *const *ferryd_daemon_get_capabilities (FerrydDaemon *self);
+/* Asks the default backend what this host's hypervisor can do and keeps
+ * it (never fails: a host that does not answer offers nothing). Once, at
+ * start-up, before the bus name is taken. */
+void ferryd_daemon_probe_capabilities_async (FerrydDaemon *self,
+                                             GCancellable *cancellable,
+                                             GAsyncReadyCallback callback,
+                                             gpointer user_data);
+void ferryd_daemon_probe_capabilities_finish (FerrydDaemon *self, GAsyncResult *result);
 /* ferryd.conf [Peer] AllowExtraArgs: may a migration source's description
  * carry [QEMU] ExtraArgs onto this host's QEMU command line? */
 gboolean ferryd_daemon_peer_may_send_extra_args (FerrydDaemon *self);

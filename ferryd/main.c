@@ -25,6 +25,12 @@ typedef struct
   FerrydBus *bus;
   FerrydPeerListener *listener;
   int exit_code;
+  const char *address;  /* --address, or NULL for ... */
+  gboolean use_session; /* ... the session or system bus */
+  GDBusConnection *connection;
+  guint owner_id;
+  GCancellable *probe_cancellable;
+  gboolean probing;
 } Context;
 
 static gboolean
@@ -84,6 +90,48 @@ on_name_lost (GDBusConnection *connection, const char *name, gpointer user_data)
   g_main_loop_quit (ctx->loop);
 }
 
+/* The bus name is taken once the capabilities are known, so no client
+ * ever sees a list that changes under it. */
+static void
+take_bus_name (Context *ctx)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (ctx->address)
+    {
+      ctx->connection = g_dbus_connection_new_for_address_sync (
+          ctx->address,
+          G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+              G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+          NULL, NULL, &error);
+      if (ctx->connection == NULL)
+        {
+          g_printerr ("ferryd: cannot connect to %s: %s\n", ctx->address, error->message);
+          ctx->exit_code = 1;
+          g_main_loop_quit (ctx->loop);
+          return;
+        }
+      ctx->owner_id = g_bus_own_name_on_connection (
+          ctx->connection, FERRY_BUS_NAME, G_BUS_NAME_OWNER_FLAGS_NONE, NULL, NULL, ctx, NULL);
+      on_bus_acquired (ctx->connection, FERRY_BUS_NAME, ctx);
+    }
+  else
+    ctx->owner_id = g_bus_own_name (ctx->use_session ? G_BUS_TYPE_SESSION : G_BUS_TYPE_SYSTEM,
+                                    FERRY_BUS_NAME, G_BUS_NAME_OWNER_FLAGS_NONE, on_bus_acquired,
+                                    on_name_acquired, on_name_lost, ctx, NULL);
+}
+
+static void
+probe_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Context *ctx = user_data;
+
+  ferryd_daemon_probe_capabilities_finish (FERRYD_DAEMON (source), result);
+  ctx->probing = FALSE;
+  if (!g_cancellable_is_cancelled (ctx->probe_cancellable))
+    take_bus_name (ctx);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -96,9 +144,7 @@ main (int argc, char **argv)
   g_autofree char *config_dir = NULL;
   g_autofree char *libvirt_uri = NULL;
   g_autofree char *tls_listen = NULL;
-  g_autoptr (GDBusConnection) connection = NULL;
   Context ctx = { 0 };
-  guint owner_id = 0;
   const GOptionEntry entries[] = {
     { "system", 0, 0, G_OPTION_ARG_NONE, &use_system, "Use the system bus (default)", NULL },
     { "session", 0, 0, G_OPTION_ARG_NONE, &use_session, "Use the session bus", NULL },
@@ -176,31 +222,23 @@ main (int argc, char **argv)
   g_unix_signal_add (SIGTERM, on_signal, &ctx);
   g_unix_signal_add (SIGINT, on_signal, &ctx);
 
-  if (address)
-    {
-      connection = g_dbus_connection_new_for_address_sync (
-          address,
-          G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
-              G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
-          NULL, NULL, &error);
-      if (connection == NULL)
-        {
-          g_printerr ("ferryd: cannot connect to %s: %s\n", address, error->message);
-          return 1;
-        }
-      owner_id = g_bus_own_name_on_connection (connection, FERRY_BUS_NAME,
-                                               G_BUS_NAME_OWNER_FLAGS_NONE, NULL, NULL, &ctx, NULL);
-      on_bus_acquired (connection, FERRY_BUS_NAME, &ctx);
-    }
-  else
-    owner_id = g_bus_own_name (use_session ? G_BUS_TYPE_SESSION : G_BUS_TYPE_SYSTEM, FERRY_BUS_NAME,
-                               G_BUS_NAME_OWNER_FLAGS_NONE, on_bus_acquired, on_name_acquired,
-                               on_name_lost, &ctx, NULL);
+  ctx.address = address;
+  ctx.use_session = use_session;
+  ctx.probe_cancellable = g_cancellable_new ();
+  ctx.probing = TRUE;
+  ferryd_daemon_probe_capabilities_async (ctx.daemon, ctx.probe_cancellable, probe_cb, &ctx);
 
   if (ctx.exit_code == 0)
     g_main_loop_run (ctx.loop);
 
-  g_bus_unown_name (owner_id);
+  /* A signal during the probe: the probe's QEMU ends before ferryd. */
+  g_cancellable_cancel (ctx.probe_cancellable);
+  while (ctx.probing)
+    g_main_context_iteration (NULL, TRUE);
+  g_clear_object (&ctx.probe_cancellable);
+  if (ctx.owner_id)
+    g_bus_unown_name (ctx.owner_id);
+  g_clear_object (&ctx.connection);
   g_clear_object (&ctx.listener);
   ferryd_engine_shutdown (ctx.engine);
   g_clear_object (&ctx.bus);

@@ -85,6 +85,44 @@ ferryd_backend_list_accelerators (FerrydBackend *self)
   return FERRYD_BACKEND_GET_IFACE (self)->list_accelerators (self);
 }
 
+void
+ferryd_backend_probe_capabilities_async (FerrydBackend *self,
+                                         GCancellable *cancellable,
+                                         GAsyncReadyCallback callback,
+                                         gpointer user_data)
+{
+  FERRYD_BACKEND_GET_IFACE (self)->probe_capabilities_async (self, cancellable, callback,
+                                                             user_data);
+}
+
+GStrv
+ferryd_backend_probe_capabilities_finish (FerrydBackend *self, GAsyncResult *result, GError **error)
+{
+  return FERRYD_BACKEND_GET_IFACE (self)->probe_capabilities_finish (self, result, error);
+}
+
+void
+ferryd_backend_sample_domain_async (FerrydBackend *self,
+                                    FerrydDomain *domain,
+                                    GCancellable *cancellable,
+                                    GAsyncReadyCallback callback,
+                                    gpointer user_data)
+{
+  FERRYD_BACKEND_GET_IFACE (self)->sample_domain_async (self, domain, cancellable, callback,
+                                                        user_data);
+}
+
+gboolean
+ferryd_backend_sample_domain_finish (FerrydBackend *self,
+                                     GAsyncResult *result,
+                                     GStrv *blocked_reasons,
+                                     guint64 *dirty_rate,
+                                     GError **error)
+{
+  return FERRYD_BACKEND_GET_IFACE (self)->sample_domain_finish (self, result, blocked_reasons,
+                                                                dirty_rate, error);
+}
+
 char *
 ferryd_backend_check_destination (FerrydBackend *self,
                                   FerrydDomain *domain,

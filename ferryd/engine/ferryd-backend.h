@@ -54,6 +54,27 @@ struct _FerrydBackendInterface
   gboolean (*accept_incoming) (FerrydBackend *self, const FerrydDomainConfig *live, GError **error);
   /* The accelerators guests can use on this host (Hello's "accelerators"). */
   const char *const *(*list_accelerators) (FerrydBackend *self);
+  /* The migration capabilities (Manager.Capabilities' names) this host's
+   * hypervisor answers it has; asked once at start-up. */
+  void (*probe_capabilities_async) (FerrydBackend *self,
+                                    GCancellable *cancellable,
+                                    GAsyncReadyCallback callback,
+                                    gpointer user_data);
+  GStrv (*probe_capabilities_finish) (FerrydBackend *self, GAsyncResult *result, GError **error);
+  /* For Check: why the hypervisor would refuse to migrate running
+   * @domain (its own words; empty when nothing blocks) and how fast the
+   * guest dirties its memory, bytes/s (0 = not measured), from a sample
+   * of about half a second. */
+  void (*sample_domain_async) (FerrydBackend *self,
+                               FerrydDomain *domain,
+                               GCancellable *cancellable,
+                               GAsyncReadyCallback callback,
+                               gpointer user_data);
+  gboolean (*sample_domain_finish) (FerrydBackend *self,
+                                    GAsyncResult *result,
+                                    GStrv *blocked_reasons,
+                                    guint64 *dirty_rate,
+                                    GError **error);
   /* Why a destination offering @peer_accelerators cannot run @domain as
    * it runs here; NULL when it can. */
   char *(*check_destination) (FerrydBackend *self,
@@ -116,6 +137,23 @@ gboolean ferryd_backend_accept_incoming (FerrydBackend *self,
                                          const FerrydDomainConfig *live,
                                          GError **error);
 const char *const *ferryd_backend_list_accelerators (FerrydBackend *self);
+void ferryd_backend_probe_capabilities_async (FerrydBackend *self,
+                                              GCancellable *cancellable,
+                                              GAsyncReadyCallback callback,
+                                              gpointer user_data);
+GStrv ferryd_backend_probe_capabilities_finish (FerrydBackend *self,
+                                                GAsyncResult *result,
+                                                GError **error);
+void ferryd_backend_sample_domain_async (FerrydBackend *self,
+                                         FerrydDomain *domain,
+                                         GCancellable *cancellable,
+                                         GAsyncReadyCallback callback,
+                                         gpointer user_data);
+gboolean ferryd_backend_sample_domain_finish (FerrydBackend *self,
+                                              GAsyncResult *result,
+                                              GStrv *blocked_reasons,
+                                              guint64 *dirty_rate,
+                                              GError **error);
 char *ferryd_backend_check_destination (FerrydBackend *self,
                                         FerrydDomain *domain,
                                         const char *const *peer_accelerators);

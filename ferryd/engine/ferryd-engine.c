@@ -12,11 +12,15 @@
 #include "ferryd-incoming-migration.h"
 #include "ferryd-outgoing-migration.h"
 #include "ferryd-backend.h"
+#include "ferryd-check.h"
 #include "ferry-error.h"
 #include "ferryd-peer.h"
 #include "ferryd-peer-client.h"
 #include "ferryd-peer-tls.h"
 #include "ferryd-journal.h"
+
+#include <glib/gstdio.h>
+#include <sys/statvfs.h>
 
 #define HISTORY_LENGTH 32
 /* How long Check waits for the destination's Hello. */
@@ -233,7 +237,13 @@ ferryd_engine_migrate (FerrydEngine *self,
 
 /* --- Check --- */
 
-typedef struct
+typedef struct _CheckData CheckData;
+static void check_disk_sizes (FerrydEngine *self,
+                              FerrydDomain *domain,
+                              FerrydMigrateOptions *options,
+                              CheckData *data);
+
+struct _CheckData
 {
   GPtrArray *blockers;
   GPtrArray *warnings;
@@ -244,9 +254,48 @@ typedef struct
   FerrydPeerClient *peer;
   FerrydDomain *domain;
   gboolean destination_checked;
-  gboolean loopback; /* the destination is on this machine */
-  GStrv needs;       /* the features the options need on both hosts */
-} CheckData;
+  gboolean loopback;      /* the destination is on this machine */
+  GStrv needs;            /* the features the options need on both hosts */
+  gboolean copies;        /* disks are copied into the destination's images */
+  guint64 disk_allocated; /* bytes the copied disks' images hold here */
+  guint64 disk_size;      /* ... and the size they may grow to */
+  guint64 dirty_rate;     /* the guest's, sampled; 0 = not measured */
+  guint pending;          /* the peer's answer and the guest's sample */
+};
+
+/* The images of the disks a copy creates on the destination (those in
+ * this host's images directory): what they hold and their size. A stat
+ * of local files, as the journal's writes are. For qcow2 the file's
+ * length stands for its size (a lower bound). */
+static void
+check_disk_sizes (FerrydEngine *self,
+                  FerrydDomain *domain,
+                  FerrydMigrateOptions *options,
+                  CheckData *data)
+{
+  const FerrydDomainConfig *config = ferryd_domain_get_config (domain);
+
+  if (options->copy_storage == FERRYD_COPY_STORAGE_NONE)
+    return;
+  for (guint j = 0; j < config->disks->len; j++)
+    {
+      FerrydDiskConfig *disk = g_ptr_array_index (config->disks, j);
+      g_autofree char *path = NULL;
+      GStatBuf st;
+
+      if (g_path_is_absolute (disk->path) ||
+          (options->disks && options->disks[0] &&
+           !g_strv_contains ((const char *const *) options->disks, disk->id)))
+        continue;
+      data->copies = TRUE;
+      path =
+          g_build_filename (ferryd_daemon_get_state_dir (self->daemon), "images", disk->path, NULL);
+      if (g_stat (path, &st) != 0)
+        continue;
+      data->disk_allocated += (guint64) st.st_blocks * 512;
+      data->disk_size += MAX ((guint64) st.st_size, disk->size);
+    }
+}
 
 static void
 check_data_free (CheckData *data)
@@ -261,7 +310,7 @@ check_data_free (CheckData *data)
 }
 
 static void
-check_return (GTask *task)
+check_report (GTask *task)
 {
   CheckData *data = g_task_get_task_data (task);
   GVariantBuilder builder;
@@ -270,6 +319,12 @@ check_return (GTask *task)
   guint64 bandwidth = data->bandwidth  ? data->bandwidth
                       : data->loopback ? (G_GUINT64_CONSTANT (1) << 30)
                                        : (G_GUINT64_CONSTANT (1250) * 1000 * 1000);
+  g_auto (FerrydCheckEstimate) estimate = { 0 };
+
+  ferryd_check_estimate (data->memory, data->disk_allocated, data->dirty_rate, bandwidth,
+                         data->downtime, &estimate);
+  if (estimate.warning)
+    g_ptr_array_add (data->warnings, g_steal_pointer (&estimate.warning));
 
   g_ptr_array_add (data->blockers, NULL);
   g_ptr_array_add (data->warnings, NULL);
@@ -283,16 +338,45 @@ check_return (GTask *task)
                          g_variant_new_strv ((const char *const *) data->features, -1));
   g_variant_builder_add (&builder, "{sv}", "destination-checked",
                          g_variant_new_boolean (data->destination_checked));
-  /* An idle guest's memory over the link, plus the destination QEMU's
-   * start-up (about 80 ms); a guest that dirties memory takes longer
-   * (see Converging while it runs). */
-  g_variant_builder_add (&builder, "{sv}", "estimated-time",
-                         g_variant_new_uint64 (data->memory * 1000 / bandwidth + 80));
+  /* 0 = unknown: it would not finish. */
+  g_variant_builder_add (&builder, "{sv}", "estimated-time", g_variant_new_uint64 (estimate.time));
   g_variant_builder_add (&builder, "{sv}", "estimated-downtime",
-                         g_variant_new_uint64 (data->downtime));
+                         g_variant_new_uint64 (estimate.downtime));
   g_task_return_pointer (task, g_variant_ref_sink (g_variant_builder_end (&builder)),
                          (GDestroyNotify) g_variant_unref);
+}
+
+/* One of the two halves (the destination, the guest) is done: each
+ * holds a reference; the report goes when both are. */
+static void
+check_return (GTask *task)
+{
+  CheckData *data = g_task_get_task_data (task);
+
+  if (--data->pending == 0)
+    check_report (task);
   g_object_unref (task);
+}
+
+static void
+check_sample_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GTask *task = user_data;
+  CheckData *data = g_task_get_task_data (task);
+  g_autoptr (GError) error = NULL;
+  g_auto (GStrv) blocked = NULL;
+
+  if (ferryd_backend_sample_domain_finish (FERRYD_BACKEND (source), result, &blocked,
+                                           &data->dirty_rate, &error))
+    {
+      /* The hypervisor's own reasons, in its words. */
+      for (gsize i = 0; blocked[i]; i++)
+        g_ptr_array_add (data->blockers,
+                         g_strdup_printf ("QEMU refuses to migrate: %s", blocked[i]));
+    }
+  else
+    g_debug ("Check: no sample of the guest: %s", error->message);
+  check_return (task);
 }
 
 static void
@@ -308,6 +392,7 @@ check_hello_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autofree const char **accels = NULL;
   g_autofree char *accel_blocker = NULL;
   const char *uuid = NULL, *dstate = NULL;
+  guint64 image_free = 0;
   g_autoptr (GStrvBuilder) both = g_strv_builder_new ();
   const char *const *local = ferryd_daemon_get_capabilities (self->daemon);
 
@@ -323,6 +408,17 @@ check_hello_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   g_variant_lookup (info, "host-uuid", "&s", &uuid);
   g_variant_lookup (info, "domain-state", "&s", &dstate);
   g_variant_lookup (info, "accelerators", "^a&s", &accels);
+  if (data->copies && g_variant_lookup (info, "image-free", "t", &image_free))
+    {
+      char *space_blocker, *space_warning;
+
+      ferryd_check_space (data->disk_allocated, data->disk_size, image_free, &space_blocker,
+                          &space_warning);
+      if (space_blocker)
+        g_ptr_array_add (data->blockers, space_blocker);
+      if (space_warning)
+        g_ptr_array_add (data->warnings, space_warning);
+    }
   accel_blocker = ferryd_backend_check_destination (ferryd_backend_for_domain (data->domain),
                                                     data->domain, accels);
   if (accel_blocker)
@@ -432,6 +528,13 @@ ferryd_engine_check_async (FerrydEngine *self,
   data->bandwidth = options->max_bandwidth;
   data->downtime = options->max_downtime ? options->max_downtime : 50;
   data->features = g_new0 (char *, 1);
+  data->pending = 1;
+  if (g_str_equal (state, "running") || g_str_equal (state, "paused"))
+    {
+      data->pending++;
+      ferryd_backend_sample_domain_async (ferryd_backend_for_domain (domain), domain, cancellable,
+                                          check_sample_cb, g_object_ref (task));
+    }
   {
     g_autoptr (GStrvBuilder) needs = g_strv_builder_new ();
 
@@ -443,8 +546,19 @@ ferryd_engine_check_async (FerrydEngine *self,
       g_strv_builder_add (needs, "storage-mirror");
     if (options->synchronous_writes)
       g_strv_builder_add (needs, "synchronous-writes");
+    if (options->multifd_channels > 0)
+      g_strv_builder_add (needs, "multifd");
     data->needs = g_strv_builder_end (needs);
   }
+  {
+    g_autofree char *combination = ferryd_check_combination_blocker (
+        options->multifd_channels > 0, options->postcopy != FERRYD_POSTCOPY_OFF ||
+                                           g_strcmp0 (options->timeout_action, "postcopy") == 0);
+
+    if (combination)
+      g_ptr_array_add (data->blockers, g_steal_pointer (&combination));
+  }
+  check_disk_sizes (self, domain, options, data);
 
   if (!g_str_equal (state, "running") && !g_str_equal (state, "paused"))
     g_ptr_array_add (data->blockers,
@@ -577,6 +691,22 @@ incoming_backend (FerrydEngine *self, GVariant *source_info, GError **error)
   return ferryd_backend_get (name);
 }
 
+/* The free bytes where copied disks' images are created (the images
+ * directory, or the state directory before it exists). statvfs of a
+ * local directory does not wait on a device. */
+static gboolean
+images_free (FerrydEngine *self, guint64 *free_bytes)
+{
+  g_autofree char *dir =
+      g_build_filename (ferryd_daemon_get_state_dir (self->daemon), "images", NULL);
+  struct statvfs st;
+
+  if (statvfs (dir, &st) != 0 && statvfs (ferryd_daemon_get_state_dir (self->daemon), &st) != 0)
+    return FALSE;
+  *free_bytes = (guint64) st.f_bavail * st.f_frsize;
+  return TRUE;
+}
+
 GVariant *
 ferryd_engine_hello (FerrydEngine *self, GVariant *source_info)
 {
@@ -595,6 +725,12 @@ ferryd_engine_hello (FerrydEngine *self, GVariant *source_info)
   g_variant_builder_add (&builder, "{sv}", "backends",
                          g_variant_new_strv (ferryd_daemon_get_backends (self->daemon), -1));
   g_variant_builder_add (&builder, "{sv}", "accelerators", accelerators (self));
+  {
+    guint64 free_bytes;
+
+    if (images_free (self, &free_bytes))
+      g_variant_builder_add (&builder, "{sv}", "image-free", g_variant_new_uint64 (free_bytes));
+  }
   if (g_variant_lookup (source_info, "domain", "&s", &domain_name))
     {
       FerrydDomain *domain = ferryd_daemon_lookup_domain (self->daemon, domain_name);

@@ -60,7 +60,12 @@ typedef struct
   guint sample_id;
   guint timeout_id; /* the policy's overall timeout */
   gboolean sampling;
-  FerrydProgress info; /* the last sample of the stream */
+  FerrydProgress info;     /* the last sample of the stream */
+  guint64 disk_copy_rate;  /* bytes/s the disk mirrors copied over the last window */
+  guint64 disk_write_rate; /* bytes/s their work grew by (guest writes to copy again) */
+  gint64 disk_window_us;   /* when the window began (monotonic), 0 = none yet */
+  guint64 disk_window_total;
+  guint64 disk_window_processed;
   gint64 stop_us;
   gint64 resume_us;
   gint64 postcopy_us;

@@ -331,6 +331,42 @@ policy_sample (FerrydMigration *self, FerrydPolicySample *sample)
   sample->throttle = p->cpu_throttle;
   sample->last_step_pass = m->policy_step_pass;
   sample->published = m->published_verdict;
+  sample->disk_copying = p->disk_total > 0 && !p->disk_in_sync;
+  sample->disk_remaining = p->disk_total - MIN (p->disk_processed, p->disk_total);
+  sample->disk_copy_rate = m->disk_copy_rate;
+  sample->disk_write_rate = m->disk_write_rate;
+}
+
+/* The disk mirrors' rates over windows of two seconds or more: the
+ * copied bytes grow by what they copy, the bytes to copy by what the
+ * guest writes again. A capped mirror copies 1 MiB at a time, so two
+ * samples 250 ms apart would often show writes and no copy. */
+#define DISK_WINDOW_US (2 * G_USEC_PER_SEC)
+
+static void
+disk_rates (FerrydMigration *self, const FerrydProgress *progress, gint64 now_us)
+{
+  FerrydMigrationShared *m = SHARED (self);
+  gint64 elapsed_us = now_us - m->disk_window_us;
+
+  if (progress->disk_total == 0)
+    return;
+  if (m->disk_window_us != 0 && elapsed_us < DISK_WINDOW_US)
+    return;
+  if (m->disk_window_us != 0)
+    {
+      m->disk_copy_rate =
+          progress->disk_processed > m->disk_window_processed
+              ? (progress->disk_processed - m->disk_window_processed) * G_USEC_PER_SEC / elapsed_us
+              : 0;
+      m->disk_write_rate =
+          progress->disk_total > m->disk_window_total
+              ? (progress->disk_total - m->disk_window_total) * G_USEC_PER_SEC / elapsed_us
+              : 0;
+    }
+  m->disk_window_us = now_us;
+  m->disk_window_total = progress->disk_total;
+  m->disk_window_processed = progress->disk_processed;
 }
 
 void
@@ -355,7 +391,17 @@ migration_update_progress (FerrydMigration *self)
                         p->disk_total - MIN (p->disk_processed, p->disk_total));
   if (!p->has_memory)
     {
-      /* Disks still copy before the memory: only what is known moves. */
+      /* Disks still copy before the memory: only what is known moves,
+       * and Convergence tells whether the mirrors catch up. */
+      policy_sample (self, &sample);
+      ferryd_policy_assess (&sample, &SHARED (self)->rules, &convergence);
+      if (convergence.verdict == FERRYD_VERDICT_DIVERGING ||
+          SHARED (self)->published_verdict != FERRYD_VERDICT_UNKNOWN)
+        {
+          migration_set_variant (self, MIGRATION_PROP_CONVERGENCE,
+                                 ferryd_convergence_to_variant (&convergence, &sample));
+          SHARED (self)->published_verdict = convergence.verdict;
+        }
       SHARED (self)->progress = estimate.progress;
       migration_set_double (self, MIGRATION_PROP_PROGRESS, SHARED (self)->progress);
       migration_set_uint64 (self, MIGRATION_PROP_TIME_REMAINING, estimate.time_remaining);
@@ -457,6 +503,7 @@ sample_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   if (!ferryd_stream_query_finish (FERRYD_STREAM (source), result, &progress, NULL, NULL) ||
       SHARED (self)->finished)
     return;
+  disk_rates (self, &progress, g_get_monotonic_time ());
   SHARED (self)->info = progress;
   if (SHARED (self)->pass_sample_pending)
     {

@@ -136,6 +136,17 @@ passes_word (guint pass)
 
 /* --- the verdict --- */
 
+/* The disk mirrors do not catch up: the guest writes again at least
+ * nine tenths of what they copy, so what is left to copy shrinks by less
+ * than a tenth of it (a capped mirror shows its remaining as 0 between
+ * its chunks: the rates tell, not the remaining). */
+static gboolean
+disk_behind (const FerrydPolicySample *s)
+{
+  return s->disk_copying && s->disk_write_rate > 0 &&
+         s->disk_write_rate * 10 >= s->disk_copy_rate * 9;
+}
+
 void
 ferryd_convergence_clear (FerrydConvergence *c)
 {
@@ -216,6 +227,28 @@ ferryd_policy_assess (const FerrydPolicySample *s,
       c->description = g_strdup_printf (
           "post-copy: the guest runs on the destination, which fetches the %s left", remaining);
       c->suggestion = g_strdup ("none needed");
+      return;
+    }
+  if (disk_behind (s))
+    {
+      /* Checked before the memory: no pass can end while the mirrors
+       * fall behind, and neither post-copy nor a longer downtime copies
+       * a disk; writes that wait for the destination do. */
+      g_autofree char *disk_rates =
+          compare_rates ("disk writes", s->disk_write_rate, "disk copy", s->disk_copy_rate);
+      g_autofree char *left = ferryd_policy_format_size (s->disk_remaining);
+      g_autofree char *writes = ferryd_policy_format_size (s->disk_write_rate);
+
+      c->verdict = FERRYD_VERDICT_DIVERGING;
+      c->reason = "disk-writes-over-link";
+      c->description = g_strdup_printf ("%s: the guest rewrites at least 9/10 of what the disk "
+                                        "mirrors copy, they do not catch up (%s left to copy)",
+                                        disk_rates, left);
+      c->suggestion = g_strdup_printf (
+          "cancel and retry with synchronous-writes=true (the guest's disk writes then wait for "
+          "the destination), raise max-bandwidth above %s/s (SetMaxBandwidth), or lower the "
+          "guest's disk write load",
+          writes);
       return;
     }
   if (!s->active || s->pass < 2 || s->transfer_rate == 0)
@@ -311,6 +344,9 @@ ferryd_convergence_to_variant (const FerrydConvergence *c, const FerrydPolicySam
   g_variant_dict_insert (&dict, "expected-downtime", "t", c->expected_downtime);
   g_variant_dict_insert (&dict, "downtime-limit", "t", s->downtime_limit);
   g_variant_dict_insert (&dict, "throttle", "u", s->throttle);
+  g_variant_dict_insert (&dict, "disk-remaining", "t", s->disk_remaining);
+  g_variant_dict_insert (&dict, "disk-copy-rate", "t", s->disk_copy_rate);
+  g_variant_dict_insert (&dict, "disk-write-rate", "t", s->disk_write_rate);
   return g_variant_dict_end (&dict);
 }
 
@@ -334,6 +370,9 @@ ferryd_policy_next_step (const FerrydPolicySample *s,
   if (!s->active || s->postcopy_started || s->postcopy_requested || s->pass < 2)
     return;
   if (c->verdict != FERRYD_VERDICT_STALLED && c->verdict != FERRYD_VERDICT_DIVERGING)
+    return;
+  /* No step of the policy's copies a disk faster. */
+  if (disk_behind (s))
     return;
   /* Act on a verdict that holds over two samples and that Convergence
    * showed already: one odd sample moves nothing, and a watcher sees the

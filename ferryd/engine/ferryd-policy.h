@@ -67,6 +67,14 @@ typedef struct
   guint throttle;              /* % of CPU time the guest loses to auto-converge */
   guint last_step_pass;        /* pass of the policy's last step (0 = none yet) */
   FerrydVerdict published;     /* the verdict Convergence showed before this sample */
+  /* Storage copy: whether the disk mirrors still chase the guest (not
+   * in sync yet), what they have to copy, and how fast they copy and the
+   * guest writes what they must copy again, over the last few seconds
+   * (0 = unknown). */
+  gboolean disk_copying;
+  guint64 disk_remaining;
+  guint64 disk_copy_rate;
+  guint64 disk_write_rate;
 } FerrydPolicySample;
 
 const char *ferryd_verdict_to_string (FerrydVerdict verdict);
@@ -75,7 +83,7 @@ const char *ferryd_verdict_to_string (FerrydVerdict verdict);
 typedef struct
 {
   FerrydVerdict verdict;
-  const char *reason;        /* static: dirty-rate-over-link, downtime-limit, ... */
+  const char *reason;        /* static: dirty-rate-over-link, disk-writes-over-link, ... */
   guint64 expected_downtime; /* ms, what is left over the link, rounded up; 0 = unknown */
   char *description;         /* the figures behind the verdict, in words */
   char *suggestion;          /* what a person can do */

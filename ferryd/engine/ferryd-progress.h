@@ -57,6 +57,7 @@ typedef struct
    * stay at their last value once the copies have ended. */
   guint64 disk_total;
   guint64 disk_processed;
+  gboolean disk_in_sync; /* every copy caught up with the guest once */
   guint n_disks;
   FerrydDiskProgress disks[FERRYD_PROGRESS_MAX_DISKS];
 } FerrydProgress;

@@ -83,8 +83,8 @@ class StorageTest(ferrytest.TwoHostTestCase):
         return os.path.join(host.state_dir, 'images', name + '.qcow2')
 
     def start_disk_guest(self, name, disk_kib=256, dsize_kib=256, memory=48,
-                         wss=4, rate=1, prewritten=PREWRITTEN):
-        make_image(self.image(self.a, name), prewritten=prewritten)
+                         wss=4, rate=1, prewritten=PREWRITTEN, size=32 * MIB):
+        make_image(self.image(self.a, name), size=size, prewritten=prewritten)
         extra = ('[Disk vda]\nPath=%s.qcow2\nFormat=qcow2\nBus=ide\n' % name)
         path = ferrytest.start_guest(
             self.a, name, memory=memory, machine='pc', extra=extra,
@@ -230,7 +230,51 @@ class StorageTest(ferrytest.TwoHostTestCase):
             'copy-storage': GLib.Variant('s', 'all'),
             'disks': GLib.Variant('as', ['nosuch'])}, contains=('nosuch',))
         self.assertEqual(self.a.domain_state(dom), 'running')
+        self.check_blockers(dom)
         self.shutdown(self.a, name)
+
+    def check_blockers(self, dom):
+        """Check's blockers that need no migration: options QEMU cannot
+        combine (post-copy as the timeout's action with multifd; both
+        asked for outright are refused as arguments), and a destination without room for the copied image (its
+        images directory on a 64 KiB tmpfs; the image holds more)."""
+        (report,) = self.a.call(dom, DOMAIN_IFACE, 'Check', GLib.Variant(
+            '(sa{sv})', (self.b.address, {
+                'copy-storage': GLib.Variant('s', 'all'),
+                'multifd-channels': GLib.Variant('u', 2),
+                'timeout': GLib.Variant('u', 60),
+                'timeout-action': GLib.Variant('s', 'postcopy')})))
+        self.assertFalse(report['ok'], report)
+        self.assertTrue(any('multifd-channels' in b and 'post-copy' in b
+                            for b in report['blockers']), report)
+        self.assertFalse(any('free for disk images' in b
+                             for b in report['blockers']), report)
+        images = os.path.join(self.b.state_dir, 'images')
+        os.makedirs(images, exist_ok=True)
+        run('mount', '-t', 'tmpfs', '-o', 'size=64k', 'ferry-test', images)
+        self.addCleanup(run, 'umount', images)
+        (report,) = self.a.call(dom, DOMAIN_IFACE, 'Check', GLib.Variant(
+            '(sa{sv})', (self.b.address, {
+                'copy-storage': GLib.Variant('s', 'all')})))
+        self.assertFalse(report['ok'], report)
+        self.assertTrue(any('64.0 KiB free for disk images' in b
+                            for b in report['blockers']), report)
+
+    def test_09_check_qemu_blocker(self):
+        """A device QEMU will not migrate (ivshmem in peer mode): Check
+        says so in QEMU's words; the guest's dirty rate was sampled."""
+        dom = ferrytest.start_guest(
+            self.a, 'st9', memory=32, append='wss=8 rate=0 hb=200',
+            extra='[QEMU]\nExtraArgs=-object memory-backend-memfd,id=ivm,'
+                  'size=1M,share=on -device ivshmem-plain,memdev=ivm\n')
+        (report,) = self.a.call(dom, DOMAIN_IFACE, 'Check', GLib.Variant(
+            '(sa{sv})', (self.b.address, {})))
+        self.assertFalse(report['ok'], report)
+        self.assertTrue(any(b.startswith('QEMU refuses to migrate:') and
+                            'ivshmem' in b for b in report['blockers']),
+                        report)
+        self.assertGreater(report['estimated-time'], 0, report)
+        self.shutdown(self.a, 'st9')
 
     def slow_copy(self, name):
         """Start a disk copy that takes several seconds; wait until it
@@ -295,12 +339,23 @@ class StorageTest(ferrytest.TwoHostTestCase):
         why; with them the same migration completes."""
         name = 'st6'
         # (its memory idle: only the disk outpaces the link)
+        # (a 2 MiB disk: its first copy ends after 4 s, then the mirror
+        # only chases the guest's writes)
         self.start_disk_guest(name, disk_kib=1024, dsize_kib=512, memory=32,
-                              wss=2, rate=0, prewritten=[])
+                              wss=2, rate=0, prewritten=[], size=2 * MIB)
         opts = {'copy-storage': GLib.Variant('s', 'all'),
                 'max-bandwidth': GLib.Variant('t', 512 << 10),
-                'timeout': GLib.Variant('u', 6)}
+                'timeout': GLib.Variant('u', 12)}
         path = self.migrate(name, opts)
+        # Convergence says why while it runs, and what would finish it
+        conv = wait_for(lambda: (lambda c: c.get('reason') ==
+                                 'disk-writes-over-link' and c)(
+            self.a.get_prop(path, MIGRATION_IFACE, 'Convergence')), 12, 0.1,
+            msg='Convergence never said disk-writes-over-link')
+        self.assertEqual(conv['verdict'], 'diverging', conv)
+        self.assertIn('synchronous-writes=true', conv['suggestion'])
+        self.assertGreaterEqual(conv['disk-write-rate'],
+                                conv['disk-copy-rate'], conv)
         props = self.wait_final(path, timeout=40)
         self.assertEqual(props['State'], 'failed', props)
         self.assertIn('disk-writes-over-link', props['ErrorMessage'])

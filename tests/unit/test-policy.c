@@ -208,6 +208,73 @@ test_assess_diverging (void)
 }
 
 static void
+test_assess_disk (void)
+{
+  FerrydPolicyRules rules = default_rules ();
+  FerrydPolicySample s = hard_guest ();
+  g_auto (FerrydConvergence) c = { 0 };
+  g_auto (FerrydPolicyStep) step = { 0 };
+  g_autoptr (GVariant) v = NULL;
+  guint64 t;
+
+  /* The mirrors copy 20 MiB/s while the guest writes 25 MiB/s of what
+   * they must copy again: the disks never finish, whatever the memory. */
+  s.disk_copying = TRUE;
+  s.disk_remaining = 300 * MiB;
+  s.disk_copy_rate = 20 * MiB;
+  s.disk_write_rate = 25 * MiB;
+  s.published = FERRYD_VERDICT_DIVERGING;
+  ferryd_policy_assess (&s, &rules, &c);
+  g_assert_cmpint (c.verdict, ==, FERRYD_VERDICT_DIVERGING);
+  g_assert_cmpstr (c.reason, ==, "disk-writes-over-link");
+  g_assert_cmpstr (
+      c.description, ==,
+      "disk writes 25.0 MiB/s > disk copy 20.0 MiB/s: the guest rewrites at least 9/10 of "
+      "what the disk mirrors copy, they do not catch up (300.0 MiB left to copy)");
+  g_assert_nonnull (strstr (c.suggestion, "synchronous-writes=true"));
+  g_assert_nonnull (strstr (c.suggestion, "25.0 MiB/s"));
+  /* Post-copy would not copy a disk: the policy takes no step. */
+  ferryd_policy_next_step (&s, &rules, &c, &step);
+  g_assert_cmpint (step.kind, ==, FERRYD_POLICY_STEP_NONE);
+  v = g_variant_ref_sink (ferryd_convergence_to_variant (&c, &s));
+  g_assert_true (g_variant_lookup (v, "disk-write-rate", "t", &t));
+  g_assert_cmpuint (t, ==, 25 * MiB);
+  g_assert_true (g_variant_lookup (v, "disk-remaining", "t", &t));
+  g_assert_cmpuint (t, ==, 300 * MiB);
+
+  /* Also while the disks copy before the memory (no pass runs). */
+  s.active = FALSE;
+  s.pass = 0;
+  ferryd_convergence_clear (&c);
+  ferryd_policy_assess (&s, &rules, &c);
+  g_assert_cmpstr (c.reason, ==, "disk-writes-over-link");
+
+  /* Mirrors that copy faster than the guest writes catch up: the memory
+   * decides again. */
+  s = hard_guest ();
+  s.disk_copying = TRUE;
+  s.disk_remaining = 300 * MiB;
+  s.disk_copy_rate = 30 * MiB;
+  s.disk_write_rate = 25 * MiB;
+  ferryd_convergence_clear (&c);
+  ferryd_policy_assess (&s, &rules, &c);
+  g_assert_cmpstr (c.reason, ==, "dirty-rate-over-link");
+  /* Nine tenths is not catching up: a capped mirror's remaining reads
+   * 0 between its chunks, the rates still tell. */
+  s.disk_remaining = 0;
+  s.disk_write_rate = 27 * MiB;
+  ferryd_convergence_clear (&c);
+  ferryd_policy_assess (&s, &rules, &c);
+  g_assert_cmpstr (c.reason, ==, "disk-writes-over-link");
+  /* ... and mirrors in sync copy each write as it comes. */
+  s.disk_copying = FALSE;
+  s.disk_copy_rate = s.disk_write_rate = 25 * MiB;
+  ferryd_convergence_clear (&c);
+  ferryd_policy_assess (&s, &rules, &c);
+  g_assert_cmpstr (c.reason, ==, "dirty-rate-over-link");
+}
+
+static void
 test_assess_figures_true (void)
 {
   FerrydPolicyRules rules = default_rules ();
@@ -466,6 +533,7 @@ main (int argc, char **argv)
   g_test_add_func ("/policy/plan/explicit", test_plan_explicit);
   g_test_add_func ("/policy/format", test_format);
   g_test_add_func ("/policy/assess/diverging", test_assess_diverging);
+  g_test_add_func ("/policy/assess/disk", test_assess_disk);
   g_test_add_func ("/policy/assess/figures-true", test_assess_figures_true);
   g_test_add_func ("/policy/assess/other", test_assess_other_verdicts);
   g_test_add_func ("/policy/step/postcopy", test_step_postcopy);

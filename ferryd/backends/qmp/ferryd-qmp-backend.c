@@ -3,6 +3,8 @@
 #define G_LOG_DOMAIN "ferry-qmp-backend"
 
 #include "ferryd-qmp-backend.h"
+#include "ferryd-qmp-probe.h"
+#include "ferryd-qmp-sample.h"
 #include "ferry-error.h"
 #include "ferryd-qmp-error.h"
 #include "ferryd-daemon.h"
@@ -197,6 +199,109 @@ backend_list_accelerators (FerrydBackend *backend)
   return ferryd_qemu_kvm_usable () ? with_kvm : tcg_only;
 }
 
+/* The default binary of a domain description (QEMU Binary=) answers for
+ * the host. */
+static void
+probe_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  g_autoptr (GError) error = NULL;
+  GStrv capabilities = ferryd_qmp_probe_finish (result, &error);
+
+  if (capabilities == NULL)
+    g_task_return_error (task, g_steal_pointer (&error));
+  else
+    g_task_return_pointer (task, capabilities, (GDestroyNotify) g_strfreev);
+}
+
+static void
+backend_probe_capabilities_async (FerrydBackend *backend,
+                                  GCancellable *cancellable,
+                                  GAsyncReadyCallback callback,
+                                  gpointer user_data)
+{
+  GTask *task = g_task_new (backend, cancellable, callback, user_data);
+
+  g_task_set_source_tag (task, backend_probe_capabilities_async);
+  ferryd_qmp_probe_async ("qemu-system-x86_64", cancellable, probe_cb, task);
+}
+
+static GStrv
+backend_probe_capabilities_finish (FerrydBackend *backend, GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, backend), NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+typedef struct
+{
+  GStrv blocked;
+  guint64 dirty_rate;
+} DomainSample;
+
+static void
+domain_sample_free (DomainSample *sample)
+{
+  g_strfreev (sample->blocked);
+  g_free (sample);
+}
+
+static void
+sample_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  g_autoptr (GError) error = NULL;
+  DomainSample *sample = g_new0 (DomainSample, 1);
+
+  if (!ferryd_qmp_sample_finish (result, &sample->blocked, &sample->dirty_rate, &error))
+    {
+      domain_sample_free (sample);
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  g_task_return_pointer (task, sample, (GDestroyNotify) domain_sample_free);
+}
+
+static void
+backend_sample_domain_async (FerrydBackend *backend,
+                             FerrydDomain *domain,
+                             GCancellable *cancellable,
+                             GAsyncReadyCallback callback,
+                             gpointer user_data)
+{
+  g_autoptr (GTask) task = g_task_new (backend, cancellable, callback, user_data);
+  FerrydQemu *qemu = ferryd_qmp_domain_get_qemu (FERRYD_QMP_DOMAIN (domain));
+
+  g_task_set_source_tag (task, backend_sample_domain_async);
+  if (qemu == NULL || ferryd_qemu_get_qmp (qemu) == NULL)
+    {
+      g_task_return_new_error (task, FERRY_ERROR, FERRY_ERROR_FAILED, "Domain '%s' has no QEMU",
+                               ferryd_domain_get_name (domain));
+      return;
+    }
+  ferryd_qmp_sample_async (ferryd_qemu_get_qmp (qemu), cancellable, sample_cb,
+                           g_steal_pointer (&task));
+}
+
+static gboolean
+backend_sample_domain_finish (FerrydBackend *backend,
+                              GAsyncResult *result,
+                              GStrv *blocked_reasons,
+                              guint64 *dirty_rate,
+                              GError **error)
+{
+  DomainSample *sample;
+
+  g_return_val_if_fail (g_task_is_valid (result, backend), FALSE);
+  sample = g_task_propagate_pointer (G_TASK (result), error);
+  if (sample == NULL)
+    return FALSE;
+  *blocked_reasons = g_steal_pointer (&sample->blocked);
+  *dirty_rate = sample->dirty_rate;
+  domain_sample_free (sample);
+  return TRUE;
+}
+
 static char *
 backend_check_destination (FerrydBackend *backend,
                            FerrydDomain *domain,
@@ -251,6 +356,10 @@ ferryd_qmp_backend_iface_init (FerrydBackendInterface *iface)
   iface->reattach = backend_reattach;
   iface->accept_incoming = backend_accept_incoming;
   iface->list_accelerators = backend_list_accelerators;
+  iface->probe_capabilities_async = backend_probe_capabilities_async;
+  iface->probe_capabilities_finish = backend_probe_capabilities_finish;
+  iface->sample_domain_async = backend_sample_domain_async;
+  iface->sample_domain_finish = backend_sample_domain_finish;
   iface->check_destination = backend_check_destination;
   iface->open_outgoing = backend_open_outgoing;
   iface->open_incoming = backend_open_incoming;

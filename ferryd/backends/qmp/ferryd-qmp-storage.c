@@ -736,6 +736,7 @@ ferryd_qmp_storage_fill_progress (FerrydQmpStorage *self, FerrydProgress *p)
 {
   p->disk_total = 0;
   p->disk_processed = 0;
+  p->disk_in_sync = self->disks->len > 0;
   p->n_disks = 0;
   for (guint i = 0; i < self->disks->len; i++)
     {
@@ -743,6 +744,9 @@ ferryd_qmp_storage_fill_progress (FerrydQmpStorage *self, FerrydProgress *p)
 
       p->disk_total += disk->total;
       p->disk_processed += MIN (disk->processed, disk->total);
+      /* A mirror stays in sync once ready: from then on it copies each
+       * write as it comes (or the guest's writes wait for it). */
+      p->disk_in_sync &= disk->ready || disk->ended;
       if (i < FERRYD_PROGRESS_MAX_DISKS)
         {
           g_strlcpy (p->disks[i].id, disk->id, sizeof p->disks[i].id);
