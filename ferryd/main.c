@@ -190,20 +190,13 @@ main (int argc, char **argv)
   /* Register the error domain before any error can cross the bus. */
   (void) FERRY_ERROR;
 
-  ctx.daemon = ferryd_daemon_new (state_dir ? state_dir : FERRY_STATE_DIR,
-                                  runtime_dir ? runtime_dir : FERRY_RUNTIME_DIR,
-                                  config_dir ? config_dir : FERRY_CONFIG_DIR, &error);
-  if (ctx.daemon == NULL)
-    {
-      g_printerr ("ferryd: %s\n", error->message);
-      return 1;
-    }
   {
     g_autofree char *pki_dir =
         g_canonicalize_filename ("pki", config_dir ? config_dir : FERRY_CONFIG_DIR);
     ferryd_peer_tls_set_dir (pki_dir);
   }
-  /* Before the bus name: a listener that cannot work (no certificate,
+  /* Before the bus name and before the backends start (the libvirt one
+   * connects in a thread): a listener that cannot work (no certificate,
    * port taken) stops ferryd instead of leaving a host that looks ready. */
   if (tls_listen)
     {
@@ -211,10 +204,18 @@ main (int argc, char **argv)
       if (ctx.listener == NULL)
         {
           g_printerr ("ferryd: %s\n", error->message);
-          g_clear_object (&ctx.daemon);
           return 1;
         }
       g_signal_connect (ctx.listener, "peer-connected", G_CALLBACK (on_tls_peer), &ctx);
+    }
+  ctx.daemon = ferryd_daemon_new (state_dir ? state_dir : FERRY_STATE_DIR,
+                                  runtime_dir ? runtime_dir : FERRY_RUNTIME_DIR,
+                                  config_dir ? config_dir : FERRY_CONFIG_DIR, &error);
+  if (ctx.daemon == NULL)
+    {
+      g_printerr ("ferryd: %s\n", error->message);
+      g_clear_object (&ctx.listener);
+      return 1;
     }
   ctx.engine = ferryd_engine_new (ctx.daemon);
   ctx.authority = ferryd_authority_new ();

@@ -64,7 +64,8 @@ struct _FerrydBackendInterface
   /* For Check: why the hypervisor would refuse to migrate running
    * @domain (its own words; empty when nothing blocks) and how fast the
    * guest dirties its memory, bytes/s (0 = not measured), from a sample
-   * of about half a second. */
+   * of about half a second. Optional: without it, nothing blocks and the
+   * rate is 0 (unknown). */
   void (*sample_domain_async) (FerrydBackend *self,
                                FerrydDomain *domain,
                                GCancellable *cancellable,
