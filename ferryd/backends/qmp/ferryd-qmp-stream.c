@@ -859,11 +859,11 @@ incoming_launched_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   if (self->storage)
     {
       g_auto (GStrv) images = ferryd_qmp_storage_list_images (self->storage);
-
-      ferryd_qemu_note_incoming_images (qemu, (const char *const *) images);
-      /* Disks are served before the memory stream is awaited (§3.5). */
       PrepareData *data = g_task_get_task_data (task);
 
+      ferryd_qemu_note_incoming_images (qemu, (const char *const *) images);
+      /* Disks are served before the memory stream is awaited (§3.5),
+       * over TLS when the memory stream is. */
       ferryd_qmp_storage_export_async (self->storage, get_qmp (self), self->data_host,
                                        data->tls_dir, NULL, disks_exported_cb,
                                        g_steal_pointer (&task));
