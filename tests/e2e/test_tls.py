@@ -497,8 +497,9 @@ class TlsTest(ferrytest.TwoHostTestCase):
             append='wss=4 rate=1 hb=200 disk=256 dstart=%d dsize=256' %
             test_storage.DSTART_KIB)
         ferrytest.wait_for(
-            lambda: ferrytest.heartbeats(self.a.console_log(name))[-1].get(
-                'dgen', 0) >= 2, 30, 0.1, msg='guest does not sweep its disk')
+            lambda: max([hb.get('dgen', 0) for hb in ferrytest.heartbeats(
+                self.a.console_log(name))] or [0]) >= 2, 30, 0.1,
+            msg='guest does not sweep its disk')
         # every TCP payload on the loopback (memory, NBD, D-Bus)
         sniffer = Sniffer(None, limit=64 << 20)
         self.addCleanup(sniffer.close)
