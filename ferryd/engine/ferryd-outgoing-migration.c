@@ -449,14 +449,7 @@ choose_features (FerrydOutgoingMigration *self, const char *const *peer_caps, GE
     g_strv_builder_add (features, "auto-converge");
   if (o->copy_storage != FERRYD_COPY_STORAGE_NONE)
     {
-      /* The disks' NBD link is not encrypted yet: never clear text
-       * when TLS was asked for. */
-      if (o->tls)
-        {
-          g_set_error_literal (error, FERRY_ERROR, FERRY_ERROR_NOT_SUPPORTED,
-                               "Copying storage over TLS is not implemented yet");
-          return NULL;
-        }
+      /* With "tls" the disks' NBD link is TLS too (the backend's). */
       if (!g_strv_contains (local_caps, "storage-mirror") ||
           (peer_caps && !g_strv_contains (peer_caps, "storage-mirror")))
         {

@@ -3,8 +3,9 @@
 """TLS end to end (DESIGN §3, §4a, §5): a tls:// destination reached over
 mutual x509 TLS, the data stream TLS on both QEMUs, peers from another
 CA, with an expired certificate or under a wrong host name refused before
-any Peer method runs, a TLS peer limited to the Peer interface, and cancel
-and a killed destination behaving as without TLS.
+any Peer method runs, a TLS peer limited to the Peer interface, cancel
+and a killed destination behaving as without TLS, and a disk copied over
+an NBD stream that is TLS too.
 
 Hosts A and B hold certificates of one throw-away CA, host C of another;
 B listens with --tls-listen on 127.0.0.1."""
@@ -21,6 +22,7 @@ from gi.repository import Gio, GLib
 
 import ferrypki
 import ferrytest
+import test_storage
 from ferrytest import (DOMAIN_IFACE, ERR, MANAGER_IFACE, MIGRATION_IFACE,
                        PEER_IFACE, ROOT_PATH)
 
@@ -36,9 +38,10 @@ class Sniffer:
     packet capture sees it (AF_PACKET, root), in arrival order."""
 
     def __init__(self, port, limit=256 << 10):
-        self.port = port
+        self.port = port  # None: every port, each in streams[port]
         self.limit = limit
         self.data = bytearray()
+        self.streams = {}
         self.sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW,
                                   socket.ntohs(0x0003))
         # room for bursts while the reader waits for a busy CPU
@@ -66,8 +69,12 @@ class Sniffer:
             if len(tcp) < 20:
                 continue
             dport = struct.unpack('!H', tcp[2:4])[0]
-            if dport == self.port:
-                self.data += tcp[(tcp[12] >> 4) * 4:]
+            payload = tcp[(tcp[12] >> 4) * 4:]
+            if self.port is None and payload:
+                self.streams.setdefault(dport, bytearray()).extend(payload)
+                self.data += payload
+            elif dport == self.port:
+                self.data += payload
 
     def close(self):
         self._stop = True
@@ -476,6 +483,76 @@ class TlsTest(ferrytest.TwoHostTestCase):
         for hb in ferrytest.heartbeats(self.a.console_log(name)):
             self.assertEqual(hb.get('err'), 0, hb)
         self.a.call(dom_a, DOMAIN_IFACE, 'Shutdown', timeout=30)
+
+    def test_10_storage_copy_over_tls(self):
+        # copy-storage over a tls:// destination: the disks' NBD stream
+        # (its port chosen by B) is TLS as well as the memory's
+        name = 'tlsdisk'
+        image_a = os.path.join(self.a.state_dir, 'images', name + '.qcow2')
+        image_b = os.path.join(self.b.state_dir, 'images', name + '.qcow2')
+        test_storage.make_image(image_a)
+        dom_a = ferrytest.start_guest(
+            self.a, name, memory=48, machine='pc',
+            extra='[Disk vda]\nPath=%s.qcow2\nFormat=qcow2\nBus=ide\n' % name,
+            append='wss=4 rate=1 hb=200 disk=256 dstart=%d dsize=256' %
+            test_storage.DSTART_KIB)
+        ferrytest.wait_for(
+            lambda: max([hb.get('dgen', 0) for hb in ferrytest.heartbeats(
+                self.a.console_log(name))] or [0]) >= 2, 30, 0.1,
+            msg='guest does not sweep its disk')
+        # every TCP payload on the loopback (memory, NBD, D-Bus)
+        sniffer = Sniffer(None, limit=64 << 20)
+        self.addCleanup(sniffer.close)
+        path = self.migrate(name, {
+            'copy-storage': GLib.Variant('s', 'all')}, dest=self.dest)
+        props = self.wait_final(path)
+        sniffer.close()
+        self.assertEqual(props['State'], 'completed', props)
+        for feature in ('tls', 'storage-mirror'):
+            self.assertIn(feature, props['Statistics']['features'])
+        # NBD's client starts in clear ("IHAVEOPT" options); the first it
+        # asks for must be STARTTLS (option 5), and TLS records follow
+        # (the client's stream: its 4 flag bytes, then its first option)
+        nbd = [bytes(d) for d in sniffer.streams.values()
+               if d[4:12] == b'IHAVEOPT']
+        self.assertTrue(nbd, 'no NBD client stream seen')
+        starttls = b'IHAVEOPT\0\0\0\x05\0\0\0\0'
+        for d in nbd:
+            self.assertEqual(d[4:20], starttls, 'first option %r' % d[4:20])
+            self.assertEqual(d[20:22], b'\x16\x03', 'after STARTTLS %r' %
+                             d[20:36])
+        self.assertGreater(max(len(d) for d in nbd), 1 << 20,
+                           'disk copy not captured')
+        # and nothing on the loopback shows the disk's data in clear
+        for pattern, _, _ in test_storage.PREWRITTEN:
+            self.assertNotIn(bytes([pattern]) * 4096, sniffer.data,
+                             'pattern 0x%x in clear' % pattern)
+        # the guest beats on B, its memory and disk checks without error
+        self.a.wait_state(dom_a, 'shutoff', 10)
+        last_a = ferrytest.heartbeats(self.a.console_log(name))[-1]
+        hb_b = ferrytest.wait_heartbeats(self.b, name, 3, 30)
+        self.assertEqual(hb_b[0]['n'], last_a['n'] + 1)
+        for hb in hb_b:
+            self.assertEqual(hb.get('err'), 0, hb)
+            self.assertEqual(hb.get('derr'), 0, hb)
+        # the images: identical outside the region the guest rewrites
+        ferrytest.kill_and_reap(self.b.qemu_pid(name))
+        self.b.wait_state(ferrytest.domain_path(name), 'shutoff', 15)
+        copies = []
+        for image in (image_a, image_b):
+            copy = os.path.join(self.tmp, os.path.basename(
+                os.path.dirname(os.path.dirname(image))) + '-disk.qcow2')
+            shutil.copyfile(image, copy)
+            test_storage.run('qemu-io', '-f', 'qcow2', '-c',
+                             'write -q -z %d %d' % (
+                                 test_storage.DSTART_KIB << 10, 256 << 10),
+                             copy)
+            copies.append(copy)
+        res = subprocess.run(['qemu-img', 'compare', '-f', 'qcow2', '-F',
+                              'qcow2'] + copies, capture_output=True,
+                             text=True)
+        self.assertEqual(res.returncode, 0, res.stdout + res.stderr)
+
 
 if __name__ == '__main__':
     ferrytest.main()

@@ -17,6 +17,7 @@
 
 #include "ferry-error.h"
 #include "ferryd-qmp-batch.h"
+#include "ferryd-qmp-tls.h"
 
 typedef struct
 {
@@ -42,6 +43,7 @@ struct _FerrydQmpStorage
   gboolean mirroring; /* jobs were asked for and have not all ended */
   gboolean aborted;
   gboolean synchronous; /* write-blocking mirrors: never capped */
+  gboolean tls_loaded;  /* this QEMU's TLS credentials were loaded here */
   GTask *mirror_task;   /* until every mirror is ready */
   GTask *complete_task; /* until every mirror has ended */
   /* the copy rate, from the last two samples */
@@ -368,6 +370,7 @@ void
 ferryd_qmp_storage_export_async (FerrydQmpStorage *self,
                                  FerrydQmp *qmp,
                                  const char *host,
+                                 const char *tls_dir,
                                  GCancellable *cancellable,
                                  GAsyncReadyCallback callback,
                                  gpointer user_data)
@@ -402,6 +405,14 @@ ferryd_qmp_storage_export_async (FerrydQmpStorage *self,
   json_object_set_object_member (addr, "data", data);
   args = json_object_new ();
   json_object_set_object_member (args, "addr", addr);
+  /* With TLS the server admits only a client that shows a certificate
+   * of the CA (verify-peer): no clear-text NBD at all. */
+  if (tls_dir)
+    {
+      json_object_set_string_member (args, "tls-creds",
+                                     ferryd_qmp_tls_load (qmp, batch, tls_dir, TRUE));
+      self->tls_loaded = TRUE;
+    }
   ferryd_qmp_batch_add (batch, "nbd-server-start", args);
   for (guint i = 0; i < self->disks->len; i++)
     {
@@ -490,9 +501,11 @@ ferryd_qmp_storage_mirror_async (FerrydQmpStorage *self,
                                  gboolean incremental,
                                  gboolean synchronous_writes,
                                  guint64 max_bandwidth,
+                                 const char *tls_dir,
                                  GAsyncReadyCallback callback,
                                  gpointer user_data)
 {
+  const char *tls_creds = NULL;
   GTask *task = g_task_new (self, NULL, callback, user_data);
   g_auto (GStrv) parts = g_strsplit (uri, ":", 3);
   FerrydQmpBatch *batch;
@@ -517,6 +530,11 @@ ferryd_qmp_storage_mirror_async (FerrydQmpStorage *self,
   self->mirror_task = task;
   self->mirroring = TRUE;
   batch = ferryd_qmp_batch_new ();
+  if (tls_dir)
+    {
+      tls_creds = ferryd_qmp_tls_load (qmp, batch, tls_dir, FALSE);
+      self->tls_loaded = TRUE;
+    }
   for (guint i = 0; i < self->disks->len; i++)
     {
       Disk *disk = g_ptr_array_index (self->disks, i);
@@ -533,6 +551,13 @@ ferryd_qmp_storage_mirror_async (FerrydQmpStorage *self,
       json_object_set_string_member (args, "node-name", target);
       json_object_set_string_member (args, "export", disk->id);
       json_object_set_object_member (args, "server", server);
+      /* The destination's certificate must name its data host, as for
+       * the memory stream (QEMU's default too, said here for clarity). */
+      if (tls_creds)
+        {
+          json_object_set_string_member (args, "tls-creds", tls_creds);
+          json_object_set_string_member (args, "tls-hostname", parts[1]);
+        }
       ferryd_qmp_batch_add (batch, "blockdev-add", args);
 
       args = json_object_new ();
@@ -666,6 +691,12 @@ ferryd_qmp_storage_set_speed (FerrydQmpStorage *self, guint64 max_bandwidth)
       json_object_set_int_member (args, "speed", (gint64) max_bandwidth);
       ferryd_qmp_send (self->qmp, "block-job-set-speed", args);
     }
+}
+
+gboolean
+ferryd_qmp_storage_has_tls (FerrydQmpStorage *self)
+{
+  return self->tls_loaded;
 }
 
 gboolean

@@ -37,11 +37,13 @@ void ferryd_qmp_storage_create_images_async (FerrydQmpStorage *self,
 gboolean ferryd_qmp_storage_create_images_finish (FerrydQmpStorage *self,
                                                   GAsyncResult *result,
                                                   GError **error);
-/* Serve the disks of the QEMU behind @qmp on @host; returns the address
- * the source connects to ("nbd:HOST:PORT"). */
+/* Serve the disks of the QEMU behind @qmp on @host, over TLS with the
+ * credentials in @tls_dir unless NULL; returns the address the source
+ * connects to ("nbd:HOST:PORT"). */
 void ferryd_qmp_storage_export_async (FerrydQmpStorage *self,
                                       FerrydQmp *qmp,
                                       const char *host,
+                                      const char *tls_dir,
                                       GCancellable *cancellable,
                                       GAsyncReadyCallback callback,
                                       gpointer user_data);
@@ -58,13 +60,16 @@ void ferryd_qmp_storage_remove_images (FerrydQmpStorage *self);
 
 /* Mirror every disk to the export at @uri, within @max_bandwidth
  * (bytes/s, 0 = unlimited) unless writes are synchronous (QEMU would
- * count the guest's writes against it); done when all are in sync. */
+ * count the guest's writes against it), over TLS with the credentials
+ * in @tls_dir unless NULL (the export's certificate must name @uri's
+ * host); done when all are in sync. */
 void ferryd_qmp_storage_mirror_async (FerrydQmpStorage *self,
                                       FerrydQmp *qmp,
                                       const char *uri,
                                       gboolean incremental,
                                       gboolean synchronous_writes,
                                       guint64 max_bandwidth,
+                                      const char *tls_dir,
                                       GAsyncReadyCallback callback,
                                       gpointer user_data);
 gboolean
@@ -81,6 +86,9 @@ void ferryd_qmp_storage_abort (FerrydQmpStorage *self);
 /* A new cap on the link (SetMaxBandwidth): the mirrors' too, as at
  * their start (not with synchronous writes). */
 void ferryd_qmp_storage_set_speed (FerrydQmpStorage *self, guint64 max_bandwidth);
+/* Whether this loaded the QEMU's TLS credentials (ferryd_qmp_tls_load()),
+ * for the memory stream to use rather than load again. */
+gboolean ferryd_qmp_storage_has_tls (FerrydQmpStorage *self);
 /* Whether mirrors run now (so their figures are worth asking for). */
 gboolean ferryd_qmp_storage_is_copying (FerrydQmpStorage *self);
 /* Ask QEMU for the mirrors' figures. */

@@ -415,9 +415,10 @@ migrate_sent_cb (GObject *source, GAsyncResult *result, gpointer user_data)
     g_task_return_boolean (task, TRUE);
 }
 
-/* What starts the memory stream: capabilities, parameters, migrate. */
+/* What starts the memory stream: capabilities, parameters, migrate.
+ * @tls_loaded: the disks' copy already loaded the TLS credentials. */
 static FerrydQmpBatch *
-migrate_batch (FerrydQmpStream *self, const FerrydStreamTuning *t)
+migrate_batch (FerrydQmpStream *self, const FerrydStreamTuning *t, gboolean tls_loaded)
 {
   FerrydQmpBatch *batch;
   JsonObject *params;
@@ -439,7 +440,11 @@ migrate_batch (FerrydQmpStream *self, const FerrydStreamTuning *t)
 
   batch = ferryd_qmp_batch_new ();
   ferryd_qmp_batch_add (batch, "migrate-set-capabilities", capabilities_args (t->features, TRUE));
-  ferryd_qmp_tls_setup (get_qmp (self), batch, params, t->tls_dir, FALSE);
+  /* Not loaded again under the NBD client that uses them. */
+  if (tls_loaded)
+    ferryd_qmp_tls_use (params, TRUE);
+  else
+    ferryd_qmp_tls_setup (get_qmp (self), batch, params, t->tls_dir, FALSE);
   ferryd_qmp_batch_add (batch, "migrate-set-parameters", params);
   migrate = json_object_new ();
   json_object_set_string_member (migrate, "uri", t->uri);
@@ -494,8 +499,8 @@ stream_start_async (FerrydStream *stream,
   if (t->storage_uri == NULL)
     {
       self->migrate_sent = TRUE;
-      ferryd_qmp_batch_run_async (migrate_batch (self, t), get_qmp (self), NULL, migrate_sent_cb,
-                                  g_steal_pointer (&task));
+      ferryd_qmp_batch_run_async (migrate_batch (self, t, FALSE), get_qmp (self), NULL,
+                                  migrate_sent_cb, g_steal_pointer (&task));
       return;
     }
   /* Disks first: the memory follows once every mirror is in sync, so
@@ -503,10 +508,14 @@ stream_start_async (FerrydStream *stream,
   g_clear_object (&self->storage);
   self->storage = ferryd_qmp_storage_new (live_config (self),
                                           ferryd_domain_get_state_dir (self->domain), t->disks);
-  self->pending_batch = migrate_batch (self, t);
   self->start_task = g_steal_pointer (&task);
+  /* The disks go over TLS when the memory does: never a clear NBD link
+   * beside an encrypted memory stream. (The mirror's task returns from
+   * an idle at the earliest, after the batch below is built.) */
   ferryd_qmp_storage_mirror_async (self->storage, get_qmp (self), t->storage_uri, t->incremental,
-                                   t->synchronous_writes, t->max_bandwidth, disks_in_sync_cb, self);
+                                   t->synchronous_writes, t->max_bandwidth, t->tls_dir,
+                                   disks_in_sync_cb, self);
+  self->pending_batch = migrate_batch (self, t, ferryd_qmp_storage_has_tls (self->storage));
 }
 
 static gboolean
@@ -850,11 +859,14 @@ incoming_launched_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   if (self->storage)
     {
       g_auto (GStrv) images = ferryd_qmp_storage_list_images (self->storage);
+      PrepareData *data = g_task_get_task_data (task);
 
       ferryd_qemu_note_incoming_images (qemu, (const char *const *) images);
-      /* Disks are served before the memory stream is awaited (§3.5). */
-      ferryd_qmp_storage_export_async (self->storage, get_qmp (self), self->data_host, NULL,
-                                       disks_exported_cb, g_steal_pointer (&task));
+      /* Disks are served before the memory stream is awaited (§3.5),
+       * over TLS when the memory stream is. */
+      ferryd_qmp_storage_export_async (self->storage, get_qmp (self), self->data_host,
+                                       data->tls_dir, NULL, disks_exported_cb,
+                                       g_steal_pointer (&task));
       return;
     }
   start_incoming (g_steal_pointer (&task));
@@ -909,7 +921,11 @@ start_incoming (GTask *task)
         if (g_strcmp0 (data->compression, "none") != 0)
           json_object_set_string_member (params, "multifd-compression", data->compression);
       }
-    ferryd_qmp_tls_setup (get_qmp (self), batch, params, data->tls_dir, TRUE);
+    /* Not loaded again under the NBD server that uses them. */
+    if (self->storage && ferryd_qmp_storage_has_tls (self->storage))
+      ferryd_qmp_tls_use (params, TRUE);
+    else
+      ferryd_qmp_tls_setup (get_qmp (self), batch, params, data->tls_dir, TRUE);
     ferryd_qmp_batch_add (batch, "migrate-set-parameters", params);
   }
   /* The source's migrate-uri is where it will connect: listen exactly

@@ -6,6 +6,16 @@
 
 G_BEGIN_DECLS
 
+/* Queue on @batch a fresh tls-creds-x509 object from the files in
+ * @tls_dir (endpoint server or client), replacing one of an earlier
+ * migration of the same QEMU; returns its id, for what else (the NBD
+ * server or client of the disks) goes over TLS. */
+const char *
+ferryd_qmp_tls_load (FerrydQmp *qmp, FerrydQmpBatch *batch, const char *tls_dir, gboolean server);
+/* Set "tls-creds" in @params (a migrate-set-parameters' arguments): the
+ * object ferryd_qmp_tls_load() queued when @tls, else "" (clear). */
+void ferryd_qmp_tls_use (JsonObject *params, gboolean tls);
+
 /* Make this migration's stream TLS (@tls_dir non-NULL) or clear (NULL):
  * queues on @batch a fresh tls-creds-x509 object from the files in
  * @tls_dir (the listening end is the @server), verifying the other end's
