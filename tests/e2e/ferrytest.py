@@ -21,6 +21,7 @@ import atexit
 import ctypes
 import os
 import re
+import select
 import shutil
 import signal
 import subprocess
@@ -198,6 +199,42 @@ def _pdeathsig():
         libc.prctl(1, signal.SIGKILL)   # PR_SET_PDEATHSIG
     except Exception:  # noqa: BLE001
         pass
+
+
+def start_dbus_daemon(argv, what, log_tail=lambda: '', **popen_kw):
+    """Start dbus-daemon (argv, possibly behind a setpriv) and return its
+    Popen once it accepts connections.  dbus-daemon prints its address on
+    the --print-address pipe only after listen(); its socket file appears
+    at bind(), before that, and a connection in between is refused."""
+    ready_r, ready_w = os.pipe()
+    proc = None
+    try:
+        proc = subprocess.Popen(argv + ['--print-address=%d' % ready_w],
+                                pass_fds=(ready_w,), **popen_kw)
+        os.close(ready_w)
+        ready_w = -1
+        printed = bytearray()
+
+        def listening():
+            if select.select([ready_r], [], [], 0)[0]:
+                printed.extend(os.read(ready_r, 4096))
+                if b'\n' in printed:
+                    return True
+            if proc.poll() is not None:
+                raise RuntimeError('%s exited (%s):\n%s'
+                                   % (what, proc.returncode, log_tail()))
+            return False
+        wait_for(listening, 10, 0.02, '%s listening' % what)
+        return proc
+    except BaseException:
+        if proc is not None and proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        raise
+    finally:
+        os.close(ready_r)
+        if ready_w >= 0:
+            os.close(ready_w)
 
 
 def _proc_state(pid):
@@ -427,19 +464,13 @@ class Host:
         _stop_if_terminating()
         t = time.monotonic()
         with open(self.dbus_log, 'ab') as out:
-            self.dbus_proc = subprocess.Popen(
+            self.dbus_proc = start_dbus_daemon(
                 ['dbus-daemon', '--config-file=' + conf, '--nofork',
                  '--nopidfile'],
-                stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                preexec_fn=_pdeathsig)
-
-        def up():
-            if self.dbus_proc.poll() is not None:
-                raise RuntimeError('dbus-daemon of host %s exited (%s):\n%s'
-                                   % (self.name, self.dbus_proc.returncode,
-                                      _tail(self.dbus_log)))
-            return os.path.exists(self.bus_socket)
-        wait_for(up, 10, 0.02, 'dbus-daemon socket of host %s' % self.name)
+                'dbus-daemon of host %s' % self.name,
+                lambda: _tail(self.dbus_log),
+                stdin=subprocess.DEVNULL, stdout=out,
+                stderr=subprocess.STDOUT, preexec_fn=_pdeathsig)
         self.bus()
         log('host %s: bus up in %.2fs at %s' % (self.name,
                                                time.monotonic() - t,

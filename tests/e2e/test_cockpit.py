@@ -106,15 +106,12 @@ class Browser:
             os.chown(bus_dir, uid, uid)
             argv = ['setpriv', '--reuid=%d' % uid, '--regid=%d' % uid,
                     '--clear-groups'] + argv
-        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
-                                stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL,
-                                start_new_session=True)
+        proc = ferrytest.start_dbus_daemon(
+            argv, 'session bus in %s' % bus_dir,
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL, start_new_session=True)
         address = 'unix:path=' + os.path.join(bus_dir, 'socket')
         self.session_buses[uid] = (proc, address)
-        ferrytest.wait_for(
-            lambda: os.path.exists(os.path.join(bus_dir, 'socket')), 10,
-            0.02, 'session bus in %s' % bus_dir)
         return address
 
     def start_ws(self, uid=None):
