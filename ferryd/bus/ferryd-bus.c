@@ -249,7 +249,7 @@ start_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr (GDBusMethodInvocation) invocation = user_data;
   g_autoptr (GError) error = NULL;
 
-  if (!ferryd_backend_start_domain_finish (FERRYD_BACKEND (source), result, &error))
+  if (!ferryd_domain_start_finish (FERRYD_DOMAIN (source), result, &error))
     return_error (invocation, error);
   else
     g_dbus_method_invocation_return_value (invocation, NULL);
@@ -261,8 +261,7 @@ domain_start (gpointer object, GDBusMethodInvocation *invocation)
   FerrydDomain *domain = domain_for_invocation (object, invocation);
 
   if (domain)
-    ferryd_backend_start_domain_async (ferryd_backend_for_domain (domain), domain, NULL, start_cb,
-                                       g_object_ref (invocation));
+    ferryd_domain_start_async (domain, NULL, start_cb, g_object_ref (invocation));
 }
 
 static void
@@ -271,7 +270,7 @@ shutdown_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr (GDBusMethodInvocation) invocation = user_data;
   g_autoptr (GError) error = NULL;
 
-  if (!ferryd_backend_shutdown_domain_finish (FERRYD_BACKEND (source), result, &error))
+  if (!ferryd_domain_shutdown_finish (FERRYD_DOMAIN (source), result, &error))
     return_error (invocation, error);
   else
     g_dbus_method_invocation_return_value (invocation, NULL);
@@ -283,8 +282,7 @@ domain_shutdown (gpointer object, GDBusMethodInvocation *invocation)
   FerrydDomain *domain = domain_for_invocation (object, invocation);
 
   if (domain)
-    ferryd_backend_shutdown_domain_async (ferryd_backend_for_domain (domain), domain, NULL,
-                                          shutdown_cb, g_object_ref (invocation));
+    ferryd_domain_shutdown_async (domain, NULL, shutdown_cb, g_object_ref (invocation));
 }
 
 static void

@@ -31,40 +31,6 @@ ferryd_backend_create_domain (FerrydBackend *self,
 }
 
 void
-ferryd_backend_start_domain_async (FerrydBackend *self,
-                                   FerrydDomain *domain,
-                                   GCancellable *cancellable,
-                                   GAsyncReadyCallback callback,
-                                   gpointer user_data)
-{
-  FERRYD_BACKEND_GET_IFACE (self)->start_domain_async (self, domain, cancellable, callback,
-                                                       user_data);
-}
-
-gboolean
-ferryd_backend_start_domain_finish (FerrydBackend *self, GAsyncResult *result, GError **error)
-{
-  return FERRYD_BACKEND_GET_IFACE (self)->start_domain_finish (self, result, error);
-}
-
-void
-ferryd_backend_shutdown_domain_async (FerrydBackend *self,
-                                      FerrydDomain *domain,
-                                      GCancellable *cancellable,
-                                      GAsyncReadyCallback callback,
-                                      gpointer user_data)
-{
-  FERRYD_BACKEND_GET_IFACE (self)->shutdown_domain_async (self, domain, cancellable, callback,
-                                                          user_data);
-}
-
-gboolean
-ferryd_backend_shutdown_domain_finish (FerrydBackend *self, GAsyncResult *result, GError **error)
-{
-  return FERRYD_BACKEND_GET_IFACE (self)->shutdown_domain_finish (self, result, error);
-}
-
-void
 ferryd_backend_reattach (FerrydBackend *self, FerrydDaemon *daemon)
 {
   if (FERRYD_BACKEND_GET_IFACE (self)->reattach)

@@ -34,18 +34,6 @@ struct _FerrydBackendInterface
                                   FerrydDomainConfig *config,
                                   const char *state_dir,
                                   const char *runtime_dir);
-  void (*start_domain_async) (FerrydBackend *self,
-                              FerrydDomain *domain,
-                              GCancellable *cancellable,
-                              GAsyncReadyCallback callback,
-                              gpointer user_data);
-  gboolean (*start_domain_finish) (FerrydBackend *self, GAsyncResult *result, GError **error);
-  void (*shutdown_domain_async) (FerrydBackend *self,
-                                 FerrydDomain *domain,
-                                 GCancellable *cancellable,
-                                 GAsyncReadyCallback callback,
-                                 gpointer user_data);
-  gboolean (*shutdown_domain_finish) (FerrydBackend *self, GAsyncResult *result, GError **error);
   /* At start-up: find the guests a previous ferryd ran that still run,
    * and hand each to its domain (ferryd_daemon_domain_for_running). */
   void (*reattach) (FerrydBackend *self, FerrydDaemon *daemon);
@@ -119,20 +107,6 @@ FerrydDomain *ferryd_backend_create_domain (FerrydBackend *self,
                                             FerrydDomainConfig *config,
                                             const char *state_dir,
                                             const char *runtime_dir);
-void ferryd_backend_start_domain_async (FerrydBackend *self,
-                                        FerrydDomain *domain,
-                                        GCancellable *cancellable,
-                                        GAsyncReadyCallback callback,
-                                        gpointer user_data);
-gboolean
-ferryd_backend_start_domain_finish (FerrydBackend *self, GAsyncResult *result, GError **error);
-void ferryd_backend_shutdown_domain_async (FerrydBackend *self,
-                                           FerrydDomain *domain,
-                                           GCancellable *cancellable,
-                                           GAsyncReadyCallback callback,
-                                           gpointer user_data);
-gboolean
-ferryd_backend_shutdown_domain_finish (FerrydBackend *self, GAsyncResult *result, GError **error);
 void ferryd_backend_reattach (FerrydBackend *self, FerrydDaemon *daemon);
 gboolean ferryd_backend_accept_incoming (FerrydBackend *self,
                                          const FerrydDomainConfig *live,

@@ -41,63 +41,6 @@ backend_create_domain (FerrydBackend *backend,
   return ferryd_qmp_domain_new (backend_get_name (backend), config, state_dir, runtime_dir);
 }
 
-static void
-start_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  g_autoptr (GTask) task = user_data;
-  GError *error = NULL;
-
-  if (ferryd_domain_start_finish (FERRYD_DOMAIN (source), result, &error))
-    g_task_return_boolean (task, TRUE);
-  else
-    g_task_return_error (task, error);
-}
-
-static void
-shutdown_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  g_autoptr (GTask) task = user_data;
-  GError *error = NULL;
-
-  if (ferryd_domain_shutdown_finish (FERRYD_DOMAIN (source), result, &error))
-    g_task_return_boolean (task, TRUE);
-  else
-    g_task_return_error (task, error);
-}
-
-static void
-backend_start_domain_async (FerrydBackend *backend,
-                            FerrydDomain *domain,
-                            GCancellable *cancellable,
-                            GAsyncReadyCallback callback,
-                            gpointer user_data)
-{
-  GTask *task = g_task_new (backend, cancellable, callback, user_data);
-
-  g_task_set_source_tag (task, backend_start_domain_async);
-  ferryd_domain_start_async (domain, cancellable, start_done_cb, task);
-}
-
-static void
-backend_shutdown_domain_async (FerrydBackend *backend,
-                               FerrydDomain *domain,
-                               GCancellable *cancellable,
-                               GAsyncReadyCallback callback,
-                               gpointer user_data)
-{
-  GTask *task = g_task_new (backend, cancellable, callback, user_data);
-
-  g_task_set_source_tag (task, backend_shutdown_domain_async);
-  ferryd_domain_shutdown_async (domain, cancellable, shutdown_done_cb, task);
-}
-
-static gboolean
-backend_domain_finish (FerrydBackend *backend, GAsyncResult *result, GError **error)
-{
-  g_return_val_if_fail (g_task_is_valid (result, backend), FALSE);
-  return ferryd_qmp_propagate_boolean (G_TASK (result), error);
-}
-
 typedef struct
 {
   FerrydDaemon *daemon;
@@ -349,10 +292,6 @@ ferryd_qmp_backend_iface_init (FerrydBackendInterface *iface)
 {
   iface->get_name = backend_get_name;
   iface->create_domain = backend_create_domain;
-  iface->start_domain_async = backend_start_domain_async;
-  iface->start_domain_finish = backend_domain_finish;
-  iface->shutdown_domain_async = backend_shutdown_domain_async;
-  iface->shutdown_domain_finish = backend_domain_finish;
   iface->reattach = backend_reattach;
   iface->accept_incoming = backend_accept_incoming;
   iface->list_accelerators = backend_list_accelerators;
