@@ -44,6 +44,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 SRC_ROOT = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(SRC_ROOT, 'tests', 'e2e'))
 
+import benchlib  # noqa: E402
+
 import ferrytest  # noqa: E402
 from ferrytest import DOMAIN_IFACE, MANAGER_IFACE  # noqa: E402
 from ferrytest import MIGRATION_IFACE, ROOT_PATH  # noqa: E402
@@ -294,28 +296,17 @@ def main():
     ap.add_argument('--json', help='write the raw results here')
     args = ap.parse_args()
     bd = os.path.abspath(args.build_dir)
-    defaults = {
-        'FERRYD': os.path.join(bd, 'ferryd', 'ferryd'),
-        'FERRYCTL': os.path.join(bd, 'ferryctl', 'ferryctl'),
-        'FERRY_TEST_GUEST': os.path.join(bd, 'tests', 'guest',
-                                         'ferry-test-guest.elf'),
-        'FERRY_POLICY': os.path.join(bd, 'data', 'polkit',
-                                     'org.ferryvm.ferry1.policy'),
-        'FERRY_BUS_POLICY': os.path.join(SRC_ROOT, 'data', 'dbus',
-                                         'org.ferryvm.Ferry1.conf'),
-        'GI_TYPELIB_PATH': os.path.join(bd, 'libferry'),
-        'LD_LIBRARY_PATH': os.path.join(bd, 'libferry'),
-    }
-    for k, v in defaults.items():
-        os.environ.setdefault(k, v)
+    benchlib.use_build(bd,
+                       FERRYCTL=os.path.join(bd, 'ferryctl', 'ferryctl'),
+                       GI_TYPELIB_PATH=os.path.join(bd, 'libferry'),
+                       LD_LIBRARY_PATH=os.path.join(bd, 'libferry'))
     args.ferryctl = os.environ['FERRYCTL']
     for k in ('FERRYD', 'FERRYCTL', 'FERRY_TEST_GUEST'):
         if not os.path.exists(os.environ[k]):
             sys.exit('%s=%s not built (ninja -C %s)' % (k, os.environ[k], bd))
     if not os.path.exists(os.path.join(bd, 'libferry', 'Ferry-1.0.typelib')):
         sys.exit('Ferry-1.0.typelib not built in %s/libferry' % bd)
-    if os.geteuid() != 0:
-        sys.exit('run as root')
+    benchlib.require_root('client-cost')
     ferrytest.install_signal_teardown()
 
     tmp = tempfile.mkdtemp(prefix='ferry-client-cost-')

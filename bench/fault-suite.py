@@ -31,6 +31,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 SRC_ROOT = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(SRC_ROOT, 'tests', 'e2e'))
 
+import benchlib  # noqa: E402
+
 PRECOPY_GUEST = 'wss=48 rate=0 hb=200'
 POSTCOPY_GUEST = 'wss=32 rate=20 hb=200'
 FINAL = ('completed', 'failed', 'cancelled')
@@ -442,19 +444,8 @@ def main():
     ap.add_argument('--only', default='',
                     help='comma-separated fault keys (default: all)')
     args = ap.parse_args()
-    bd = os.path.abspath(args.build_dir)
-    for k, v in {
-        'FERRYD': os.path.join(bd, 'ferryd', 'ferryd'),
-        'FERRY_TEST_GUEST': os.path.join(bd, 'tests', 'guest',
-                                         'ferry-test-guest.elf'),
-        'FERRY_POLICY': os.path.join(bd, 'data', 'polkit',
-                                     'org.ferryvm.ferry1.policy'),
-        'FERRY_BUS_POLICY': os.path.join(SRC_ROOT, 'data', 'dbus',
-                                         'org.ferryvm.Ferry1.conf'),
-    }.items():
-        os.environ.setdefault(k, v)
-    if os.geteuid() != 0:
-        sys.exit('run as root')
+    benchlib.use_build(args.build_dir)
+    benchlib.require_root('fault-suite')
     import ferrytest
     from gi.repository import GLib
     ferrytest.require_environment(guest=True)

@@ -42,6 +42,8 @@ SRC_ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(SRC_ROOT, 'tests', 'e2e'))
 
+import benchlib  # noqa: E402
+
 import lvhost  # noqa: E402
 
 MEMORY = 256
@@ -313,17 +315,9 @@ def main():
     ap.add_argument('--build-dir', default=os.path.join(SRC_ROOT, 'build'))
     ap.add_argument('--json', help='write the raw results here')
     args = ap.parse_args()
-    b = args.build_dir
-    os.environ.setdefault('FERRYD', os.path.join(b, 'ferryd', 'ferryd'))
-    os.environ.setdefault('FERRY_TEST_GUEST', os.path.join(
-        b, 'tests', 'guest', 'ferry-test-guest.elf'))
-    os.environ.setdefault('FERRY_POLICY', os.path.join(
-        b, 'data', 'polkit', 'org.ferryvm.ferry1.policy'))
-    os.environ.setdefault('FERRY_BUS_POLICY', os.path.join(
-        SRC_ROOT, 'data', 'dbus', 'org.ferryvm.Ferry1.conf'))
+    benchlib.use_build(args.build_dir)
     args.guest = os.environ['FERRY_TEST_GUEST']
-    if os.geteuid() != 0:
-        sys.exit('libvirt-bench: run as root')
+    benchlib.require_root('libvirt-bench')
     tmp = tempfile.mkdtemp(prefix='ferry-lvbench-')
     os.chmod(tmp, 0o755)
     bench = Bench(args, tmp)

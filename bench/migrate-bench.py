@@ -36,6 +36,8 @@ SRC_ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(SRC_ROOT, 'tests', 'e2e'))
 
+import benchlib  # noqa: E402
+
 import lvhost  # noqa: E402
 import qmpclient  # noqa: E402
 from qmpclient import QMP, event_time, is_event  # noqa: E402
@@ -841,23 +843,11 @@ def main():
     for t in tools:
         if t not in TOOLS:
             ap.error('unknown tool %s' % t)
-    bd = os.path.abspath(args.build_dir)
-    env_defaults = {
-        'FERRYD': os.path.join(bd, 'ferryd', 'ferryd'),
-        'FERRY_TEST_GUEST': os.path.join(bd, 'tests', 'guest',
-                                         'ferry-test-guest.elf'),
-        'FERRY_POLICY': os.path.join(bd, 'data', 'polkit',
-                                     'org.ferryvm.ferry1.policy'),
-        'FERRY_BUS_POLICY': os.path.join(SRC_ROOT, 'data', 'dbus',
-                                         'org.ferryvm.Ferry1.conf'),
-    }
-    for k, v in env_defaults.items():
-        os.environ.setdefault(k, v)
+    bd = benchlib.use_build(args.build_dir)
     args.guest = os.environ['FERRY_TEST_GUEST']
     if not os.path.exists(args.guest):
         sys.exit('guest %s not built (ninja -C %s)' % (args.guest, bd))
-    if os.geteuid() != 0:
-        sys.exit('run as root')
+    benchlib.require_root('migrate-bench')
 
     if args.keep_tmp:
         os.environ['FERRY_KEEP_TMP'] = '1'

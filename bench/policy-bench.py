@@ -29,6 +29,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 SRC_ROOT = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(SRC_ROOT, 'tests', 'e2e'))
 
+import benchlib  # noqa: E402
+
 MiB = 1 << 20
 LINK = 16 * MiB
 APPEND = 'wss=48 rate=200 hb=200'
@@ -107,19 +109,8 @@ def main():
                     help='a run that has not completed by then is cancelled')
     ap.add_argument('--build-dir', default=os.path.join(SRC_ROOT, 'build'))
     args = ap.parse_args()
-    bd = os.path.abspath(args.build_dir)
-    for k, v in {
-        'FERRYD': os.path.join(bd, 'ferryd', 'ferryd'),
-        'FERRY_TEST_GUEST': os.path.join(bd, 'tests', 'guest',
-                                         'ferry-test-guest.elf'),
-        'FERRY_POLICY': os.path.join(bd, 'data', 'polkit',
-                                     'org.ferryvm.ferry1.policy'),
-        'FERRY_BUS_POLICY': os.path.join(SRC_ROOT, 'data', 'dbus',
-                                         'org.ferryvm.Ferry1.conf'),
-    }.items():
-        os.environ.setdefault(k, v)
-    if os.geteuid() != 0:
-        sys.exit('run as root')
+    benchlib.use_build(args.build_dir)
+    benchlib.require_root('policy-bench')
 
     import ferrytest as ft
     ft.require_environment(guest=True)

@@ -34,6 +34,8 @@ SRC_ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(SRC_ROOT, 'tests', 'e2e'))
 
+import benchlib  # noqa: E402
+
 _spec = importlib.util.spec_from_file_location(
     'migrate_bench', os.path.join(HERE, 'migrate-bench.py'))
 mb = importlib.util.module_from_spec(_spec)
@@ -190,14 +192,8 @@ def main():
     ap.add_argument('--build-dir', default=os.path.join(SRC_ROOT, 'build'))
     args = ap.parse_args()
     variants = args.variants.split(',')
-    bd = args.build_dir
-    os.environ.setdefault('FERRYD', os.path.join(bd, 'ferryd', 'ferryd'))
-    os.environ.setdefault('FERRY_TEST_GUEST', os.path.join(
-        bd, 'tests', 'guest', 'ferry-test-guest.elf'))
-    os.environ.setdefault('FERRY_POLICY', os.path.join(
-        bd, 'data', 'polkit', 'org.ferryvm.ferry1.policy'))
-    os.environ.setdefault('FERRY_BUS_POLICY', os.path.join(
-        SRC_ROOT, 'data', 'dbus', 'org.ferryvm.Ferry1.conf'))
+    bd = benchlib.use_build(args.build_dir)
+    benchlib.require_root('storage-bench')
     args.guest = os.environ['FERRY_TEST_GUEST']
     tmp = tempfile.mkdtemp(prefix='ferry-storage-bench-')
     os.chmod(tmp, 0o755)  # polkitd (its own user) reaches the buses

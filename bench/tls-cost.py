@@ -28,6 +28,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 SRC_ROOT = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(SRC_ROOT, 'tests', 'e2e'))
 
+import benchlib  # noqa: E402
+
 from gi.repository import GLib  # noqa: E402
 
 import ferrypki  # noqa: E402
@@ -134,14 +136,8 @@ def main():
     ap.add_argument('--pause', type=float, default=3.0)
     ap.add_argument('--build-dir', default=os.path.join(SRC_ROOT, 'build'))
     args = ap.parse_args()
-    bd = os.path.abspath(args.build_dir)
-    os.environ.setdefault('FERRYD', os.path.join(bd, 'ferryd', 'ferryd'))
-    os.environ.setdefault('FERRY_TEST_GUEST', os.path.join(
-        bd, 'tests', 'guest', 'ferry-test-guest.elf'))
-    os.environ.setdefault('FERRY_POLICY', os.path.join(
-        bd, 'data', 'polkit', 'org.ferryvm.ferry1.policy'))
-    os.environ.setdefault('FERRY_BUS_POLICY', os.path.join(
-        SRC_ROOT, 'data', 'dbus', 'org.ferryvm.Ferry1.conf'))
+    benchlib.use_build(args.build_dir)
+    benchlib.require_root('tls-cost')
     ferrytest.install_signal_teardown()
     tmp = tempfile.mkdtemp(prefix='ferry-tls-bench-')
     port = free_port()
