@@ -613,6 +613,15 @@ begin_self_contained (FerrydOutgoingMigration *self)
     g_strv_builder_add (features, "multifd");
   if (o->auto_converge)
     g_strv_builder_add (features, "auto-converge");
+  /* what the hypervisor was asked for; a refusal fails the migration */
+  if (o->tls)
+    g_strv_builder_add (features, "tls");
+  if (o->copy_storage != FERRYD_COPY_STORAGE_NONE)
+    {
+      g_strv_builder_add (features, "storage-mirror");
+      if (o->synchronous_writes)
+        g_strv_builder_add (features, "synchronous-writes");
+    }
   g_strfreev (SHARED (self)->features);
   SHARED (self)->features = g_strv_builder_end (features);
   migration_set_phase (FERRYD_MIGRATION (self), PHASE_PREPARE);

@@ -90,6 +90,9 @@ ferryd_progress_build_statistics (const FerrydProgress *progress, const FerrydTi
   if (t->stop_us && t->resume_us >= t->stop_us)
     g_variant_builder_add (&builder, "{sv}", "downtime-real",
                            g_variant_new_uint64 ((guint64) (t->resume_us - t->stop_us) / 1000));
+  else if (p->downtime_real > 0)
+    g_variant_builder_add (&builder, "{sv}", "downtime-real",
+                           g_variant_new_uint64 (p->downtime_real));
   g_variant_builder_add (&builder, "{sv}", "memory-total", g_variant_new_uint64 (p->memory_total));
   g_variant_builder_add (&builder, "{sv}", "memory-transferred",
                          g_variant_new_uint64 (p->memory_processed));

@@ -41,6 +41,10 @@ typedef struct
   guint64 total_time;
   guint64 setup_time;
   guint64 downtime;
+  /* Source stop to destination resume, when the backend measured it
+   * itself (libvirt does, for a completed job); 0 if not. The engine's
+   * own measurement across the two hosts takes precedence. */
+  guint64 downtime_real;
   guint64 expected_downtime; /* the backend's own estimate */
   guint64 memory_total;
   guint64 memory_processed;

@@ -308,6 +308,23 @@ test_statistics (void)
   stats = g_variant_ref_sink (ferryd_progress_build_statistics (&p, &t));
   g_assert_true (g_variant_lookup (stats, "mode", "&s", &mode));
   g_assert_cmpstr (mode, ==, "postcopy");
+  g_clear_pointer (&stats, g_variant_unref);
+
+  /* A backend that measured the real downtime itself (libvirt): used
+   * when the engine has no stop and resume times of its own... */
+  p.downtime_real = 37;
+  stats = g_variant_ref_sink (ferryd_progress_build_statistics (&p, &t));
+  g_assert_cmpuint (lookup_u64 (stats, "downtime-real"), ==, 37);
+  g_clear_pointer (&stats, g_variant_unref);
+  /* ...and the engine's own measurement wins when it has one. */
+  {
+    FerrydTimes measured = { .stop_us = 10000000, .resume_us = 10042000 };
+
+    g_clear_pointer (&stats, g_variant_unref);
+    stats = g_variant_ref_sink (ferryd_progress_build_statistics (&p, &measured));
+    g_assert_cmpuint (lookup_u64 (stats, "downtime-real"), ==, 42);
+  }
+  p.downtime_real = 0;
 
   /* Nothing reported at all. */
   empty = g_variant_ref_sink (ferryd_progress_build_statistics (NULL, &t));

@@ -113,6 +113,19 @@ ferryd_libvirt_job_to_progress (const virTypedParameter *params,
   progress->total_time = get_ull (params, n, VIR_DOMAIN_JOB_TIME_ELAPSED);
   progress->setup_time = get_ull (params, n, VIR_DOMAIN_JOB_SETUP_TIME);
   progress->downtime = get_ull (params, n, VIR_DOMAIN_JOB_DOWNTIME);
+  if (job_type == VIR_DOMAIN_JOB_COMPLETED)
+    {
+      /* For a completed job libvirt's "downtime" is what it measured from
+       * the source's pause to the destination's resume (corrected for the
+       * hosts' clock difference): Ferry's downtime-real. "downtime_net"
+       * leaves out the hand-over between the hosts, which comes closest to
+       * QEMU's own figure, Ferry's downtime. */
+      guint64 net = get_ull (params, n, VIR_DOMAIN_JOB_DOWNTIME_NET);
+
+      progress->downtime_real = progress->downtime;
+      if (net > 0)
+        progress->downtime = net;
+    }
   progress->memory_processed = get_ull (params, n, VIR_DOMAIN_JOB_MEMORY_PROCESSED);
   progress->memory_remaining = get_ull (params, n, VIR_DOMAIN_JOB_MEMORY_REMAINING);
   progress->transfer_rate = get_ull (params, n, VIR_DOMAIN_JOB_MEMORY_BPS);
