@@ -167,13 +167,19 @@ ferryd_domain_set_migration (FerrydDomain *self, GObject *migration, gboolean in
   update_state (self);
 }
 
+/* The task data of a Start says whether it resumes a paused guest. */
+#define START_RESUMES GINT_TO_POINTER (1)
+
 static void
 started_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr (GTask) task = user_data;
   FerrydDomain *self = FERRYD_DOMAIN (source);
+  FerrydDomainClass *klass = FERRYD_DOMAIN_GET_CLASS (self);
   GError *error = NULL;
-  gboolean ok = FERRYD_DOMAIN_GET_CLASS (self)->start_finish (self, result, &error);
+  gboolean ok = g_task_get_task_data (task) == START_RESUMES
+                    ? klass->resume_finish (self, result, &error)
+                    : klass->start_finish (self, result, &error);
 
   PRIV (self)->starting = FALSE;
   update_state (self);
@@ -193,6 +199,19 @@ ferryd_domain_start_async (FerrydDomain *self,
   g_autoptr (GTask) task = g_task_new (self, cancellable, callback, user_data);
 
   g_task_set_source_tag (task, ferryd_domain_start_async);
+  /* A paused guest that no migration holds (one a failed hand-over left
+   * paused because the destination might have taken over, or one paused
+   * from outside): Start lets it run again. Whether the destination has
+   * a copy is the caller's judgement; ferryd could not tell. */
+  if (!priv->starting && priv->migration == NULL && g_str_equal (priv->state, "paused") &&
+      FERRYD_DOMAIN_GET_CLASS (self)->resume_async != NULL)
+    {
+      priv->starting = TRUE;
+      g_task_set_task_data (task, START_RESUMES, NULL);
+      FERRYD_DOMAIN_GET_CLASS (self)->resume_async (self, cancellable, started_cb,
+                                                    g_steal_pointer (&task));
+      return;
+    }
   if (ferryd_domain_is_active (self))
     {
       g_task_return_new_error (task, FERRY_ERROR, FERRY_ERROR_BUSY, "Domain '%s' is already %s",

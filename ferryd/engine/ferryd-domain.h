@@ -31,6 +31,13 @@ struct _FerrydDomainClass
                           GAsyncReadyCallback callback,
                           gpointer user_data);
   gboolean (*shutdown_finish) (FerrydDomain *self, GAsyncResult *result, GError **error);
+  /* Let a paused guest run again (the base has checked it is paused and
+   * no migration holds it). Optional: without it Start refuses. */
+  void (*resume_async) (FerrydDomain *self,
+                        GCancellable *cancellable,
+                        GAsyncReadyCallback callback,
+                        gpointer user_data);
+  gboolean (*resume_finish) (FerrydDomain *self, GAsyncResult *result, GError **error);
 };
 
 /* For backends: fill a new domain of theirs (once). Takes @config. */

@@ -326,6 +326,17 @@ class FaultsTest(ferrytest.TwoHostTestCase):
         self.assertEqual(
             len(ferrytest.heartbeats(self.a.console_log(name))), beats,
             'the guest ran on A again')
+        # B has no copy: the operator lets A's run again with Start
+        self.assertIsNone(self.b.qemu_pid(name), 'a copy runs on B')
+        self.a.call(dom_a, DOMAIN_IFACE, 'Start', timeout=30)
+        self.a.wait_state(dom_a, 'running', 15)
+        ferrytest.wait_heartbeats(self.a, name, beats + 2, 30)
+        for b in ferrytest.heartbeats(self.a.console_log(name)):
+            self.assertEqual(b.get('err'), 0, b)
+        # and Start on a running domain is still refused
+        with self.assertRaises(GLib.GError) as cm:
+            self.a.call(dom_a, DOMAIN_IFACE, 'Start', timeout=30)
+        self.assertIn(ERR + 'Busy', str(cm.exception))
         self.a.call(dom_a, DOMAIN_IFACE, 'Shutdown', timeout=30)
         self.a.wait_state(dom_a, 'shutoff', 15)
 

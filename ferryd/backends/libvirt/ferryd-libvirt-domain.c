@@ -25,6 +25,9 @@ typedef struct
   virConnectPtr conn;
   char *uuid;
   char *name;
+  /* for a one-call operation (call_thread) */
+  int (*call) (virDomainPtr dom);
+  const char *failure;
 } DomainOp;
 
 static void
@@ -37,9 +40,13 @@ domain_op_free (DomainOp *op)
   g_free (op);
 }
 
+/* @func runs in a worker thread with the DomainOp as task data; @call
+ * and @failure are for call_thread. */
 static void
 run_op (FerrydLibvirtDomain *self,
         GTaskThreadFunc func,
+        int (*call) (virDomainPtr dom),
+        const char *failure,
         GCancellable *cancellable,
         GAsyncReadyCallback callback,
         gpointer user_data,
@@ -49,6 +56,8 @@ run_op (FerrydLibvirtDomain *self,
   DomainOp *op = g_new0 (DomainOp, 1);
 
   g_task_set_source_tag (task, tag);
+  op->call = call;
+  op->failure = failure;
   op->uuid = g_strdup (ferryd_domain_get_uuid (FERRYD_DOMAIN (self)));
   op->name = g_strdup (ferryd_domain_get_name (FERRYD_DOMAIN (self)));
   if (self->conn)
@@ -77,15 +86,16 @@ domain_op_lookup (DomainOp *op, GError **error)
   return dom;
 }
 
+/* One libvirt call on the domain: virDomainCreate, virDomainResume. */
 static void
-start_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+call_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
 {
   DomainOp *op = task_data;
   GError *error = NULL;
   virDomainPtr dom = domain_op_lookup (op, &error);
 
-  if (dom && virDomainCreate (dom) < 0)
-    ferryd_libvirt_set_error (&error, FERRY_ERROR_FAILED, "libvirt could not start the domain");
+  if (dom && op->call (dom) < 0)
+    ferryd_libvirt_set_error (&error, FERRY_ERROR_FAILED, op->failure);
   if (dom)
     virDomainFree (dom);
   if (error)
@@ -100,8 +110,20 @@ domain_start_async (FerrydDomain *domain,
                     GAsyncReadyCallback callback,
                     gpointer user_data)
 {
-  run_op (FERRYD_LIBVIRT_DOMAIN (domain), start_thread, cancellable, callback, user_data,
+  run_op (FERRYD_LIBVIRT_DOMAIN (domain), call_thread, virDomainCreate,
+          "libvirt could not start the domain", cancellable, callback, user_data,
           domain_start_async);
+}
+
+static void
+domain_resume_async (FerrydDomain *domain,
+                     GCancellable *cancellable,
+                     GAsyncReadyCallback callback,
+                     gpointer user_data)
+{
+  run_op (FERRYD_LIBVIRT_DOMAIN (domain), call_thread, virDomainResume,
+          "libvirt could not resume the domain", cancellable, callback, user_data,
+          domain_resume_async);
 }
 
 static gboolean
@@ -149,8 +171,8 @@ domain_shutdown_async (FerrydDomain *domain,
                        GAsyncReadyCallback callback,
                        gpointer user_data)
 {
-  run_op (FERRYD_LIBVIRT_DOMAIN (domain), shutdown_thread, cancellable, callback, user_data,
-          domain_shutdown_async);
+  run_op (FERRYD_LIBVIRT_DOMAIN (domain), shutdown_thread, NULL, NULL, cancellable, callback,
+          user_data, domain_shutdown_async);
 }
 
 FerrydDomain *
@@ -188,6 +210,8 @@ ferryd_libvirt_domain_class_init (FerrydLibvirtDomainClass *klass)
   domain_class->start_finish = domain_op_finish;
   domain_class->shutdown_async = domain_shutdown_async;
   domain_class->shutdown_finish = domain_op_finish;
+  domain_class->resume_async = domain_resume_async;
+  domain_class->resume_finish = domain_op_finish;
 }
 
 static void

@@ -126,6 +126,44 @@ qmp_domain_start_finish (FerrydDomain *domain, GAsyncResult *result, GError **er
 }
 
 static void
+resumed_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  GError *error = NULL;
+
+  if (ferryd_qemu_resume_finish (FERRYD_QEMU (source), result, &error))
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
+}
+
+static void
+qmp_domain_resume_async (FerrydDomain *domain,
+                         GCancellable *cancellable,
+                         GAsyncReadyCallback callback,
+                         gpointer user_data)
+{
+  FerrydQmpDomain *self = FERRYD_QMP_DOMAIN (domain);
+  g_autoptr (GTask) task = g_task_new (domain, cancellable, callback, user_data);
+
+  g_task_set_source_tag (task, qmp_domain_resume_async);
+  if (self->qemu == NULL)
+    {
+      g_task_return_new_error (task, FERRY_ERROR, FERRY_ERROR_FAILED, "Domain '%s' has no QEMU",
+                               ferryd_domain_get_name (domain));
+      return;
+    }
+  ferryd_qemu_resume_async (self->qemu, resumed_cb, g_steal_pointer (&task));
+}
+
+static gboolean
+qmp_domain_resume_finish (FerrydDomain *domain, GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, domain), FALSE);
+  return ferryd_qmp_propagate_boolean (G_TASK (result), error);
+}
+
+static void
 shutdown_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr (GTask) task = user_data;
@@ -197,6 +235,8 @@ ferryd_qmp_domain_class_init (FerrydQmpDomainClass *klass)
   domain_class->start_finish = qmp_domain_start_finish;
   domain_class->shutdown_async = qmp_domain_shutdown_async;
   domain_class->shutdown_finish = qmp_domain_shutdown_finish;
+  domain_class->resume_async = qmp_domain_resume_async;
+  domain_class->resume_finish = qmp_domain_resume_finish;
 }
 
 static void
