@@ -43,6 +43,7 @@ G_DEFINE_TYPE (FerrydPeerListener, ferryd_peer_listener, G_TYPE_OBJECT)
 typedef struct
 {
   FerrydPeerListener *self;
+  GSocketConnection *connection; /* while the certificate loads */
   GIOStream *tls;
   GTlsDatabase *database;
   GCancellable *cancellable;
@@ -59,6 +60,7 @@ pending_free (Pending *pending)
   g_clear_handle_id (&pending->timeout_id, g_source_remove);
   if (pending->tls)
     g_signal_handlers_disconnect_by_data (pending->tls, pending);
+  g_clear_object (&pending->connection);
   g_clear_object (&pending->tls);
   g_clear_object (&pending->database);
   g_clear_object (&pending->cancellable);
@@ -170,6 +172,38 @@ describe_remote (GSocketConnection *connection)
   return g_strdup ("(unknown address)");
 }
 
+static void
+loaded_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Pending *pending = user_data;
+  g_autoptr (GSocketConnection) connection = g_steal_pointer (&pending->connection);
+  g_autoptr (GTlsCertificate) certificate = NULL;
+  g_autoptr (GError) error = NULL;
+  GIOStream *tls;
+
+  if (!ferryd_peer_tls_load_finish (result, &certificate, &pending->database, &error))
+    {
+      g_warning ("TLS peer %s dropped: %s", pending->remote, error->message);
+      pending_free (pending);
+      return;
+    }
+  /* A source that vanishes without closing is noticed. */
+  g_socket_set_keepalive (g_socket_connection_get_socket (connection), TRUE);
+  tls = g_tls_server_connection_new (G_IO_STREAM (connection), certificate, &error);
+  if (tls == NULL)
+    {
+      g_warning ("TLS peer %s dropped: %s", pending->remote, error->message);
+      pending_free (pending);
+      return;
+    }
+  g_tls_connection_set_database (G_TLS_CONNECTION (tls), pending->database);
+  g_object_set (tls, "authentication-mode", G_TLS_AUTHENTICATION_REQUIRED, NULL);
+  pending->tls = tls;
+  g_signal_connect (tls, "accept-certificate", G_CALLBACK (accept_certificate_cb), pending);
+  g_tls_connection_handshake_async (G_TLS_CONNECTION (tls), G_PRIORITY_DEFAULT,
+                                    pending->cancellable, handshake_cb, pending);
+}
+
 static gboolean
 incoming_cb (GSocketService *service,
              GSocketConnection *connection,
@@ -177,11 +211,7 @@ incoming_cb (GSocketService *service,
              gpointer user_data)
 {
   FerrydPeerListener *self = user_data;
-  g_autoptr (GTlsCertificate) certificate = NULL;
-  g_autoptr (GTlsDatabase) database = NULL;
-  g_autoptr (GError) error = NULL;
   g_autofree char *remote = describe_remote (connection);
-  GIOStream *tls;
   Pending *pending;
 
   if (self->pending >= MAX_PENDING)
@@ -189,33 +219,18 @@ incoming_cb (GSocketService *service,
       g_message ("TLS peer %s dropped: %u links are authenticating already", remote, self->pending);
       return TRUE;
     }
-  /* Read afresh: a renewed certificate counts without a restart. */
-  if (!ferryd_peer_tls_load (FERRYD_PEER_TLS_SERVER, &certificate, &database, &error))
-    {
-      g_warning ("TLS peer %s dropped: %s", remote, error->message);
-      return TRUE;
-    }
-  /* A source that vanishes without closing is noticed. */
-  g_socket_set_keepalive (g_socket_connection_get_socket (connection), TRUE);
-  tls = g_tls_server_connection_new (G_IO_STREAM (connection), certificate, &error);
-  if (tls == NULL)
-    {
-      g_warning ("TLS peer %s dropped: %s", remote, error->message);
-      return TRUE;
-    }
-  g_tls_connection_set_database (G_TLS_CONNECTION (tls), database);
-  g_object_set (tls, "authentication-mode", G_TLS_AUTHENTICATION_REQUIRED, NULL);
+  /* Counted (and timed) from here: a link whose certificate is still
+   * loading ties up the listener as much as one in its handshake. */
   pending = g_new0 (Pending, 1);
   pending->self = g_object_ref (self);
-  pending->tls = tls;
-  pending->database = g_object_ref (database);
+  pending->connection = g_object_ref (connection);
   pending->cancellable = g_cancellable_new ();
   pending->remote = g_steal_pointer (&remote);
   self->pending++;
   pending->timeout_id = g_timeout_add_seconds (HANDSHAKE_TIMEOUT_S, timeout_cb, pending);
-  g_signal_connect (tls, "accept-certificate", G_CALLBACK (accept_certificate_cb), pending);
-  g_tls_connection_handshake_async (G_TLS_CONNECTION (tls), G_PRIORITY_DEFAULT,
-                                    pending->cancellable, handshake_cb, pending);
+  /* Read afresh: a renewed certificate counts without a restart. In a
+   * worker thread: the main loop serves the bus meanwhile. */
+  ferryd_peer_tls_load_async (FERRYD_PEER_TLS_SERVER, pending->cancellable, loaded_cb, pending);
   return TRUE;
 }
 

@@ -2,7 +2,8 @@
 /* ferryd-peer-tls.c: this host's x509 material for the TLS peer link
  *
  * Loaded afresh for every link and every listener start, so an operator
- * who renews a certificate need not restart ferryd, and every problem
+ * who renews a certificate need not restart ferryd (in a worker thread
+ * for a request: the files may sit on a slow disk), and every problem
  * is reported with the file it is about: a root daemon that accepts
  * connections from the network must never fall back to anything less
  * than mutual TLS, and its operator must learn why it would not start.
@@ -73,13 +74,13 @@ check_file (const char *path, GError **error)
   return TRUE;
 }
 
-gboolean
-ferryd_peer_tls_load (FerrydPeerTlsRole role,
-                      GTlsCertificate **out_certificate,
-                      GTlsDatabase **out_database,
-                      GError **error)
+static gboolean
+load_from (const char *dir,
+           FerrydPeerTlsRole role,
+           GTlsCertificate **out_certificate,
+           GTlsDatabase **out_database,
+           GError **error)
 {
-  const char *dir = ferryd_peer_tls_get_dir ();
   const char *name = role == FERRYD_PEER_TLS_SERVER ? "server" : "client";
   g_autofree char *ca_path = g_build_filename (dir, "ca-cert.pem", NULL);
   g_autofree char *cert_file = g_strdup_printf ("%s-cert.pem", name);
@@ -129,5 +130,97 @@ ferryd_peer_tls_load (FerrydPeerTlsRole role,
     *out_certificate = g_steal_pointer (&certificate);
   if (out_database)
     *out_database = g_steal_pointer (&database);
+  return TRUE;
+}
+
+gboolean
+ferryd_peer_tls_load (FerrydPeerTlsRole role,
+                      GTlsCertificate **out_certificate,
+                      GTlsDatabase **out_database,
+                      GError **error)
+{
+  return load_from (ferryd_peer_tls_get_dir (), role, out_certificate, out_database, error);
+}
+
+/* --- in a worker thread --- */
+
+typedef struct
+{
+  char *dir; /* copied on the main thread: the thread reads nothing shared */
+  FerrydPeerTlsRole role;
+} LoadJob;
+
+typedef struct
+{
+  GTlsCertificate *certificate;
+  GTlsDatabase *database;
+} Loaded;
+
+static void
+load_job_free (LoadJob *job)
+{
+  g_free (job->dir);
+  g_free (job);
+}
+
+static void
+loaded_free (Loaded *loaded)
+{
+  g_clear_object (&loaded->certificate);
+  g_clear_object (&loaded->database);
+  g_free (loaded);
+}
+
+static void
+load_thread (GTask *task, gpointer source_object, gpointer task_data, GCancellable *cancellable)
+{
+  LoadJob *job = task_data;
+  Loaded *loaded = g_new0 (Loaded, 1);
+  GError *error = NULL;
+
+  if (!load_from (job->dir, job->role, &loaded->certificate, &loaded->database, &error))
+    {
+      loaded_free (loaded);
+      g_task_return_error (task, error);
+      return;
+    }
+  g_task_return_pointer (task, loaded, (GDestroyNotify) loaded_free);
+}
+
+void
+ferryd_peer_tls_load_async (FerrydPeerTlsRole role,
+                            GCancellable *cancellable,
+                            GAsyncReadyCallback callback,
+                            gpointer user_data)
+{
+  g_autoptr (GTask) task = g_task_new (NULL, cancellable, callback, user_data);
+  LoadJob *job = g_new0 (LoadJob, 1);
+
+  g_task_set_source_tag (task, ferryd_peer_tls_load_async);
+  job->dir = g_strdup (ferryd_peer_tls_get_dir ());
+  job->role = role;
+  g_task_set_task_data (task, job, (GDestroyNotify) load_job_free);
+  g_task_run_in_thread (task, load_thread);
+}
+
+gboolean
+ferryd_peer_tls_load_finish (GAsyncResult *result,
+                             GTlsCertificate **out_certificate,
+                             GTlsDatabase **out_database,
+                             GError **error)
+{
+  Loaded *loaded;
+
+  g_return_val_if_fail (g_task_is_valid (result, NULL), FALSE);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == ferryd_peer_tls_load_async,
+                        FALSE);
+  loaded = g_task_propagate_pointer (G_TASK (result), error);
+  if (loaded == NULL)
+    return FALSE;
+  if (out_certificate)
+    *out_certificate = g_steal_pointer (&loaded->certificate);
+  if (out_database)
+    *out_database = g_steal_pointer (&loaded->database);
+  loaded_free (loaded);
   return TRUE;
 }

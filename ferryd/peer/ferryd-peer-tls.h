@@ -29,11 +29,24 @@ const char *ferryd_peer_tls_get_dir (void);
 /* Load this host's certificate (with its key) for @role and a database
  * of ca-cert.pem. Fails, in FERRY_ERROR, with a message that names the
  * file and the problem: missing, unreadable, expired, not yet valid, or
- * not signed by this host's own CA. */
+ * not signed by this host's own CA. It reads files: only for start-up,
+ * before the main loop serves anyone; requests use the async form. */
 gboolean ferryd_peer_tls_load (FerrydPeerTlsRole role,
                                GTlsCertificate **out_certificate,
                                GTlsDatabase **out_database,
                                GError **error);
+
+/* ferryd_peer_tls_load() in a worker thread, so the main loop never
+ * waits on the disk: the same results and the same errors (and
+ * G_IO_ERROR_CANCELLED once @cancellable is cancelled). */
+void ferryd_peer_tls_load_async (FerrydPeerTlsRole role,
+                                 GCancellable *cancellable,
+                                 GAsyncReadyCallback callback,
+                                 gpointer user_data);
+gboolean ferryd_peer_tls_load_finish (GAsyncResult *result,
+                                      GTlsCertificate **out_certificate,
+                                      GTlsDatabase **out_database,
+                                      GError **error);
 
 /* Words for certificate verification errors ("is signed by an unknown
  * CA, has expired"): why a peer's certificate was refused. */

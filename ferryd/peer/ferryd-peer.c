@@ -146,12 +146,14 @@ typedef struct
   char *host;
   guint16 port;
   GTlsCertificateFlags refused; /* why the destination's certificate was refused */
+  GSocketConnection *tcp;       /* while this host's certificate loads */
 } TlsData;
 
 static void
 tls_data_free (TlsData *data)
 {
   g_free (data->host);
+  g_clear_object (&data->tcp);
   g_free (data);
 }
 
@@ -224,32 +226,19 @@ tls_handshake_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 }
 
 static void
-tls_tcp_ready_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+tls_loaded_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr (GTask) task = user_data;
   TlsData *data = g_task_get_task_data (task);
   g_autoptr (GError) error = NULL;
-  g_autoptr (GSocketConnection) tcp =
-      g_socket_client_connect_to_host_finish (G_SOCKET_CLIENT (source), result, &error);
+  g_autoptr (GSocketConnection) tcp = g_steal_pointer (&data->tcp);
   g_autoptr (GTlsCertificate) certificate = NULL;
   g_autoptr (GTlsDatabase) database = NULL;
   g_autoptr (GSocketConnectable) identity = NULL;
   g_autoptr (GIOStream) tls = NULL;
   GCancellable *cancellable;
 
-  if (tcp == NULL)
-    {
-      g_task_return_new_error (task, FERRY_ERROR, FERRY_ERROR_PEER_UNREACHABLE,
-                               "Cannot reach the destination ferryd at %s:%u: %s", data->host,
-                               data->port, error->message);
-      return;
-    }
-  /* The connect timeout must not outlive the connect: the link sits idle
-   * for as long as QEMU streams. A dead destination is noticed through
-   * keepalive instead. */
-  g_socket_set_timeout (g_socket_connection_get_socket (tcp), 0);
-  g_socket_set_keepalive (g_socket_connection_get_socket (tcp), TRUE);
-  if (!ferryd_peer_tls_load (FERRYD_PEER_TLS_CLIENT, &certificate, &database, &error))
+  if (!ferryd_peer_tls_load_finish (result, &certificate, &database, &error))
     {
       g_task_return_error (task, g_steal_pointer (&error));
       return;
@@ -268,6 +257,36 @@ tls_tcp_ready_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   cancellable = g_task_get_cancellable (task);
   g_tls_connection_handshake_async (G_TLS_CONNECTION (tls), G_PRIORITY_DEFAULT, cancellable,
                                     tls_handshake_cb, g_steal_pointer (&task));
+}
+
+static void
+tls_tcp_ready_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  TlsData *data = g_task_get_task_data (task);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GSocketConnection) tcp =
+      g_socket_client_connect_to_host_finish (G_SOCKET_CLIENT (source), result, &error);
+  GCancellable *cancellable;
+
+  if (tcp == NULL)
+    {
+      g_task_return_new_error (task, FERRY_ERROR, FERRY_ERROR_PEER_UNREACHABLE,
+                               "Cannot reach the destination ferryd at %s:%u: %s", data->host,
+                               data->port, error->message);
+      return;
+    }
+  /* The connect timeout must not outlive the connect: the link sits idle
+   * for as long as QEMU streams. A dead destination is noticed through
+   * keepalive instead. */
+  g_socket_set_timeout (g_socket_connection_get_socket (tcp), 0);
+  g_socket_set_keepalive (g_socket_connection_get_socket (tcp), TRUE);
+  /* Read afresh for every link (a renewed certificate counts), off the
+   * main loop. */
+  data->tcp = g_steal_pointer (&tcp);
+  cancellable = g_task_get_cancellable (task);
+  ferryd_peer_tls_load_async (FERRYD_PEER_TLS_CLIENT, cancellable, tls_loaded_cb,
+                              g_steal_pointer (&task));
 }
 
 static void

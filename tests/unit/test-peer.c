@@ -373,11 +373,41 @@ test_tls_missing (void)
   g_assert_nonnull (strstr (error->message, "/nonexistent/pki/ca-cert.pem is missing"));
 }
 
+/* The worker-thread form fails with the very same error, and answers a
+ * cancelled call with CANCELLED. */
+static void
+test_tls_missing_async (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr (GTlsCertificate) certificate = NULL;
+
+  ferryd_peer_tls_set_dir ("/nonexistent/pki");
+  ferryd_peer_tls_load_async (FERRYD_PEER_TLS_SERVER, NULL, store_result_cb, &result);
+  while (result == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_false (ferryd_peer_tls_load_finish (result, &certificate, NULL, &error));
+  g_assert_null (certificate);
+  g_assert_error (error, FERRY_ERROR, FERRY_ERROR_FAILED);
+  g_assert_cmpstr (error->message, ==, "TLS: /nonexistent/pki/ca-cert.pem is missing");
+  g_clear_error (&error);
+  g_clear_object (&result);
+
+  g_cancellable_cancel (cancellable);
+  ferryd_peer_tls_load_async (FERRYD_PEER_TLS_CLIENT, cancellable, store_result_cb, &result);
+  while (result == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_false (ferryd_peer_tls_load_finish (result, NULL, NULL, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/peer/tls-destinations", test_tls_destinations);
+  g_test_add_func ("/peer/tls-missing-async", test_tls_missing_async);
   g_test_add_func ("/peer/tls-reasons", test_tls_reasons);
   g_test_add_func ("/peer/tls-missing", test_tls_missing);
   g_test_add ("/peer-client/calls", Fixture, NULL, fixture_setup, test_calls, fixture_teardown);
