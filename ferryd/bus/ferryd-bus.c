@@ -89,6 +89,24 @@ domain_for_invocation (FerrydBus *self, GDBusMethodInvocation *invocation)
 /* --- Migrate / Check, shared by Manager and Domain --- */
 
 static void
+migrate_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GDBusMethodInvocation) invocation = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (FerrydMigration) migration =
+      ferryd_engine_migrate_finish (FERRYD_ENGINE (source), result, &error);
+  g_autofree char *path = NULL;
+
+  if (migration == NULL)
+    {
+      return_error (invocation, error);
+      return;
+    }
+  path = ferryd_migration_object_path (ferryd_migration_get_id (migration));
+  g_dbus_method_invocation_return_value (invocation, g_variant_new ("(o)", path));
+}
+
+static void
 do_migrate (FerrydBus *self,
             GDBusMethodInvocation *invocation,
             FerrydDomain *domain,
@@ -97,23 +115,15 @@ do_migrate (FerrydBus *self,
 {
   g_autoptr (GError) error = NULL;
   FerrydMigrateOptions *options = ferryd_migrate_options_parse (options_variant, &error);
-  FerrydMigration *migration;
-  g_autofree char *path = NULL;
 
   if (options == NULL)
     {
       return_error (invocation, error);
       return;
     }
-  migration = ferryd_engine_migrate (self->engine, domain, destination, options,
-                                     ferryd_invocation_get_uid (invocation), &error);
-  if (migration == NULL)
-    {
-      return_error (invocation, error);
-      return;
-    }
-  path = ferryd_migration_object_path (ferryd_migration_get_id (migration));
-  g_dbus_method_invocation_return_value (invocation, g_variant_new ("(o)", path));
+  ferryd_engine_migrate_async (self->engine, domain, destination, options,
+                               ferryd_invocation_get_uid (invocation), NULL, migrate_cb,
+                               g_object_ref (invocation));
 }
 
 static void
@@ -147,8 +157,8 @@ do_check (FerrydBus *self,
     }
   if (ferryd_invocation_get_probe (invocation, &why_not))
     why_not = NULL;
-  ferryd_engine_check_async (self->engine, domain, destination, options, why_not, NULL, check_cb,
-                             g_object_ref (invocation));
+  ferryd_engine_check_async (self->engine, domain, destination, g_steal_pointer (&options), why_not,
+                             NULL, check_cb, g_object_ref (invocation));
 }
 
 /* --- Manager --- */
@@ -404,14 +414,26 @@ DISPATCH (migration_get_statistics)
 /* --- Peer --- */
 
 static void
+hello_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GDBusMethodInvocation) invocation = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) reply = ferryd_engine_hello_finish (FERRYD_ENGINE (source), result, &error);
+
+  if (reply == NULL)
+    return_error (invocation, error);
+  else
+    g_dbus_method_invocation_return_value (invocation, g_variant_new ("(@a{sv})", reply));
+}
+
+static void
 peer_hello (gpointer object, GDBusMethodInvocation *invocation)
 {
   FerrydBus *self = object;
   g_autoptr (GVariant) info = NULL;
 
   g_variant_get (g_dbus_method_invocation_get_parameters (invocation), "(@a{sv})", &info);
-  g_dbus_method_invocation_return_value (
-      invocation, g_variant_new ("(@a{sv})", ferryd_engine_hello (self->engine, info)));
+  ferryd_engine_hello_async (self->engine, info, NULL, hello_cb, g_object_ref (invocation));
 }
 
 static void

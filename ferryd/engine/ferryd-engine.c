@@ -18,9 +18,7 @@
 #include "ferryd-peer-client.h"
 #include "ferryd-peer-tls.h"
 #include "ferryd-journal.h"
-
-#include <glib/gstdio.h>
-#include <sys/statvfs.h>
+#include "ferryd-local-storage.h"
 
 #define HISTORY_LENGTH 32
 /* How long Check waits for the destination's Hello. */
@@ -116,7 +114,8 @@ add_migration (FerrydEngine *self,
 
 /* A tls:// destination encrypts the data too; it cannot be asked not
  * to. With TLS, this host's own material must be usable before anything
- * starts (DESIGN §4a). */
+ * starts (DESIGN §4a): the caller then loads it
+ * (ferryd_peer_tls_load_async, off the main loop). */
 static gboolean
 apply_tls (FerrydMigrateOptions *options, const char *destination, GError **error)
 {
@@ -134,8 +133,6 @@ apply_tls (FerrydMigrateOptions *options, const char *destination, GError **erro
         }
       options->tls = TRUE;
     }
-  if (options->tls && !ferryd_peer_tls_load (FERRYD_PEER_TLS_CLIENT, NULL, NULL, error))
-    return FALSE;
   return TRUE;
 }
 
@@ -181,69 +178,150 @@ ferryd_engine_check_disks (FerrydDomain *domain, FerrydMigrateOptions *options, 
   return TRUE;
 }
 
-FerrydMigration *
-ferryd_engine_migrate (FerrydEngine *self,
-                       FerrydDomain *domain,
-                       const char *destination,
-                       FerrydMigrateOptions *options,
-                       guint32 uid,
-                       GError **error)
-{
-  g_autoptr (FerrydMigrateOptions) owned = options;
-  FerrydMigration *migration;
-  const char *state = ferryd_domain_get_state (domain);
-  FerrydBackend *backend = ferryd_backend_for_domain (domain);
+/* --- Migrate --- */
 
-  if (ferryd_backend_has_check_migrate (backend))
-    {
-      /* the backend runs the protocol: it says what it can do */
-      if (!ferryd_backend_check_migrate (backend, domain, destination, options, error))
-        return NULL;
-    }
-  else
-    {
-      if (!ferryd_peer_destination_is_valid (destination, error))
-        return NULL;
-      if (!apply_tls (options, destination, error))
-        return NULL;
-      if (!ferryd_engine_check_disks (domain, options, error))
-        return NULL;
-      if (!options->live)
-        {
-          g_set_error_literal (
-              error, FERRY_ERROR, FERRY_ERROR_NOT_SUPPORTED,
-              "Offline migration (live=false) is not supported by this version of ferryd");
-          return NULL;
-        }
-    }
+typedef struct
+{
+  FerrydDomain *domain;
+  char *destination;
+  FerrydMigrateOptions *options;
+  guint32 uid;
+} MigrateData;
+
+static void
+migrate_data_free (MigrateData *data)
+{
+  g_clear_object (&data->domain);
+  g_free (data->destination);
+  g_clear_pointer (&data->options, ferryd_migrate_options_free);
+  g_free (data);
+}
+
+/* The checks after the ones that read files: the domain's state is
+ * looked at only now, right before the migration is made. */
+static void
+migrate_start (GTask *task)
+{
+  FerrydEngine *self = g_task_get_source_object (task);
+  MigrateData *data = g_task_get_task_data (task);
+  FerrydDomain *domain = data->domain;
+  const char *state = ferryd_domain_get_state (domain);
+  FerrydMigration *migration;
+
   if (ferryd_domain_get_migration (domain) != NULL)
     {
-      g_set_error (error, FERRY_ERROR, FERRY_ERROR_BUSY, "Domain '%s' is already %s",
-                   ferryd_domain_get_name (domain), state);
-      return NULL;
+      g_task_return_new_error (task, FERRY_ERROR, FERRY_ERROR_BUSY, "Domain '%s' is already %s",
+                               ferryd_domain_get_name (domain), state);
+      return;
     }
   if (!g_str_equal (state, "running") && !g_str_equal (state, "paused"))
     {
-      g_set_error (error, FERRY_ERROR, FERRY_ERROR_INVALID_ARGUMENT,
-                   "Domain '%s' is %s; only a running or paused domain can migrate",
-                   ferryd_domain_get_name (domain), state);
-      return NULL;
+      g_task_return_new_error (task, FERRY_ERROR, FERRY_ERROR_INVALID_ARGUMENT,
+                               "Domain '%s' is %s; only a running or paused domain can migrate",
+                               ferryd_domain_get_name (domain), state);
+      return;
     }
-  migration = add_migration (self, domain, FALSE, g_steal_pointer (&owned),
-                             ferryd_daemon_get_hostname (self->daemon), destination, uid);
-  ferryd_outgoing_migration_run (FERRYD_OUTGOING_MIGRATION (migration), destination);
-  return migration;
+  migration =
+      add_migration (self, domain, FALSE, g_steal_pointer (&data->options),
+                     ferryd_daemon_get_hostname (self->daemon), data->destination, data->uid);
+  ferryd_outgoing_migration_run (FERRYD_OUTGOING_MIGRATION (migration), data->destination);
+  g_task_return_pointer (task, g_object_ref (migration), g_object_unref);
+}
+
+/* This host's TLS material is usable (or not needed): the engine's own
+ * checks of the options. */
+static void
+migrate_checked (GTask *task)
+{
+  MigrateData *data = g_task_get_task_data (task);
+  g_autoptr (GError) error = NULL;
+
+  if (!ferryd_engine_check_disks (data->domain, data->options, &error))
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  if (!data->options->live)
+    {
+      g_task_return_new_error (
+          task, FERRY_ERROR, FERRY_ERROR_NOT_SUPPORTED,
+          "Offline migration (live=false) is not supported by this version of ferryd");
+      return;
+    }
+  migrate_start (task);
+}
+
+static void
+migrate_tls_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  g_autoptr (GError) error = NULL;
+
+  if (!ferryd_peer_tls_load_finish (result, NULL, NULL, &error))
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  migrate_checked (task);
+}
+
+void
+ferryd_engine_migrate_async (FerrydEngine *self,
+                             FerrydDomain *domain,
+                             const char *destination,
+                             FerrydMigrateOptions *options,
+                             guint32 uid,
+                             GCancellable *cancellable,
+                             GAsyncReadyCallback callback,
+                             gpointer user_data)
+{
+  g_autoptr (GTask) task = g_task_new (self, cancellable, callback, user_data);
+  MigrateData *data = g_new0 (MigrateData, 1);
+  FerrydBackend *backend = ferryd_backend_for_domain (domain);
+  g_autoptr (GError) error = NULL;
+
+  g_task_set_source_tag (task, ferryd_engine_migrate_async);
+  data->domain = g_object_ref (domain);
+  data->destination = g_strdup (destination);
+  data->options = options;
+  data->uid = uid;
+  g_task_set_task_data (task, data, (GDestroyNotify) migrate_data_free);
+  if (ferryd_backend_has_check_migrate (backend))
+    {
+      /* the backend runs the protocol: it says what it can do */
+      if (!ferryd_backend_check_migrate (backend, domain, destination, options, &error))
+        g_task_return_error (task, g_steal_pointer (&error));
+      else
+        migrate_start (task);
+      return;
+    }
+  if (!ferryd_peer_destination_is_valid (destination, &error) ||
+      !apply_tls (options, destination, &error))
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  if (options->tls)
+    {
+      ferryd_peer_tls_load_async (FERRYD_PEER_TLS_CLIENT, cancellable, migrate_tls_cb,
+                                  g_steal_pointer (&task));
+      return;
+    }
+  migrate_checked (task);
+}
+
+FerrydMigration *
+ferryd_engine_migrate_finish (FerrydEngine *self, GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == ferryd_engine_migrate_async,
+                        NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
 }
 
 /* --- Check --- */
 
-typedef struct _CheckData CheckData;
-static void check_disk_sizes (FerrydEngine *self,
-                              FerrydDomain *domain,
-                              FerrydMigrateOptions *options,
-                              CheckData *data);
-
-struct _CheckData
+typedef struct
 {
   GPtrArray *blockers;
   GPtrArray *warnings;
@@ -261,27 +339,30 @@ struct _CheckData
   guint64 disk_size;      /* ... and the size they may grow to */
   guint64 dirty_rate;     /* the guest's, sampled; 0 = not measured */
   guint pending;          /* the peer's answer and the guest's sample */
-};
+  char *destination;
+  char *no_contact_reason;
+  FerrydMigrateOptions *options;
+} CheckData;
 
 /* The images of the disks a copy creates on the destination (those in
- * this host's images directory): what they hold and their size. A stat
- * of local files, as the journal's writes are. For qcow2 the file's
- * length stands for its size (a lower bound). */
-static void
-check_disk_sizes (FerrydEngine *self,
-                  FerrydDomain *domain,
-                  FerrydMigrateOptions *options,
-                  CheckData *data)
+ * this host's images directory), to stat in a worker thread: what they
+ * hold and their size. For qcow2 the file's length stands for its size
+ * (a lower bound). */
+static GPtrArray *
+check_copied_images (FerrydEngine *self,
+                     FerrydDomain *domain,
+                     FerrydMigrateOptions *options,
+                     CheckData *data)
 {
   const FerrydDomainConfig *config = ferryd_domain_get_config (domain);
+  GPtrArray *images = g_ptr_array_new_with_free_func ((GDestroyNotify) ferryd_local_image_free);
 
   if (options->copy_storage == FERRYD_COPY_STORAGE_NONE)
-    return;
+    return images;
   for (guint j = 0; j < config->disks->len; j++)
     {
       FerrydDiskConfig *disk = g_ptr_array_index (config->disks, j);
       g_autofree char *path = NULL;
-      GStatBuf st;
 
       if (g_path_is_absolute (disk->path) ||
           (options->disks && options->disks[0] &&
@@ -290,11 +371,9 @@ check_disk_sizes (FerrydEngine *self,
       data->copies = TRUE;
       path =
           g_build_filename (ferryd_daemon_get_state_dir (self->daemon), "images", disk->path, NULL);
-      if (g_stat (path, &st) != 0)
-        continue;
-      data->disk_allocated += (guint64) st.st_blocks * 512;
-      data->disk_size += MAX ((guint64) st.st_size, disk->size);
+      g_ptr_array_add (images, ferryd_local_image_new (path, disk->size));
     }
+  return images;
 }
 
 static void
@@ -306,6 +385,9 @@ check_data_free (CheckData *data)
   g_strfreev (data->features);
   g_clear_object (&data->peer);
   g_clear_object (&data->domain);
+  g_free (data->destination);
+  g_free (data->no_contact_reason);
+  g_clear_pointer (&data->options, ferryd_migrate_options_free);
   g_free (data);
 }
 
@@ -503,6 +585,141 @@ check_backend_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   check_return (task);
 }
 
+/* The guest's half of Check, started once the report's own blockers
+ * are in: the hypervisor's reasons come after them. */
+static void
+check_sample (GTask *task)
+{
+  CheckData *data = g_task_get_task_data (task);
+  const char *state = ferryd_domain_get_state (data->domain);
+
+  if (g_str_equal (state, "running") || g_str_equal (state, "paused"))
+    {
+      data->pending++;
+      ferryd_backend_sample_domain_async (ferryd_backend_for_domain (data->domain), data->domain,
+                                          g_task_get_cancellable (task), check_sample_cb,
+                                          g_object_ref (task));
+    }
+}
+
+/* The rest of Check, once this host's TLS material was read (or was not
+ * needed): @tls_error says why it is not usable. */
+static void
+check_continue (GTask *task, const GError *tls_error)
+{
+  CheckData *data = g_task_get_task_data (task);
+  FerrydMigrateOptions *options = data->options;
+  const char *destination = data->destination;
+  g_autoptr (GError) error = NULL;
+  gboolean tls_unusable = FALSE;
+
+  if (tls_error)
+    {
+      g_ptr_array_add (data->blockers, g_strdup (tls_error->message));
+      /* A tls:// link could not be made with this material either. */
+      tls_unusable = ferryd_peer_destination_is_tls (destination);
+    }
+  if (!ferryd_engine_check_disks (data->domain, options, &error))
+    {
+      g_ptr_array_add (data->blockers, g_strdup (error->message));
+      g_clear_error (&error);
+    }
+  if (!options->live)
+    g_ptr_array_add (data->blockers,
+                     g_strdup ("Offline migration (live=false) is not supported yet"));
+  if (options->max_bandwidth && options->max_bandwidth < (G_GUINT64_CONSTANT (32) << 20) &&
+      options->postcopy == FERRYD_POSTCOPY_OFF && !options->auto_converge)
+    g_ptr_array_add (data->warnings,
+                     g_strdup ("A low bandwidth cap without post-copy or auto-converge may not "
+                               "converge for a guest that writes memory quickly"));
+  if (!ferryd_peer_destination_is_valid (destination, &error))
+    {
+      g_ptr_array_add (data->blockers, g_strdup (error->message));
+      check_sample (task);
+      check_return (task);
+      return;
+    }
+  {
+    g_autofree char *host = ferryd_peer_data_host (destination);
+    data->loopback = g_strcmp0 (host, "127.0.0.1") == 0 || g_strcmp0 (host, "localhost") == 0;
+  }
+  check_sample (task);
+  if (tls_unusable)
+    {
+      check_return (task);
+      return;
+    }
+  /* ferryd never dials a host (least of all with root's ssh keys) for a
+   * caller who could not migrate there. */
+  if (data->no_contact_reason)
+    {
+      g_ptr_array_add (data->warnings,
+                       g_strdup_printf ("The destination was not checked: %s; ferryd contacts "
+                                        "the destination only for a caller who may migrate "
+                                        "without authenticating",
+                                        data->no_contact_reason));
+      check_return (task);
+      return;
+    }
+  ferryd_peer_client_new_async (destination, CHECK_HELLO_TIMEOUT_MS, g_task_get_cancellable (task),
+                                check_connected_cb, task);
+}
+
+static void
+check_tls_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GTask *task = user_data;
+  g_autoptr (GError) error = NULL;
+
+  ferryd_peer_tls_load_finish (result, NULL, NULL, &error);
+  check_continue (task, error);
+}
+
+/* What this host's images hold is known: the checks that need no file. */
+static void
+check_usage_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GTask *task = user_data;
+  CheckData *data = g_task_get_task_data (task);
+  FerrydDomain *domain = data->domain;
+  FerrydMigrateOptions *options = data->options;
+  const char *state = ferryd_domain_get_state (domain);
+  g_autoptr (GError) error = NULL;
+
+  if (!ferryd_local_storage_usage_finish (result, &data->disk_allocated, &data->disk_size, &error))
+    g_debug ("Check: the images were not measured: %s", error->message);
+  g_clear_error (&error);
+  if (!g_str_equal (state, "running") && !g_str_equal (state, "paused"))
+    g_ptr_array_add (data->blockers,
+                     g_strdup_printf ("Domain '%s' is %s", ferryd_domain_get_name (domain), state));
+  if (ferryd_backend_has_check (ferryd_backend_for_domain (domain)))
+    {
+      if (data->no_contact_reason)
+        g_ptr_array_add (data->warnings,
+                         g_strdup_printf ("The destination was not checked: %s; ferryd contacts "
+                                          "the destination only for a caller who may migrate "
+                                          "without authenticating",
+                                          data->no_contact_reason));
+      check_sample (task);
+      ferryd_backend_check_async (ferryd_backend_for_domain (domain), domain, data->destination,
+                                  options, data->no_contact_reason == NULL,
+                                  g_task_get_cancellable (task), check_backend_cb, task);
+      return;
+    }
+  if (!apply_tls (options, data->destination, &error))
+    {
+      check_continue (task, error);
+      return;
+    }
+  if (options->tls)
+    {
+      ferryd_peer_tls_load_async (FERRYD_PEER_TLS_CLIENT, g_task_get_cancellable (task),
+                                  check_tls_cb, task);
+      return;
+    }
+  check_continue (task, NULL);
+}
+
 void
 ferryd_engine_check_async (FerrydEngine *self,
                            FerrydDomain *domain,
@@ -515,26 +732,20 @@ ferryd_engine_check_async (FerrydEngine *self,
 {
   GTask *task = g_task_new (self, cancellable, callback, user_data);
   CheckData *data = g_new0 (CheckData, 1);
-  const char *state = ferryd_domain_get_state (domain);
-  g_autoptr (GError) error = NULL;
-  gboolean tls_unusable = FALSE;
 
   g_task_set_source_tag (task, ferryd_engine_check_async);
   g_task_set_task_data (task, data, (GDestroyNotify) check_data_free);
   data->blockers = g_ptr_array_new_with_free_func (g_free);
   data->warnings = g_ptr_array_new_with_free_func (g_free);
   data->domain = g_object_ref (domain);
+  data->destination = g_strdup (destination);
+  data->no_contact_reason = g_strdup (no_contact_reason);
+  data->options = options;
   data->memory = (guint64) ferryd_domain_get_config (domain)->memory_mib << 20;
   data->bandwidth = options->max_bandwidth;
   data->downtime = options->max_downtime ? options->max_downtime : 50;
   data->features = g_new0 (char *, 1);
   data->pending = 1;
-  if (g_str_equal (state, "running") || g_str_equal (state, "paused"))
-    {
-      data->pending++;
-      ferryd_backend_sample_domain_async (ferryd_backend_for_domain (domain), domain, cancellable,
-                                          check_sample_cb, g_object_ref (task));
-    }
   {
     g_autoptr (GStrvBuilder) needs = g_strv_builder_new ();
 
@@ -558,72 +769,9 @@ ferryd_engine_check_async (FerrydEngine *self,
     if (combination)
       g_ptr_array_add (data->blockers, g_steal_pointer (&combination));
   }
-  check_disk_sizes (self, domain, options, data);
-
-  if (!g_str_equal (state, "running") && !g_str_equal (state, "paused"))
-    g_ptr_array_add (data->blockers,
-                     g_strdup_printf ("Domain '%s' is %s", ferryd_domain_get_name (domain), state));
-  if (ferryd_backend_has_check (ferryd_backend_for_domain (domain)))
-    {
-      if (no_contact_reason)
-        g_ptr_array_add (data->warnings,
-                         g_strdup_printf ("The destination was not checked: %s; ferryd contacts "
-                                          "the destination only for a caller who may migrate "
-                                          "without authenticating",
-                                          no_contact_reason));
-      ferryd_backend_check_async (ferryd_backend_for_domain (domain), domain, destination, options,
-                                  no_contact_reason == NULL, cancellable, check_backend_cb, task);
-      return;
-    }
-  if (!apply_tls (options, destination, &error))
-    {
-      g_ptr_array_add (data->blockers, g_strdup (error->message));
-      /* A tls:// link could not be made with this material either. */
-      tls_unusable = ferryd_peer_destination_is_tls (destination);
-    }
-  g_clear_error (&error);
-  if (!ferryd_engine_check_disks (domain, options, &error))
-    {
-      g_ptr_array_add (data->blockers, g_strdup (error->message));
-      g_clear_error (&error);
-    }
-  if (!options->live)
-    g_ptr_array_add (data->blockers,
-                     g_strdup ("Offline migration (live=false) is not supported yet"));
-  if (options->max_bandwidth && options->max_bandwidth < (G_GUINT64_CONSTANT (32) << 20) &&
-      options->postcopy == FERRYD_POSTCOPY_OFF && !options->auto_converge)
-    g_ptr_array_add (data->warnings,
-                     g_strdup ("A low bandwidth cap without post-copy or auto-converge may not "
-                               "converge for a guest that writes memory quickly"));
-  if (!ferryd_peer_destination_is_valid (destination, &error))
-    {
-      g_ptr_array_add (data->blockers, g_strdup (error->message));
-      check_return (task);
-      return;
-    }
-  {
-    g_autofree char *host = ferryd_peer_data_host (destination);
-    data->loopback = g_strcmp0 (host, "127.0.0.1") == 0 || g_strcmp0 (host, "localhost") == 0;
-  }
-  if (tls_unusable)
-    {
-      check_return (task);
-      return;
-    }
-  /* ferryd never dials a host (least of all with root's ssh keys) for a
-   * caller who could not migrate there. */
-  if (no_contact_reason)
-    {
-      g_ptr_array_add (data->warnings,
-                       g_strdup_printf ("The destination was not checked: %s; ferryd contacts "
-                                        "the destination only for a caller who may migrate "
-                                        "without authenticating",
-                                        no_contact_reason));
-      check_return (task);
-      return;
-    }
-  ferryd_peer_client_new_async (destination, CHECK_HELLO_TIMEOUT_MS, cancellable,
-                                check_connected_cb, task);
+  /* A stat waits on the disk: in a worker thread. */
+  ferryd_local_storage_usage_async (check_copied_images (self, domain, options, data), cancellable,
+                                    check_usage_cb, task);
 }
 
 GVariant *
@@ -691,24 +839,10 @@ incoming_backend (FerrydEngine *self, GVariant *source_info, GError **error)
   return ferryd_backend_get (name);
 }
 
-/* The free bytes where copied disks' images are created (the images
- * directory, or the state directory before it exists). statvfs of a
- * local directory does not wait on a device. */
-static gboolean
-images_free (FerrydEngine *self, guint64 *free_bytes)
-{
-  g_autofree char *dir =
-      g_build_filename (ferryd_daemon_get_state_dir (self->daemon), "images", NULL);
-  struct statvfs st;
-
-  if (statvfs (dir, &st) != 0 && statvfs (ferryd_daemon_get_state_dir (self->daemon), &st) != 0)
-    return FALSE;
-  *free_bytes = (guint64) st.f_bavail * st.f_frsize;
-  return TRUE;
-}
-
-GVariant *
-ferryd_engine_hello (FerrydEngine *self, GVariant *source_info)
+/* Hello's answer, with the free bytes where copied disks' images are
+ * created (@have_free) or without. */
+static GVariant *
+hello_reply (FerrydEngine *self, GVariant *source_info, gboolean have_free, guint64 free_bytes)
 {
   GVariantBuilder builder;
   const char *domain_name = NULL;
@@ -725,12 +859,8 @@ ferryd_engine_hello (FerrydEngine *self, GVariant *source_info)
   g_variant_builder_add (&builder, "{sv}", "backends",
                          g_variant_new_strv (ferryd_daemon_get_backends (self->daemon), -1));
   g_variant_builder_add (&builder, "{sv}", "accelerators", accelerators (self));
-  {
-    guint64 free_bytes;
-
-    if (images_free (self, &free_bytes))
-      g_variant_builder_add (&builder, "{sv}", "image-free", g_variant_new_uint64 (free_bytes));
-  }
+  if (have_free)
+    g_variant_builder_add (&builder, "{sv}", "image-free", g_variant_new_uint64 (free_bytes));
   if (g_variant_lookup (source_info, "domain", "&s", &domain_name))
     {
       FerrydDomain *domain = ferryd_daemon_lookup_domain (self->daemon, domain_name);
@@ -738,7 +868,46 @@ ferryd_engine_hello (FerrydEngine *self, GVariant *source_info)
           &builder, "{sv}", "domain-state",
           g_variant_new_string (domain ? ferryd_domain_get_state (domain) : "undefined"));
     }
-  return g_variant_builder_end (&builder);
+  return g_variant_ref_sink (g_variant_builder_end (&builder));
+}
+
+static void
+hello_free_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  FerrydEngine *self = g_task_get_source_object (task);
+  guint64 free_bytes = 0;
+  gboolean have_free = ferryd_local_storage_free_finish (result, &free_bytes, NULL);
+
+  g_task_return_pointer (task,
+                         hello_reply (self, g_task_get_task_data (task), have_free, free_bytes),
+                         (GDestroyNotify) g_variant_unref);
+}
+
+void
+ferryd_engine_hello_async (FerrydEngine *self,
+                           GVariant *source_info,
+                           GCancellable *cancellable,
+                           GAsyncReadyCallback callback,
+                           gpointer user_data)
+{
+  g_autoptr (GTask) task = g_task_new (self, cancellable, callback, user_data);
+  const char *state_dir = ferryd_daemon_get_state_dir (self->daemon);
+  g_autofree char *images = g_build_filename (state_dir, "images", NULL);
+  /* The images directory, or the state directory before it exists. */
+  const char *const dirs[] = { images, state_dir, NULL };
+
+  g_task_set_source_tag (task, ferryd_engine_hello_async);
+  g_task_set_task_data (task, g_variant_ref (source_info), (GDestroyNotify) g_variant_unref);
+  ferryd_local_storage_free_async (dirs, cancellable, hello_free_cb, g_steal_pointer (&task));
+}
+
+GVariant *
+ferryd_engine_hello_finish (FerrydEngine *self, GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == ferryd_engine_hello_async, NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
 }
 
 static void

@@ -18,16 +18,24 @@ G_DECLARE_FINAL_TYPE (FerrydEngine, ferryd_engine, FERRYD, ENGINE, GObject)
 FerrydEngine *ferryd_engine_new (FerrydDaemon *daemon);
 FerrydDaemon *ferryd_engine_get_daemon (FerrydEngine *self);
 
-/* Outgoing: returns at once with the new migration (already running). */
-FerrydMigration *ferryd_engine_migrate (FerrydEngine *self,
-                                        FerrydDomain *domain,
-                                        const char *destination,
-                                        FerrydMigrateOptions *options,
-                                        guint32 uid,
-                                        GError **error);
+/* Outgoing: takes @options; answers, once this host's TLS material (if
+ * the options need it) has been read in a worker thread, with the new
+ * migration (already running; full reference) or why not. */
+void ferryd_engine_migrate_async (FerrydEngine *self,
+                                  FerrydDomain *domain,
+                                  const char *destination,
+                                  FerrydMigrateOptions *options,
+                                  guint32 uid,
+                                  GCancellable *cancellable,
+                                  GAsyncReadyCallback callback,
+                                  gpointer user_data);
+FerrydMigration *
+ferryd_engine_migrate_finish (FerrydEngine *self, GAsyncResult *result, GError **error);
 
-/* @no_contact_reason: NULL when the caller may make this host contact
- * the destination, else why not (the report then says so). */
+/* Takes @options. @no_contact_reason: NULL when the caller may make
+ * this host contact the destination, else why not (the report then
+ * says so). Files it reads (images, TLS material) are read in worker
+ * threads. */
 void ferryd_engine_check_async (FerrydEngine *self,
                                 FerrydDomain *domain,
                                 const char *destination,
@@ -42,7 +50,14 @@ FerrydMigration *ferryd_engine_lookup_migration (FerrydEngine *self, guint id);
 GList *ferryd_engine_get_migrations (FerrydEngine *self);
 
 /* Peer protocol, destination side. */
-GVariant *ferryd_engine_hello (FerrydEngine *self, GVariant *source_info);
+/* Hello's answer (a{sv}, full reference); the free space of the images
+ * directory is asked in a worker thread. */
+void ferryd_engine_hello_async (FerrydEngine *self,
+                                GVariant *source_info,
+                                GCancellable *cancellable,
+                                GAsyncReadyCallback callback,
+                                gpointer user_data);
+GVariant *ferryd_engine_hello_finish (FerrydEngine *self, GAsyncResult *result, GError **error);
 void ferryd_engine_prepare_async (FerrydEngine *self,
                                   FerrydPeerWatch *source,
                                   const char *domain_name,
