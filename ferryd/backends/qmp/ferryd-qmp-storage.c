@@ -245,46 +245,64 @@ created_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   create_next (g_steal_pointer (&task));
 }
 
-static void
-create_next (GTask *task)
+/* --- the image's place, in a worker thread --- */
+
+typedef struct
 {
+  char *id;
+  char *path;
+} Place;
+
+static void
+place_free (Place *place)
+{
+  g_free (place->id);
+  g_free (place->path);
+  g_free (place);
+}
+
+/* Both wait on the disk; the job has its own copies of the names. */
+static void
+place_thread (GTask *task, gpointer source_object, gpointer task_data, GCancellable *cancellable)
+{
+  Place *place = task_data;
+  g_autofree char *dir = NULL;
+
+  /* Never over a file that exists: it may be the source's own image
+   * (both hosts on one machine with an absolute path) or someone's data. */
+  if (g_file_test (place->path, G_FILE_TEST_EXISTS))
+    {
+      g_task_return_new_error (task, FERRY_ERROR, FERRY_ERROR_FAILED,
+                               "Cannot copy disk '%s': '%s' exists on the destination", place->id,
+                               place->path);
+      return;
+    }
+  dir = g_path_get_dirname (place->path);
+  if (g_mkdir_with_parents (dir, 0700) < 0)
+    {
+      int saved = errno;
+
+      g_task_return_new_error (task, FERRY_ERROR, FERRY_ERROR_FAILED, "Cannot create '%s': %s", dir,
+                               g_strerror (saved));
+      return;
+    }
+  g_task_return_boolean (task, TRUE);
+}
+
+static void
+placed_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GTask *task = user_data;
   FerrydQmpStorage *self = g_task_get_source_object (task);
   guint index = GPOINTER_TO_UINT (g_task_get_task_data (task));
   g_autoptr (GError) error = NULL;
   g_autoptr (GSubprocess) process = NULL;
-  g_autofree char *dir = NULL;
   g_autofree char *size = NULL;
-  Disk *disk;
+  Disk *disk = g_ptr_array_index (self->disks, index);
 
-  if (index >= self->disks->len)
+  if (!g_task_propagate_boolean (G_TASK (result), &error))
     {
-      g_task_return_boolean (task, TRUE);
-      g_object_unref (task);
-      return;
-    }
-  disk = g_ptr_array_index (self->disks, index);
-  if (disk->size == 0)
-    {
-      g_task_return_new_error (task, FERRY_ERROR, FERRY_ERROR_INVALID_ARGUMENT,
-                               "The source did not say how large disk '%s' is", disk->id);
-      g_object_unref (task);
-      return;
-    }
-  /* Never over a file that exists: it may be the source's own image
-   * (both hosts on one machine with an absolute path) or someone's data. */
-  if (g_file_test (disk->path, G_FILE_TEST_EXISTS))
-    {
-      g_task_return_new_error (task, FERRY_ERROR, FERRY_ERROR_FAILED,
-                               "Cannot copy disk '%s': '%s' exists on the destination", disk->id,
-                               disk->path);
-      g_object_unref (task);
-      return;
-    }
-  dir = g_path_get_dirname (disk->path);
-  if (g_mkdir_with_parents (dir, 0700) < 0)
-    {
-      g_task_return_new_error (task, FERRY_ERROR, FERRY_ERROR_FAILED, "Cannot create '%s': %s", dir,
-                               g_strerror (errno));
+      g_task_return_error (task, g_steal_pointer (&error));
       g_object_unref (task);
       return;
     }
@@ -302,6 +320,38 @@ create_next (GTask *task)
     }
   g_subprocess_communicate_utf8_async (process, NULL, g_task_get_cancellable (task), created_cb,
                                        task);
+}
+
+static void
+create_next (GTask *task)
+{
+  FerrydQmpStorage *self = g_task_get_source_object (task);
+  guint index = GPOINTER_TO_UINT (g_task_get_task_data (task));
+  g_autoptr (GTask) place_task = NULL;
+  Place *place;
+  Disk *disk;
+
+  if (index >= self->disks->len)
+    {
+      g_task_return_boolean (task, TRUE);
+      g_object_unref (task);
+      return;
+    }
+  disk = g_ptr_array_index (self->disks, index);
+  if (disk->size == 0)
+    {
+      g_task_return_new_error (task, FERRY_ERROR, FERRY_ERROR_INVALID_ARGUMENT,
+                               "The source did not say how large disk '%s' is", disk->id);
+      g_object_unref (task);
+      return;
+    }
+  place_task = g_task_new (NULL, g_task_get_cancellable (task), placed_cb, task);
+  g_task_set_source_tag (place_task, place_thread);
+  place = g_new0 (Place, 1);
+  place->id = g_strdup (disk->id);
+  place->path = g_strdup (disk->path);
+  g_task_set_task_data (place_task, place, (GDestroyNotify) place_free);
+  g_task_run_in_thread (place_task, place_thread);
 }
 
 void
