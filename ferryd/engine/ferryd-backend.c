@@ -13,6 +13,10 @@ ferryd_backend_default_init (FerrydBackendInterface *iface)
   /* ferryd_backend_is_available() changed */
   g_signal_new ("availability-changed", G_TYPE_FROM_INTERFACE (iface), G_SIGNAL_RUN_LAST, 0, NULL,
                 NULL, NULL, G_TYPE_NONE, 0);
+  /* a migration into a domain here that the hypervisor runs began
+   * (ferryd_backend_emit_incoming_migration) */
+  g_signal_new ("incoming-migration", G_TYPE_FROM_INTERFACE (iface), G_SIGNAL_RUN_LAST, 0, NULL,
+                NULL, NULL, G_TYPE_NONE, 3, FERRYD_TYPE_DOMAIN, FERRYD_TYPE_STREAM, G_TYPE_STRING);
 }
 
 const char *
@@ -218,6 +222,15 @@ void
 ferryd_backend_emit_availability_changed (FerrydBackend *self)
 {
   g_signal_emit_by_name (self, "availability-changed");
+}
+
+void
+ferryd_backend_emit_incoming_migration (FerrydBackend *self,
+                                        FerrydDomain *domain,
+                                        FerrydStream *stream,
+                                        const char *source)
+{
+  g_signal_emit_by_name (self, "incoming-migration", domain, stream, source ? source : "");
 }
 
 static GHashTable *settings; /* key -> value, set by main() */

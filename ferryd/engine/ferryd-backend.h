@@ -153,6 +153,16 @@ gboolean ferryd_backend_check_migrate (FerrydBackend *self,
                                        const FerrydMigrateOptions *options,
                                        GError **error);
 void ferryd_backend_emit_availability_changed (FerrydBackend *self);
+/* A migration into @domain (published here) began that the hypervisor
+ * runs with its own protocol, no ferryd on the source involved (libvirt's
+ * peer-to-peer migration seen from its destination): the engine shows it
+ * as an incoming Migration that follows @stream (its status, "resumed",
+ * query), and ends it from there. @source: the source host as far as the
+ * hypervisor tells (NULL or "": unknown). Signal "incoming-migration". */
+void ferryd_backend_emit_incoming_migration (FerrydBackend *self,
+                                             FerrydDomain *domain,
+                                             FerrydStream *stream,
+                                             const char *source);
 
 /* Settings from the command line that a backend reads when it starts
  * (e.g. "libvirt-uri"); set before the daemon is created. */
