@@ -1257,13 +1257,48 @@ restore_journal (FerrydEngine *self)
     g_idle_add_full (G_PRIORITY_DEFAULT, settle_restored_idle, g_object_ref (self), g_object_unref);
 }
 
+/* --- migrations the hypervisor runs into this host --- */
+
+/* A backend saw a migration into @domain that its hypervisor runs with
+ * its own protocol (no source ferryd): shown like any incoming one. */
+static void
+backend_incoming_cb (FerrydBackend *backend,
+                     FerrydDomain *domain,
+                     FerrydStream *stream,
+                     const char *source,
+                     FerrydEngine *self)
+{
+  g_autoptr (GVariant) empty = g_variant_ref_sink (g_variant_new ("a{sv}", NULL));
+  FerrydMigrateOptions *options;
+  FerrydMigration *migration;
+
+  if (ferryd_domain_get_migration (domain) != NULL)
+    {
+      g_debug ("%s already has a migration; not following the hypervisor's incoming one",
+               ferryd_domain_get_name (domain));
+      return;
+    }
+  /* the options are the source's, which this host does not learn */
+  options = ferryd_migrate_options_parse (empty, NULL);
+  migration = add_migration (self, domain, TRUE, options, source ? source : "",
+                             ferryd_daemon_get_hostname (self->daemon), 0);
+  g_info ("migration %u: %s arrives through the %s backend's own migration",
+          ferryd_migration_get_id (migration), ferryd_domain_get_name (domain),
+          ferryd_backend_get_name (backend));
+  ferryd_incoming_migration_follow (FERRYD_INCOMING_MIGRATION (migration), stream);
+}
+
 FerrydEngine *
 ferryd_engine_new (FerrydDaemon *daemon)
 {
   FerrydEngine *self = g_object_new (FERRYD_TYPE_ENGINE, NULL);
+  const char *const *names = ferryd_backend_list_names ();
 
   self->daemon = g_object_ref (daemon);
   restore_journal (self);
+  for (gsize i = 0; names[i]; i++)
+    g_signal_connect_object (ferryd_backend_get (names[i]), "incoming-migration",
+                             G_CALLBACK (backend_incoming_cb), self, 0);
   return self;
 }
 

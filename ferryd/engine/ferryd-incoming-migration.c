@@ -19,6 +19,7 @@ static void remove_created_domain (FerrydIncomingMigration *self);
 static void peer_vanished_cb (FerrydPeerWatch *watch, gpointer user_data);
 static gboolean finish_timeout_cb (gpointer user_data);
 static void prepared_cb (GObject *source, GAsyncResult *result, gpointer user_data);
+static void hosted_end (FerrydIncomingMigration *self, FerrydStreamStatus status);
 
 struct _FerrydIncomingMigration
 {
@@ -33,7 +34,8 @@ struct _FerrydIncomingMigration
   GTask *finish_task;
   GVariant *source_statistics; /* as the source sent them in Finish */
   guint finish_timeout_id;
-  gboolean source_gone; /* the source ferryd left in post-copy */
+  gboolean source_gone;             /* the source ferryd left in post-copy */
+  FerrydStreamStatus hosted_status; /* how the hypervisor's own migration ended */
 };
 
 static void rollback_incoming (FerrydIncomingMigration *self, GError *error);
@@ -70,6 +72,14 @@ on_dest_status (FerrydStream *stream, guint status, gint64 ts, gpointer user_dat
 
   if (SHARED (self)->finished)
     return;
+  if (SHARED (self)->hypervisor_protocol &&
+      (status == FERRYD_STREAM_COMPLETED || status == FERRYD_STREAM_FAILED ||
+       status == FERRYD_STREAM_CANCELLED))
+    {
+      /* no source ferryd will say how it ended: the hypervisor did */
+      hosted_end (self, status);
+      return;
+    }
   if (status == FERRYD_STREAM_ACTIVE)
     {
       if (SHARED (self)->phase == PHASE_PREPARE)
@@ -411,6 +421,82 @@ ferryd_incoming_migration_prepare_finish (FerrydIncomingMigration *self,
   return g_task_propagate_pointer (G_TASK (result), error);
 }
 
+/* --- a migration the hypervisor runs (ferryd_incoming_migration_follow) --- */
+
+static void
+hosted_completed_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (FerrydIncomingMigration) self = user_data;
+  FerrydProgress progress;
+
+  if (SHARED (self)->finished)
+    return;
+  /* the completed job's figures, where the hypervisor gives them here */
+  if (ferryd_stream_query_finish (FERRYD_STREAM (source), result, &progress, NULL, NULL))
+    {
+      SHARED (self)->info = progress;
+      migration_update_progress (FERRYD_MIGRATION (self));
+    }
+  finish_alone (self);
+}
+
+static void
+hosted_failed_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (FerrydIncomingMigration) self = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *why = NULL;
+  FerrydStreamStatus status = self->hosted_status;
+
+  ferryd_stream_query_finish (FERRYD_STREAM (source), result, NULL, &why, NULL);
+  if (SHARED (self)->finished)
+    return;
+  error = g_error_new (FERRY_ERROR,
+                       status == FERRYD_STREAM_CANCELLED ? FERRY_ERROR_CANCELLED
+                                                         : FERRY_ERROR_MIGRATION_FAILED,
+                       "The incoming migration ended without the guest running here: %s",
+                       why ? why : "no reason given");
+  migration_drop_stream (FERRYD_MIGRATION (self));
+  migration_finish (FERRYD_MIGRATION (self),
+                    status == FERRYD_STREAM_CANCELLED ? STATE_CANCELLED : STATE_FAILED, error);
+}
+
+/* The hypervisor's migration ended: in @status, with its statistics or
+ * its reason asked from the stream first. The guest, or what is left of
+ * it, is the hypervisor's (and the backend's domain's) to keep or drop. */
+static void
+hosted_end (FerrydIncomingMigration *self, FerrydStreamStatus status)
+{
+  FerrydStream *stream = SHARED (self)->stream;
+
+  migration_stop_sampling (FERRYD_MIGRATION (self));
+  if (status == FERRYD_STREAM_COMPLETED)
+    {
+      self->incoming_completed = TRUE;
+      ferryd_stream_query_async (stream, hosted_completed_cb, g_object_ref (self));
+      return;
+    }
+  self->hosted_status = status;
+  ferryd_stream_query_async (stream, hosted_failed_cb, g_object_ref (self));
+}
+
+void
+ferryd_incoming_migration_follow (FerrydIncomingMigration *self, FerrydStream *stream)
+{
+  /* set first: nothing of it is journaled (the hypervisor keeps its
+   * state), and the hypervisor resumes the guest itself */
+  SHARED (self)->hypervisor_protocol = TRUE;
+  self->resume_sent = TRUE;
+  /* Begin ran on the source, as for Ferry's own protocol. */
+  migration_set_phase (FERRYD_MIGRATION (self), PHASE_BEGIN);
+  ferryd_domain_set_migration (SHARED (self)->domain, G_OBJECT (self), TRUE);
+  migration_set_phase (FERRYD_MIGRATION (self), PHASE_PREPARE);
+  migration_set_state (FERRYD_MIGRATION (self), STATE_SETUP);
+  migration_attach_stream (FERRYD_MIGRATION (self), g_object_ref (stream));
+  follow_stream (self);
+  migration_start_sampling (FERRYD_MIGRATION (self));
+}
+
 /* --- what the base asks of the destination side --- */
 
 static void
@@ -449,6 +535,16 @@ incoming_stream_exited (FerrydMigration *migration)
 static gboolean
 incoming_cancel (FerrydMigration *migration, GError **error)
 {
+  if (SHARED (migration)->hypervisor_protocol)
+    {
+      /* The hypervisor's source side runs it and keeps the guest: only
+       * there can it be stopped without losing anything. */
+      g_set_error (error, FERRY_ERROR, FERRY_ERROR_NOT_SUPPORTED,
+                   "This migration is run by the %s backend's hypervisor from the source host: "
+                   "cancel it there (Cancel on the source host's migration object)",
+                   ferryd_backend_get_name (SHARED (migration)->backend));
+      return FALSE;
+    }
   ferryd_incoming_migration_abort (FERRYD_INCOMING_MIGRATION (migration),
                                    "cancelled on the destination");
   return TRUE;

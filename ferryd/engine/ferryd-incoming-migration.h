@@ -31,6 +31,11 @@ GVariant *ferryd_incoming_migration_finish_finish (FerrydIncomingMigration *self
                                                    GAsyncResult *result,
                                                    GError **error);
 void ferryd_incoming_migration_abort (FerrydIncomingMigration *self, const char *reason);
+/* A migration the hypervisor runs with its own protocol (no source
+ * ferryd, no Prepare or Finish from a peer): the phases, progress and the
+ * end follow @stream (ferryd_stream_runs_protocol(); the migration keeps a
+ * reference) alone. */
+void ferryd_incoming_migration_follow (FerrydIncomingMigration *self, FerrydStream *stream);
 /* Post-copy recovery, the destination's half (Peer.Recover): listen on
  * @uri or a fresh address; finishes with where the source connects. */
 void ferryd_incoming_migration_recover_async (FerrydIncomingMigration *self,
