@@ -19,6 +19,7 @@
 #include "ferryd-daemon.h"
 #include "ferryd-libvirt-check.h"
 #include "ferryd-libvirt-domain.h"
+#include "ferryd-libvirt-incoming.h"
 #include "ferryd-libvirt-params.h"
 #include "ferryd-libvirt-state.h"
 #include "ferryd-libvirt-stream.h"
@@ -43,9 +44,10 @@ struct _FerrydLibvirtBackend
   int lifecycle_id;
   int iteration_id;
   int job_completed_id;
-  GHashTable *streams; /* uuid -> FerrydLibvirtStream (weak): migrations from here */
-  GHashTable *domains; /* uuid -> FerrydDomain (published or hidden by a clash) */
-  GHashTable *refresh; /* uuid -> latest refresh sequence number */
+  GHashTable *streams;  /* uuid -> FerrydLibvirtStream (weak): migrations from here */
+  GHashTable *incoming; /* uuid -> FerrydLibvirtIncoming: migrations libvirt brings here */
+  GHashTable *domains;  /* uuid -> FerrydDomain (published or hidden by a clash) */
+  GHashTable *refresh;  /* uuid -> latest refresh sequence number */
   guint refresh_seq;
 };
 
@@ -91,6 +93,28 @@ domain_info_read (virDomainPtr dom)
 
 /* --- domains --- */
 
+/* A migration libvirt brings here, once its domain is published: the
+ * engine shows it (and follows @incoming); the guest waits paused for its
+ * memory from the start. */
+static void
+follow_incoming (FerrydLibvirtBackend *self, FerrydDomain *domain, DomainInfo *info)
+{
+  FerrydLibvirtIncoming *incoming = g_hash_table_lookup (self->incoming, info->uuid);
+
+  if (incoming == NULL || self->daemon == NULL ||
+      ferryd_daemon_lookup_domain (self->daemon, info->name) != domain)
+    return;
+  if (!ferryd_libvirt_incoming_get_announced (incoming))
+    {
+      ferryd_libvirt_incoming_set_announced (incoming);
+      /* libvirt does not say where from */
+      ferryd_backend_emit_incoming_migration (FERRYD_BACKEND (self), domain,
+                                              FERRYD_STREAM (incoming), NULL);
+    }
+  if (info->state == VIR_DOMAIN_PAUSED && info->reason == VIR_DOMAIN_PAUSED_MIGRATION)
+    ferryd_libvirt_incoming_receiving (incoming);
+}
+
 static void
 apply_info (FerrydLibvirtBackend *self, DomainInfo *info)
 {
@@ -133,9 +157,53 @@ apply_info (FerrydLibvirtBackend *self, DomainInfo *info)
       if (self->daemon && !ferryd_daemon_add_backend_domain (self->daemon, domain, &error))
         g_warning ("libvirt domain %s (%s) is not shown: %s", info->name, info->uuid,
                    error->message);
+      follow_incoming (self, domain, info);
       return;
     }
   ferryd_domain_set_run_state (domain, state, why);
+  follow_incoming (self, domain, info);
+}
+
+static void
+incoming_status_cb (FerrydStream *stream, guint status, gint64 ts, gpointer user_data)
+{
+  FerrydLibvirtBackend *self = user_data;
+  FerrydLibvirtIncoming *incoming = FERRYD_LIBVIRT_INCOMING (stream);
+
+  /* (the stream holds itself while it says so) */
+  if (ferryd_libvirt_incoming_has_ended (incoming))
+    g_hash_table_remove (self->incoming, ferryd_libvirt_incoming_get_uuid (incoming));
+}
+
+/* libvirt started @dom's QEMU here to receive it (STARTED/MIGRATED):
+ * followed from now on, shown once its domain is published. */
+static void
+incoming_started (FerrydLibvirtBackend *self, const char *uuid)
+{
+  FerrydLibvirtIncoming *incoming;
+
+  if (g_hash_table_contains (self->incoming, uuid))
+    return;
+  incoming = ferryd_libvirt_incoming_new (self->conn, uuid);
+  g_signal_connect_object (incoming, "status-changed", G_CALLBACK (incoming_status_cb), self, 0);
+  g_hash_table_insert (self->incoming, g_strdup (uuid), incoming);
+}
+
+/* The connection went: what libvirt was bringing here can no longer be
+ * followed. */
+static void
+drop_incoming (FerrydLibvirtBackend *self, const char *why)
+{
+  g_autoptr (GPtrArray) all = g_ptr_array_new_with_free_func (g_object_unref);
+  GHashTableIter iter;
+  gpointer value;
+
+  g_hash_table_iter_init (&iter, self->incoming);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    g_ptr_array_add (all, g_object_ref (value));
+  for (guint i = 0; i < all->len; i++)
+    ferryd_libvirt_incoming_lost (all->pdata[i], why);
+  g_hash_table_remove_all (self->incoming);
 }
 
 static void
@@ -205,12 +273,19 @@ lifecycle_cb (virConnectPtr conn, virDomainPtr dom, int event, int detail, void 
 
   FerrydLibvirtStream *stream;
 
+  FerrydLibvirtIncoming *incoming;
+
   if (conn != self->conn || virDomainGetUUIDString (dom, uuid) < 0)
     return 0;
   g_debug ("libvirt event %d/%d for %s", event, detail, virDomainGetName (dom));
   stream = g_hash_table_lookup (self->streams, uuid);
   if (stream)
     ferryd_libvirt_stream_lifecycle (stream, event, detail);
+  /* only a migration into this host starts a domain "migrated" */
+  if (event == VIR_DOMAIN_EVENT_STARTED && detail == VIR_DOMAIN_EVENT_STARTED_MIGRATED)
+    incoming_started (self, uuid);
+  else if ((incoming = g_hash_table_lookup (self->incoming, uuid)))
+    ferryd_libvirt_incoming_lifecycle (incoming, event, detail);
   data = g_new0 (RefreshData, 1);
   data->dom = dom;
   virDomainRef (dom);
@@ -243,10 +318,14 @@ job_completed_cb (
   FerrydLibvirtBackend *self = opaque;
   char uuid[VIR_UUID_STRING_BUFLEN];
   FerrydLibvirtStream *stream;
+  FerrydLibvirtIncoming *incoming;
 
-  if (conn == self->conn && virDomainGetUUIDString (dom, uuid) == 0 &&
-      (stream = g_hash_table_lookup (self->streams, uuid)))
+  if (conn != self->conn || virDomainGetUUIDString (dom, uuid) < 0)
+    return;
+  if ((stream = g_hash_table_lookup (self->streams, uuid)))
     ferryd_libvirt_stream_job_completed (stream, params, n_params);
+  if ((incoming = g_hash_table_lookup (self->incoming, uuid)))
+    ferryd_libvirt_incoming_job_completed (incoming, params, n_params);
 }
 
 /* --- the connection --- */
@@ -309,6 +388,7 @@ disconnected (FerrydLibvirtBackend *self, const char *why)
   /* The callbacks go with the connection; unregistering them would be a
    * call to a libvirtd that is not there. */
   close_conn_async (self, conn);
+  drop_incoming (self, why);
   drop_domains (self);
   ferryd_backend_emit_availability_changed (FERRYD_BACKEND (self));
   schedule_retry (self);
@@ -498,6 +578,7 @@ daemon_gone (gpointer data, GObject *where_the_object_was)
 
   self->daemon = NULL;
   g_clear_handle_id (&self->retry_id, g_source_remove);
+  g_hash_table_remove_all (self->incoming);
   g_hash_table_remove_all (self->domains);
   if (self->conn)
     {
@@ -751,6 +832,7 @@ ferryd_libvirt_backend_finalize (GObject *object)
       g_object_weak_unref (G_OBJECT (self->daemon), daemon_gone, self);
       daemon_gone (self, NULL);
     }
+  g_hash_table_unref (self->incoming);
   g_hash_table_unref (self->domains);
   g_hash_table_unref (self->refresh);
   g_free (self->uri);
@@ -769,6 +851,7 @@ ferryd_libvirt_backend_init (FerrydLibvirtBackend *self)
   self->domains = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
   self->refresh = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->streams = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->incoming = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
 }
 
 /* libvirt-glib's event loop logs every watch and timeout it touches at
