@@ -97,6 +97,22 @@ class LibvirtTest(ferrytest.TwoHostTestCase):
                            timeout, msg='%s gone from host %s' % (
                                name, host.name))
 
+    def migrations(self, host):
+        return host.call(ROOT_PATH, MANAGER_IFACE, 'ListMigrations')[0]
+
+    def wait_incoming(self, host, name, timeout=30):
+        """The Migration object of name arriving on host through libvirt's
+        own migration (no ferryd on the source involved)."""
+        def found():
+            for path in reversed(self.migrations(host)):
+                p = host.get_all(path, MIGRATION_IFACE)
+                if p['Direction'] == 'incoming' and p['DomainName'] == name:
+                    return path
+            return False
+        return ferrytest.wait_for(found, timeout, 0.05,
+                                  msg='incoming %s on host %s' % (
+                                      name, host.name))
+
     def test_01_domain_appears(self):
         self.assertEqual(self.backends(self.a), ['qmp', 'libvirt'])
         self.lva.define_guest('lv1', self.serial('lv1'),
@@ -120,9 +136,12 @@ class LibvirtTest(ferrytest.TwoHostTestCase):
         self.lva.define_guest('lv2', self.serial('lv2'),
                               kernel=self.kernel)
         path = self.wait_domain(self.a, 'lv2', 'shutoff')
+        before = self.migrations(self.a)
         self.a.call(path, DOMAIN_IFACE, 'Start', timeout=30)
         self.wait_domain(self.a, 'lv2', 'running')
         self.assertEqual(self.lva.domstate('lv2'), 'running')
+        # a domain that merely starts is no incoming migration
+        self.assertEqual(self.migrations(self.a), before)
         # the guest ignores ACPI: destroyed after the grace period
         self.a.call(path, DOMAIN_IFACE, 'Shutdown', timeout=30)
         self.wait_domain(self.a, 'lv2', 'shutoff')
@@ -209,6 +228,22 @@ class LibvirtTest(ferrytest.TwoHostTestCase):
         self.assertEqual(self.lvb.domstate('lv1'), 'running')
         self.assertNotEqual(self.lva.domstate('lv1'), 'running')
         self.wait_domain(self.b, 'lv1', 'running')
+        # ... with an incoming Migration that followed libvirt's to its end
+        inc = self.wait_final(self.wait_incoming(self.b, 'lv1'), host=self.b,
+                              timeout=10)
+        ferrytest.log('incoming on B: %r' % {
+            k: inc[k] for k in ('State', 'Phase', 'PhaseTimestamps',
+                                'Source', 'Statistics', 'ErrorMessage')})
+        self.assertEqual(inc['State'], 'completed', inc['ErrorMessage'])
+        self.assertEqual(inc['Phase'], 'done')
+        self.assertEqual(inc['Backend'], 'libvirt')
+        self.assertEqual(inc['DomainName'], 'lv1')
+        self.assertEqual(inc['Domain'], ferrytest.domain_path('lv1'))
+        stamps = inc['PhaseTimestamps']
+        self.assertEqual(sorted(stamps, key=stamps.get), PHASES, stamps)
+        # the statistics the source sent libvirt here with the end
+        self.assertGreater(inc['Statistics'].get('memory-transferred', 0),
+                           0, inc['Statistics'])
         self.wait_domain(self.a, 'lv1', 'shutoff')
         # ... and it lived through: the heartbeat goes on, no errors
         n = hb_before[-1]['n']
@@ -236,6 +271,11 @@ class LibvirtTest(ferrytest.TwoHostTestCase):
         ferrytest.wait_for(
             lambda: self.b.get_prop(path, MIGRATION_IFACE, 'Phase') ==
             'perform', 30, msg='libvirt migration in perform')
+        # A shows it arriving; it is cancelled on the source, not there
+        inc = self.wait_incoming(self.a, 'lv1')
+        self.assertDBusError(ERR + 'NotSupported', self.a.call, inc,
+                             MIGRATION_IFACE, 'Cancel',
+                             contains=('source',))
         # an unprivileged caller reads, but neither migrates nor controls
         res = self.b.get_prop_as(NOBODY, path, MIGRATION_IFACE, 'Phase')
         self.assertTrue(res.ok, res)
@@ -258,6 +298,11 @@ class LibvirtTest(ferrytest.TwoHostTestCase):
         props = self.wait_final(path, host=self.b)
         self.assertEqual(props['State'], 'cancelled', props)
         self.assertEqual(props['ErrorName'], ERR + 'Cancelled')
+        # A's incoming object ended too (A cannot tell a cancel from a
+        # failure: the source's libvirtd only stops the domain there)
+        props = self.wait_final(inc, host=self.a, timeout=15)
+        self.assertIn(props['State'], ('cancelled', 'failed'), props)
+        self.assertIn('source', props['ErrorMessage'])
         # the guest keeps running on B; nothing runs on A
         self.assertEqual(self.lvb.domstate('lv1'), 'running')
         self.assertNotEqual(self.lva.domstate('lv1'), 'running')
