@@ -17,6 +17,10 @@ ferryd_backend_default_init (FerrydBackendInterface *iface)
    * (ferryd_backend_emit_incoming_migration) */
   g_signal_new ("incoming-migration", G_TYPE_FROM_INTERFACE (iface), G_SIGNAL_RUN_LAST, 0, NULL,
                 NULL, NULL, G_TYPE_NONE, 3, FERRYD_TYPE_DOMAIN, FERRYD_TYPE_STREAM, G_TYPE_STRING);
+  /* a migration away from here that the hypervisor runs was found
+   * running (ferryd_backend_emit_outgoing_migration) */
+  g_signal_new ("outgoing-migration", G_TYPE_FROM_INTERFACE (iface), G_SIGNAL_RUN_LAST, 0, NULL,
+                NULL, NULL, G_TYPE_NONE, 3, FERRYD_TYPE_DOMAIN, FERRYD_TYPE_STREAM, G_TYPE_STRING);
 }
 
 const char *
@@ -231,6 +235,16 @@ ferryd_backend_emit_incoming_migration (FerrydBackend *self,
                                         const char *source)
 {
   g_signal_emit_by_name (self, "incoming-migration", domain, stream, source ? source : "");
+}
+
+void
+ferryd_backend_emit_outgoing_migration (FerrydBackend *self,
+                                        FerrydDomain *domain,
+                                        FerrydStream *stream,
+                                        const char *destination)
+{
+  g_signal_emit_by_name (self, "outgoing-migration", domain, stream,
+                         destination ? destination : "");
 }
 
 static GHashTable *settings; /* key -> value, set by main() */

@@ -163,6 +163,17 @@ void ferryd_backend_emit_incoming_migration (FerrydBackend *self,
                                              FerrydDomain *domain,
                                              FerrydStream *stream,
                                              const char *source);
+/* A migration of @domain away from here that the hypervisor runs by
+ * itself was found under way, not started by this ferryd (one that ran
+ * before a restart: libvirt's peer-to-peer migration goes on without
+ * it): the engine shows it as an outgoing Migration in Perform that
+ * follows @stream (already started: its status, events, query; Cancel
+ * and the controls go to it) to its end. @destination: as far as the
+ * hypervisor tells (NULL or "": unknown). Signal "outgoing-migration". */
+void ferryd_backend_emit_outgoing_migration (FerrydBackend *self,
+                                             FerrydDomain *domain,
+                                             FerrydStream *stream,
+                                             const char *destination);
 
 /* Settings from the command line that a backend reads when it starts
  * (e.g. "libvirt-uri"); set before the daemon is created. */

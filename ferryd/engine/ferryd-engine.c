@@ -1288,6 +1288,31 @@ backend_incoming_cb (FerrydBackend *backend,
   ferryd_incoming_migration_follow (FERRYD_INCOMING_MIGRATION (migration), stream);
 }
 
+/* A backend found a migration away from here that its hypervisor runs
+ * and no migration of this ferryd follows (one a previous ferryd
+ * started): shown, and followed to its end, from Perform on. */
+static void
+backend_outgoing_cb (FerrydBackend *backend,
+                     FerrydDomain *domain,
+                     FerrydStream *stream,
+                     const char *destination,
+                     FerrydEngine *self)
+{
+  g_autoptr (GVariant) empty = g_variant_ref_sink (g_variant_new ("a{sv}", NULL));
+  FerrydMigration *migration;
+
+  if (ferryd_domain_get_migration (domain) != NULL)
+    return;
+  /* who started it and with which options was the previous ferryd's */
+  migration =
+      add_migration (self, domain, FALSE, ferryd_migrate_options_parse (empty, NULL),
+                     ferryd_daemon_get_hostname (self->daemon), destination ? destination : "", 0);
+  g_info ("migration %u: re-attached to the %s backend's running migration of %s",
+          ferryd_migration_get_id (migration), ferryd_backend_get_name (backend),
+          ferryd_domain_get_name (domain));
+  ferryd_outgoing_migration_follow (FERRYD_OUTGOING_MIGRATION (migration), stream);
+}
+
 FerrydEngine *
 ferryd_engine_new (FerrydDaemon *daemon)
 {
@@ -1297,8 +1322,12 @@ ferryd_engine_new (FerrydDaemon *daemon)
   self->daemon = g_object_ref (daemon);
   restore_journal (self);
   for (gsize i = 0; names[i]; i++)
-    g_signal_connect_object (ferryd_backend_get (names[i]), "incoming-migration",
-                             G_CALLBACK (backend_incoming_cb), self, 0);
+    {
+      g_signal_connect_object (ferryd_backend_get (names[i]), "incoming-migration",
+                               G_CALLBACK (backend_incoming_cb), self, 0);
+      g_signal_connect_object (ferryd_backend_get (names[i]), "outgoing-migration",
+                               G_CALLBACK (backend_outgoing_cb), self, 0);
+    }
   return self;
 }
 

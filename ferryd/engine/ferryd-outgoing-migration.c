@@ -709,6 +709,25 @@ ferryd_outgoing_migration_run (FerrydOutgoingMigration *self, const char *peer_a
   ferryd_stream_begin_async (SHARED (self)->stream, begin_cb, g_object_ref (self));
 }
 
+void
+ferryd_outgoing_migration_follow (FerrydOutgoingMigration *self, FerrydStream *stream)
+{
+  /* set first: nothing of it is journaled (the hypervisor keeps its
+   * state); its stream runs already */
+  SHARED (self)->hypervisor_protocol = TRUE;
+  self->begin_us = g_get_real_time ();
+  self->migrate_sent = TRUE;
+  migration_attach_stream (FERRYD_MIGRATION (self), g_object_ref (stream));
+  follow_stream (self);
+  ferryd_domain_set_migration (SHARED (self)->domain, G_OBJECT (self), FALSE);
+  /* Begin and Prepare were the previous ferryd's: passed on the way */
+  migration_set_phase (FERRYD_MIGRATION (self), PHASE_BEGIN);
+  migration_set_phase (FERRYD_MIGRATION (self), PHASE_PREPARE);
+  migration_set_phase (FERRYD_MIGRATION (self), PHASE_PERFORM);
+  migration_set_state (FERRYD_MIGRATION (self), STATE_ACTIVE);
+  migration_start_sampling (FERRYD_MIGRATION (self));
+}
+
 /* Finish (destination) → Confirm (source) */
 
 static void

@@ -13,5 +13,9 @@ G_DECLARE_FINAL_TYPE (
 FerrydMigration *ferryd_outgoing_migration_new (const FerrydMigrationSetup *setup);
 /* Run Begin → Prepare → Perform → Finish → Confirm with @peer_address. */
 void ferryd_outgoing_migration_run (FerrydOutgoingMigration *self, const char *peer_address);
+/* Follow, from Perform on, a migration the hypervisor runs by itself
+ * (@stream: ferryd_stream_runs_protocol(), already started; the migration
+ * keeps a reference) that this ferryd did not start. */
+void ferryd_outgoing_migration_follow (FerrydOutgoingMigration *self, FerrydStream *stream);
 
 G_END_DECLS
