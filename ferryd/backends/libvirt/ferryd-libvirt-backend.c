@@ -66,12 +66,15 @@ typedef struct
   char *uuid;
   int state;
   int reason;
-  gboolean gone; /* libvirt does not know it (any more) */
+  gboolean gone;          /* libvirt does not know it (any more) */
+  virDomainPtr migrating; /* its migration away from here runs (read at connection) */
 } DomainInfo;
 
 static void
 domain_info_free (DomainInfo *info)
 {
+  if (info->migrating)
+    virDomainFree (info->migrating);
   g_free (info->name);
   g_free (info->uuid);
   g_free (info);
@@ -333,6 +336,7 @@ job_completed_cb (
 static void schedule_retry (FerrydLibvirtBackend *self);
 static void close_cb (virConnectPtr conn, int reason, void *opaque);
 static void start_connect (FerrydLibvirtBackend *self);
+static void follow_running_migration (FerrydLibvirtBackend *self, DomainInfo *info);
 
 typedef struct
 {
@@ -441,6 +445,26 @@ close_cb (virConnectPtr conn, int reason, void *opaque)
   g_idle_add (closed_idle, data);
 }
 
+/* Whether libvirt migrates @dom away from here (a migration a previous
+ * ferryd started goes on without it). In a worker thread. */
+static gboolean
+migrating_out (virDomainPtr dom, const DomainInfo *info)
+{
+  virTypedParameterPtr stats = NULL;
+  int n = 0, type = VIR_DOMAIN_JOB_NONE, operation = 0;
+  gboolean yes;
+
+  if (info->gone || (info->state != VIR_DOMAIN_RUNNING && info->state != VIR_DOMAIN_PAUSED))
+    return FALSE;
+  if (virDomainGetJobStats (dom, &type, &stats, &n, 0) < 0)
+    return FALSE;
+  yes = type != VIR_DOMAIN_JOB_NONE &&
+        virTypedParamsGetInt (stats, n, VIR_DOMAIN_JOB_OPERATION, &operation) == 1 &&
+        operation == VIR_DOMAIN_JOB_OPERATION_MIGRATION_OUT;
+  virTypedParamsFree (stats, n);
+  return yes;
+}
+
 static void
 connect_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
 {
@@ -479,7 +503,14 @@ connect_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *
   result->infos = g_ptr_array_new_with_free_func ((GDestroyNotify) domain_info_free);
   for (int i = 0; i < n; i++)
     {
-      g_ptr_array_add (result->infos, domain_info_read (doms[i]));
+      DomainInfo *info = domain_info_read (doms[i]);
+
+      if (migrating_out (doms[i], info))
+        {
+          info->migrating = doms[i];
+          virDomainRef (doms[i]);
+        }
+      g_ptr_array_add (result->infos, info);
       virDomainFree (doms[i]);
     }
   free (doms);
@@ -522,8 +553,40 @@ connect_done (GObject *source, GAsyncResult *res, gpointer user_data)
       if (info->uuid)
         apply_info (self, info);
     }
+  for (guint i = 0; i < result->infos->len; i++)
+    {
+      DomainInfo *info = result->infos->pdata[i];
+      if (info->uuid && info->migrating)
+        follow_running_migration (self, info);
+    }
   connect_result_free (result);
   ferryd_backend_emit_availability_changed (FERRYD_BACKEND (self));
+}
+
+static void stream_gone (gpointer data, GObject *where_the_object_was);
+
+/* libvirt migrates @info's domain away from here, and nothing of this
+ * ferryd follows it (a previous ferryd started it): the engine shows it
+ * from here on. */
+static void
+follow_running_migration (FerrydLibvirtBackend *self, DomainInfo *info)
+{
+  FerrydDomain *domain = g_hash_table_lookup (self->domains, info->uuid);
+  g_autoptr (FerrydLibvirtStream) stream = NULL;
+
+  if (domain == NULL || self->daemon == NULL ||
+      ferryd_daemon_lookup_domain (self->daemon, info->name) != domain ||
+      ferryd_domain_get_migration (domain) != NULL ||
+      g_hash_table_contains (self->streams, info->uuid))
+    return;
+  g_message ("libvirt migrates %s away from here (started before this ferryd): following it",
+             info->name);
+  stream = ferryd_libvirt_stream_new_running (self->conn, info->uuid, info->migrating);
+  g_hash_table_insert (self->streams, g_strdup (info->uuid), stream);
+  g_object_weak_ref (G_OBJECT (stream), stream_gone, self);
+  /* libvirt's job does not say where to */
+  ferryd_backend_emit_outgoing_migration (FERRYD_BACKEND (self), domain, FERRYD_STREAM (stream),
+                                          NULL);
 }
 
 static void

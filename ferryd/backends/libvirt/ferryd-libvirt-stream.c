@@ -39,6 +39,9 @@ struct _FerrydLibvirtStream
   gboolean have_completed;
   char *error_message; /* libvirt's, when the migration failed */
   gboolean recovering; /* the call running is a post-copy resume */
+  /* Found running after a restart of ferryd: the migration call was the
+   * previous ferryd's, so its end is read from libvirt's job instead. */
+  gboolean reattached;
   /* what the migration was started with, for Recover */
   char *destination;
   GVariant *options;
@@ -385,7 +388,36 @@ stream_start_finish (FerrydStream *stream, GAsyncResult *result, GError **error)
 typedef struct
 {
   FerrydProgress progress;
+  gboolean reattached;    /* ask how a job that is over ended */
+  FerrydStreamStatus end; /* ... and it ended so (NONE: it runs) */
 } QueryData;
+
+/* The migration job of @dom is over (no job runs): how did it end? The
+ * completed job says, if libvirt kept one for this migration; else the
+ * domain's state: shut off "migrated" is a success. */
+static void
+read_end (virDomainPtr dom, QueryData *qd)
+{
+  virTypedParameterPtr stats = NULL;
+  int n = 0, type = 0, operation = 0, state = 0, reason = 0;
+
+  if (virDomainGetJobStats (dom, &type, &stats, &n, VIR_DOMAIN_JOB_STATS_COMPLETED) == 0 &&
+      virTypedParamsGetInt (stats, n, VIR_DOMAIN_JOB_OPERATION, &operation) == 1 &&
+      operation == VIR_DOMAIN_JOB_OPERATION_MIGRATION_OUT && type != VIR_DOMAIN_JOB_NONE)
+    {
+      ferryd_libvirt_job_to_progress (stats, n, type, &qd->progress);
+      qd->end = qd->progress.status;
+    }
+  else if (virDomainGetState (dom, &state, &reason, 0) == 0 && state == VIR_DOMAIN_SHUTOFF &&
+           reason == VIR_DOMAIN_SHUTOFF_MIGRATED)
+    qd->end = FERRYD_STREAM_COMPLETED;
+  else
+    qd->end = FERRYD_STREAM_FAILED;
+  if (stats)
+    virTypedParamsFree (stats, n);
+  if (qd->end != FERRYD_STREAM_COMPLETED && qd->end != FERRYD_STREAM_CANCELLED)
+    qd->end = FERRYD_STREAM_FAILED;
+}
 
 static gboolean
 query_call (virDomainPtr dom, gpointer data, GError **error)
@@ -396,12 +428,63 @@ query_call (virDomainPtr dom, gpointer data, GError **error)
 
   if (virDomainGetJobStats (dom, &type, &stats, &n, 0) < 0)
     {
+      /* a domain libvirt stopped after the migration has no jobs to ask */
+      if (qd->reattached && virDomainIsActive (dom) == 0)
+        {
+          read_end (dom, qd);
+          return TRUE;
+        }
       ferryd_libvirt_set_error (error, FERRY_ERROR_FAILED, "libvirt job statistics");
       return FALSE;
     }
   ferryd_libvirt_job_to_progress (stats, n, type, &qd->progress);
   virTypedParamsFree (stats, n);
+  if (qd->reattached && type == VIR_DOMAIN_JOB_NONE)
+    read_end (dom, qd);
   return TRUE;
+}
+
+/* A re-attached migration ended (libvirt's job, its events): as the end
+ * of the migration call would say it, from the main loop's next turn. */
+typedef struct
+{
+  FerrydLibvirtStream *self;
+  FerrydStreamStatus status;
+} EndData;
+
+static gboolean
+reattached_end_idle (gpointer user_data)
+{
+  EndData *ed = user_data;
+  FerrydLibvirtStream *self = ed->self;
+
+  if (self->migrating)
+    {
+      self->migrating = FALSE;
+      self->ended = TRUE;
+      if (ed->status == FERRYD_STREAM_FAILED && self->error_message == NULL)
+        self->error_message =
+            g_strdup ("libvirt's migration job ended without completing (it was started before "
+                      "ferryd restarted, so libvirt's reason is not known here)");
+      g_info ("libvirt migration of %s (re-attached) ended: %u", self->uuid, (guint) ed->status);
+      ferryd_stream_emit_status (FERRYD_STREAM (self), ed->status, g_get_real_time ());
+    }
+  g_object_unref (self);
+  g_free (ed);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+reattached_end (FerrydLibvirtStream *self, FerrydStreamStatus status)
+{
+  EndData *ed;
+
+  if (!self->reattached || !self->migrating)
+    return;
+  ed = g_new0 (EndData, 1);
+  ed->self = g_object_ref (self);
+  ed->status = status;
+  g_idle_add (reattached_end_idle, ed);
 }
 
 static gboolean stream_query_finish (FerrydStream *stream,
@@ -429,8 +512,12 @@ stream_query_async (FerrydStream *stream, GAsyncReadyCallback callback, gpointer
       g_task_return_pointer (task, qd, g_free);
       return;
     }
-  run_call (self, query_call, g_new0 (QueryData, 1), g_free, NULL, callback, user_data,
-            stream_query_async);
+  {
+    QueryData *qd = g_new0 (QueryData, 1);
+
+    qd->reattached = self->reattached;
+    run_call (self, query_call, qd, g_free, NULL, callback, user_data, stream_query_async);
+  }
 }
 
 static gboolean
@@ -458,6 +545,16 @@ stream_query_finish (FerrydStream *stream,
     }
   if (qd == NULL)
     return FALSE;
+  if (qd->end != FERRYD_STREAM_NONE && !self->ended)
+    {
+      if (qd->end == FERRYD_STREAM_COMPLETED && !self->have_completed &&
+          qd->progress.status == FERRYD_STREAM_COMPLETED)
+        {
+          self->completed = qd->progress;
+          self->have_completed = TRUE;
+        }
+      reattached_end (self, qd->end);
+    }
   /* The job shows data moving: libvirt reached Perform. */
   if (!self->ended && !self->active_reported && qd->progress.status == FERRYD_STREAM_ACTIVE &&
       qd->progress.memory_total > 0)
@@ -761,6 +858,8 @@ ferryd_libvirt_stream_lifecycle (FerrydLibvirtStream *self, int event, int detai
       }
   else if (event == VIR_DOMAIN_EVENT_RESUMED)
     ferryd_stream_emit_resumed (stream, now);
+  else if (event == VIR_DOMAIN_EVENT_STOPPED && detail == VIR_DOMAIN_EVENT_STOPPED_MIGRATED)
+    reattached_end (self, FERRYD_STREAM_COMPLETED);
 }
 
 void
@@ -782,6 +881,7 @@ ferryd_libvirt_stream_job_completed (FerrydLibvirtStream *self,
     return;
   ferryd_libvirt_job_to_progress (params, n_params, VIR_DOMAIN_JOB_COMPLETED, &self->completed);
   self->have_completed = TRUE;
+  reattached_end (self, FERRYD_STREAM_COMPLETED);
 }
 
 const char *
@@ -801,6 +901,20 @@ ferryd_libvirt_stream_new (virConnectPtr conn, const char *uuid)
       virConnectRef (conn);
     }
   self->uuid = g_strdup (uuid);
+  return self;
+}
+
+FerrydLibvirtStream *
+ferryd_libvirt_stream_new_running (virConnectPtr conn, const char *uuid, virDomainPtr dom)
+{
+  FerrydLibvirtStream *self = ferryd_libvirt_stream_new (conn, uuid);
+
+  self->dom = dom;
+  virDomainRef (dom);
+  self->reattached = TRUE;
+  self->migrating = TRUE;
+  /* its data flows already: Perform */
+  self->active_reported = TRUE;
   return self;
 }
 

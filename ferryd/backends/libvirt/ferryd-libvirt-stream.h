@@ -16,6 +16,10 @@ G_DECLARE_FINAL_TYPE (FerrydLibvirtStream, ferryd_libvirt_stream, FERRYD, LIBVIR
 /* A stream for @domain (@uuid) on @conn (NULL: libvirt is not reachable;
  * the stream then fails at Begin). */
 FerrydLibvirtStream *ferryd_libvirt_stream_new (virConnectPtr conn, const char *uuid);
+/* The stream of a migration of @dom that libvirt runs already, started
+ * by a ferryd before this one (its end is read from libvirt's job). */
+FerrydLibvirtStream *
+ferryd_libvirt_stream_new_running (virConnectPtr conn, const char *uuid, virDomainPtr dom);
 const char *ferryd_libvirt_stream_get_uuid (FerrydLibvirtStream *self);
 
 /* libvirt's events for the stream's domain (the backend dispatches). */
