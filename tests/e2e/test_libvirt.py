@@ -308,6 +308,50 @@ class LibvirtTest(ferrytest.TwoHostTestCase):
         self.assertNotEqual(self.lva.domstate('lv1'), 'running')
         self.wait_domain(self.b, 'lv1', 'running')
 
+    def test_05b_source_ferryd_restarted(self):
+        # libvirt migrates a fresh guest A -> B (capped: Perform lasts a
+        # few seconds) while A's ferryd crashes and starts again
+        self.lva.define_guest('lvrs', self.serial('lvrs'),
+                              kernel=self.kernel)
+        self.lva.virsh('start', 'lvrs')
+        self.wait_domain(self.a, 'lvrs', 'running')
+        path = self.lv_migrate('lvrs', self.a, self.lvb, {
+            'max-bandwidth': GLib.Variant('t', 5 * MIB)})
+        ferrytest.wait_for(
+            lambda: self.a.get_prop(path, MIGRATION_IFACE, 'Phase') ==
+            'perform', 30, 0.05, msg='libvirt migration in perform')
+        self.a.kill_ferryd()
+        self.addCleanup(lambda: self.a.ferryd_running() or
+                        self.a.start_ferryd())
+        self.a.start_ferryd()
+
+        # the new ferryd finds libvirt's migration job and follows it
+        def found():
+            for p in self.migrations(self.a):
+                props = self.a.get_all(p, MIGRATION_IFACE)
+                if props['DomainName'] == 'lvrs' and \
+                        props['Direction'] == 'outgoing':
+                    return p, props
+            return False
+        path, props = ferrytest.wait_for(found, 15, 0.05,
+                                         msg='re-attached migration')
+        self.assertEqual(props['Backend'], 'libvirt')
+        self.assertEqual(props['Destination'], '')   # libvirt does not say
+        self.assertIn(props['Phase'], PHASES[2:], props)
+        props = self.wait_final(path, host=self.a, timeout=60)
+        ferrytest.log('re-attached: %r' % {
+            k: props[k] for k in ('State', 'PhaseTimestamps', 'Statistics',
+                                  'ErrorMessage')})
+        self.assertEqual(props['State'], 'completed', props['ErrorMessage'])
+        self.assertEqual(props['Phase'], 'done')
+        stamps = props['PhaseTimestamps']
+        self.assertEqual(sorted(stamps, key=stamps.get), PHASES, stamps)
+        # the guest runs on B, and only there
+        self.assertEqual(self.lvb.domstate('lvrs'), 'running')
+        self.assertNotEqual(self.lva.domstate('lvrs'), 'running')
+        self.wait_domain(self.b, 'lvrs', 'running')
+        self.lvb.virsh('destroy', 'lvrs')
+
     def test_06_postcopy_by_hand(self):
         # dirtying 200 MiB/s over an 8 MiB/s link: pre-copy never ends
         self.lva.define_guest('lvpc', self.serial('lvpc'),
