@@ -7,6 +7,7 @@ noticed, the QMP socket is private."""
 import os
 import signal
 import stat
+import time
 
 import ferrytest
 from ferrytest import DOMAIN_IFACE
@@ -52,9 +53,14 @@ class DomainTest(ferrytest.HostTestCase):
         self.assertEqual(ns, sorted(ns), 'heartbeat counter not increasing')
         self.assertEqual(len(set(ns)), len(ns), 'heartbeat counter repeats')
 
-        # ACPI power-down; the guest ignores it, so ferryd stops QEMU
+        # ACPI power-down: the guest powers itself off, well before
+        # ferryd's grace period would stop QEMU
+        t = time.monotonic()
         h.call(path, DOMAIN_IFACE, 'Shutdown', timeout=30)
         h.wait_state(path, 'shutoff', 15)
+        self.assertLess(time.monotonic() - t, 2.5,
+                        'the guest did not power off by itself')
+        self.assertIn('GUEST power off', open(h.console_log(name)).read())
         self.assertNoQemu(name)
         self.assertEqual(h.get_prop(path, DOMAIN_IFACE, 'Migration'), '/')
 
@@ -74,6 +80,21 @@ class DomainTest(ferrytest.HostTestCase):
         h.wait_state(path, 'running', 30)
         h.call(path, DOMAIN_IFACE, 'Shutdown', timeout=30)
         h.wait_state(path, 'shutoff', 15)
+        self.assertNoQemu(name)
+
+    def test_shutdown_of_a_guest_that_ignores_acpi(self):
+        # A hung guest ignores the power button: ferryd stops QEMU after
+        # its grace period, and Shutdown still ends in shutoff
+        h = self.host
+        name = 'deaf'
+        path = ferrytest.start_guest(h, name, append='wss=4 hb=200 acpi=0')
+        ferrytest.wait_heartbeats(h, name, 1)
+        t = time.monotonic()
+        h.call(path, DOMAIN_IFACE, 'Shutdown', timeout=30)
+        h.wait_state(path, 'shutoff', 15)
+        self.assertGreaterEqual(time.monotonic() - t, 2.5,
+                                'the guest powered off although acpi=0')
+        self.assertNotIn('GUEST power off', open(h.console_log(name)).read())
         self.assertNoQemu(name)
 
     def test_console_log_appends(self):

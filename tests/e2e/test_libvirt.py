@@ -133,7 +133,10 @@ class LibvirtTest(ferrytest.TwoHostTestCase):
         self.assertNotIn(path, self.b.managed_objects())
 
     def test_02_start_shutdown(self):
+        # acpi=0: the guest ignores the power button, so Shutdown's
+        # destroy after the grace period is what ends it
         self.lva.define_guest('lv2', self.serial('lv2'),
+                              append='wss=16 rate=0 hb=200 acpi=0',
                               kernel=self.kernel)
         path = self.wait_domain(self.a, 'lv2', 'shutoff')
         before = self.migrations(self.a)
@@ -142,7 +145,7 @@ class LibvirtTest(ferrytest.TwoHostTestCase):
         self.assertEqual(self.lva.domstate('lv2'), 'running')
         # a domain that merely starts is no incoming migration
         self.assertEqual(self.migrations(self.a), before)
-        # the guest ignores ACPI: destroyed after the grace period
+        # ACPI ignored: destroyed after the grace period
         self.a.call(path, DOMAIN_IFACE, 'Shutdown', timeout=30)
         self.wait_domain(self.a, 'lv2', 'shutoff')
         self.assertEqual(self.lva.domstate('lv2'), 'shut off')

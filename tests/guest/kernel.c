@@ -15,6 +15,9 @@
  *   panic=<n>        after heartbeat n, signal a guest panic through the
  *                    pvpanic ISA device (byte 1 to I/O port 0x505) and stop
  *                    for good (cli; hlt); default 0 = never
+ *   acpi=<0|1>       1 (default): power off when the ACPI power button is
+ *                    pressed (QMP system_powerdown), as an OS would; 0:
+ *                    ignore it, like a hung guest
  *
  * Serial output (COM1, 0x3f8):
  *   GUEST start wss=<MiB> rate=<MiB/s|max> mem=<MiB> base=<MiB> hb=<ms> chk=<n>
@@ -23,6 +26,8 @@
  *   HB <n> ms=<ticks> gen=<g> cur=<page> dirtied_pages=<k> err=<e> verify_bad=<v>
  *   GUEST panic after HB <n>
  *     (with panic=<n>, right after heartbeat n and just before the pvpanic write)
+ *   GUEST power off after HB <n>
+ *     (power button pressed, acpi=1; the guest then enters S5)
  *
  * Every counter lives in guest RAM, so after a live migration the destination
  * continues the sequence. The same counters are kept in a status block at
@@ -45,7 +50,15 @@
 #define STATUS_MAGIC 0x59525246u /* "FRRY" */
 #define PVPANIC_PORT 0x505       /* QEMU's ISA pvpanic device, default ioport */
 #define PVPANIC_PANICKED 0x01u   /* "guest panicked" event */
-#define ATA_IO 0x1f0u            /* the pc machine's primary IDE channel */
+/* ACPI PM1 registers: SeaBIOS puts the PM I/O base at 0x600 on both the
+ * pc (PIIX4) and q35 (ICH9) machines. */
+#define ACPI_PM1_STS 0x600u
+#define ACPI_PM1_EN 0x602u
+#define ACPI_PM1_CNT 0x604u
+#define ACPI_PWRBTN 0x0100u /* PWRBTN_STS / PWRBTN_EN */
+#define ACPI_SLP_TYP 0x1c00u
+#define ACPI_SLP_EN 0x2000u /* with SLP_TYP 0: S5 (soft off) in QEMU */
+#define ATA_IO 0x1f0u       /* the pc machine's primary IDE channel */
 #define ATA_CTRL 0x3f6u
 #define ATA_BSY 0x80u
 #define ATA_DRQ 0x08u
@@ -120,6 +133,7 @@ static uint32_t rate_mib = 0;
 static uint32_t hb_ms = 500;
 static uint32_t chk_every = 4;
 static uint32_t panic_after = 0; /* heartbeat to panic after, 0 = never */
+static uint32_t acpi_power = 1;  /* obey the power button */
 static uint32_t disk_kib = 0;    /* disk write rate, KiB/s; 0 = no disk I/O */
 static uint32_t dstart_kib = 1024;
 static uint32_t dsize_kib = 1024;
@@ -320,6 +334,8 @@ parse_token (const char *tok)
     chk_every = v;
   else if (key_is (tok, "panic", &val) && parse_u32 (val, &v))
     panic_after = v;
+  else if (key_is (tok, "acpi", &val) && parse_u32 (val, &v))
+    acpi_power = v != 0;
   else if (key_is (tok, "disk", &val) && parse_u32 (val, &v))
     disk_kib = v;
   else if (key_is (tok, "dstart", &val) && parse_u32 (val, &v))
@@ -575,6 +591,22 @@ guest_panic (void)
     __asm__ volatile("cli; hlt");
 }
 
+/* The power button was pressed: say so, let the UART drain, enter S5
+ * (QEMU then ends as on a guest's own power-off). */
+static void guest_power_off (void) __attribute__ ((noreturn));
+
+static void
+guest_power_off (void)
+{
+  put_field ("GUEST power off after HB ", hb_n);
+  putc_serial ('\n');
+  while (!(inb (COM1 + 5) & 0x40)) /* transmitter empty */
+    ;
+  outw (ACPI_PM1_CNT, (uint16_t) ((inw (ACPI_PM1_CNT) & ~ACPI_SLP_TYP) | ACPI_SLP_EN));
+  for (;;)
+    __asm__ volatile("cli; hlt");
+}
+
 static void
 heartbeat (void)
 {
@@ -671,6 +703,14 @@ kmain (uint32_t magic, const struct multiboot_info *mbi)
   putc_serial ('\n');
 
   interrupts_init ();
+  /* QEMU sets PWRBTN_STS only while PWRBTN_EN is set; the SCI it raises
+   * stays masked (only IRQ0 is unmasked): the main loop polls. */
+  if (acpi_power && inw (ACPI_PM1_STS) != 0xffffu)
+    outw (ACPI_PM1_EN, (uint16_t) (inw (ACPI_PM1_EN) | ACPI_PWRBTN));
+  /* No PM block there (ACPI off: the port reads all ones, or the enable
+   * bit does not stick): nothing to poll. */
+  if (inw (ACPI_PM1_STS) == 0xffffu || !(inw (ACPI_PM1_EN) & ACPI_PWRBTN))
+    acpi_power = 0;
   __asm__ volatile("sti");
 
   status->state = STATE_FILLING;
@@ -716,6 +756,8 @@ kmain (uint32_t magic, const struct multiboot_info *mbi)
             }
         }
       status->ms = seen;
+      if (acpi_power && (inw (ACPI_PM1_STS) & ACPI_PWRBTN))
+        guest_power_off ();
       if (seen - last_hb >= hb_ms)
         {
           last_hb += hb_ms;

@@ -184,12 +184,12 @@ def read_serial(path):
 class Guest:
     """One QEMU running the test guest; stop() kills and reaps it."""
 
-    def __init__(self, elf, tmp, name, append, extra_args=()):
+    def __init__(self, elf, tmp, name, append, extra_args=(), machine="q35"):
         self.serial = os.path.join(tmp, name + "-serial.log")
         self.qmp_path = os.path.join(tmp, name + "-qmp.sock")
         self.text = ""
         cmd = [
-            QEMU, "-machine", "q35", "-accel", "tcg", "-cpu", "qemu64", "-m", "64", "-smp", "1",
+            QEMU, "-machine", machine, "-accel", "tcg", "-cpu", "qemu64", "-m", "64", "-smp", "1",
             "-display", "none", "-nodefaults", "-no-user-config",
             "-kernel", elf, "-append", append,
             "-serial", "file:" + self.serial,
@@ -361,6 +361,78 @@ def run_panic(elf, tmp):
             guest.stop()
 
 
+def run_power_button(elf, tmp):
+    """The guest powers off on the ACPI power button (system_powerdown) on
+    both machine types Ferry's tests use, and QEMU ends; with acpi=0 it
+    ignores the button and keeps beating."""
+    for machine in ("q35", "pc"):
+        guest = Guest(elf, tmp, "power-" + machine, APPEND, machine=machine)
+        qmp = None
+        try:
+            deadline = time.monotonic() + DEADLINE_S
+            qmp = Qmp(guest.qmp_path, deadline)
+            while len(parse_heartbeats(guest.read_serial())) < 1:
+                guest.check_alive()
+                if time.monotonic() >= deadline:
+                    raise CheckError("no heartbeat within %.0f s" % DEADLINE_S)
+                time.sleep(0.05)
+            try:
+                qmp.command("system_powerdown")
+            except CheckError:
+                pass  # QEMU may end before its reply arrives
+            try:
+                guest.proc.wait(timeout=10.0)
+            except subprocess.TimeoutExpired:
+                raise CheckError("%s: the guest ignored the power button" % machine)
+            if "GUEST power off after HB" not in guest.read_serial():
+                raise CheckError("%s: QEMU ended without the guest's power-off line" % machine)
+            print("ok - %s: power button -> guest powered off, QEMU ended (status %d)"
+                  % (machine, guest.proc.returncode))
+        except CheckError as e:
+            guest.read_serial()
+            raise CheckError("%s\n# serial log:\n%s" % (e, "".join(
+                "#   " + l + "\n" for l in guest.text.split("\n"))))
+        finally:
+            try:
+                if qmp is not None:
+                    qmp.close()
+            finally:
+                guest.stop()
+
+    guest = Guest(elf, tmp, "power-ignored", APPEND + " acpi=0")
+    qmp = None
+    try:
+        deadline = time.monotonic() + DEADLINE_S
+        qmp = Qmp(guest.qmp_path, deadline)
+        while len(parse_heartbeats(guest.read_serial())) < 1:
+            guest.check_alive()
+            if time.monotonic() >= deadline:
+                raise CheckError("no heartbeat within %.0f s" % DEADLINE_S)
+            time.sleep(0.05)
+        qmp.command("system_powerdown")
+        # the button was seen (or not) within a millisecond; two more
+        # heartbeats show the guest went on
+        after = len(parse_heartbeats(guest.read_serial())) + 2
+        while len(parse_heartbeats(guest.read_serial())) < after:
+            guest.check_alive()
+            if time.monotonic() >= deadline:
+                raise CheckError("acpi=0: no heartbeats after the power button")
+            time.sleep(0.05)
+        if "GUEST power off" in guest.text:
+            raise CheckError("acpi=0: the guest powered off")
+        print("ok - acpi=0: power button ignored, heartbeats go on")
+    except CheckError as e:
+        guest.read_serial()
+        raise CheckError("%s\n# serial log:\n%s" % (e, "".join(
+            "#   " + l + "\n" for l in guest.text.split("\n"))))
+    finally:
+        try:
+            if qmp is not None:
+                qmp.close()
+        finally:
+            guest.stop()
+
+
 def main():
     if len(sys.argv) != 2:
         print("usage: test-guest.py GUEST.ELF", file=sys.stderr)
@@ -385,6 +457,7 @@ def main():
     try:
         run_heartbeats(elf, tmp)
         run_panic(elf, tmp)
+        run_power_button(elf, tmp)
     except CheckError as e:
         print("FAIL: %s" % e)
         return 1
