@@ -69,7 +69,12 @@ METRICS = [
     ('downtime_ms', 'real downtime (ms)'),
     ('cancel_ms', 'cancel -> source running (ms)'),
     ('mgmt_cpu_ms', 'management CPU (ms)'),
+    # memory, KiB in the JSON, MiB in the table (see bench/README.md)
+    ('mgmt_rss_kib', 'management RSS after the run (MiB)'),
+    ('mgmt_peak_kib', 'management peak RSS, migration (MiB)'),
+    ('client_peak_kib', 'client peak RSS (MiB)'),
 ]
+KIB_METRICS = ('mgmt_rss_kib', 'mgmt_peak_kib', 'client_peak_kib')
 TOOLS = ('ferry', 'qmp', 'virsh')
 
 
@@ -81,6 +86,29 @@ def log(*args):
 def own_cpu_ms():
     ru = resource.getrusage(resource.RUSAGE_SELF)
     return (ru.ru_utime + ru.ru_stime) * 1000.0
+
+
+def reset_peaks(path):
+    """Reset the VmHWM of path's management daemons just before t0, so
+    the VmHWM read after the run is this migration's peak."""
+    for pid in path.mem_pids().values():
+        if not benchlib.reset_peak(pid):
+            log('cannot reset VmHWM of %d: peaks are since its start' % pid)
+
+
+def sample_rss(path, r):
+    """After a run: each management daemon's VmRSS (for the leak check)
+    and, for a migration, their sum."""
+    pids = path.mem_pids()
+    if not pids:
+        return
+    per = {}
+    for tag, pid in pids.items():
+        m = benchlib.proc_mem_kib(pid)
+        per[tag] = m['rss'] if m else None
+    r['rss_kib'] = per
+    if r.get('kind') == 'migrate' and None not in per.values():
+        r['mgmt_rss_kib'] = sum(per.values())
 
 
 # ---------------------------------------------------------------- guests
@@ -221,6 +249,11 @@ class FerryPath:
         return lvhost.proc_cpu_ms(self.a.ferryd_pid) + \
             lvhost.proc_cpu_ms(self.b.ferryd_pid)
 
+    def mem_pids(self):
+        """The management daemons whose memory is counted: both ferryds
+        (the client is this script, not counted)."""
+        return {'a': self.a.ferryd_pid, 'b': self.b.ferryd_pid}
+
     def _start_guest(self, name):
         ft = self.ft
         keyfile = ft.guest_keyfile(name, memory=MEMORY, append=APPEND,
@@ -285,6 +318,7 @@ class FerryPath:
         self._start_guest(name)
         time.sleep(self.args.pause)
         bdom = ft.domain_path(name)
+        reset_peaks(self)
         cpu0 = self._cpu()
         t0 = time.time()
         mig = self._migrate(name, {})
@@ -292,6 +326,7 @@ class FerryPath:
                          self.seen.get(('a', mig, 'Failed')), 120)
         t_ret = time.time()
         cpu1 = self._cpu()
+        peak = benchlib.mem_sum(self.mem_pids().values(), 'hwm')
         if not done or ('a', mig, 'Completed') not in self.seen:
             raise RuntimeError('ferry migration did not complete: %r %s' % (
                 done, self.a.get_all(mig, ft.MIGRATION_IFACE).get(
@@ -318,6 +353,7 @@ class FerryPath:
             'downtime_events_ms': (resume - stop) * 1000
             if resume and stop else None,
             'mgmt_cpu_ms': cpu1 - cpu0,
+            'mgmt_peak_kib': peak,
             'total_time_qemu_ms': stats.get('total-time'),
             'setup_time_qemu_ms': stats.get('setup-time'),
             'memory_transferred': stats.get('memory-transferred'),
@@ -379,6 +415,12 @@ class QmpPath:
         for p in self.procs:
             reap(p)
         self.procs = []
+
+    def mem_pids(self):
+        """None: the QMP client is this script, whose resident set (the
+        interpreter, PyGObject for the other paths) says nothing about a
+        QMP client's needs."""
+        return {}
 
     def _argv(self, tag, incoming):
         argv = [QEMU, '-machine', MACHINE, '-accel', 'tcg', '-cpu', 'qemu64',
@@ -625,6 +667,10 @@ class VirshPath:
     def _cpu(self):
         return sum(h.cpu_ms() for h in self.hosts.values())
 
+    def mem_pids(self):
+        """Both libvirtds; virsh's own peak is counted apart (client)."""
+        return {tag: h.pid for tag, h in self.hosts.items()}
+
     def _migrate_argv(self, name, port, extra=()):
         return ['virsh', '-q', '-c', self.hosts['a'].uri, 'migrate', '--live',
                 '--p2p'] + list(extra) + [
@@ -638,16 +684,16 @@ class VirshPath:
         self._create(name)
         try:
             time.sleep(self.args.pause)
+            reset_peaks(self)
             cpu0 = self._cpu()
             t0 = time.time()
-            p = subprocess.Popen(self._migrate_argv(name, port),
-                                 stdin=subprocess.DEVNULL,
-                                 stdout=subprocess.PIPE,
-                                 stderr=subprocess.PIPE, text=True)
-            out, err = p.communicate(timeout=180)
+            # through GNU time: virsh's own peak RSS and CPU
+            rc, out, err, vpeak, vcpu = benchlib.run_peak(
+                self._migrate_argv(name, port), timeout=180)
             t_ret = time.time()
             cpu1 = self._cpu()
-            if p.returncode != 0:
+            peak = benchlib.mem_sum(self.mem_pids().values(), 'hwm')
+            if rc != 0:
                 raise RuntimeError('virsh migrate failed: %s' % err.strip())
             evfile_b = os.path.join(b.dir, 'events.log')
             evfile_a = os.path.join(a.dir, 'events.log')
@@ -686,6 +732,9 @@ class VirshPath:
                 'downtime_events_ms': (resumed - suspended) * 1000
                 if resumed and suspended else None,
                 'mgmt_cpu_ms': cpu1 - cpu0,
+                'mgmt_peak_kib': peak,
+                'client_peak_kib': vpeak,
+                'client_cpu_ms': vcpu,
                 'total_time_libvirt_ms': elapsed,
                 'handover': hand,
             }
@@ -758,9 +807,11 @@ def summarize(results, tools):
     return table
 
 
-def fmt(v, ratio=False):
+def fmt(v, ratio=False, kib=False):
     if v is None:
         return '-'
+    if kib:
+        return '%.1f' % (v / 1024.0)
     return ('%.2fx' % v) if ratio else ('%.0f' % v)
 
 
@@ -771,7 +822,8 @@ def print_table(table, tools, results, out=sys.stdout):
     head = ['metric (median)'] + cols + ['ferry/%s' % t for t in ratio_cols]
     rows = []
     for key, label in METRICS:
-        row = [label] + [fmt(table[(key, t)]) for t in cols]
+        row = [label] + [fmt(table[(key, t)], kib=key in KIB_METRICS)
+                         for t in cols]
         for t in ratio_cols:
             f, o = table[(key, 'ferry')], table[(key, t)]
             row.append(fmt(f / o, True) if f is not None and o else '-')
@@ -789,11 +841,39 @@ def print_table(table, tools, results, out=sys.stdout):
                    r['kind'] == 'migrate' and r.get('handover', {}).get('ok'))
             for t in tools}
     errs = [r for r in results if 'error' in r]
+    leak_check(results, tools, out)
     print('\nmigrations ok / heartbeat hand-over n->n+1, err=0: ' + ', '.join(
         '%s %d/%d' % (t, hand[t], n[t]) for t in tools), file=out)
     if errs:
         print('failed runs: ' + ', '.join('%s %s #%d' % (
             r['tool'], r['kind'], r['run']) for r in errs), file=out)
+
+
+def leak_check(results, tools, out=sys.stdout):
+    """Each daemon's VmRSS after its path's first run and after its last,
+    as growth per migration (cancelled ones count: they are migrations
+    too). ferryd keeps every finished Migration object (history, by
+    design), so some growth per migration is expected."""
+    lines = []
+    for t in tools:
+        runs = [r for r in results if r['tool'] == t]
+        tags = sorted({tag for r in runs for tag in r.get('rss_kib', {})})
+        for tag in tags:
+            g = benchlib.growth_per_run(
+                [(i, r.get('rss_kib', {}).get(tag))
+                 for i, r in enumerate(runs)])
+            if g:
+                lines.append('  %-6s %-10s %8d -> %8d KiB, %2d migrations '
+                             'later: %+8.1f KiB/migration' % (
+                                 (t, DAEMON[t] + ' ' + tag.upper()) + g))
+    if lines:
+        print('\nleak check: VmRSS after the first and after the last run '
+              'of a path (cancels count as migrations):', file=out)
+        for line in lines:
+            print(line, file=out)
+
+
+DAEMON = {'ferry': 'ferryd', 'virsh': 'libvirtd', 'qmp': '-'}
 
 
 def targets(table, out=sys.stdout):
@@ -881,6 +961,7 @@ def main():
                         traceback.print_exc()
                         r = {'tool': p.name, 'kind': kind, 'run': rnd,
                              'error': str(e)}
+                    sample_rss(p, r)
                     log('  ' + json.dumps({k: (round(v, 1) if isinstance(
                         v, float) else v) for k, v in r.items()}))
                     results.append(r)
