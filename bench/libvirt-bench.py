@@ -20,6 +20,11 @@ Measured per run:
                  → the migration's end, at 8 MiB/s, 2 s in
   management CPU CPU time of both libvirtds plus the client side: ferryd
                  for Ferry, the virsh process for virsh
+  memory         peak resident set during the migration (VmHWM, reset at
+                 the start) of both libvirtds plus the client side: ferryd,
+                 or virsh's own peak (GNU time); VmRSS after each run, and
+                 the leak check: ferryd's (and the libvirtds') VmRSS growth
+                 per migration from the first run to the last
 Prints medians and the ratios ferry/virsh. Not a test; run as root with
 /usr/bin/python3 (PyGObject): ninja -C build libvirt-bench.
 """
@@ -123,6 +128,28 @@ class Bench:
             h.stop()
         lvhost.cleanup_mountpoint()
 
+    def mem_pids(self, with_ferryd):
+        pids = {'libvirtd ' + t.upper(): h.pid for t, h in self.hosts.items()}
+        if with_ferryd:
+            pids['ferryd'] = self.ferry.ferryd_pid
+        return pids
+
+    def reset_peaks(self, with_ferryd):
+        for pid in self.mem_pids(with_ferryd).values():
+            if not benchlib.reset_peak(pid):
+                log('cannot reset VmHWM of %d: peaks are since its start' %
+                    pid)
+
+    def peaks(self, with_ferryd):
+        """VmHWM of each daemon (KiB) since reset_peaks()."""
+        return {k: (benchlib.proc_mem_kib(pid) or {}).get('hwm')
+                for k, pid in self.mem_pids(with_ferryd).items()}
+
+    def rss(self):
+        """VmRSS of ferryd and both libvirtds (KiB), after a run."""
+        return {k: (benchlib.proc_mem_kib(pid) or {}).get('rss')
+                for k, pid in self.mem_pids(True).items()}
+
     def cpu(self, with_ferryd):
         ms = sum(h.cpu_ms() for h in self.hosts.values())
         if with_ferryd:
@@ -221,31 +248,46 @@ class Bench:
         try:
             time.sleep(self.args.pause)
             if tool == 'ferry':
+                self.reset_peaks(True)
                 cpu0 = self.cpu(True)
                 t0 = time.time()
                 path, ended, _ = self.ferry_migrate(name, {})
                 self.pump(ended, 180)
                 t1 = time.time()
                 cpu1 = self.cpu(True)
+                peaks = self.peaks(True)
+                client_peak = peaks.pop('ferryd')
                 self.unsubscribe()
                 props = self.ferry.get_all(path, self.ft.MIGRATION_IFACE)
                 if props['State'] != 'completed':
                     raise RuntimeError('ferry: %s' % props['ErrorMessage'])
             else:
+                self.reset_peaks(False)
                 c0 = children_cpu_ms()
                 cpu0 = self.cpu(False)
                 t0 = time.time()
-                subprocess.run(['virsh', '-q', '-c', self.hosts['a'].uri,
-                                'migrate', '--live', '--p2p', name,
-                                self.hosts['b'].uri, '--migrateuri',
-                                self.next_uri()], check=True,
-                               capture_output=True, timeout=180)
+                # through GNU time: virsh's own peak RSS and CPU
+                rc, _, err, client_peak, _ = benchlib.run_peak(
+                    ['virsh', '-q', '-c', self.hosts['a'].uri, 'migrate',
+                     '--live', '--p2p', name, self.hosts['b'].uri,
+                     '--migrateuri', self.next_uri()], timeout=180)
                 t1 = time.time()
+                peaks = self.peaks(False)
+                if rc != 0:
+                    raise RuntimeError('virsh migrate: %s' % err.strip())
+                # virsh's CPU reaches us through time's wait (and time's
+                # own, well under 1 ms)
                 cpu1 = self.cpu(False) + children_cpu_ms() - c0
+            lv_peak = sum(peaks.values())
             return {'tool': tool, 'kind': 'migrate',
                     'end_to_end_ms': (t1 - t0) * 1000,
                     'downtime_ms': self.downtime(name, t0),
-                    'mgmt_cpu_ms': cpu1 - cpu0}
+                    'mgmt_cpu_ms': cpu1 - cpu0,
+                    'mgmt_peak_kib': lv_peak + client_peak
+                    if client_peak is not None else None,
+                    'client_peak_kib': client_peak,
+                    'libvirtd_peak_kib': lv_peak,
+                    'libvirtd_peaks_kib': peaks}
         finally:
             self.destroy(name)
 
@@ -299,7 +341,38 @@ METRICS = (('end_to_end_ms', 'end-to-end (ms)'),
            ('downtime_ms', 'real downtime (ms)'),
            ('mgmt_cpu_ms', 'management CPU, migrate (ms)'),
            ('cancel_ms', 'cancel (ms)'),
-           ('cancel_cpu_ms', 'management CPU, cancel (ms)'))
+           ('cancel_cpu_ms', 'management CPU, cancel (ms)'),
+           # KiB in the JSON, MiB in the table; see bench/README.md
+           ('mgmt_peak_kib', 'mgmt peak RSS, migrate (MiB)'),
+           ('client_peak_kib', '  ferryd / virsh peak (MiB)'),
+           ('libvirtd_peak_kib', '  libvirtd A+B peak (MiB)'),
+           ('mgmt_rss_kib', 'mgmt RSS after the run (MiB)'))
+
+
+def sample_rss(bench, r):
+    """After every run: the daemons' VmRSS for the leak check and, for a
+    migration, what stays resident on that path: both libvirtds, plus
+    ferryd on the Ferry path (virsh has exited)."""
+    per = bench.rss()
+    r['rss_kib'] = per
+    if r['kind'] == 'migrate' and None not in per.values():
+        r['mgmt_rss_kib'] = per['libvirtd A'] + per['libvirtd B'] + (
+            per['ferryd'] if r['tool'] == 'ferry' else 0)
+
+
+def leak_check(results):
+    """VmRSS after the first and the last run, as growth per migration:
+    ferryd over the Ferry runs, each libvirtd over all runs (both paths
+    use them). Cancelled migrations count as migrations."""
+    print('leak check: VmRSS after the first and after the last run')
+    for daemon in ('ferryd', 'libvirtd A', 'libvirtd B'):
+        runs = [r for r in results
+                if daemon != 'ferryd' or r['tool'] == 'ferry']
+        g = benchlib.growth_per_run([(i, r['rss_kib'].get(daemon))
+                                     for i, r in enumerate(runs)])
+        if g:
+            print('  %-10s %8d -> %8d KiB, %2d migrations later: %+8.1f '
+                  'KiB/migration' % ((daemon,) + g))
 
 
 def median(xs):
@@ -329,13 +402,16 @@ def main():
             order = ('ferry', 'virsh') if n % 2 == 0 else ('virsh', 'ferry')
             for tool in order:
                 r = bench.run_migrate(tool, n)
+                sample_rss(bench, r)
                 log(json.dumps(r))
                 results.append(r)
             if not args.no_cancel:
                 for tool in order:
                     r = bench.run_cancel(tool, n)
+                    sample_rss(bench, r)
                     log(json.dumps(r))
                     results.append(r)
+        leak_rows = list(results)
     finally:
         bench.stop()
         shutil.rmtree(tmp, ignore_errors=True)
@@ -351,8 +427,13 @@ def main():
         if f is None or v is None:
             continue
         ratios[key] = f / v if v else None
-        print('%-32s %10.0f %10.0f %8s' % (
-            label, f, v, '%.2fx' % ratios[key] if ratios[key] else '-'))
+        if key.endswith('_kib'):
+            f, v = f / 1024.0, v / 1024.0
+        print('%-32s %10.*f %10.*f %8s' % (
+            label, 1 if key.endswith('_kib') else 0, f,
+            1 if key.endswith('_kib') else 0, v,
+            '%.2fx' % ratios[key] if ratios[key] else '-'))
+    leak_check(leak_rows)
     e2e = ratios.get('end_to_end_ms')
     if e2e is not None:
         print('target: Ferry within 1.05x of virsh end to end: %s (%.2fx)' % (
