@@ -256,6 +256,11 @@ class FerryPath:
 
     def _start_guest(self, name):
         ft = self.ft
+        if self.args.reuse_names:
+            # the hand-over check reads the consoles from their start
+            for h in (self.a, self.b):
+                if os.path.exists(h.console_log(name)):
+                    os.truncate(h.console_log(name), 0)
         keyfile = ft.guest_keyfile(name, memory=MEMORY, append=APPEND,
                                    machine=MACHINE)
         path = self.a.define_domain(keyfile)
@@ -268,6 +273,26 @@ class FerryPath:
         pid = host.qemu_pid(name)
         if pid:
             self.ft.kill_and_reap(pid)
+
+    def _name(self, prefix, run):
+        """A new domain per run by default; with --reuse-names the same two
+        names every run, so that Domain objects do not pile up in the
+        ferryds and their RSS growth is the migrations' alone."""
+        return prefix if self.args.reuse_names else '%s%d' % (prefix, run)
+
+    def _settle(self, name):
+        """With --reuse-names: wait until the domain is shut off on both
+        hosts (or absent), so that the next run may define it again."""
+        if not self.args.reuse_names:
+            return
+        path = self.ft.domain_path(name)
+        for h in (self.a, self.b):
+            def off():
+                try:
+                    return h.domain_state(path) == 'shutoff'
+                except Exception:  # noqa: BLE001 - no such domain
+                    return True
+            self.ft.wait_for(off, 15, msg='%s shut off' % name)
 
     def _migrate(self, name, options):
         GLib = self.GLib
@@ -314,7 +339,7 @@ class FerryPath:
 
     def migrate(self, run):
         ft = self.ft
-        name = 'bench-f%d' % run
+        name = self._name('bench-f', run)
         self._start_guest(name)
         time.sleep(self.args.pause)
         bdom = ft.domain_path(name)
@@ -342,6 +367,7 @@ class FerryPath:
         hand = check_handover(self.a.console_log(name),
                               self.b.console_log(name))
         self._kill_guest(self.b, name)
+        self._settle(name)
         r = {
             'tool': 'ferry', 'kind': 'migrate', 'run': run,
             'launch_to_running_ms': (resume - t0) * 1000 if resume else None,
@@ -366,7 +392,7 @@ class FerryPath:
 
     def cancel(self, run):
         ft = self.ft
-        name = 'bench-fc%d' % run
+        name = self._name('bench-fc', run)
         apath = self._start_guest(name)
         time.sleep(self.args.pause)
         mig = self._migrate(name, {'max-bandwidth': CANCEL_BANDWIDTH})
@@ -385,6 +411,7 @@ class FerryPath:
         alive = check_source_alive(self.a.console_log(name), hb_before)
         leftover = self.b.qemu_pid(name)
         self._kill_guest(self.a, name)
+        self._settle(name)
         if state != 'cancelled' or not done:
             raise RuntimeError('ferry cancel ended in state %s' % state)
         return {
@@ -912,6 +939,9 @@ def main():
         'FERRY_BUILD_DIR', os.path.join(SRC_ROOT, 'build')))
     ap.add_argument('--results-dir', default=os.path.join(HERE, 'results'))
     ap.add_argument('--keep-tmp', action='store_true')
+    ap.add_argument('--reuse-names', action='store_true',
+                    help='leak check: the Ferry path migrates two domain '
+                    'names over and over instead of a new domain per run')
     ap.add_argument('--qmp-params', default='',
                     help='what-if: JSON object for migrate-set-parameters on '
                     'the plain QMP source (default: none, QEMU defaults)')
