@@ -21,6 +21,8 @@ disk_config_free (FerrydDiskConfig *disk)
   g_free (disk->path);
   g_free (disk->format);
   g_free (disk->bus);
+  g_free (disk->backing);
+  g_free (disk->backing_format);
   g_free (disk);
 }
 
@@ -127,7 +129,8 @@ get_uint (GKeyFile *keyfile,
 static gboolean
 parse_disk (GKeyFile *keyfile, const char *group, FerrydDomainConfig *config, GError **error)
 {
-  static const char *const allowed[] = { "Path", "Format", "Bus", "Size", NULL };
+  static const char *const allowed[] = { "Path",    "Format",        "Bus", "Size",
+                                         "Backing", "BackingFormat", NULL };
   g_autofree char *format = NULL;
   g_autofree char *bus = NULL;
   g_autofree char *size = NULL;
@@ -188,6 +191,8 @@ parse_disk (GKeyFile *keyfile, const char *group, FerrydDomainConfig *config, GE
                    "Invalid value '%s' for key 'Size' in group [%s]: expected bytes", size, group);
       return FALSE;
     }
+  disk->backing = get_value (keyfile, group, "Backing");
+  disk->backing_format = get_value (keyfile, group, "BackingFormat");
   return TRUE;
 }
 
@@ -381,6 +386,10 @@ ferryd_domain_config_to_data (const FerrydDomainConfig *config)
         g_key_file_set_string (keyfile, group, "Bus", disk->bus);
       if (disk->size)
         g_key_file_set_uint64 (keyfile, group, "Size", disk->size);
+      if (disk->backing)
+        g_key_file_set_string (keyfile, group, "Backing", disk->backing);
+      if (disk->backing_format)
+        g_key_file_set_string (keyfile, group, "BackingFormat", disk->backing_format);
     }
   g_key_file_set_string (keyfile, "QEMU", "Binary", config->qemu_binary);
   if (config->extra_args && config->extra_args[0])

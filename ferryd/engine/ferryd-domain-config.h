@@ -15,6 +15,12 @@ typedef struct
   /* Bytes; only in a live description: what the destination creates
    * when storage is copied. 0 = not known. */
   guint64 size;
+  /* Only in a live description too: the backing file its qcow2 header
+   * names (as written there) and that file's format, so a destination
+   * that copies only the top image (copy-storage=incremental) makes its
+   * image over the same backing file. NULL = none. */
+  char *backing;
+  char *backing_format;
 } FerrydDiskConfig;
 
 /* The accelerator a guest runs with. AUTO resolves to KVM or TCG when

@@ -406,6 +406,7 @@ ferryd_incoming_migration_prepare_async (FerrydIncomingMigration *self,
   if (g_strv_contains (incoming.features, "tls"))
     incoming.tls_dir = ferryd_peer_tls_get_dir ();
   incoming.copy_storage = SHARED (self)->options->copy_storage != FERRYD_COPY_STORAGE_NONE;
+  incoming.incremental = SHARED (self)->options->copy_storage == FERRYD_COPY_STORAGE_INCREMENTAL;
   incoming.disks = SHARED (self)->options->disks && SHARED (self)->options->disks[0]
                        ? (const char *const *) SHARED (self)->options->disks
                        : NULL;

@@ -62,6 +62,7 @@ typedef struct
   /* Storage copy: create the disks (NULL = all) here and serve them to
    * the source; nothing is copied when FALSE. */
   gboolean copy_storage;
+  gboolean incremental; /* only the top images: over the backing files here */
   const char *const *disks;
 } FerrydStreamIncoming;
 
