@@ -22,9 +22,11 @@
 typedef struct
 {
   char *id;
-  char *path;   /* resolved */
-  char *format; /* raw, qcow2 */
-  guint64 size; /* virtual size, bytes */
+  char *path;           /* resolved */
+  char *format;         /* raw, qcow2 */
+  guint64 size;         /* virtual size, bytes */
+  char *backing;        /* as the source's header names it, or NULL */
+  char *backing_format; /* its format */
   gboolean created;
   gboolean ready;
   gboolean ended;
@@ -36,7 +38,9 @@ struct _FerrydQmpStorage
 {
   GObject parent_instance;
 
-  GPtrArray *disks; /* of Disk */
+  GPtrArray *disks;     /* of Disk */
+  char *images_dir;     /* <state-dir>/images */
+  gboolean incremental; /* destination: images over the same backing files */
   FerrydQmp *qmp;
   gulong event_id;
   gboolean exporting;
@@ -60,6 +64,8 @@ disk_free (Disk *disk)
   g_free (disk->id);
   g_free (disk->path);
   g_free (disk->format);
+  g_free (disk->backing);
+  g_free (disk->backing_format);
   g_free (disk);
 }
 
@@ -192,6 +198,7 @@ ferryd_qmp_storage_new (const FerrydDomainConfig *config,
 {
   FerrydQmpStorage *self = g_object_new (FERRYD_TYPE_QMP_STORAGE, NULL);
 
+  self->images_dir = g_build_filename (state_dir, "images", NULL);
   for (guint i = 0; i < config->disks->len; i++)
     {
       FerrydDiskConfig *d = g_ptr_array_index (config->disks, i);
@@ -205,6 +212,8 @@ ferryd_qmp_storage_new (const FerrydDomainConfig *config,
                        ? g_strdup (d->path)
                        : g_build_filename (state_dir, "images", d->path, NULL);
       disk->format = g_strdup (d->format);
+      disk->backing = g_strdup (d->backing);
+      disk->backing_format = g_strdup (d->backing_format);
       disk->size = d->size;
       disk->total = d->size;
       g_ptr_array_add (self->disks, disk);
@@ -251,6 +260,8 @@ typedef struct
 {
   char *id;
   char *path;
+  char *backing;    /* incremental: the backing file as named, or NULL */
+  char *images_dir; /* where an absolute backing file may be */
 } Place;
 
 static void
@@ -258,7 +269,45 @@ place_free (Place *place)
 {
   g_free (place->id);
   g_free (place->path);
+  g_free (place->backing);
+  g_free (place->images_dir);
   g_free (place);
+}
+
+/* An incremental copy brings only the top image: the destination must
+ * already hold the backing file, where the top image's header will look
+ * for it (QEMU resolves a relative name against the image's folder).
+ * The name comes from the peer, so it may not climb out of that folder,
+ * and an absolute one must be among this host's images: the guest reads
+ * its backing file, and no peer chooses which of this host's files that
+ * is. Missing, it is refused before the guest's memory moves. */
+static gboolean
+check_backing (Place *place, GError **error)
+{
+  g_autofree char *dir = g_path_get_dirname (place->path);
+  g_autofree char *resolved = NULL;
+  g_autofree char *prefix = g_strconcat (place->images_dir, G_DIR_SEPARATOR_S, NULL);
+
+  if (strstr (place->backing, "..") || strchr (place->backing, ',') ||
+      (g_path_is_absolute (place->backing) && !g_str_has_prefix (place->backing, prefix)))
+    {
+      g_set_error (error, FERRY_ERROR, FERRY_ERROR_NOT_SUPPORTED,
+                   "Cannot copy only the top image of disk '%s': its backing file '%s' is outside "
+                   "the destination's images folder; use copy-storage=all",
+                   place->id, place->backing);
+      return FALSE;
+    }
+  resolved = g_path_is_absolute (place->backing) ? g_strdup (place->backing)
+                                                 : g_build_filename (dir, place->backing, NULL);
+  if (!g_file_test (resolved, G_FILE_TEST_EXISTS) || g_file_test (resolved, G_FILE_TEST_IS_DIR))
+    {
+      g_set_error (error, FERRY_ERROR, FERRY_ERROR_NOT_SUPPORTED,
+                   "Cannot copy only the top image of disk '%s': the destination has no backing "
+                   "file '%s' (%s); copy it there first, or use copy-storage=all",
+                   place->id, place->backing, resolved);
+      return FALSE;
+    }
+  return TRUE;
 }
 
 /* Both wait on the disk; the job has its own copies of the names. */
@@ -267,6 +316,7 @@ place_thread (GTask *task, gpointer source_object, gpointer task_data, GCancella
 {
   Place *place = task_data;
   g_autofree char *dir = NULL;
+  g_autoptr (GError) error = NULL;
 
   /* Never over a file that exists: it may be the source's own image
    * (both hosts on one machine with an absolute path) or someone's data. */
@@ -278,6 +328,11 @@ place_thread (GTask *task, gpointer source_object, gpointer task_data, GCancella
       return;
     }
   dir = g_path_get_dirname (place->path);
+  if (place->backing && !check_backing (place, &error))
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
   if (g_mkdir_with_parents (dir, 0700) < 0)
     {
       int saved = errno;
@@ -298,6 +353,8 @@ placed_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr (GError) error = NULL;
   g_autoptr (GSubprocess) process = NULL;
   g_autofree char *size = NULL;
+  g_autoptr (GStrvBuilder) argv = NULL;
+  g_auto (GStrv) args = NULL;
   Disk *disk = g_ptr_array_index (self->disks, index);
 
   if (!g_task_propagate_boolean (G_TASK (result), &error))
@@ -307,9 +364,22 @@ placed_cb (GObject *source, GAsyncResult *result, gpointer user_data)
       return;
     }
   size = g_strdup_printf ("%" G_GUINT64_FORMAT, disk->size);
-  process =
-      g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_PIPE, &error,
-                        "qemu-img", "create", "-q", "-f", disk->format, disk->path, size, NULL);
+  argv = g_strv_builder_new ();
+  g_strv_builder_addv (argv,
+                       (const char *[]){ "qemu-img", "create", "-q", "-f", disk->format, NULL });
+  /* Incremental: the top image over the same backing file, so what the
+   * mirror does not copy (sync=top) reads from there as on the source. */
+  if (self->incremental && disk->backing)
+    {
+      g_strv_builder_add_many (argv, "-b", disk->backing, NULL);
+      if (disk->backing_format)
+        g_strv_builder_add_many (argv, "-F", disk->backing_format, NULL);
+    }
+  g_strv_builder_add_many (argv, disk->path, size, NULL);
+  args = g_strv_builder_end (argv);
+  process = g_subprocess_newv ((const char *const *) args,
+                               G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_PIPE,
+                               &error);
   if (process == NULL)
     {
       g_task_return_new_error (task, FERRY_ERROR, FERRY_ERROR_FAILED,
@@ -350,12 +420,15 @@ create_next (GTask *task)
   place = g_new0 (Place, 1);
   place->id = g_strdup (disk->id);
   place->path = g_strdup (disk->path);
+  place->backing = self->incremental ? g_strdup (disk->backing) : NULL;
+  place->images_dir = g_strdup (self->images_dir);
   g_task_set_task_data (place_task, place, (GDestroyNotify) place_free);
   g_task_run_in_thread (place_task, place_thread);
 }
 
 void
 ferryd_qmp_storage_create_images_async (FerrydQmpStorage *self,
+                                        gboolean incremental,
                                         GCancellable *cancellable,
                                         GAsyncReadyCallback callback,
                                         gpointer user_data)
@@ -363,6 +436,7 @@ ferryd_qmp_storage_create_images_async (FerrydQmpStorage *self,
   GTask *task = g_task_new (self, cancellable, callback, user_data);
 
   g_task_set_source_tag (task, ferryd_qmp_storage_create_images_async);
+  self->incremental = incremental;
   g_task_set_task_data (task, GUINT_TO_POINTER (0), NULL);
   create_next (task);
 }
@@ -860,6 +934,7 @@ ferryd_qmp_storage_finalize (GObject *object)
   FerrydQmpStorage *self = FERRYD_QMP_STORAGE (object);
 
   g_ptr_array_unref (self->disks);
+  g_free (self->images_dir);
   G_OBJECT_CLASS (ferryd_qmp_storage_parent_class)->finalize (object);
 }
 

@@ -29,8 +29,11 @@ FerrydQmpStorage *ferryd_qmp_storage_new (const FerrydDomainConfig *config,
 
 /* --- destination --- */
 
-/* Create the images (refusing to overwrite a file that exists). */
+/* Create the images (refusing to overwrite a file that exists); with
+ * @incremental, each over the backing file the source's names, which
+ * must exist here (NotSupported otherwise). */
 void ferryd_qmp_storage_create_images_async (FerrydQmpStorage *self,
+                                             gboolean incremental,
                                              GCancellable *cancellable,
                                              GAsyncReadyCallback callback,
                                              gpointer user_data);

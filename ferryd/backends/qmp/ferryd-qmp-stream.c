@@ -337,9 +337,21 @@ nodes_cb (GObject *source, GAsyncResult *result, gpointer user_data)
           FerrydDiskConfig *disk = g_ptr_array_index (live->disks, j);
           g_autofree char *expected = g_strconcat ("disk-", disk->id, NULL);
 
-          if (g_str_equal (name, expected))
-            disk->size =
-                (guint64) json_object_get_int_member_with_default (image, "virtual-size", 0);
+          if (!g_str_equal (name, expected))
+            continue;
+          disk->size = (guint64) json_object_get_int_member_with_default (image, "virtual-size", 0);
+          /* The name as the header has it (relative to the image's own
+           * folder, or absolute): a destination finds its own copy of
+           * the backing file the way QEMU will. */
+          g_set_str (&disk->backing,
+                     json_object_get_string_member_with_default (image, "backing-filename", NULL));
+          g_set_str (
+              &disk->backing_format,
+              json_object_has_member (image, "backing-image")
+                  ? json_object_get_string_member_with_default (
+                        json_object_get_object_member (image, "backing-image"), "format", NULL)
+                  : json_object_get_string_member_with_default (image, "backing-filename-format",
+                                                                NULL));
         }
     }
   g_task_return_pointer (task, ferryd_domain_config_copy (live),
@@ -1000,7 +1012,8 @@ stream_prepare_async (FerrydStream *stream,
   data->live = ferryd_domain_config_copy (incoming->live);
   data->launch = launch;
   self->storage = ferryd_qmp_storage_new (incoming->live, launch.state_dir, incoming->disks);
-  ferryd_qmp_storage_create_images_async (self->storage, NULL, images_created_cb, task);
+  ferryd_qmp_storage_create_images_async (self->storage, incoming->incremental, NULL,
+                                          images_created_cb, task);
 }
 
 static char *
