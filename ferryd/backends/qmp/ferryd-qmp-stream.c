@@ -40,6 +40,7 @@ struct _FerrydQmpStream
   FerrydQmpStorage *storage;     /* the disks copied, when they are */
   GTask *start_task;             /* source: while disks copy before the memory */
   FerrydQmpBatch *pending_batch; /* ... and what starts the memory after them */
+  JsonObject *pending_params;    /* ... its migrate-set-parameters, still retunable */
   char *storage_uri;             /* destination: where the disks are served */
   gboolean migrate_sent;         /* source: QEMU was told to migrate */
 };
@@ -457,6 +458,10 @@ migrate_batch (FerrydQmpStream *self, const FerrydStreamTuning *t, gboolean tls_
     ferryd_qmp_tls_use (params, TRUE);
   else
     ferryd_qmp_tls_setup (get_qmp (self), batch, params, t->tls_dir, FALSE);
+  /* Kept: SetMaxBandwidth or SetMaxDowntime while the disks copy must
+   * not be undone when the memory starts after them. */
+  g_clear_pointer (&self->pending_params, json_object_unref);
+  self->pending_params = json_object_ref (params);
   ferryd_qmp_batch_add (batch, "migrate-set-parameters", params);
   migrate = json_object_new ();
   json_object_set_string_member (migrate, "uri", t->uri);
@@ -475,6 +480,7 @@ disks_in_sync_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   if (!ferryd_qmp_storage_mirror_finish (FERRYD_QMP_STORAGE (source), result, &error))
     {
       g_clear_pointer (&self->pending_batch, ferryd_qmp_batch_free);
+      g_clear_pointer (&self->pending_params, json_object_unref);
       /* The others stop too, and what was made on the source goes. */
       ferryd_qmp_storage_abort (FERRYD_QMP_STORAGE (source));
       g_task_return_error (task, g_steal_pointer (&error));
@@ -483,12 +489,14 @@ disks_in_sync_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   if (get_qmp (self) == NULL)
     {
       g_clear_pointer (&self->pending_batch, ferryd_qmp_batch_free);
+      g_clear_pointer (&self->pending_params, json_object_unref);
       ferryd_qmp_storage_abort (FERRYD_QMP_STORAGE (source));
       g_task_return_new_error (task, FERRY_ERROR, FERRY_ERROR_FAILED, "QEMU is gone");
       return;
     }
   g_debug ("every disk in sync: the memory follows");
   self->migrate_sent = TRUE;
+  g_clear_pointer (&self->pending_params, json_object_unref);
   batch = g_steal_pointer (&self->pending_batch);
   ferryd_qmp_batch_run_async (batch, get_qmp (self), NULL, migrate_sent_cb, g_object_ref (task));
 }
@@ -513,6 +521,7 @@ stream_start_async (FerrydStream *stream,
       self->migrate_sent = TRUE;
       ferryd_qmp_batch_run_async (migrate_batch (self, t, FALSE), get_qmp (self), NULL,
                                   migrate_sent_cb, g_steal_pointer (&task));
+      g_clear_pointer (&self->pending_params, json_object_unref);
       return;
     }
   /* Disks first: the memory follows once every mirror is in sync, so
@@ -668,6 +677,8 @@ stream_control_async (FerrydStream *stream,
     case FERRYD_STREAM_CONTROL_DOWNTIME:
       args = json_object_new ();
       json_object_set_int_member (args, "downtime-limit", (gint64) value);
+      if (self->pending_params)
+        json_object_set_int_member (self->pending_params, "downtime-limit", (gint64) value);
       break;
     case FERRYD_STREAM_CONTROL_BANDWIDTH:
       /* The link is shared: disks still copying get the new cap too. */
@@ -676,6 +687,10 @@ stream_control_async (FerrydStream *stream,
       args = json_object_new ();
       json_object_set_int_member (args, "max-bandwidth",
                                   (gint64) (value ? value : UNLIMITED_BANDWIDTH));
+      /* The memory, not started yet, starts with it too. */
+      if (self->pending_params)
+        json_object_set_int_member (self->pending_params, "max-bandwidth",
+                                    (gint64) (value ? value : UNLIMITED_BANDWIDTH));
       break;
     case FERRYD_STREAM_CONTROL_PAUSE:
     default:
