@@ -8,6 +8,7 @@ destination ferryd leave the guest running on the source with nothing
 left behind on the destination.  Two real ferryd hosts, real QEMU (TCG)
 and the test guest writing its disk over ATA PIO (Machine=pc, Bus=ide)."""
 
+import json
 import os
 import shutil
 import subprocess
@@ -84,7 +85,10 @@ class StorageTest(ferrytest.TwoHostTestCase):
 
     def start_disk_guest(self, name, disk_kib=256, dsize_kib=256, memory=48,
                          wss=4, rate=1, prewritten=PREWRITTEN, size=32 * MIB):
-        make_image(self.image(self.a, name), size=size, prewritten=prewritten)
+        # (prewritten=None: the image is made already)
+        if prewritten is not None:
+            make_image(self.image(self.a, name), size=size,
+                       prewritten=prewritten)
         extra = ('[Disk vda]\nPath=%s.qcow2\nFormat=qcow2\nBus=ide\n' % name)
         path = ferrytest.start_guest(
             self.a, name, memory=memory, machine='pc', extra=extra,
@@ -456,6 +460,129 @@ class StorageTest(ferrytest.TwoHostTestCase):
             self.assertGreaterEqual(estimate, real / 2,
                                     'estimated %d ms, took %d ms' % (
                                         estimate, real))
+        self.shutdown(self.b, name)
+
+    def test_10_incremental(self):
+        """copy-storage=incremental: a qcow2 overlay over a backing file.
+        A destination without the backing file refuses in Prepare
+        (PeerRefused, as every Prepare refusal; the message names the
+        file) before the memory moves, nothing left there; once it has a
+        copy, only the top image crosses, the destination's overlay
+        names the same backing file, and the guest's data reads back
+        identical."""
+        name = 'st10'
+        base = self.image(self.a, name + '-base')
+        # the base holds most of the data: 12 MiB the mirror must not copy
+        make_image(base, prewritten=PREWRITTEN + [(0x66, 16 * MIB,
+                                                   12 * MIB)])
+        top = self.image(self.a, name)
+        run('qemu-img', 'create', '-q', '-f', 'qcow2', '-b',
+            os.path.basename(base), '-F', 'qcow2', top)
+        # written on A into the top image, over the base's data
+        run('qemu-io', '-f', 'qcow2', '-c', 'write -q -P 0x77 %d %d' % (
+            20 * MIB, MIB), top)
+        self.start_disk_guest(name, disk_kib=256, dsize_kib=256,
+                              prewritten=None)
+        dom = ferrytest.domain_path(name)
+        opts = {'copy-storage': GLib.Variant('s', 'incremental'),
+                'synchronous-writes': GLib.Variant('b', True)}
+
+        # B lacks the backing file
+        path = self.migrate(name, opts)
+        props = self.wait_final(path, timeout=30)
+        self.assertEqual(props['State'], 'failed', props)
+        self.assertEqual(props['ErrorName'], ERR + 'PeerRefused', props)
+        self.assertIn('backing file', props['ErrorMessage'])
+        self.assertIn(os.path.basename(base), props['ErrorMessage'])
+        self.assertEqual(props['MemoryProcessed'], 0, props)
+        self.assert_source_untouched(name, dom)
+
+        # B has the same backing file: only the top image is copied
+        shutil.copyfile(base, self.image(self.b, name + '-base'))
+        path = self.migrate(name, opts)
+        props = self.wait_final(path, timeout=60)
+        self.assertEqual(props['State'], 'completed', props)
+        stats = props['Statistics']
+        self.assertGreater(stats['disk-transferred'], 0, stats)
+        self.assertLess(stats['disk-transferred'], 8 * MIB, stats)
+        info = json.loads(run('qemu-img', 'info', '--output=json',
+                              '-U', self.image(self.b, name)).stdout)
+        self.assertEqual(info.get('backing-filename'),
+                         os.path.basename(base), info)
+        self.assertEqual(info.get('backing-filename-format'), 'qcow2', info)
+
+        last_a = ferrytest.heartbeats(self.a.console_log(name))[-1]
+        first_b = ferrytest.wait_heartbeats(self.b, name, 1)[0]
+        self.assertEqual(first_b['n'], last_a['n'] + 1)
+        wait_for(lambda: self.last_hb(self.b, name).get('dgen', 0) >=
+                 last_a['dgen'] + 2, 30, 0.2, msg='guest on B does not sweep')
+        self.assert_no_disk_errors(self.b, name)
+        self.shutdown(self.b, name)
+
+        # the two chains read the same, outside the region the guest went
+        # on rewriting on B (each seen through a throw-away overlay)
+        with tempfile.TemporaryDirectory() as tmp:
+            views = []
+            for host in (self.a, self.b):
+                view = os.path.join(tmp, host.name + '.qcow2')
+                run('qemu-img', 'create', '-q', '-f', 'qcow2', '-b',
+                    self.image(host, name), '-F', 'qcow2', view)
+                run('qemu-io', '-f', 'qcow2', '-c', 'write -q -z %d %d' % (
+                    DSTART_KIB << 10, 256 << 10), view)
+                views.append(view)
+            res = subprocess.run(['qemu-img', 'compare', '-f', 'qcow2',
+                                  '-F', 'qcow2'] + views,
+                                 capture_output=True, text=True)
+            self.assertEqual(res.returncode, 0, res.stdout + res.stderr)
+        for pattern, offset, length in [(0x22, 4 * MIB, 2 * MIB),
+                                        (0x77, 20 * MIB, MIB),
+                                        (0x66, 21 * MIB, 7 * MIB)]:
+            run('qemu-io', '-f', 'qcow2', '-c', 'read -q -P 0x%x %d %d' % (
+                pattern, offset, length), self.image(self.b, name))
+
+    def test_11_bandwidth_raised_during_copy(self):
+        """SetMaxBandwidth while a capped disk copy runs: the mirror
+        speeds up, and the memory that follows starts under the new cap,
+        not the old one: the migration ends far sooner than the cap
+        allowed."""
+        name = 'st11'
+        cap = 2 * MIB
+        # 16 MiB of disk data and 16 MiB of busy memory: 16 s at the cap
+        self.start_disk_guest(name, disk_kib=256, dsize_kib=64, wss=16,
+                              prewritten=[(0x55, 8 * MIB, 16 * MIB)])
+        path = self.migrate(name, {
+            'copy-storage': GLib.Variant('s', 'all'),
+            'max-bandwidth': GLib.Variant('t', cap)})
+        seen = []
+
+        def moved():
+            p = self.a.get_all(path, MIGRATION_IFACE)
+            if 0 < p['DiskProcessed'] < p['DiskTotal']:
+                seen.append((time.monotonic(), p['DiskProcessed']))
+            return len(seen) >= 2 and seen[-1][1] > seen[0][1] and p
+        props = wait_for(moved, 30, 0.05, msg='disk copy does not move')
+        remaining = props['DiskRemaining']
+        self.assertGreater(remaining, 8 * MIB, props)
+        raised = time.monotonic()
+        self.a.call(path, MIGRATION_IFACE, 'SetMaxBandwidth',
+                    GLib.Variant('(t)', (1 << 30,)))
+        props = self.wait_final(path, timeout=60)
+        took = time.monotonic() - raised
+        self.assertEqual(props['State'], 'completed', props)
+        # under the cap the rest of the disk would take remaining / cap
+        # (>= 4 s) and the guest's busy 16 MiB of memory 8 s more; raised,
+        # both take well under a second (a quarter of that leaves room
+        # for a slow, busy machine)
+        capped = (remaining + 16 * MIB) / cap
+        ferrytest.log('after the raise: %.1f s (under the cap: > %.1f s)' %
+                      (took, capped))
+        self.assertLess(took, capped / 4, props['Statistics'])
+        self.assertEqual(props['Statistics']['disk-transferred'],
+                         props['Statistics']['disk-total'])
+        last_a = ferrytest.heartbeats(self.a.console_log(name))[-1]
+        wait_for(lambda: self.last_hb(self.b, name).get('dgen', 0) >=
+                 last_a['dgen'] + 1, 30, 0.2, msg='guest on B does not sweep')
+        self.assert_no_disk_errors(self.b, name)
         self.shutdown(self.b, name)
 
 
