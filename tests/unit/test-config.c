@@ -224,8 +224,9 @@ test_accel_blocker (void)
   g_assert_null (ferryd_qemu_accel_blocker (FERRYD_ACCEL_KVM, NULL));
 }
 
-/* Bus and Size: the disk's controller, and the virtual size a live
- * description carries to a destination that copies the disk. */
+/* Bus, Size and Backing: the disk's controller, and the virtual size
+ * and backing file a live description carries to a destination that
+ * copies the disk. */
 static void
 test_disk_keys (void)
 {
@@ -233,6 +234,7 @@ test_disk_keys (void)
   g_autoptr (FerrydDomainConfig) config =
       ferryd_domain_config_parse ("[Domain]\nName=x\nMemory=64\nMachine=pc\nAccel=tcg\n"
                                   "[Disk a]\nPath=a.qcow2\nFormat=qcow2\nBus=ide\nSize=33554432\n"
+                                  "Backing=base.qcow2\nBackingFormat=qcow2\n"
                                   "[Disk b]\nPath=/srv/b.img\n",
                                   &error);
   g_autoptr (FerrydDomainConfig) again = NULL;
@@ -249,11 +251,17 @@ test_disk_keys (void)
   g_assert_cmpuint (a->size, ==, 32 << 20);
   g_assert_cmpstr (b->bus, ==, "virtio");
   g_assert_cmpuint (b->size, ==, 0);
+  g_assert_cmpstr (a->backing, ==, "base.qcow2");
+  g_assert_cmpstr (a->backing_format, ==, "qcow2");
+  g_assert_null (b->backing);
   data = ferryd_domain_config_to_data (config);
   again = ferryd_domain_config_parse (data, &error);
   g_assert_no_error (error);
   g_assert_cmpstr (((FerrydDiskConfig *) again->disks->pdata[0])->bus, ==, "ide");
   g_assert_cmpuint (((FerrydDiskConfig *) again->disks->pdata[0])->size, ==, 32 << 20);
+  g_assert_cmpstr (((FerrydDiskConfig *) again->disks->pdata[0])->backing, ==, "base.qcow2");
+  g_assert_cmpstr (((FerrydDiskConfig *) again->disks->pdata[0])->backing_format, ==, "qcow2");
+  g_assert_null (((FerrydDiskConfig *) again->disks->pdata[1])->backing);
   argv = ferryd_qemu_build_argv (config, &launch, 3);
   line = g_strjoinv (" ", argv);
   g_assert_nonnull (strstr (line, "driver=file,filename=/var/x/images/a.qcow2,node-name=file-a"));
