@@ -141,12 +141,11 @@ class StorageTest(ferrytest.TwoHostTestCase):
                  msg='half-copied image left on B')
 
     def shutdown(self, host, name):
-        """Stop the guest: the test guest has no ACPI, so Shutdown would
-        wait out its grace period; killing its QEMU is what it ends in."""
-        pid = host.qemu_pid(name)
-        if pid:
-            ferrytest.kill_and_reap(pid)
-        host.wait_state(ferrytest.domain_path(name), 'shutoff', 15)
+        """Stop the guest through Domain.Shutdown: it powers off on the
+        ACPI power button, so its QEMU ends at once."""
+        path = ferrytest.domain_path(name)
+        host.call(path, DOMAIN_IFACE, 'Shutdown', timeout=30)
+        host.wait_state(path, 'shutoff', 15)
 
     # -- tests -----------------------------------------------------------
 
