@@ -137,6 +137,10 @@ ferryd_libvirt_job_to_progress (const virTypedParameter *params,
   progress->pages_zero = get_ull (params, n, VIR_DOMAIN_JOB_MEMORY_CONSTANT);
   progress->iteration = (guint32) get_ull (params, n, VIR_DOMAIN_JOB_MEMORY_ITERATION);
   progress->postcopy_requests = get_ull (params, n, VIR_DOMAIN_JOB_MEMORY_POSTCOPY_REQS);
+  /* With a storage copy libvirt adds its NBD mirrors' figures to the
+   * disk ones (all disks together: it gives none per disk). */
+  progress->disk_total = get_ull (params, n, VIR_DOMAIN_JOB_DISK_TOTAL);
+  progress->disk_processed = get_ull (params, n, VIR_DOMAIN_JOB_DISK_PROCESSED);
 }
 
 GError *
