@@ -607,7 +607,8 @@ begin_self_contained (FerrydOutgoingMigration *self)
   FerrydMigrateOptions *o = SHARED (self)->options;
   g_autoptr (GStrvBuilder) features = g_strv_builder_new ();
 
-  if (o->postcopy != FERRYD_POSTCOPY_OFF)
+  /* timeout-action=postcopy needs post-copy enabled from the start */
+  if (o->postcopy != FERRYD_POSTCOPY_OFF || g_str_equal (o->timeout_action, "postcopy"))
     g_strv_builder_add (features, "postcopy-ram");
   if (o->multifd_channels > 0)
     g_strv_builder_add (features, "multifd");

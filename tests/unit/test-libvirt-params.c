@@ -3,6 +3,7 @@
  * every option maps exactly, and what libvirt cannot express is refused */
 #include "ferry-error.h"
 #include "ferryd-libvirt-params.h"
+#include "ferryd-libvirt-state.h"
 
 static FerrydMigrateOptions *
 parse (const char *text)
@@ -96,6 +97,45 @@ test_refused (void)
 }
 
 static void
+test_timeout_postcopy (void)
+{
+  g_autoptr (FerrydMigrateOptions) options =
+      parse ("{'timeout': <uint32 2>, 'timeout-action': <'postcopy'>}");
+  g_autoptr (FerrydMigrateOptions) abort_options =
+      parse ("{'timeout': <uint32 2>, 'timeout-action': <'abort'>}");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (FerrydLibvirtMigrateParams) p = ferryd_libvirt_migrate_params_new (options, &error);
+  g_autoptr (FerrydLibvirtMigrateParams) q = NULL;
+
+  /* libvirt switches to post-copy only if the migration started with it */
+  g_assert_no_error (error);
+  g_assert_cmpuint (p->flags, ==, VIR_MIGRATE_PEER2PEER | VIR_MIGRATE_LIVE | VIR_MIGRATE_POSTCOPY);
+  q = ferryd_libvirt_migrate_params_new (abort_options, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (q->flags, ==, VIR_MIGRATE_PEER2PEER | VIR_MIGRATE_LIVE);
+}
+
+static void
+test_job_disks (void)
+{
+  virTypedParameterPtr params = NULL;
+  int n = 0, max = 0;
+  FerrydProgress progress;
+
+  /* what libvirt reports of a job with a storage copy (its NBD mirrors) */
+  virTypedParamsAddULLong (&params, &n, &max, VIR_DOMAIN_JOB_MEMORY_TOTAL, 33554432);
+  virTypedParamsAddULLong (&params, &n, &max, VIR_DOMAIN_JOB_DISK_TOTAL, 16777216);
+  virTypedParamsAddULLong (&params, &n, &max, VIR_DOMAIN_JOB_DISK_PROCESSED, 4194304);
+  virTypedParamsAddULLong (&params, &n, &max, VIR_DOMAIN_JOB_DISK_REMAINING, 12582912);
+  ferryd_libvirt_job_to_progress (params, n, VIR_DOMAIN_JOB_UNBOUNDED, &progress);
+  g_assert_cmpint (progress.status, ==, FERRYD_STREAM_ACTIVE);
+  g_assert_cmpuint (progress.memory_total, ==, 33554432);
+  g_assert_cmpuint (progress.disk_total, ==, 16777216);
+  g_assert_cmpuint (progress.disk_processed, ==, 4194304);
+  virTypedParamsFree (params, n);
+}
+
+static void
 test_largest (void)
 {
   g_autoptr (GError) error = NULL;
@@ -119,5 +159,7 @@ main (int argc, char **argv)
   g_test_add_func ("/libvirt-params/all", test_all);
   g_test_add_func ("/libvirt-params/refused", test_refused);
   g_test_add_func ("/libvirt-params/largest", test_largest);
+  g_test_add_func ("/libvirt-params/timeout-postcopy", test_timeout_postcopy);
+  g_test_add_func ("/libvirt-params/job-disks", test_job_disks);
   return g_test_run ();
 }

@@ -88,6 +88,12 @@ ferryd_libvirt_migrate_params_new (const FerrydMigrateOptions *options, GError *
   switch (options->postcopy)
     {
     case FERRYD_POSTCOPY_OFF:
+      /* timeout-action=postcopy switches at the timeout
+       * (virDomainMigrateStartPostCopy), which libvirt allows only to a
+       * migration that started with post-copy enabled; as for QMP
+       * domains, asking for that action enables it. */
+      if (g_strcmp0 (options->timeout_action, "postcopy") == 0)
+        p->flags |= VIR_MIGRATE_POSTCOPY;
       break;
     case FERRYD_POSTCOPY_MANUAL:
     case FERRYD_POSTCOPY_AUTO:
