@@ -555,9 +555,10 @@ stream_query_finish (FerrydStream *stream,
         }
       reattached_end (self, qd->end);
     }
-  /* The job shows data moving: libvirt reached Perform. */
+  /* The job shows data moving (memory, or first the disks of a storage
+   * copy, which libvirt mirrors in its Perform): libvirt reached Perform. */
   if (!self->ended && !self->active_reported && qd->progress.status == FERRYD_STREAM_ACTIVE &&
-      qd->progress.memory_total > 0)
+      (qd->progress.memory_total > 0 || qd->progress.disk_total > 0))
     {
       self->active_reported = TRUE;
       ferryd_stream_emit_status (stream, FERRYD_STREAM_ACTIVE, g_get_real_time ());
