@@ -59,6 +59,7 @@ struct _FerrydOutgoingMigration
   gboolean recovering;  /* a Recover is under way */
   gboolean finish_sent; /* Finish went out: the destination may resume the guest */
   gboolean hold_paused; /* the destination may run the guest: never resume it here */
+  gboolean timeout_due; /* the timeout passed before the stream was active */
 };
 
 /* --- source side --- */
@@ -258,10 +259,9 @@ migrate_sent_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   migration_start_sampling (FERRYD_MIGRATION (self));
 }
 
-static gboolean
-timeout_cb (gpointer user_data)
+static void
+timeout_act (FerrydOutgoingMigration *self)
 {
-  FerrydOutgoingMigration *self = user_data;
   GVariant *convergence =
       migration_get_variant (FERRYD_MIGRATION (self), MIGRATION_PROP_CONVERGENCE);
   const char *why = NULL;
@@ -280,9 +280,8 @@ timeout_cb (gpointer user_data)
   reason =
       g_strdup_printf ("migration did not complete within %u s%s%s",
                        SHARED (self)->options->timeout, why && *why ? ": " : "", why ? why : "");
-  SHARED (self)->timeout_id = 0;
   if (SHARED (self)->finished || (SHARED (self)->state != STATE_ACTIVE && !disks_copying))
-    return G_SOURCE_REMOVE;
+    return;
   if (g_str_equal (SHARED (self)->options->timeout_action, "postcopy") && !disks_copying)
     {
       migration_policy_action (FERRYD_MIGRATION (self), "start-postcopy", reason);
@@ -304,6 +303,21 @@ timeout_cb (gpointer user_data)
       if (SHARED (self)->stream)
         ferryd_stream_cancel (SHARED (self)->stream);
     }
+}
+
+static gboolean
+timeout_cb (gpointer user_data)
+{
+  FerrydOutgoingMigration *self = user_data;
+
+  SHARED (self)->timeout_id = 0;
+  /* A hypervisor that runs the protocol itself (libvirt) may still be
+   * preparing the destination: the migration is not over, so the action
+   * comes once it sends (on_source_status), not never. */
+  if (!SHARED (self)->finished && SHARED (self)->state == STATE_SETUP && self->storage_uri == NULL)
+    self->timeout_due = TRUE;
+  else
+    timeout_act (self);
   return G_SOURCE_REMOVE;
 }
 
@@ -919,6 +933,11 @@ on_source_status (FerrydStream *stream, guint status, gint64 ts, gpointer user_d
       migration_set_state (FERRYD_MIGRATION (self), STATE_ACTIVE);
       if (SHARED (self)->phase == PHASE_PREPARE)
         migration_set_phase (FERRYD_MIGRATION (self), PHASE_PERFORM);
+      if (self->timeout_due)
+        {
+          self->timeout_due = FALSE;
+          timeout_act (self);
+        }
     }
   else if (status == FERRYD_STREAM_POSTCOPY_ACTIVE)
     {
