@@ -50,17 +50,30 @@ migration_port_max = %(pmax)d
 '''
 
 
+def disk_xml(path):
+    """A qcow2 disk as the primary IDE master, where the test guest's ATA
+    driver looks for it (tests/guest/README.md: `pc` machine, ide.0)."""
+    return '''    <disk type='file' device='disk'>
+      <driver name='qemu' type='qcow2'/>
+      <source file='%s'/>
+      <target dev='hda' bus='ide'/>
+      <address type='drive' controller='0' bus='0' target='0' unit='0'/>
+    </disk>
+''' % path
+
+
 def guest_xml(name, uuid, kernel, serial_log, memory_mib=64,
-              append='wss=16 rate=0 hb=200'):
+              append='wss=16 rate=0 hb=200', disk=None):
     """The project's test guest as a libvirt domain: direct kernel boot,
-    TCG (DESIGN §6), serial port appended to serial_log."""
+    TCG (DESIGN §6), serial port appended to serial_log; with disk (a
+    path as libvirtd sees it), a qcow2 disk on the `pc` machine's IDE."""
     return '''<domain type='qemu'>
   <name>%(name)s</name>
   <uuid>%(uuid)s</uuid>
   <memory unit='MiB'>%(mem)d</memory>
   <vcpu>1</vcpu>
   <os>
-    <type arch='x86_64' machine='q35'>hvm</type>
+    <type arch='x86_64' machine='%(machine)s'>hvm</type>
     <kernel>%(kernel)s</kernel>
     <cmdline>%(append)s</cmdline>
   </os>
@@ -68,12 +81,14 @@ def guest_xml(name, uuid, kernel, serial_log, memory_mib=64,
   <on_reboot>destroy</on_reboot>
   <devices>
     <emulator>/usr/bin/qemu-system-x86_64</emulator>
-    <serial type='file'><source path='%(log)s' append='on'/><target port='0'/></serial>
+%(disk)s    <serial type='file'><source path='%(log)s' append='on'/><target port='0'/></serial>
     <memballoon model='none'/>
   </devices>
 </domain>
 ''' % dict(name=name, uuid=uuid, kernel=kernel, append=append,
-           log=serial_log, mem=memory_mib)
+           log=serial_log, mem=memory_mib,
+           machine='pc' if disk else 'q35',
+           disk=disk_xml(disk) if disk else '')
 
 
 class LibvirtHost:
@@ -171,17 +186,29 @@ class LibvirtHost:
         return res.stdout.strip() if res.returncode == 0 else None
 
     def define_guest(self, name, serial_log, memory_mib=64,
-                     append='wss=16 rate=0 hb=200', uuid=None, kernel=None):
+                     append='wss=16 rate=0 hb=200', uuid=None, kernel=None,
+                     disk=None):
         """Define the test guest, its serial port appended to serial_log
         (an absolute path: after a migration the destination's QEMU
         appends to the file the source's wrote). libvirt hands QEMU the
         serial file as a descriptor, so a test that must find its QEMUs
-        by command line gives a kernel path of its own."""
+        by command line gives a kernel path of its own. disk: an image
+        name in this host's images directory (image())."""
         kernel = kernel or os.environ['FERRY_TEST_GUEST']
         path = os.path.join(self.dir, 'guest', name + '.xml')
         self._write(path, guest_xml(name, uuid or str(uuidlib.uuid4()),
-                                    kernel, serial_log, memory_mib, append))
+                                    kernel, serial_log, memory_mib, append,
+                                    disk and self.image(disk, inside=True)))
         self.virsh('define', path)
+
+    def image(self, name, inside=False):
+        """The path of an image in this host's private images directory:
+        as libvirtd and its QEMUs see it (inside=True), or from here.
+        The same path names a different file on each host: storage that
+        is not shared."""
+        if inside:
+            return os.path.join('/var/lib/libvirt/images', name)
+        return os.path.join(self.dir, 'lib', 'images', name)
 
     def stop(self, timeout=1.0):
         """Destroy the domains, then stop libvirtd (SIGKILL after

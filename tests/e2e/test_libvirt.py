@@ -8,6 +8,7 @@ Backends) and they come back with it."""
 
 import os
 import shutil
+import subprocess
 import tempfile
 import time
 
@@ -20,6 +21,14 @@ from libvirthost import LibvirtHost
 
 PHASES = ['begin', 'prepare', 'perform', 'finish', 'confirm', 'done']
 MIB = 1048576
+# The storage guest rewrites [DSTART, DSTART + DSIZE) KiB of its disk;
+# the rest holds what the test wrote there first (pattern, offset, length)
+DSTART_KIB, DSIZE_KIB = 1024, 256
+PREWRITTEN = [(0x22, 4 * MIB, 2 * MIB), (0x33, 15 * MIB, 1 * MIB)]
+
+
+def run(*argv):
+    return subprocess.run(argv, check=True, capture_output=True, text=True)
 
 
 class LibvirtTest(ferrytest.TwoHostTestCase):
@@ -529,6 +538,135 @@ class LibvirtTest(ferrytest.TwoHostTestCase):
         if not self.lvb.running():
             self.lvb.start()
         self.lvb.virsh('destroy', 'lvrc', check=False)
+
+
+    def test_11_copy_storage(self):
+        # a local qcow2 disk, copied while the guest rewrites part of it;
+        # libvirt creates no image outside a storage pool: the operator
+        # (here the test) makes an empty one of the same size on B
+        name = 'lvst'
+        for lv in (self.lva, self.lvb):
+            run('qemu-img', 'create', '-q', '-f', 'qcow2',
+                lv.image(name + '.qcow2'), str(16 * MIB))
+        run('qemu-io', '-f', 'qcow2', *[
+            a for p, off, n in PREWRITTEN
+            for a in ('-c', 'write -q -P 0x%x %d %d' % (p, off, n))],
+            self.lva.image(name + '.qcow2'))
+        self.lva.define_guest(
+            name, self.serial(name), memory_mib=32, kernel=self.kernel,
+            disk=name + '.qcow2',
+            append='wss=8 rate=0 hb=200 disk=1024 dstart=%d dsize=%d' % (
+                DSTART_KIB, DSIZE_KIB))
+        self.lva.virsh('start', name)
+        self.wait_domain(self.a, name, 'running')
+        # from its second sweep on, the guest reads back what it wrote
+        ferrytest.wait_for(
+            lambda: [b for b in ferrytest.heartbeats(self.serial(name))
+                     if b.get('dgen', 0) >= 2], 60,
+            msg='%s sweeping its disk' % name)
+        path = self.lv_migrate(name, self.a, self.lvb, {
+            'copy-storage': GLib.Variant('s', 'all'),
+            'synchronous-writes': GLib.Variant('b', True)})
+        props = self.wait_final(path, timeout=60)
+        self.assertEqual(props['State'], 'completed', props['ErrorMessage'])
+        stats = props['Statistics']
+        ferrytest.log('libvirt storage copy: %r' % stats)
+        self.assertIn('storage-mirror', stats['features'])
+        self.assertIn('synchronous-writes', stats['features'])
+        # libvirt reports the mirrors' figures with the completed job
+        # (the whole disk, plus what the guest rewrote while it copied)
+        self.assertGreaterEqual(stats.get('disk-total', 0), 16 * MIB, stats)
+        self.assertEqual(stats.get('disk-transferred'), stats['disk-total'],
+                         stats)
+        self.assertEqual(self.lvb.domstate(name), 'running')
+        self.assertNotEqual(self.lva.domstate(name), 'running')
+        # the guest goes on on B, two more sweeps each read back right
+        # (the first reads what A wrote)
+        last_a = max(b['dgen'] for b in ferrytest.heartbeats(
+            self.serial(name)) if 'dgen' in b)
+        ferrytest.wait_for(
+            lambda: ferrytest.heartbeats(self.serial(name))[-1].get(
+                'dgen', 0) >= last_a + 2, 30, 0.2,
+            msg='%s sweeping its disk on B' % name)
+        for b in ferrytest.heartbeats(self.serial(name)):
+            self.assertEqual((b.get('err'), b.get('derr')), (0, 0), b)
+        # the images, once B's QEMU has closed its own: identical outside
+        # the region the guest went on rewriting on B
+        self.lvb.virsh('destroy', name)
+        with tempfile.TemporaryDirectory(dir=self.guests) as tmp:
+            copies = []
+            for lv in (self.lva, self.lvb):
+                copy = os.path.join(tmp, lv.name + '.qcow2')
+                shutil.copyfile(lv.image(name + '.qcow2'), copy)
+                run('qemu-io', '-f', 'qcow2', '-c', 'write -q -z %d %d' % (
+                    DSTART_KIB << 10, DSIZE_KIB << 10), copy)
+                copies.append(copy)
+            res = subprocess.run(['qemu-img', 'compare', '-f', 'qcow2',
+                                  '-F', 'qcow2'] + copies,
+                                 capture_output=True, text=True)
+            self.assertEqual(res.returncode, 0, res.stdout + res.stderr)
+        for pattern, offset, length in PREWRITTEN:
+            run('qemu-io', '-f', 'qcow2', '-c', 'read -q -P 0x%x %d %d' % (
+                pattern, offset, length), self.lvb.image(name + '.qcow2'))
+
+    def test_12_timeout_abort(self):
+        # dirtying 200 MiB/s over a 4 MiB/s link, pre-copy only: the
+        # timeout aborts it, and the guest stays on A
+        name = 'lvto'
+        self.lva.define_guest(name, self.serial(name), memory_mib=32,
+                              kernel=self.kernel,
+                              append='wss=8 rate=200 hb=200')
+        self.lva.virsh('start', name)
+        self.wait_domain(self.a, name, 'running')
+        ferrytest.wait_for(
+            lambda: len(ferrytest.heartbeats(self.serial(name))) >= 2, 60,
+            msg='heartbeats of %s' % name)
+        t = time.monotonic()
+        path = self.lv_migrate(name, self.a, self.lvb, {
+            'postcopy': GLib.Variant('s', 'off'),
+            'auto-converge': GLib.Variant('b', False),
+            'max-bandwidth': GLib.Variant('t', 4 * MIB),
+            'timeout': GLib.Variant('u', 2),
+            'timeout-action': GLib.Variant('s', 'abort')})
+        props = self.wait_final(path, timeout=60)
+        ferrytest.log('libvirt timeout: %.1fs %s %s' % (
+            time.monotonic() - t, props['State'], props['ErrorMessage']))
+        self.assertEqual(props['State'], 'failed', props)
+        self.assertEqual(props['ErrorName'], ERR + 'MigrationFailed')
+        self.assertIn('did not complete within 2 s', props['ErrorMessage'])
+        self.assertEqual(props['Mode'], 'precopy')
+        # the guest never left A, and nothing of it runs on B
+        self.assertEqual(self.lva.domstate(name), 'running')
+        self.assertNotEqual(self.lvb.domstate(name), 'running')
+        n = ferrytest.heartbeats(self.serial(name))[-1]['n']
+        ferrytest.wait_for(
+            lambda: ferrytest.heartbeats(self.serial(name))[-1]['n'] >= n + 2,
+            15, msg='%s on A stopped beating' % name)
+        for b in ferrytest.heartbeats(self.serial(name)):
+            self.assertEqual(b.get('err'), 0, b)
+
+    def test_13_timeout_postcopy(self):
+        # the same guest, timeout-action=postcopy: post-copy after 2 s,
+        # and it completes on B
+        name = 'lvto'
+        last_a = ferrytest.heartbeats(self.serial(name))[-1]['n']
+        path = self.lv_migrate(name, self.a, self.lvb, {
+            'max-bandwidth': GLib.Variant('t', 4 * MIB),
+            'timeout': GLib.Variant('u', 2),
+            'timeout-action': GLib.Variant('s', 'postcopy')})
+        props = self.wait_final(path, timeout=60)
+        self.assertEqual(props['State'], 'completed', props['ErrorMessage'])
+        self.assertEqual(props['Mode'], 'postcopy')
+        # libvirt needed post-copy enabled from the start for that
+        self.assertIn('postcopy-ram', props['Statistics']['features'])
+        self.assertEqual(self.lvb.domstate(name), 'running')
+        self.assertNotEqual(self.lva.domstate(name), 'running')
+        ferrytest.wait_for(
+            lambda: ferrytest.heartbeats(self.serial(name))[-1]['n'] >
+            last_a + 2, 30, msg='heartbeats of %s on B' % name)
+        for b in ferrytest.heartbeats(self.serial(name)):
+            self.assertEqual(b.get('err'), 0, b)
+        self.lvb.virsh('destroy', name)
 
 
 if __name__ == '__main__':
