@@ -543,11 +543,11 @@ class LibvirtTest(ferrytest.TwoHostTestCase):
     def test_11_copy_storage(self):
         # a local qcow2 disk, copied while the guest rewrites part of it;
         # libvirt creates no image outside a storage pool: the operator
-        # (here the test) makes an empty one of the same size on B
+        # (here the test, after a first try) makes an empty one of the
+        # same size on B
         name = 'lvst'
-        for lv in (self.lva, self.lvb):
-            run('qemu-img', 'create', '-q', '-f', 'qcow2',
-                lv.image(name + '.qcow2'), str(16 * MIB))
+        run('qemu-img', 'create', '-q', '-f', 'qcow2',
+            self.lva.image(name + '.qcow2'), str(16 * MIB))
         run('qemu-io', '-f', 'qcow2', *[
             a for p, off, n in PREWRITTEN
             for a in ('-c', 'write -q -P 0x%x %d %d' % (p, off, n))],
@@ -564,9 +564,20 @@ class LibvirtTest(ferrytest.TwoHostTestCase):
             lambda: [b for b in ferrytest.heartbeats(self.serial(name))
                      if b.get('dgen', 0) >= 2], 60,
             msg='%s sweeping its disk' % name)
-        path = self.lv_migrate(name, self.a, self.lvb, {
-            'copy-storage': GLib.Variant('s', 'all'),
-            'synchronous-writes': GLib.Variant('b', True)})
+        options = {'copy-storage': GLib.Variant('s', 'all'),
+                   'synchronous-writes': GLib.Variant('b', True)}
+        # no image on B (and no storage pool there): libvirt refuses
+        props = self.wait_final(self.lv_migrate(
+            name, self.a, self.lvb, options), timeout=60)
+        ferrytest.log('libvirt storage copy without an image: %s' %
+                      props['ErrorMessage'])
+        self.assertEqual(props['State'], 'failed', props)
+        self.assertIn('Storage pool not found', props['ErrorMessage'])
+        self.assertEqual(self.lva.domstate(name), 'running')
+        self.assertFalse(os.path.exists(self.lvb.image(name + '.qcow2')))
+        run('qemu-img', 'create', '-q', '-f', 'qcow2',
+            self.lvb.image(name + '.qcow2'), str(16 * MIB))
+        path = self.lv_migrate(name, self.a, self.lvb, options)
         props = self.wait_final(path, timeout=60)
         self.assertEqual(props['State'], 'completed', props['ErrorMessage'])
         stats = props['Statistics']
@@ -658,7 +669,7 @@ class LibvirtTest(ferrytest.TwoHostTestCase):
         self.assertEqual(props['State'], 'completed', props['ErrorMessage'])
         self.assertEqual(props['Mode'], 'postcopy')
         # libvirt needed post-copy enabled from the start for that
-        self.assertIn('postcopy-ram', props['Statistics']['features'])
+        self.assertIn('postcopy', props['Statistics']['features'])
         self.assertEqual(self.lvb.domstate(name), 'running')
         self.assertNotEqual(self.lva.domstate(name), 'running')
         ferrytest.wait_for(
