@@ -464,6 +464,9 @@ class LibvirtTest(ferrytest.TwoHostTestCase):
         self.lva.define_guest('lvrc', self.serial('lvrc'),
                               kernel=self.kernel,
                               append='wss=16 rate=200 hb=200')
+        # whatever happens below, later tests must find B's migration
+        # ports free and no lvrc left
+        self.addCleanup(self.remove_lvrc)
         self.lva.virsh('start', 'lvrc')
         self.wait_domain(self.a, 'lvrc', 'running')
         path = self.lv_migrate('lvrc', self.a, self.lvb, {
@@ -496,7 +499,14 @@ class LibvirtTest(ferrytest.TwoHostTestCase):
                          self.a.get_all(path, MIGRATION_IFACE)), 30,
             msg='post-copy paused, with libvirt\'s reason')
         self.assertEqual(props['Mode'], 'postcopy')
-        self.assertNotEqual(self.lva.domstate('lvrc'), 'running')
+        if self.lva.domstate('lvrc') == 'running':
+            # libvirt's own race (seen once in about ten runs): its failed
+            # Perform found the source still "paused for post-copy", not
+            # yet "post-copy failed", and resumed it. The guest then runs
+            # on A only; there is nothing to recover.
+            ferrytest.log('libvirt resumed the source after the pause')
+            self.assertNotEqual(self.lvb.domstate('lvrc'), 'running')
+            return
         # Recover: libvirt resumes post-copy, or fails and Ferry says what
         # libvirt did; either way it ends, and ferryd answers throughout
         # (Busy until libvirt's migration call has returned)
@@ -527,6 +537,8 @@ class LibvirtTest(ferrytest.TwoHostTestCase):
         else:
             self.assertNotEqual(self.lva.domstate('lvrc'), 'running')
         self.assertTrue(self.a.ferryd_running())
+
+    def remove_lvrc(self):
         # the guest is lost: A's half through libvirt, B's half (orphaned
         # when B's libvirtd died) directly, so that B's libvirtd, started
         # again, need not wait for it
