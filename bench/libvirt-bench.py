@@ -30,10 +30,8 @@ Prints medians and the ratios ferry/virsh. Not a test; run as root with
 """
 
 import argparse
-import datetime
 import json
 import os
-import re
 import resource
 import shutil
 import statistics
@@ -59,9 +57,6 @@ UUIDS = {'a': '3f0e6d52-7b1c-4c8e-9f21-5a6b7c8d9e01',
          'b': '8a2b4c6d-1e3f-4a5b-8c7d-9e0f1a2b3c02'}
 PORTS = {'a': (49300, 49319), 'b': (49320, 49339)}
 
-_EV = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+)([+-]\d{4}): "
-                 r"event '(\S+)' for domain '([^']+)': (.*)$")
-
 
 def log(*args):
     print('[libvirt-bench %s]' % time.strftime('%H:%M:%S'), *args,
@@ -74,19 +69,9 @@ def children_cpu_ms():
 
 
 def events(path, domain):
-    out = []
-    try:
-        with open(path) as f:
-            lines = f.read().splitlines()
-    except OSError:
-        return out
-    for line in lines:
-        m = _EV.match(line.strip())
-        if m and m.group(4) == domain and m.group(3) == 'lifecycle':
-            ts = datetime.datetime.strptime(
-                m.group(1) + m.group(2), '%Y-%m-%d %H:%M:%S.%f%z').timestamp()
-            out.append((ts, m.group(5)))
-    return out
+    """[(time, detail)] of the life-cycle events in a virsh event log."""
+    return [(ts, detail) for ts, typ, detail in lvhost.parse_events(path, domain)
+            if typ == 'lifecycle']
 
 
 class Bench:

@@ -9,11 +9,34 @@ except that an empty /run/libvirt is created as a mount point if it is
 missing (and removed again by cleanup_mountpoint()).
 """
 
+import datetime
 import os
+import re
 import shutil
 import signal
 import subprocess
 import time
+
+_EV = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+)([+-]\d{4}): "
+                 r"event '(\S+)' for domain '([^']+)': (.*)$")
+
+
+def parse_events(path, domain):
+    """[(time, type, detail)] of a `virsh event --loop --timestamp` log."""
+    out = []
+    try:
+        with open(path) as f:
+            lines = f.read().splitlines()
+    except OSError:
+        return out
+    for line in lines:
+        m = _EV.match(line.strip())
+        if not m or m.group(4) != domain:
+            continue
+        ts = datetime.datetime.strptime(m.group(1) + m.group(2),
+                                        '%Y-%m-%d %H:%M:%S.%f%z').timestamp()
+        out.append((ts, m.group(3), m.group(5)))
+    return out
 
 LIBVIRTD = '/usr/sbin/libvirtd'
 BIND = (('etc', '/etc/libvirt'), ('run', '/run/libvirt'),

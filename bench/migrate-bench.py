@@ -591,26 +591,7 @@ class QmpPath:
 
 # ---------------------------------------------------------------- C) virsh
 
-_EV = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+)([+-]\d{4}): "
-                 r"event '(\S+)' for domain '([^']+)': (.*)$")
-
-
-def parse_events(path, domain):
-    """[(time, type, detail)] of a `virsh event --loop --timestamp` log."""
-    out = []
-    try:
-        with open(path) as f:
-            lines = f.read().splitlines()
-    except OSError:
-        return out
-    for line in lines:
-        m = _EV.match(line.strip())
-        if not m or m.group(4) != domain:
-            continue
-        ts = datetime.datetime.strptime(m.group(1) + m.group(2),
-                                        '%Y-%m-%d %H:%M:%S.%f%z').timestamp()
-        out.append((ts, m.group(3), m.group(5)))
-    return out
+parse_events = lvhost.parse_events
 
 
 class VirshPath:
