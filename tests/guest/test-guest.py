@@ -7,6 +7,7 @@ Usage: test-guest.py <ferry-test-guest.elf>
 Exit status: 0 pass, 1 fail, 77 skip (no qemu-system-x86_64).
 """
 
+import contextlib
 import ctypes
 import json
 import os
@@ -361,76 +362,76 @@ def run_panic(elf, tmp):
             guest.stop()
 
 
-def run_power_button(elf, tmp):
-    """The guest powers off on the ACPI power button (system_powerdown) on
-    both machine types Ferry's tests use, and QEMU ends; with acpi=0 it
-    ignores the button and keeps beating."""
-    for machine in ("q35", "pc"):
-        guest = Guest(elf, tmp, "power-" + machine, APPEND, machine=machine)
-        qmp = None
-        try:
-            deadline = time.monotonic() + DEADLINE_S
-            qmp = Qmp(guest.qmp_path, deadline)
-            while len(parse_heartbeats(guest.read_serial())) < 1:
-                guest.check_alive()
-                if time.monotonic() >= deadline:
-                    raise CheckError("no heartbeat within %.0f s" % DEADLINE_S)
-                time.sleep(0.05)
-            try:
-                qmp.command("system_powerdown")
-            except CheckError:
-                pass  # QEMU may end before its reply arrives
-            try:
-                guest.proc.wait(timeout=10.0)
-            except subprocess.TimeoutExpired:
-                raise CheckError("%s: the guest ignored the power button" % machine)
-            if "GUEST power off after HB" not in guest.read_serial():
-                raise CheckError("%s: QEMU ended without the guest's power-off line" % machine)
-            print("ok - %s: power button -> guest powered off, QEMU ended (status %d)"
-                  % (machine, guest.proc.returncode))
-        except CheckError as e:
-            guest.read_serial()
-            raise CheckError("%s\n# serial log:\n%s" % (e, "".join(
-                "#   " + l + "\n" for l in guest.text.split("\n"))))
-        finally:
-            try:
-                if qmp is not None:
-                    qmp.close()
-            finally:
-                guest.stop()
-
-    guest = Guest(elf, tmp, "power-ignored", APPEND + " acpi=0")
-    qmp = None
+@contextlib.contextmanager
+def serial_log_on_failure(guest):
+    """Adds the guest's serial log to a CheckError, and stops the guest."""
     try:
-        deadline = time.monotonic() + DEADLINE_S
-        qmp = Qmp(guest.qmp_path, deadline)
-        while len(parse_heartbeats(guest.read_serial())) < 1:
-            guest.check_alive()
-            if time.monotonic() >= deadline:
-                raise CheckError("no heartbeat within %.0f s" % DEADLINE_S)
-            time.sleep(0.05)
-        qmp.command("system_powerdown")
-        # the button was seen (or not) within a millisecond; two more
-        # heartbeats show the guest went on
-        after = len(parse_heartbeats(guest.read_serial())) + 2
-        while len(parse_heartbeats(guest.read_serial())) < after:
-            guest.check_alive()
-            if time.monotonic() >= deadline:
-                raise CheckError("acpi=0: no heartbeats after the power button")
-            time.sleep(0.05)
-        if "GUEST power off" in guest.text:
-            raise CheckError("acpi=0: the guest powered off")
-        print("ok - acpi=0: power button ignored, heartbeats go on")
+        yield
     except CheckError as e:
         guest.read_serial()
         raise CheckError("%s\n# serial log:\n%s" % (e, "".join(
-            "#   " + l + "\n" for l in guest.text.split("\n"))))
+            "#   " + l + "\n" for l in guest.text.split("\n")))) from None
     finally:
+        guest.stop()
+
+
+def poll_heartbeats(guest, count, deadline, what):
+    """Until the serial log holds count heartbeats. QEMU appends to a
+    plain file, so there is nothing to wait on but the file itself."""
+    while len(parse_heartbeats(guest.read_serial())) < count:
+        guest.check_alive()
+        if time.monotonic() >= deadline:
+            raise CheckError(what)
+        time.sleep(0.05)
+
+
+def press_power_button(elf, tmp, machine, append, obeys):
+    """Presses the ACPI power button (QMP system_powerdown) once the guest
+    beats: with obeys, the guest must power off and QEMU end; without, the
+    guest must go on beating."""
+    name = "power-%s" % machine if obeys else "power-ignored"
+    guest = Guest(elf, tmp, name, append, machine=machine)
+    with serial_log_on_failure(guest):
+        deadline = time.monotonic() + DEADLINE_S
+        qmp = Qmp(guest.qmp_path, deadline)
         try:
-            if qmp is not None:
-                qmp.close()
+            poll_heartbeats(guest, 1, deadline,
+                            "no heartbeat within %.0f s" % DEADLINE_S)
+            try:
+                qmp.command("system_powerdown")
+            except CheckError:
+                if not obeys:
+                    raise
+                # QEMU may end before its reply arrives
+            if obeys:
+                try:
+                    guest.proc.wait(timeout=10.0)
+                except subprocess.TimeoutExpired:
+                    raise CheckError("%s: the guest ignored the power button" % machine)
+                if "GUEST power off after HB" not in guest.read_serial():
+                    raise CheckError("%s: QEMU ended without the guest's power-off line"
+                                     % machine)
+                print("ok - %s: power button -> guest powered off, QEMU ended (status %d)"
+                      % (machine, guest.proc.returncode))
+                return
+            # the button was seen (or not) within a millisecond; two more
+            # heartbeats show the guest went on
+            poll_heartbeats(guest, len(parse_heartbeats(guest.read_serial())) + 2,
+                            deadline, "acpi=0: no heartbeats after the power button")
+            if "GUEST power off" in guest.text:
+                raise CheckError("acpi=0: the guest powered off")
+            print("ok - acpi=0: power button ignored, heartbeats go on")
         finally:
-            guest.stop()
+            qmp.close()
+
+
+def run_power_button(elf, tmp):
+    """The guest powers off on the ACPI power button on both machine types
+    Ferry's tests use, and QEMU ends; with acpi=0 it ignores the button
+    and keeps beating."""
+    for machine in ("q35", "pc"):
+        press_power_button(elf, tmp, machine, APPEND, obeys=True)
+    press_power_button(elf, tmp, "q35", APPEND + " acpi=0", obeys=False)
 
 
 def main():
