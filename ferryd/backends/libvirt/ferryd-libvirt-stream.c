@@ -602,39 +602,47 @@ stream_cancel (FerrydStream *stream)
               stream_cancel);
 }
 
-static gboolean
-postcopy_call (virDomainPtr dom, gpointer data, GError **error)
+/* A control that is one libvirt call on the domain. */
+typedef struct
 {
-  if (virDomainMigrateStartPostCopy (dom, 0) < 0)
+  int (*call) (virDomainPtr dom);
+  const char *failure;
+} OneCall;
+
+static gboolean
+one_call (virDomainPtr dom, gpointer data, GError **error)
+{
+  const OneCall *one = data;
+
+  if (one->call (dom) < 0)
     {
-      ferryd_libvirt_set_error (error, FERRY_ERROR_FAILED, "libvirt could not switch to post-copy");
+      ferryd_libvirt_set_error (error, FERRY_ERROR_FAILED, one->failure);
       return FALSE;
     }
   return TRUE;
+}
+
+static int
+start_postcopy (virDomainPtr dom)
+{
+  return virDomainMigrateStartPostCopy (dom, 0);
 }
 
 static void
 stream_start_postcopy (FerrydStream *stream)
 {
-  run_call (FERRYD_LIBVIRT_STREAM (stream), postcopy_call, NULL, NULL, NULL, log_call_cb,
-            (gpointer) "start post-copy", stream_start_postcopy);
-}
+  static const OneCall postcopy = { start_postcopy, "libvirt could not switch to post-copy" };
 
-static gboolean
-suspend_call (virDomainPtr dom, gpointer data, GError **error)
-{
-  if (virDomainSuspend (dom) < 0)
-    {
-      ferryd_libvirt_set_error (error, FERRY_ERROR_FAILED, "libvirt could not pause the guest");
-      return FALSE;
-    }
-  return TRUE;
+  run_call (FERRYD_LIBVIRT_STREAM (stream), one_call, (gpointer) &postcopy, NULL, NULL, log_call_cb,
+            (gpointer) "start post-copy", stream_start_postcopy);
 }
 
 static void
 stream_stop_guest (FerrydStream *stream)
 {
-  run_call (FERRYD_LIBVIRT_STREAM (stream), suspend_call, NULL, NULL, NULL, log_call_cb,
+  static const OneCall suspend = { virDomainSuspend, "libvirt could not pause the guest" };
+
+  run_call (FERRYD_LIBVIRT_STREAM (stream), one_call, (gpointer) &suspend, NULL, NULL, log_call_cb,
             (gpointer) "pause the guest", stream_stop_guest);
 }
 
